@@ -1,0 +1,1 @@
+"""tradecore: automate a trader's brokers (filled in with the services)."""

@@ -1,0 +1,80 @@
+"""The domain: attrs types with Decimal money and UTC time. No I/O, no clock, no outer imports."""
+
+from __future__ import annotations
+
+from tradecore.domain.automation import (
+    DEFAULT_FREQUENCY_MINUTES,
+    MAX_FREQUENCY_MINUTES,
+    MIN_FREQUENCY_MINUTES,
+    AutomationConfig,
+    AutomationRun,
+    AutomationState,
+    RunStatus,
+    TaskKind,
+    TaskResult,
+    TaskStatus,
+    Trigger,
+    run_status,
+)
+from tradecore.domain.connection import BrokerConnection, OAuthTokens
+from tradecore.domain.digest import Digest, DigestLine, DigestSection, render_plain
+from tradecore.domain.ids import new_id
+from tradecore.domain.instrument import AssetType, Instrument
+from tradecore.domain.order import (
+    CLIENT_ORDER_ID_MAX_LENGTH,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    client_order_id_for,
+)
+from tradecore.domain.portfolio import Account, Asset, Position, PositionKey, Quote
+from tradecore.domain.secret import Secret
+from tradecore.domain.strategy import OrderIntent, StrategyConfig
+from tradecore.domain.trade import Side, Trade, TradeKey, TradePage
+from tradecore.domain.user import User
+
+__all__ = [
+    "CLIENT_ORDER_ID_MAX_LENGTH",
+    "DEFAULT_FREQUENCY_MINUTES",
+    "MAX_FREQUENCY_MINUTES",
+    "MIN_FREQUENCY_MINUTES",
+    "Account",
+    "Asset",
+    "AssetType",
+    "AutomationConfig",
+    "AutomationRun",
+    "AutomationState",
+    "BrokerConnection",
+    "Digest",
+    "DigestLine",
+    "DigestSection",
+    "Instrument",
+    "OAuthTokens",
+    "Order",
+    "OrderIntent",
+    "OrderRequest",
+    "OrderStatus",
+    "OrderType",
+    "Position",
+    "PositionKey",
+    "Quote",
+    "RunStatus",
+    "Secret",
+    "Side",
+    "StrategyConfig",
+    "TaskKind",
+    "TaskResult",
+    "TaskStatus",
+    "TimeInForce",
+    "Trade",
+    "TradeKey",
+    "TradePage",
+    "Trigger",
+    "User",
+    "client_order_id_for",
+    "new_id",
+    "render_plain",
+    "run_status",
+]

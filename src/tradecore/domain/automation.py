@@ -1,0 +1,218 @@
+"""Automation: the per-user schedule (:class:`AutomationConfig`) and the record of one cycle
+(:class:`AutomationRun` with one :class:`TaskResult` per step)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, field, frozen
+
+from tradecore.domain._checks import (
+    freeze_mapping,
+    non_empty,
+    non_negative_duration,
+    optional_utc,
+    utc,
+)
+from tradecore.domain.ids import new_id
+from tradecore.errors import DomainError
+
+__all__ = [
+    "DEFAULT_FREQUENCY_MINUTES",
+    "MAX_FREQUENCY_MINUTES",
+    "MIN_FREQUENCY_MINUTES",
+    "AutomationConfig",
+    "AutomationRun",
+    "AutomationState",
+    "RunStatus",
+    "TaskKind",
+    "TaskResult",
+    "TaskStatus",
+    "Trigger",
+    "run_status",
+]
+
+MIN_FREQUENCY_MINUTES = 5
+MAX_FREQUENCY_MINUTES = 120
+DEFAULT_FREQUENCY_MINUTES = 30
+
+
+class AutomationState(enum.StrEnum):
+    """Whether a user's cycles run. Paused keeps the schedule; stopped clears it."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class Trigger(enum.StrEnum):
+    """What started a cycle."""
+
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    CRON = "cron"
+
+
+class RunStatus(enum.StrEnum):
+    """How a cycle went, by the rule of :func:`run_status`."""
+
+    SUCCESS = "success"
+    PARTIAL = "partial"
+    FAILURE = "failure"
+
+
+class TaskStatus(enum.StrEnum):
+    """How one step went. A skipped step neither succeeded nor failed."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    SKIPPED = "skipped"
+
+
+class TaskKind(enum.StrEnum):
+    """What a step did."""
+
+    TOKEN_REFRESH = "token_refresh"
+    SYNC = "sync"
+    RECONCILE = "reconcile"
+    STRATEGY = "strategy"
+    NOTIFY = "notify"
+
+    @property
+    def is_trading(self) -> bool:
+        """``True`` for the steps whose outcome decides the run status (all but notifications)."""
+        return self is not TaskKind.NOTIFY
+
+
+def _check_frequency(instance: object, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError(f"frequency must be a whole number of minutes, got {value!r}")
+    if not MIN_FREQUENCY_MINUTES <= value <= MAX_FREQUENCY_MINUTES:
+        raise DomainError(
+            f"frequency must be between {MIN_FREQUENCY_MINUTES} and {MAX_FREQUENCY_MINUTES} "
+            f"minutes, got {value}"
+        )
+
+
+@define(kw_only=True)
+class AutomationConfig:
+    """A user's automation schedule.
+
+    :param frequency_minutes: how often the cycle runs, 5 to 120 minutes (30 by default).
+    :param next_due_at: when the next scheduled cycle is due; ``None`` when stopped.
+    """
+
+    user_id: str = field(validator=non_empty)
+    state: AutomationState = field(default=AutomationState.STOPPED, converter=AutomationState)
+    frequency_minutes: int = field(default=DEFAULT_FREQUENCY_MINUTES, validator=_check_frequency)
+    next_due_at: datetime | None = field(default=None, converter=optional_utc)
+    last_run_at: datetime | None = field(default=None, converter=optional_utc)
+
+    @property
+    def frequency(self) -> timedelta:
+        """The frequency as a :class:`timedelta`."""
+        return timedelta(minutes=self.frequency_minutes)
+
+
+def _counts(value: Mapping[str, int] | None) -> Mapping[str, int]:
+    frozen_value = freeze_mapping(value)
+    for key, count in frozen_value.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise DomainError(f"count {key!r} must be a whole number >= 0, got {count!r}")
+    return frozen_value
+
+
+def _figures(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    frozen_value = freeze_mapping(value)
+    for key, figure in frozen_value.items():
+        if not isinstance(figure, str):
+            raise DomainError(f"API figure {key!r} must be text, got {type(figure).__name__}")
+    return frozen_value
+
+
+@frozen(kw_only=True)
+class TaskResult:
+    """The outcome of one step of a cycle.
+
+    :param subject: the connection or strategy name the step was about.
+    :param subject_id: its id.
+    :param counts: what it did, counted (``positions``, ``trades_new``, ``orders_placed``…).
+    :param api: what the broker's API said, as short text figures (``requests``, ``used_weight``…).
+    :param error: why it failed, in words; never contains a secret.
+    """
+
+    kind: TaskKind = field(converter=TaskKind)
+    subject: str = field(validator=non_empty)
+    subject_id: str | None = None
+    status: TaskStatus = field(converter=TaskStatus)
+    started_at: datetime = field(converter=utc)
+    duration: timedelta = field(validator=non_negative_duration)
+    counts: Mapping[str, int] = field(factory=dict, converter=_counts, hash=False)
+    api: Mapping[str, str] = field(factory=dict, converter=_figures, hash=False)
+    error: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.status is TaskStatus.FAILURE and not self.error:
+            raise DomainError("a failed step must say why (error)")
+
+    @property
+    def failed(self) -> bool:
+        """``True`` when the step failed."""
+        return self.status is TaskStatus.FAILURE
+
+
+def run_status(steps: Iterable[TaskResult]) -> RunStatus:
+    """Apply the status rule to a cycle's steps.
+
+    Only trading steps count; a notification never changes the outcome. ``SUCCESS`` when no trading
+    step failed, ``FAILURE`` when some failed and none succeeded, ``PARTIAL`` otherwise. Skipped steps
+    count as neither.
+    """
+    trading = [step for step in steps if step.kind.is_trading]
+    failed = sum(1 for step in trading if step.status is TaskStatus.FAILURE)
+    succeeded = sum(1 for step in trading if step.status is TaskStatus.SUCCESS)
+    if failed == 0:
+        return RunStatus.SUCCESS
+    if succeeded == 0:
+        return RunStatus.FAILURE
+    return RunStatus.PARTIAL
+
+
+@define(kw_only=True)
+class AutomationRun:
+    """The record of one automation cycle of one user.
+
+    :param status: derived from ``steps`` by :func:`run_status` when the run is finished.
+    """
+
+    id: str = field(factory=new_id, validator=non_empty)
+    user_id: str = field(validator=non_empty)
+    trigger: Trigger = field(converter=Trigger)
+    started_at: datetime = field(converter=utc)
+    finished_at: datetime | None = field(default=None, converter=optional_utc)
+    status: RunStatus | None = None
+    steps: tuple[TaskResult, ...] = field(default=(), converter=tuple)
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the cycle took, once finished."""
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+    def finish(self, at: datetime, steps: Iterable[TaskResult]) -> None:
+        """Close the run at ``at`` with its ``steps`` and set its status by the rule."""
+        finished = utc(at)
+        if finished < self.started_at:
+            raise DomainError("a run cannot finish before it started")
+        self.steps = tuple(steps)
+        self.finished_at = finished
+        self.status = run_status(self.steps)
+
+    def add_step(self, step: TaskResult) -> None:
+        """Append a step recorded after the run finished (a notification); the status is unchanged
+        because notifications never count."""
+        self.steps = (*self.steps, step)
+        if self.finished_at is not None:
+            self.status = run_status(self.steps)

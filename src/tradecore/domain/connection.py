@@ -1,0 +1,83 @@
+"""A user's link to one broker: :class:`BrokerConnection` and its :class:`OAuthTokens`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, field, frozen
+
+from tradecore.domain._checks import freeze_mapping, non_empty, optional_utc, utc
+from tradecore.domain.ids import new_id
+from tradecore.domain.secret import Secret
+from tradecore.errors import DomainError
+
+__all__ = ["BrokerConnection", "OAuthTokens"]
+
+
+def _secret_or_none(instance: object, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, Secret):
+        raise DomainError(f"{attribute.name} must be a Secret")
+
+
+def _secret(instance: object, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Secret):
+        raise DomainError(f"{attribute.name} must be a Secret")
+
+
+@frozen(kw_only=True)
+class OAuthTokens:
+    """The OAuth state of a connection. Tokens are :class:`Secret`; times are absolute UTC.
+
+    :param access_expires_at: when the access token stops working.
+    :param refresh_expires_at: when the refresh token stops working, when the broker says.
+    """
+
+    access_token: Secret = field(validator=_secret)
+    refresh_token: Secret | None = field(default=None, validator=_secret_or_none)
+    access_expires_at: datetime = field(converter=utc)
+    refresh_expires_at: datetime | None = field(default=None, converter=optional_utc)
+
+    def needs_refresh(self, now: datetime, *, margin: timedelta = timedelta(minutes=5)) -> bool:
+        """Return ``True`` when the access token expires within ``margin`` of ``now``."""
+        return utc(now) + margin >= self.access_expires_at
+
+
+def _secrets(value: Mapping[str, Secret] | None) -> Mapping[str, Secret]:
+    frozen_value = freeze_mapping(value)
+    for name, secret in frozen_value.items():
+        if not isinstance(secret, Secret):
+            raise DomainError(f"secret {name!r} must be wrapped in Secret")
+    return frozen_value
+
+
+def _settings(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    frozen_value = freeze_mapping(value)
+    for name, setting in frozen_value.items():
+        if not isinstance(setting, str):
+            raise DomainError(f"setting {name!r} must be a string")
+    return frozen_value
+
+
+@define(kw_only=True)
+class BrokerConnection:
+    """One user's credentials and settings for one broker.
+
+    :param broker: the broker plugin's name (``paper``, ``binance``, ``saxo``…).
+    :param name: the user's name for this connection, unique per user.
+    :param settings: non-secret settings (environment, base URL override, symbols to sync…).
+    :param secrets: API keys and the like, each a :class:`Secret`.
+    :param tokens: OAuth state for brokers that use OAuth.
+    :param active: inactive connections are kept but not synced.
+    """
+
+    id: str = field(factory=new_id, validator=non_empty)
+    user_id: str = field(validator=non_empty)
+    broker: str = field(validator=non_empty)
+    name: str = field(validator=non_empty)
+    settings: Mapping[str, str] = field(factory=dict, converter=_settings)
+    secrets: Mapping[str, Secret] = field(factory=dict, converter=_secrets)
+    tokens: OAuthTokens | None = None
+    active: bool = True
+    created_at: datetime = field(converter=utc)

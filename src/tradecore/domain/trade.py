@@ -1,0 +1,76 @@
+"""Fills: :class:`Side`, :class:`Trade`, and the :class:`TradePage` an incremental sync returns."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from attrs import field, frozen
+
+from tradecore.domain._checks import non_empty, non_negative, positive, utc
+from tradecore.domain.instrument import Instrument
+
+__all__ = ["Side", "Trade", "TradeKey", "TradePage"]
+
+TradeKey = tuple[str, str, str, str]
+"""``(connection_id, account_id, symbol, broker_trade_id)``: the natural key of a fill."""
+
+
+class Side(enum.StrEnum):
+    """Buy or sell."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+@frozen(kw_only=True)
+class Trade:
+    """An immutable fill reported by a broker.
+
+    :param broker_trade_id: the broker's id for the fill; unique per connection, account and symbol.
+    :param quantity: the filled quantity, always positive (``side`` says the direction).
+    :param fee: the commission charged, in ``fee_asset``.
+    """
+
+    connection_id: str = field(validator=non_empty)
+    account_id: str = field(validator=non_empty)
+    broker_trade_id: str = field(validator=non_empty)
+    broker_order_id: str | None = None
+    client_order_id: str | None = None
+    instrument: Instrument
+    side: Side = field(converter=Side)
+    quantity: Decimal = field(validator=positive)
+    price: Decimal = field(validator=non_negative)
+    fee: Decimal = field(default=Decimal(0), validator=non_negative)
+    fee_asset: str | None = None
+    executed_at: datetime = field(converter=utc)
+
+    @property
+    def key(self) -> TradeKey:
+        """``(connection_id, account_id, symbol, broker_trade_id)``."""
+        return (self.connection_id, self.account_id, self.instrument.symbol, self.broker_trade_id)
+
+    @property
+    def notional(self) -> Decimal:
+        """``quantity * price``, in the instrument's quote currency."""
+        return self.quantity * self.price
+
+
+def _trades(value: Sequence[Trade]) -> tuple[Trade, ...]:
+    return tuple(value)
+
+
+@frozen(kw_only=True)
+class TradePage:
+    """What one ``get_trades`` call returns.
+
+    :param trades: the fills after the cursor that was passed in.
+    :param cursor: the opaque cursor to store and pass next time (``None``: nothing to remember).
+    :param has_more: ``True`` when the broker holds more fills after ``cursor``; ask again.
+    """
+
+    trades: tuple[Trade, ...] = field(converter=_trades)
+    cursor: str | None = None
+    has_more: bool = False

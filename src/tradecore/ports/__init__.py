@@ -1,0 +1,61 @@
+"""The ports: the protocols the core calls and the adapters implement. All I/O is ``async``."""
+
+from __future__ import annotations
+
+from tradecore.ports.broker import BrokerCapabilities, BrokerInfo, BrokerPort, RateLimits
+from tradecore.ports.clock import Clock
+from tradecore.ports.factories import (
+    BrokerContext,
+    BrokerFactory,
+    NotifierContext,
+    NotifierFactory,
+    SecretSpec,
+    SettingSpec,
+    StrategyFactory,
+    check_settings,
+)
+from tradecore.ports.notifier import NotifierPort
+from tradecore.ports.repository import (
+    AutomationRepository,
+    ConnectionRepository,
+    CursorRepository,
+    OrderRepository,
+    PositionRepository,
+    RepositoryPort,
+    RunRepository,
+    StrategyRepository,
+    TradeRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from tradecore.ports.strategy import Strategy, StrategyContext
+
+__all__ = [
+    "AutomationRepository",
+    "BrokerCapabilities",
+    "BrokerContext",
+    "BrokerFactory",
+    "BrokerInfo",
+    "BrokerPort",
+    "Clock",
+    "ConnectionRepository",
+    "CursorRepository",
+    "NotifierContext",
+    "NotifierFactory",
+    "NotifierPort",
+    "OrderRepository",
+    "PositionRepository",
+    "RateLimits",
+    "RepositoryPort",
+    "RunRepository",
+    "SecretSpec",
+    "SettingSpec",
+    "Strategy",
+    "StrategyContext",
+    "StrategyFactory",
+    "StrategyRepository",
+    "TradeRepository",
+    "UnitOfWork",
+    "UserRepository",
+    "check_settings",
+]

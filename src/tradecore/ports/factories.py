@@ -1,0 +1,160 @@
+"""How adapters are built: the factories plugins register, and what they are given.
+
+A plugin never builds anything at import: it returns factories from its hooks, and tradecore calls
+``create`` when it needs an adapter for a connection, a notifier target or a strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TextIO
+
+from attrs import field, frozen
+
+from tradecore.domain import BrokerConnection, OAuthTokens, Secret, StrategyConfig
+from tradecore.domain._checks import freeze_mapping, non_empty
+from tradecore.errors import ConfigurationError
+from tradecore.ports.broker import BrokerPort
+from tradecore.ports.clock import Clock
+from tradecore.ports.notifier import NotifierPort
+from tradecore.ports.strategy import Strategy
+
+__all__ = [
+    "BrokerContext",
+    "BrokerFactory",
+    "NotifierContext",
+    "NotifierFactory",
+    "SecretSpec",
+    "SettingSpec",
+    "StrategyFactory",
+    "check_settings",
+]
+
+TokenSaver = Callable[[OAuthTokens], Awaitable[None]]
+
+
+@frozen(kw_only=True)
+class SettingSpec:
+    """A non-secret setting an adapter understands.
+
+    :param choices: the allowed values, when the setting is an enumeration.
+    """
+
+    name: str = field(validator=non_empty)
+    description: str
+    default: str | None = None
+    choices: tuple[str, ...] = field(default=(), converter=tuple)
+    required: bool = False
+
+
+@frozen(kw_only=True)
+class SecretSpec:
+    """A secret an adapter needs (API key, secret, token).
+
+    :param env_var: the environment variable the command line reads it from, if any.
+    """
+
+    name: str = field(validator=non_empty)
+    description: str
+    env_var: str | None = None
+    required: bool = True
+
+
+def check_settings(
+    specs: tuple[SettingSpec, ...], settings: Mapping[str, str], *, owner: str
+) -> dict[str, str]:
+    """Validate ``settings`` against ``specs`` and return them with defaults filled in.
+
+    :raises ConfigurationError: an unknown setting, a value outside its choices, or a missing one.
+    """
+    known = {spec.name: spec for spec in specs}
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise ConfigurationError(
+            f"{owner}: unknown setting(s) {', '.join(unknown)}; allowed: {allowed}"
+        )
+    resolved: dict[str, str] = {}
+    for spec in specs:
+        value = settings.get(spec.name, spec.default)
+        if value is None:
+            if spec.required:
+                raise ConfigurationError(f"{owner}: setting {spec.name!r} is required")
+            continue
+        if spec.choices and value not in spec.choices:
+            raise ConfigurationError(
+                f"{owner}: setting {spec.name!r} must be one of {', '.join(spec.choices)}; "
+                f"got {value!r}"
+            )
+        resolved[spec.name] = value
+    return resolved
+
+
+@frozen(kw_only=True)
+class BrokerContext:
+    """What tradecore hands a broker factory besides the connection.
+
+    :param clock: the clock to read time from.
+    :param http_client: a shared ``httpx.AsyncClient`` to use instead of making one (tests pass one
+        over ``httpx.MockTransport``); typed loosely because the core never imports httpx.
+    :param save_tokens: persist rotated OAuth tokens; the adapter awaits it *before* using them.
+    """
+
+    clock: Clock
+    http_client: object | None = None
+    save_tokens: TokenSaver | None = None
+
+
+@frozen(kw_only=True)
+class BrokerFactory:
+    """A broker a plugin provides.
+
+    :param name: unique across all installed plugins; what :attr:`BrokerConnection.broker` names.
+    :param create: build the adapter for one connection; must not do I/O (connect lazily).
+    """
+
+    name: str = field(validator=non_empty)
+    description: str
+    create: Callable[[BrokerConnection, BrokerContext], BrokerPort]
+    settings: tuple[SettingSpec, ...] = field(default=(), converter=tuple)
+    secrets: tuple[SecretSpec, ...] = field(default=(), converter=tuple)
+
+
+@frozen(kw_only=True)
+class NotifierContext:
+    """What a notifier factory is given.
+
+    :param settings: the target's non-secret settings (chat id, language…).
+    :param secrets: the target's secrets (bot token…).
+    :param stream: where a terminal notifier writes; ``None`` means standard output.
+    """
+
+    clock: Clock
+    settings: Mapping[str, str] = field(factory=dict, converter=freeze_mapping)
+    secrets: Mapping[str, Secret] = field(factory=dict, converter=freeze_mapping)
+    stream: TextIO | None = None
+
+
+@frozen(kw_only=True)
+class NotifierFactory:
+    """A notifier a plugin provides."""
+
+    name: str = field(validator=non_empty)
+    description: str
+    create: Callable[[NotifierContext], NotifierPort]
+    settings: tuple[SettingSpec, ...] = field(default=(), converter=tuple)
+    secrets: tuple[SecretSpec, ...] = field(default=(), converter=tuple)
+
+
+@frozen(kw_only=True)
+class StrategyFactory:
+    """A strategy type a plugin provides.
+
+    :param parameters: the parameters it accepts, validated when a strategy is added.
+    :param create: build the strategy for one configuration.
+    """
+
+    name: str = field(validator=non_empty)
+    description: str
+    create: Callable[[StrategyConfig], Strategy]
+    parameters: tuple[SettingSpec, ...] = field(default=(), converter=tuple)

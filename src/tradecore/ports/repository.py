@@ -1,0 +1,318 @@
+"""The repository port: a :class:`UnitOfWork` over per-aggregate repositories, all scoped by user.
+
+Every method that reads or writes user data takes ``user_id`` first, and an adapter must never
+return or change a row of another user: asking for another user's connection by id raises
+:class:`~tradecore.errors.NotFound`, exactly as if it did not exist.
+
+Writes become visible to other units of work only after :meth:`UnitOfWork.commit`; leaving the
+``async with`` block without committing (or on an exception) rolls back.
+
+Typical use::
+
+    async with repository.unit_of_work() as uow:
+        await uow.trades.add_new(user.id, trades)
+        await uow.cursors.set(user.id, connection.id, account.account_id, page.cursor)
+        await uow.commit()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+from tradecore.domain import (
+    AutomationConfig,
+    AutomationRun,
+    BrokerConnection,
+    Order,
+    Position,
+    StrategyConfig,
+    Trade,
+    User,
+)
+
+__all__ = [
+    "AutomationRepository",
+    "ConnectionRepository",
+    "CursorRepository",
+    "OrderRepository",
+    "PositionRepository",
+    "RepositoryPort",
+    "RunRepository",
+    "StrategyRepository",
+    "TradeRepository",
+    "UnitOfWork",
+    "UserRepository",
+]
+
+
+class UserRepository(Protocol):
+    """Users. Names are unique."""
+
+    async def add(self, user: User) -> None:
+        """Store a new user. :raises AlreadyExists: the id or name is taken."""
+        ...
+
+    async def get(self, user_id: str) -> User:
+        """:raises NotFound: no such user."""
+        ...
+
+    async def get_by_name(self, name: str) -> User:
+        """:raises NotFound: no user with that name."""
+        ...
+
+    async def list(self) -> Sequence[User]:
+        """All users, by name."""
+        ...
+
+    async def remove(self, user_id: str) -> None:
+        """Delete a user and everything it owns. :raises NotFound: no such user."""
+        ...
+
+
+class ConnectionRepository(Protocol):
+    """Broker connections. Names are unique per user."""
+
+    async def add(self, connection: BrokerConnection) -> None:
+        """Store a new connection.
+
+        :raises NotFound: its user does not exist.
+        :raises AlreadyExists: the user already has a connection with that id or name.
+        """
+        ...
+
+    async def get(self, user_id: str, connection_id: str) -> BrokerConnection:
+        """:raises NotFound: no such connection for this user."""
+        ...
+
+    async def get_by_name(self, user_id: str, name: str) -> BrokerConnection:
+        """:raises NotFound: no connection with that name for this user."""
+        ...
+
+    async def list(self, user_id: str, *, active_only: bool = False) -> Sequence[BrokerConnection]:
+        """The user's connections, by name."""
+        ...
+
+    async def update(self, connection: BrokerConnection) -> None:
+        """Replace a stored connection (settings, secrets, tokens, active flag).
+
+        :raises NotFound: no such connection for its user.
+        """
+        ...
+
+    async def remove(self, user_id: str, connection_id: str) -> None:
+        """Delete a connection with its positions, trades, cursors and orders.
+
+        :raises NotFound: no such connection for this user.
+        """
+        ...
+
+
+class PositionRepository(Protocol):
+    """Position snapshots, one row per ``(connection, account, symbol)``."""
+
+    async def sync_snapshot(
+        self,
+        user_id: str,
+        connection_id: str,
+        account_id: str,
+        positions: Sequence[Position],
+        *,
+        as_of: datetime,
+    ) -> int:
+        """Make the stored positions of one account match a snapshot taken at ``as_of``.
+
+        Each position is upserted unless the stored one is newer (an older snapshot never
+        overwrites a newer one); stored positions of the account missing from the snapshot and
+        older than ``as_of`` are deleted (they were closed). Returns how many rows were written.
+
+        :raises NotFound: the connection is not this user's.
+        """
+        ...
+
+    async def list(self, user_id: str, *, connection_id: str | None = None) -> Sequence[Position]:
+        """The user's positions, by connection, account and symbol."""
+        ...
+
+
+class TradeRepository(Protocol):
+    """Fills, unique on ``(connection, account, symbol, broker_trade_id)``."""
+
+    async def add_new(self, user_id: str, trades: Sequence[Trade]) -> int:
+        """Insert the trades not stored yet; ignore the others. Returns how many were new.
+
+        :raises NotFound: a trade's connection is not this user's.
+        """
+        ...
+
+    async def list(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Trade]:
+        """The user's trades executed at or after ``since``, oldest first; with ``limit``, the
+        newest ``limit`` of them (still oldest first)."""
+        ...
+
+    async def count(self, user_id: str, *, connection_id: str | None = None) -> int:
+        """How many trades are stored."""
+        ...
+
+
+class CursorRepository(Protocol):
+    """The incremental trade-sync cursor of each ``(connection, account)``."""
+
+    async def get(self, user_id: str, connection_id: str, account_id: str) -> str | None:
+        """The stored cursor, or ``None`` before the first sync."""
+        ...
+
+    async def set(self, user_id: str, connection_id: str, account_id: str, cursor: str) -> None:
+        """Store the cursor. :raises NotFound: the connection is not this user's."""
+        ...
+
+
+class OrderRepository(Protocol):
+    """Orders we sent or mean to send, unique on ``(connection, account, client_order_id)``."""
+
+    async def add(self, user_id: str, order: Order) -> None:
+        """Store a new order.
+
+        :raises AlreadyExists: an order with its client id exists: it was already submitted.
+        :raises NotFound: its connection is not this user's.
+        """
+        ...
+
+    async def get(self, user_id: str, client_order_id: str) -> Order:
+        """:raises NotFound: no such order for this user."""
+        ...
+
+    async def update(self, user_id: str, order: Order) -> None:
+        """Replace a stored order (found by client id). :raises NotFound: no such order."""
+        ...
+
+    async def list(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        open_only: bool = False,
+    ) -> Sequence[Order]:
+        """The user's orders, oldest first; with ``open_only``, only non-terminal ones."""
+        ...
+
+
+class StrategyRepository(Protocol):
+    """Strategy configurations. Names are unique per user."""
+
+    async def add(self, strategy: StrategyConfig) -> None:
+        """:raises AlreadyExists: the name is taken. :raises NotFound: its connection is not the
+        user's."""
+        ...
+
+    async def get(self, user_id: str, strategy_id: str) -> StrategyConfig:
+        """:raises NotFound: no such strategy for this user."""
+        ...
+
+    async def get_by_name(self, user_id: str, name: str) -> StrategyConfig:
+        """:raises NotFound: no strategy with that name for this user."""
+        ...
+
+    async def list(self, user_id: str, *, active_only: bool = False) -> Sequence[StrategyConfig]:
+        """The user's strategies, by name."""
+        ...
+
+    async def update(self, strategy: StrategyConfig) -> None:
+        """:raises NotFound: no such strategy for its user."""
+        ...
+
+    async def remove(self, user_id: str, strategy_id: str) -> None:
+        """:raises NotFound: no such strategy for this user."""
+        ...
+
+
+class AutomationRepository(Protocol):
+    """Each user's automation schedule."""
+
+    async def get(self, user_id: str) -> AutomationConfig | None:
+        """The stored config, or ``None`` when the user never configured automation."""
+        ...
+
+    async def save(self, config: AutomationConfig) -> None:
+        """Insert or replace the user's config. :raises NotFound: no such user."""
+        ...
+
+    async def list(self) -> Sequence[AutomationConfig]:
+        """Every user's config (for the scheduler)."""
+        ...
+
+
+class RunRepository(Protocol):
+    """The run ledger."""
+
+    async def add(self, run: AutomationRun) -> None:
+        """Store a run. :raises AlreadyExists: the id is taken. :raises NotFound: no such user."""
+        ...
+
+    async def update(self, run: AutomationRun) -> None:
+        """Replace a stored run (steps added, finished). :raises NotFound: no such run."""
+        ...
+
+    async def get(self, user_id: str, run_id: str) -> AutomationRun:
+        """:raises NotFound: no such run for this user."""
+        ...
+
+    async def list(self, user_id: str, *, limit: int = 20) -> Sequence[AutomationRun]:
+        """The user's most recent runs, newest first."""
+        ...
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """One transaction over all repositories. Use it as an ``async with`` block."""
+
+    users: UserRepository
+    connections: ConnectionRepository
+    positions: PositionRepository
+    trades: TradeRepository
+    cursors: CursorRepository
+    orders: OrderRepository
+    strategies: StrategyRepository
+    automation: AutomationRepository
+    runs: RunRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None:
+        """Make this unit's writes durable and visible to others."""
+        ...
+
+    async def rollback(self) -> None:
+        """Discard this unit's uncommitted writes."""
+        ...
+
+
+@runtime_checkable
+class RepositoryPort(Protocol):
+    """A store: it hands out units of work and is closed when the application stops."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """Start a new unit of work (enter it with ``async with``)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the store's resources (connection pools)."""
+        ...

@@ -1,0 +1,1 @@
+"""The ``tradecore`` command line: parse, bootstrap, call one service, render."""
