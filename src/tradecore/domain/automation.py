@@ -133,6 +133,14 @@ def _figures(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return frozen_value
 
 
+def _notes(value: Iterable[str]) -> tuple[str, ...]:
+    notes = tuple(value)
+    for note in notes:
+        if not isinstance(note, str):
+            raise DomainError(f"a note must be text, got {type(note).__name__}")
+    return notes
+
+
 @frozen(kw_only=True)
 class TaskResult:
     """The outcome of one step of a cycle.
@@ -141,7 +149,8 @@ class TaskResult:
     :param subject_id: its id.
     :param counts: what it did, counted (``positions``, ``trades_new``, ``orders_placed``…).
     :param api: what the broker's API said, as short text figures (``requests``, ``used_weight``…).
-    :param error: why it failed, in words; never contains a secret.
+    :param error: why it failed (or was skipped), in words; never contains a secret.
+    :param notes: details worth showing a person (orders placed, what a dry run would do).
     """
 
     kind: TaskKind = field(converter=TaskKind)
@@ -153,6 +162,7 @@ class TaskResult:
     counts: Mapping[str, int] = field(factory=dict, converter=_counts, hash=False)
     api: Mapping[str, str] = field(factory=dict, converter=_figures, hash=False)
     error: str | None = None
+    notes: tuple[str, ...] = field(default=(), converter=_notes)
 
     def __attrs_post_init__(self) -> None:
         if self.status is TaskStatus.FAILURE and not self.error:
@@ -181,6 +191,10 @@ def run_status(steps: Iterable[TaskResult]) -> RunStatus:
     return RunStatus.PARTIAL
 
 
+def _steps(value: Iterable[TaskResult]) -> tuple[TaskResult, ...]:
+    return tuple(value)
+
+
 @define(kw_only=True)
 class AutomationRun:
     """The record of one automation cycle of one user.
@@ -194,7 +208,7 @@ class AutomationRun:
     started_at: datetime = field(converter=utc)
     finished_at: datetime | None = field(default=None, converter=optional_utc)
     status: RunStatus | None = None
-    steps: tuple[TaskResult, ...] = field(default=(), converter=tuple)
+    steps: tuple[TaskResult, ...] = field(default=(), converter=_steps)
 
     @property
     def duration(self) -> timedelta | None:

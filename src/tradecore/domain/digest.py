@@ -99,7 +99,10 @@ class Digest:
             started_at=run.started_at,
             duration=run.duration,
             totals=_totals(steps, run.duration),
-            summary=tuple(_line(step, _facts(step.counts)) for step in steps),
+            summary=tuple(
+                _line(step, _facts(step.counts), text="; ".join(step.notes) or None)
+                for step in steps
+            ),
             api=tuple(_line(step, _facts(step.api)) for step in steps if step.api),
             errors=tuple(_line(step, (), text=step.error) for step in steps if step.failed),
         )

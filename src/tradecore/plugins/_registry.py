@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -17,6 +17,10 @@ __all__ = ["PluginInfo", "PluginRegistry"]
 _F = TypeVar("_F", BrokerFactory, NotifierFactory, StrategyFactory)
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class PluginInfo:
     """One registered plugin and what it provides.
@@ -28,9 +32,9 @@ class PluginInfo:
     name: str
     distribution: str | None = None
     version: str | None = None
-    brokers: tuple[str, ...] = field(default=(), converter=tuple)
-    notifiers: tuple[str, ...] = field(default=(), converter=tuple)
-    strategies: tuple[str, ...] = field(default=(), converter=tuple)
+    brokers: tuple[str, ...] = field(default=(), converter=_names)
+    notifiers: tuple[str, ...] = field(default=(), converter=_names)
+    strategies: tuple[str, ...] = field(default=(), converter=_names)
 
     @property
     def source(self) -> str:

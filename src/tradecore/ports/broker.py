@@ -7,7 +7,7 @@ and closed with :meth:`BrokerPort.aclose` when the cycle is done with it. Errors
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from attrs import field, frozen
@@ -29,6 +29,14 @@ from tradecore.domain import (
 __all__ = ["BrokerCapabilities", "BrokerInfo", "BrokerPort", "RateLimits"]
 
 
+def _order_types(value: Iterable[OrderType]) -> frozenset[OrderType]:
+    return frozenset(OrderType(item) for item in value)
+
+
+def _asset_types(value: Iterable[AssetType]) -> frozenset[AssetType]:
+    return frozenset(AssetType(item) for item in value)
+
+
 @frozen(kw_only=True)
 class BrokerCapabilities:
     """What a broker can do, as typed facts (no capability dicts).
@@ -41,10 +49,10 @@ class BrokerCapabilities:
 
     oauth: bool = False
     order_types: frozenset[OrderType] = field(
-        default=frozenset({OrderType.MARKET, OrderType.LIMIT}), converter=frozenset
+        default=frozenset({OrderType.MARKET, OrderType.LIMIT}), converter=_order_types
     )
     asset_types: frozenset[AssetType] = field(
-        default=frozenset({AssetType.SPOT}), converter=frozenset
+        default=frozenset({AssetType.SPOT}), converter=_asset_types
     )
     incremental_trades: bool = True
 

@@ -6,7 +6,7 @@ A plugin never builds anything at import: it returns factories from its hooks, a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TextIO
 
 from attrs import field, frozen
@@ -33,6 +33,10 @@ __all__ = [
 TokenSaver = Callable[[OAuthTokens], Awaitable[None]]
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class SettingSpec:
     """A non-secret setting an adapter understands.
@@ -43,7 +47,7 @@ class SettingSpec:
     name: str = field(validator=non_empty)
     description: str
     default: str | None = None
-    choices: tuple[str, ...] = field(default=(), converter=tuple)
+    choices: tuple[str, ...] = field(default=(), converter=_strings)
     required: bool = False
 
 
@@ -58,6 +62,14 @@ class SecretSpec:
     description: str
     env_var: str | None = None
     required: bool = True
+
+
+def _setting_specs(value: Iterable[SettingSpec]) -> tuple[SettingSpec, ...]:
+    return tuple(value)
+
+
+def _secret_specs(value: Iterable[SecretSpec]) -> tuple[SecretSpec, ...]:
+    return tuple(value)
 
 
 def check_settings(
@@ -116,8 +128,8 @@ class BrokerFactory:
     name: str = field(validator=non_empty)
     description: str
     create: Callable[[BrokerConnection, BrokerContext], BrokerPort]
-    settings: tuple[SettingSpec, ...] = field(default=(), converter=tuple)
-    secrets: tuple[SecretSpec, ...] = field(default=(), converter=tuple)
+    settings: tuple[SettingSpec, ...] = field(default=(), converter=_setting_specs)
+    secrets: tuple[SecretSpec, ...] = field(default=(), converter=_secret_specs)
 
 
 @frozen(kw_only=True)
@@ -142,8 +154,8 @@ class NotifierFactory:
     name: str = field(validator=non_empty)
     description: str
     create: Callable[[NotifierContext], NotifierPort]
-    settings: tuple[SettingSpec, ...] = field(default=(), converter=tuple)
-    secrets: tuple[SecretSpec, ...] = field(default=(), converter=tuple)
+    settings: tuple[SettingSpec, ...] = field(default=(), converter=_setting_specs)
+    secrets: tuple[SecretSpec, ...] = field(default=(), converter=_secret_specs)
 
 
 @frozen(kw_only=True)
@@ -157,4 +169,4 @@ class StrategyFactory:
     name: str = field(validator=non_empty)
     description: str
     create: Callable[[StrategyConfig], Strategy]
-    parameters: tuple[SettingSpec, ...] = field(default=(), converter=tuple)
+    parameters: tuple[SettingSpec, ...] = field(default=(), converter=_setting_specs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -22,6 +22,18 @@ from tradecore.domain._checks import freeze_mapping, utc
 __all__ = ["Strategy", "StrategyContext"]
 
 
+def _accounts(value: Iterable[Account]) -> tuple[Account, ...]:
+    return tuple(value)
+
+
+def _positions(value: Iterable[Position]) -> tuple[Position, ...]:
+    return tuple(value)
+
+
+def _trades(value: Iterable[Trade]) -> tuple[Trade, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class StrategyContext:
     """Everything a strategy may look at. It does no I/O of its own.
@@ -33,10 +45,10 @@ class StrategyContext:
     """
 
     config: StrategyConfig
-    accounts: tuple[Account, ...] = field(converter=tuple)
-    positions: tuple[Position, ...] = field(converter=tuple)
+    accounts: tuple[Account, ...] = field(converter=_accounts)
+    positions: tuple[Position, ...] = field(converter=_positions)
     prices: Mapping[str, Quote] = field(converter=freeze_mapping, hash=False)
-    recent_trades: tuple[Trade, ...] = field(converter=tuple)
+    recent_trades: tuple[Trade, ...] = field(converter=_trades)
     now: datetime = field(converter=utc)
 
     @property

@@ -1,1 +1,20 @@
-"""(filled in below)"""
+"""The use cases: they take ports as arguments and never import an adapter."""
+
+from __future__ import annotations
+
+from tradecore.services.cycle import AutomationCycle, CycleOutcome
+from tradecore.services.orders import ReconcileResult, reconcile_orders, submit_order
+from tradecore.services.strategy_run import StrategyTarget, run_strategy
+from tradecore.services.sync import SyncResult, sync_connection
+
+__all__ = [
+    "AutomationCycle",
+    "CycleOutcome",
+    "ReconcileResult",
+    "StrategyTarget",
+    "SyncResult",
+    "reconcile_orders",
+    "run_strategy",
+    "submit_order",
+    "sync_connection",
+]

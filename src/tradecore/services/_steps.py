@@ -1,0 +1,75 @@
+"""Helpers every step of a cycle shares: timing, outcome, and error text without secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from tradecore.domain import BrokerConnection, TaskKind, TaskResult, TaskStatus
+from tradecore.errors import TradecoreError
+from tradecore.ports import Clock
+
+__all__ = ["StepTimer", "describe_error", "secrets_of"]
+
+_MASK = "**********"
+
+
+def secrets_of(connection: BrokerConnection) -> tuple[str, ...]:
+    """Every secret value a connection holds, to scrub from error text."""
+    values = [secret.reveal() for secret in connection.secrets.values()]
+    if connection.tokens is not None:
+        values.append(connection.tokens.access_token.reveal())
+        if connection.tokens.refresh_token is not None:
+            values.append(connection.tokens.refresh_token.reveal())
+    return tuple(value for value in values if value)
+
+
+def describe_error(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """Say what went wrong in one line, naming the error type, with known secrets masked.
+
+    Adapters promise never to put secrets in messages; this is the second line of defence for
+    errors they did not translate.
+    """
+    text = " ".join(str(exc).split()) or "(no message)"
+    prefix = (
+        type(exc).__name__
+        if isinstance(exc, TradecoreError)
+        else f"unexpected {type(exc).__name__}"
+    )
+    for secret in secrets:
+        text = text.replace(secret, _MASK)
+    return f"{prefix}: {text}"
+
+
+class StepTimer:
+    """Measure one step with the injected clock and build its :class:`TaskResult`."""
+
+    def __init__(self, clock: Clock, kind: TaskKind, subject: str, subject_id: str | None) -> None:
+        self._clock = clock
+        self._kind = kind
+        self._subject = subject
+        self._subject_id = subject_id
+        self.started_at: datetime = clock.now()
+
+    def result(
+        self,
+        status: TaskStatus,
+        *,
+        counts: Mapping[str, int] | None = None,
+        api: Mapping[str, str] | None = None,
+        error: str | None = None,
+        notes: Iterable[str] = (),
+    ) -> TaskResult:
+        """Close the step now with ``status``."""
+        return TaskResult(
+            kind=self._kind,
+            subject=self._subject,
+            subject_id=self._subject_id,
+            status=status,
+            started_at=self.started_at,
+            duration=self._clock.now() - self.started_at,
+            counts=counts or {},
+            api=api or {},
+            error=error,
+            notes=tuple(notes),
+        )

@@ -1,0 +1,275 @@
+"""One automation cycle of one user (DESIGN.md §4).
+
+1. Load the user's active connections and strategies.
+2. For every connection, concurrently (bounded): refresh its OAuth token when near expiry, sync
+   positions and trades, then reconcile its open orders. One broker failing never stops the others.
+3. Run every active strategy against its synced connection.
+4. Save the run with every step's result and its status.
+5. Send the digest to every notifier; a notification failure is its own step and changes nothing
+   else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from attrs import define, field, frozen
+
+from tradecore.domain import (
+    Account,
+    AutomationRun,
+    BrokerConnection,
+    Digest,
+    OAuthTokens,
+    TaskKind,
+    TaskResult,
+    TaskStatus,
+    Trigger,
+)
+from tradecore.errors import PluginError
+from tradecore.ports import (
+    BrokerContext,
+    BrokerFactory,
+    BrokerPort,
+    Clock,
+    NotifierPort,
+    RepositoryPort,
+    StrategyFactory,
+)
+from tradecore.services._steps import StepTimer, describe_error, secrets_of
+from tradecore.services.orders import reconcile_orders
+from tradecore.services.strategy_run import StrategyTarget, run_strategy
+from tradecore.services.sync import sync_connection
+
+__all__ = ["AutomationCycle", "CycleOutcome"]
+
+
+@frozen(kw_only=True)
+class CycleOutcome:
+    """A finished cycle: the run as stored, and the digest that was sent."""
+
+    run: AutomationRun
+    digest: Digest
+
+
+@define(kw_only=True)
+class AutomationCycle:
+    """Runs cycles. Build it once (see ``tradecore_adapters.bootstrap``) and call :meth:`run`.
+
+    :param brokers: broker factories by name (from the plugin registry).
+    :param strategies: strategy factories by type.
+    :param notifiers: where digests go.
+    :param max_concurrent_connections: how many connections sync at the same time.
+    :param http_client: handed to broker factories (tests pass one over a mock transport).
+    :param token_refresh_margin: refresh OAuth tokens expiring within this margin.
+    """
+
+    repository: RepositoryPort
+    clock: Clock
+    brokers: Mapping[str, BrokerFactory]
+    strategies: Mapping[str, StrategyFactory] = field(factory=dict)
+    notifiers: Sequence[NotifierPort] = ()
+    max_concurrent_connections: int = 4
+    http_client: object | None = None
+    token_refresh_margin: timedelta = timedelta(minutes=5)
+
+    async def run(self, user_id: str, *, trigger: Trigger = Trigger.MANUAL) -> CycleOutcome:
+        """Run one cycle for ``user_id`` and return the stored run and its digest.
+
+        :raises NotFound: no such user.
+        """
+        async with self.repository.unit_of_work() as uow:
+            user = await uow.users.get(user_id)
+            connections = list(await uow.connections.list(user_id, active_only=True))
+            strategies = list(await uow.strategies.list(user_id, active_only=True))
+            run = AutomationRun(user_id=user_id, trigger=trigger, started_at=self.clock.now())
+            await uow.runs.add(run)
+            await uow.commit()
+
+        limit = asyncio.Semaphore(max(1, self.max_concurrent_connections))
+        prepared = await asyncio.gather(*(self._connection(c, limit) for c in connections))
+        steps = [step for connection_steps, _ in prepared for step in connection_steps]
+        targets = {target.connection.id: target for _, target in prepared}
+        try:
+            for config in strategies:
+                steps.append(
+                    await run_strategy(
+                        config=config,
+                        target=targets.get(config.connection_id),
+                        factories=self.strategies,
+                        repository=self.repository,
+                        clock=self.clock,
+                        run_id=run.id,
+                    )
+                )
+        finally:
+            await asyncio.gather(
+                *(_close(t.broker) for t in targets.values() if t.broker is not None)
+            )
+
+        run.finish(self.clock.now(), steps)
+        await self._save(run)
+        digest = Digest.from_run(run, user_name=user.name)
+        await self._notify(run, digest)
+        return CycleOutcome(run=run, digest=digest)
+
+    async def _save(self, run: AutomationRun) -> None:
+        async with self.repository.unit_of_work() as uow:
+            await uow.runs.update(run)
+            await uow.commit()
+
+    async def _connection(
+        self, connection: BrokerConnection, limit: asyncio.Semaphore
+    ) -> tuple[list[TaskResult], StrategyTarget]:
+        async with limit:
+            steps: list[TaskResult] = []
+            timer = StepTimer(self.clock, TaskKind.SYNC, connection.name, connection.id)
+            try:
+                broker = self._create_broker(connection)
+            except Exception as exc:
+                error = describe_error(exc, secrets_of(connection))
+                steps.append(timer.result(TaskStatus.FAILURE, error=error))
+                return steps, StrategyTarget(connection=connection, broker=None)
+            if not await self._refresh_if_due(connection, broker, steps):
+                blocked = f"connection {connection.name!r} could not refresh its token"
+                return steps, StrategyTarget(
+                    connection=connection, broker=broker, blocked_reason=blocked
+                )
+            accounts = await self._sync(connection, broker, steps)
+            if accounts is None:
+                blocked = f"connection {connection.name!r} did not sync"
+                return steps, StrategyTarget(
+                    connection=connection, broker=broker, blocked_reason=blocked
+                )
+            blocked_by_orders = await self._reconcile(connection, broker, steps)
+            return steps, StrategyTarget(
+                connection=connection,
+                broker=broker,
+                accounts=accounts,
+                blocked_reason=blocked_by_orders,
+            )
+
+    async def _sync(
+        self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
+    ) -> tuple[Account, ...] | None:
+        timer = StepTimer(self.clock, TaskKind.SYNC, connection.name, connection.id)
+        try:
+            result = await sync_connection(
+                repository=self.repository, broker=broker, connection=connection, clock=self.clock
+            )
+        except Exception as exc:
+            error = describe_error(exc, secrets_of(connection))
+            steps.append(timer.result(TaskStatus.FAILURE, api=_figures(broker), error=error))
+            return None
+        counts = {
+            "accounts": len(result.accounts),
+            "positions": result.positions,
+            "trades_seen": result.trades_seen,
+            "trades_new": result.trades_new,
+        }
+        steps.append(timer.result(TaskStatus.SUCCESS, counts=counts, api=_figures(broker)))
+        return result.accounts
+
+    def _create_broker(self, connection: BrokerConnection) -> BrokerPort:
+        factory = self.brokers.get(connection.broker)
+        if factory is None:
+            known = ", ".join(sorted(self.brokers)) or "none installed"
+            raise PluginError(f"broker {connection.broker!r} is not installed (available: {known})")
+        context = BrokerContext(
+            clock=self.clock,
+            http_client=self.http_client,
+            save_tokens=self._token_saver(connection),
+        )
+        return factory.create(connection, context)
+
+    def _token_saver(self, connection: BrokerConnection) -> _TokenSaver:
+        return _TokenSaver(self.repository, connection.user_id, connection.id)
+
+    async def _refresh_if_due(
+        self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
+    ) -> bool:
+        tokens = connection.tokens
+        if tokens is None or not tokens.needs_refresh(
+            self.clock.now(), margin=self.token_refresh_margin
+        ):
+            return True
+        timer = StepTimer(self.clock, TaskKind.TOKEN_REFRESH, connection.name, connection.id)
+        try:
+            await broker.refresh_auth_token()
+        except Exception as exc:
+            error = describe_error(exc, secrets_of(connection))
+            steps.append(timer.result(TaskStatus.FAILURE, error=error))
+            return False
+        steps.append(timer.result(TaskStatus.SUCCESS, counts={"refreshed": 1}))
+        return True
+
+    async def _reconcile(
+        self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
+    ) -> str | None:
+        timer = StepTimer(self.clock, TaskKind.RECONCILE, connection.name, connection.id)
+        try:
+            result = await reconcile_orders(
+                repository=self.repository, broker=broker, connection=connection, clock=self.clock
+            )
+        except Exception as exc:
+            steps.append(
+                timer.result(TaskStatus.FAILURE, error=describe_error(exc, secrets_of(connection)))
+            )
+            return f"the open orders of {connection.name!r} could not be reconciled"
+        if result.checked:
+            counts = {
+                "orders_checked": result.checked,
+                "orders_updated": result.updated,
+                "orders_unresolved": result.unresolved,
+            }
+            steps.append(timer.result(TaskStatus.SUCCESS, counts=counts))
+        if result.unresolved:
+            return (
+                f"{result.unresolved} order(s) on {connection.name!r} have an unknown outcome; "
+                "no new orders until they are found"
+            )
+        return None
+
+    async def _notify(self, run: AutomationRun, digest: Digest) -> None:
+        if not self.notifiers:
+            return
+        for notifier in self.notifiers:
+            timer = StepTimer(self.clock, TaskKind.NOTIFY, notifier.name, None)
+            try:
+                await notifier.send(digest)
+            except Exception as exc:
+                run.add_step(timer.result(TaskStatus.FAILURE, error=describe_error(exc)))
+            else:
+                run.add_step(timer.result(TaskStatus.SUCCESS, counts={"digests": 1}))
+        await self._save(run)
+
+
+@frozen
+class _TokenSaver:
+    # Persists rotated tokens in their own committed transaction before the adapter uses them.
+    repository: RepositoryPort
+    user_id: str
+    connection_id: str
+
+    async def __call__(self, tokens: OAuthTokens) -> None:
+        async with self.repository.unit_of_work() as uow:
+            connection = await uow.connections.get(self.user_id, self.connection_id)
+            connection.tokens = tokens
+            await uow.connections.update(connection)
+            await uow.commit()
+
+
+def _figures(broker: BrokerPort) -> Mapping[str, str]:
+    try:
+        return dict(broker.api_figures())
+    except Exception:  # figures are informative; never let them fail a step
+        return {}
+
+
+async def _close(broker: BrokerPort) -> None:
+    try:
+        await broker.aclose()
+    except Exception:  # closing is best effort; the cycle's result is already decided
+        return

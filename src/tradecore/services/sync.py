@@ -1,0 +1,122 @@
+"""Sync one connection: fetch positions and new trades from its broker and store them in one
+transaction (positions replaced by the snapshot, trades inserted or ignored, cursors advanced)."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from tradecore.domain import Account, BrokerConnection, Position, Trade
+from tradecore.errors import MalformedResponse
+from tradecore.ports import BrokerPort, Clock, RepositoryPort
+
+__all__ = ["MAX_TRADE_PAGES", "SyncResult", "sync_connection"]
+
+MAX_TRADE_PAGES = 10_000
+"""A broker that keeps saying ``has_more`` past this many pages is broken, not busy."""
+
+
+@frozen(kw_only=True)
+class SyncResult:
+    """What a connection sync did.
+
+    :param trades_seen: fills the broker returned (new or already stored).
+    :param trades_new: fills stored for the first time.
+    """
+
+    accounts: tuple[Account, ...]
+    positions: int
+    trades_seen: int
+    trades_new: int
+
+
+@frozen
+class _AccountData:
+    account: Account
+    positions: tuple[Position, ...]
+    trades: tuple[Trade, ...]
+    cursor: str | None
+
+
+async def sync_connection(
+    *,
+    repository: RepositoryPort,
+    broker: BrokerPort,
+    connection: BrokerConnection,
+    clock: Clock,
+) -> SyncResult:
+    """Bring the stored positions and trades of ``connection`` up to date.
+
+    No transaction is held open while the broker is called; everything fetched is written in one
+    unit of work at the end, so a failure half-way stores nothing and the next run starts from the
+    same cursors.
+
+    :raises BrokerError: the broker failed; nothing was stored.
+    :raises MalformedResponse: the broker returned data of another connection or account.
+    """
+    user_id = connection.user_id
+    accounts = list(await broker.get_accounts())
+    async with repository.unit_of_work() as uow:
+        cursors = {
+            account.account_id: await uow.cursors.get(user_id, connection.id, account.account_id)
+            for account in accounts
+        }
+    fetched = [
+        await _fetch_account(broker, connection, account, cursors[account.account_id])
+        for account in accounts
+    ]
+    as_of = clock.now()
+    trades_new = 0
+    async with repository.unit_of_work() as uow:
+        for data in fetched:
+            await uow.positions.sync_snapshot(
+                user_id, connection.id, data.account.account_id, data.positions, as_of=as_of
+            )
+            trades_new += await uow.trades.add_new(user_id, data.trades)
+            if data.cursor is not None:
+                await uow.cursors.set(user_id, connection.id, data.account.account_id, data.cursor)
+        await uow.commit()
+    return SyncResult(
+        accounts=tuple(accounts),
+        positions=sum(len(data.positions) for data in fetched),
+        trades_seen=sum(len(data.trades) for data in fetched),
+        trades_new=trades_new,
+    )
+
+
+async def _fetch_account(
+    broker: BrokerPort, connection: BrokerConnection, account: Account, cursor: str | None
+) -> _AccountData:
+    _check_owner(broker, connection, account, account.connection_id, account.account_id)
+    positions = tuple(await broker.get_positions(account))
+    for position in positions:
+        _check_owner(broker, connection, account, position.connection_id, position.account_id)
+    trades: list[Trade] = []
+    for _ in range(MAX_TRADE_PAGES):
+        page = await broker.get_trades(account, cursor=cursor)
+        for trade in page.trades:
+            _check_owner(broker, connection, account, trade.connection_id, trade.account_id)
+        trades.extend(page.trades)
+        cursor = page.cursor if page.cursor is not None else cursor
+        if not page.has_more:
+            break
+    else:
+        raise MalformedResponse(
+            f"broker kept reporting more trades after {MAX_TRADE_PAGES} pages",
+            broker=broker.info.name,
+        )
+    return _AccountData(account, positions, tuple(trades), cursor)
+
+
+def _check_owner(
+    broker: BrokerPort,
+    connection: BrokerConnection,
+    account: Account,
+    connection_id: str,
+    account_id: str,
+) -> None:
+    if connection_id != connection.id or account_id != account.account_id:
+        raise MalformedResponse(
+            f"broker returned data of connection {connection_id!r} / account {account_id!r} "
+            f"while syncing {connection.name!r} / {account.account_id!r}",
+            broker=broker.info.name,
+        )
