@@ -1,0 +1,75 @@
+"""A Secret never shows its value by accident."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tradecore.domain import BrokerConnection, OAuthTokens, Secret
+from tradecore.errors import DomainError
+
+CANARY = "sk-canary-7f3a9b"
+
+
+def test_repr_str_format_and_fstring_hide_the_value() -> None:
+    secret = Secret(CANARY)
+    for shown in (repr(secret), str(secret), f"{secret}", format(secret, ">40"), "%s" % secret):
+        assert CANARY not in shown
+        assert "*" in shown
+    assert secret.reveal() == CANARY
+
+
+def test_a_connection_repr_hides_its_secrets_and_tokens() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    connection = BrokerConnection(
+        user_id="u1",
+        broker="binance",
+        name="main",
+        secrets={"api_secret": Secret(CANARY)},
+        tokens=OAuthTokens(
+            access_token=Secret(CANARY + "-access"),
+            refresh_token=Secret(CANARY + "-refresh"),
+            access_expires_at=now + timedelta(minutes=20),
+        ),
+        created_at=now,
+    )
+    assert CANARY not in repr(connection)
+    assert CANARY not in str(connection.tokens)
+
+
+def test_a_secret_cannot_be_pickled() -> None:
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(Secret(CANARY))
+
+
+def test_copies_stay_equal_and_hidden() -> None:
+    secret = Secret(CANARY)
+    assert copy.deepcopy(secret) == secret
+    assert Secret(CANARY) != Secret("other")
+    assert hash(Secret(CANARY)) == hash(secret)
+
+
+def test_plain_strings_are_refused_as_connection_secrets() -> None:
+    with pytest.raises(DomainError, match="wrapped in Secret"):
+        BrokerConnection(
+            user_id="u1",
+            broker="binance",
+            name="main",
+            secrets={"api_secret": CANARY},  # type: ignore[dict-item]
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+
+
+def test_empty_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        Secret("")
+
+
+def test_tokens_know_when_they_need_a_refresh() -> None:
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    tokens = OAuthTokens(access_token=Secret("a"), access_expires_at=now + timedelta(minutes=10))
+    assert not tokens.needs_refresh(now, margin=timedelta(minutes=5))
+    assert tokens.needs_refresh(now + timedelta(minutes=6), margin=timedelta(minutes=5))
