@@ -1,0 +1,158 @@
+"""Memory repositories of what tradecore did: the order ledger and the run ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from tradecore.domain import AutomationRun, Order
+from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
+from tradecore_adapters.memory._session import Session
+from tradecore_adapters.memory._store import (
+    OrderKey,
+    Tables,
+    copy_entity,
+    owned_connection,
+    user_connection_ids,
+)
+
+__all__ = ["Orders", "Runs"]
+
+
+class Orders:
+    """:class:`~tradecore.ports.OrderRepository` in memory.
+
+    Orders are unique on ``(connection, account, client_order_id)``. :meth:`get` looks an order up
+    by client id alone, so two orders of one user sharing a client id on different connections or
+    accounts make it raise :class:`~tradecore.errors.RepositoryError` rather than guess.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def add(self, user_id: str, order: Order) -> None:
+        key = _key(order)
+
+        def add(tables: Tables) -> None:
+            owned_connection(tables, user_id, order.request.connection_id)
+            if tables.orders.get(key) is not None:
+                raise AlreadyExists(f"an order with client id {order.client_order_id!r} exists")
+            tables.orders.put(key, order)
+
+        self._session.write(add)
+
+    async def get(self, user_id: str, client_order_id: str) -> Order:
+        def get(tables: Tables) -> Order:
+            owned = user_connection_ids(tables, user_id)
+            found = [
+                order
+                for key, order in tables.orders.items()
+                if key[0] in owned and key[2] == client_order_id
+            ]
+            if not found:
+                raise NotFound(f"no order with client id {client_order_id!r} for this user")
+            if len(found) > 1:
+                raise RepositoryError(
+                    f"{len(found)} orders of this user have client id {client_order_id!r}"
+                )
+            return found[0]
+
+        return self._session.read(get)
+
+    async def update(self, user_id: str, order: Order) -> None:
+        key = _key(order)
+
+        def update(tables: Tables) -> None:
+            if (
+                order.request.connection_id not in user_connection_ids(tables, user_id)
+                or tables.orders.get(key) is None
+            ):
+                raise NotFound(f"no order with client id {order.client_order_id!r} for this user")
+            tables.orders.put(key, order)
+
+        self._session.write(update)
+
+    async def list(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        open_only: bool = False,
+    ) -> Sequence[Order]:
+        def list_(tables: Tables) -> list[Order]:
+            owned = user_connection_ids(tables, user_id)
+            if connection_id is not None:
+                owned &= {connection_id}
+            rows = [
+                order
+                for key, order in tables.orders.items()
+                if key[0] in owned and not (open_only and order.is_terminal)
+            ]
+            return sorted(rows, key=_order_order)
+
+        return self._session.read(list_)
+
+
+class Runs:
+    """:class:`~tradecore.ports.RunRepository` in memory."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def add(self, run: AutomationRun) -> None:
+        row = copy_entity(run)
+
+        def add(tables: Tables) -> None:
+            if tables.users.get(row.user_id) is None:
+                raise NotFound(f"no user {row.user_id!r}")
+            if tables.runs.get(row.id) is not None:
+                raise AlreadyExists(f"a run with id {row.id!r} exists")
+            tables.runs.put(row.id, row)
+
+        self._session.write(add)
+
+    async def update(self, run: AutomationRun) -> None:
+        row = copy_entity(run)
+
+        def update(tables: Tables) -> None:
+            _owned_run(tables, row.user_id, row.id)
+            tables.runs.put(row.id, row)
+
+        self._session.write(update)
+
+    async def get(self, user_id: str, run_id: str) -> AutomationRun:
+        def get(tables: Tables) -> AutomationRun:
+            return copy_entity(_owned_run(tables, user_id, run_id))
+
+        return self._session.read(get)
+
+    async def list(self, user_id: str, *, limit: int = 20) -> Sequence[AutomationRun]:
+        if limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
+
+        def list_(tables: Tables) -> list[AutomationRun]:
+            rows = sorted(
+                (r for r in tables.runs.values() if r.user_id == user_id),
+                key=lambda r: (r.started_at, r.id),
+                reverse=True,
+            )
+            return [copy_entity(r) for r in rows[:limit]]
+
+        return self._session.read(list_)
+
+
+def _key(order: Order) -> OrderKey:
+    request = order.request
+    return (request.connection_id, request.account_id, request.client_order_id)
+
+
+def _order_order(order: Order) -> tuple[datetime, str, str, str]:
+    request = order.request
+    return (order.created_at, request.client_order_id, request.connection_id, request.account_id)
+
+
+def _owned_run(tables: Tables, user_id: str, run_id: str) -> AutomationRun:
+    run = tables.runs.get(run_id)
+    if run is None or run.user_id != user_id:
+        raise NotFound(f"no run {run_id!r} for this user")
+    return run

@@ -1,0 +1,174 @@
+"""Memory repositories of what brokers report: positions, trades and the trade-sync cursors.
+
+Positions and trades are frozen values, stored and returned as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from tradecore.domain import Position, Trade
+from tradecore.errors import DomainError
+from tradecore_adapters.memory._session import Session
+from tradecore_adapters.memory._store import (
+    Tables,
+    aware,
+    owned_connection,
+    user_connection_ids,
+)
+
+__all__ = ["Cursors", "Positions", "Trades"]
+
+
+class Positions:
+    """:class:`~tradecore.ports.PositionRepository` in memory."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def sync_snapshot(
+        self,
+        user_id: str,
+        connection_id: str,
+        account_id: str,
+        positions: Sequence[Position],
+        *,
+        as_of: datetime,
+    ) -> int:
+        # Counts the rows inserted or replaced; deletions of closed positions are not counted.
+        snapshot = tuple(positions)
+        taken_at = aware(as_of, "as_of")
+        for position in snapshot:
+            if position.connection_id != connection_id or position.account_id != account_id:
+                raise DomainError(
+                    f"position {position.instrument.symbol!r} is not of account {account_id!r} "
+                    f"of connection {connection_id!r}"
+                )
+
+        def sync_snapshot(tables: Tables) -> int:
+            owned_connection(tables, user_id, connection_id)
+            written = 0
+            for position in snapshot:
+                stored = tables.positions.get(position.key)
+                if stored is None or stored.as_of <= position.as_of:
+                    tables.positions.put(position.key, position)
+                    written += 1
+            present = {position.key for position in snapshot}
+            closed = [
+                key
+                for key, stored in tables.positions.items()
+                if key[0] == connection_id
+                and key[1] == account_id
+                and key not in present
+                and stored.as_of < taken_at
+            ]
+            for key in closed:
+                tables.positions.delete(key)
+            return written
+
+        return self._session.write(sync_snapshot)
+
+    async def list(self, user_id: str, *, connection_id: str | None = None) -> Sequence[Position]:
+        def list_(tables: Tables) -> list[Position]:
+            owned = _connections(tables, user_id, connection_id)
+            rows = [p for p in tables.positions.values() if p.connection_id in owned]
+            return sorted(rows, key=lambda p: p.key)
+
+        return self._session.read(list_)
+
+
+class Trades:
+    """:class:`~tradecore.ports.TradeRepository` in memory."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def add_new(self, user_id: str, trades: Sequence[Trade]) -> int:
+        batch = tuple(trades)
+
+        def add_new(tables: Tables) -> int:
+            for connection_id in {trade.connection_id for trade in batch}:
+                owned_connection(tables, user_id, connection_id)
+            new = 0
+            for trade in batch:
+                if tables.trades.get(trade.key) is None:
+                    tables.trades.put(trade.key, trade)
+                    new += 1
+            return new
+
+        return self._session.write(add_new)
+
+    async def list(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Trade]:
+        start = None if since is None else aware(since, "since")
+        if limit is not None and limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
+
+        def list_(tables: Tables) -> list[Trade]:
+            owned = _connections(tables, user_id, connection_id)
+            rows = sorted(
+                (
+                    t
+                    for t in tables.trades.values()
+                    if t.connection_id in owned and (start is None or t.executed_at >= start)
+                ),
+                key=_trade_order,
+            )
+            if limit is None:
+                return rows
+            return rows[len(rows) - limit :] if limit else []
+
+        return self._session.read(list_)
+
+    async def count(self, user_id: str, *, connection_id: str | None = None) -> int:
+        def count(tables: Tables) -> int:
+            owned = _connections(tables, user_id, connection_id)
+            return sum(1 for t in tables.trades.values() if t.connection_id in owned)
+
+        return self._session.read(count)
+
+
+class Cursors:
+    """:class:`~tradecore.ports.CursorRepository` in memory."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def get(self, user_id: str, connection_id: str, account_id: str) -> str | None:
+        def get(tables: Tables) -> str | None:
+            if connection_id not in user_connection_ids(tables, user_id):
+                return None
+            return tables.cursors.get((connection_id, account_id))
+
+        return self._session.read(get)
+
+    async def set(self, user_id: str, connection_id: str, account_id: str, cursor: str) -> None:
+        def set_(tables: Tables) -> None:
+            owned_connection(tables, user_id, connection_id)
+            tables.cursors.put((connection_id, account_id), cursor)
+
+        self._session.write(set_)
+
+
+def _connections(tables: Tables, user_id: str, connection_id: str | None) -> set[str]:
+    # The user's connection ids, narrowed to ``connection_id`` when given; another user's
+    # connection gives the empty set, as if it did not exist.
+    owned = user_connection_ids(tables, user_id)
+    return owned if connection_id is None else owned & {connection_id}
+
+
+def _trade_order(trade: Trade) -> tuple[datetime, str, str, str, str]:
+    return (
+        trade.executed_at,
+        trade.broker_trade_id,
+        trade.connection_id,
+        trade.account_id,
+        trade.instrument.symbol,
+    )

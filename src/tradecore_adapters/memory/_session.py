@@ -1,0 +1,98 @@
+"""The transaction behind a memory unit of work: a private layer of changes and an operation log.
+
+Every write is a synchronous *operation* (a function of the tables). The session runs it in a
+fresh layer over its own pending changes, keeps the result only if it succeeds, and logs it. On
+commit it replays the log on a fresh layer over the shared store and merges that layer in one
+step, with no ``await`` in between: operations re-check their rules against what others committed
+meanwhile (a name taken, a connection removed…), and a failure applies nothing. Because
+operations, not row images, are replayed, concurrent units that touch different rows never undo
+each other's work.
+
+Reads see the shared store as committed now, plus the unit's own pending writes (read committed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from tradecore.errors import RepositoryError
+from tradecore_adapters.memory._store import Tables
+
+__all__ = ["Operation", "Session"]
+
+R = TypeVar("R")
+
+Operation = Callable[[Tables], R]
+"""A read or write against one layer of tables. Writes must depend only on their arguments and
+the tables, because they run again at commit."""
+
+
+class Session:
+    """The state of one unit of work over the shared ``store``.
+
+    :param store: the root tables every unit commits to.
+    """
+
+    __slots__ = ("_active", "_log", "_pending", "_store")
+
+    def __init__(self, store: Tables) -> None:
+        self._store = store
+        self._pending: Tables | None = None
+        self._log: list[Callable[[Tables], object]] = []
+        self._active = False
+
+    def begin(self) -> None:
+        """Start the transaction (entering the ``async with`` block)."""
+        if self._active:
+            raise RepositoryError("this unit of work is already in use; start a new one")
+        self._active = True
+        self._discard()
+
+    def end(self) -> None:
+        """Discard what was not committed and close the transaction."""
+        self._discard()
+        self._active = False
+
+    def read(self, operation: Operation[R]) -> R:
+        """Run a read-only operation on the committed store plus this unit's pending writes."""
+        self._check_active()
+        return operation(self._pending if self._pending is not None else self._store)
+
+    def write(self, operation: Operation[R]) -> R:
+        """Run a write operation; keep its effects (and log it) only if it succeeds."""
+        self._check_active()
+        if self._pending is None:
+            self._pending = self._store.child()
+        statement = self._pending.child()
+        result = operation(statement)
+        statement.apply()
+        self._log.append(operation)
+        return result
+
+    def commit(self) -> None:
+        """Replay the logged writes on the shared store, all or nothing; then start afresh.
+
+        Whatever happens, the unit's pending writes are gone afterwards: when a replayed operation
+        raises, the error propagates and nothing is applied.
+        """
+        self._check_active()
+        log = self._log
+        self._discard()
+        staging = self._store.child()
+        for operation in log:
+            operation(staging)
+        staging.apply()
+
+    def rollback(self) -> None:
+        """Discard the pending writes."""
+        self._check_active()
+        self._discard()
+
+    def _discard(self) -> None:
+        self._pending = None
+        self._log = []
+
+    def _check_active(self) -> None:
+        if not self._active:
+            raise RepositoryError("use a unit of work inside its `async with` block")

@@ -1,0 +1,143 @@
+"""The in-memory :class:`~tradecore.ports.RepositoryPort`: :class:`MemoryRepository`."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self, final
+
+from tradecore.errors import RepositoryError
+from tradecore.ports.repository import (
+    AutomationRepository,
+    ConnectionRepository,
+    CursorRepository,
+    OrderRepository,
+    PositionRepository,
+    RepositoryPort,
+    RunRepository,
+    StrategyRepository,
+    TradeRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from tradecore_adapters.memory._directory import Automation, Connections, Strategies, Users
+from tradecore_adapters.memory._journal import Orders, Runs
+from tradecore_adapters.memory._ledger import Cursors, Positions, Trades
+from tradecore_adapters.memory._session import Session
+from tradecore_adapters.memory._store import Tables
+
+__all__ = ["MemoryRepository", "MemoryUnitOfWork"]
+
+
+@final
+class MemoryUnitOfWork:
+    """One transaction over a :class:`MemoryRepository`; use it as an ``async with`` block.
+
+    It sees its own writes at once and what other units commit as soon as they commit. Its own
+    writes reach the store only on :meth:`commit`; leaving the block without committing, or on
+    an exception, discards them. A unit may commit several times; after each commit it goes on
+    with an empty transaction. Using it outside its block raises
+    :class:`~tradecore.errors.RepositoryError`.
+
+    Create it with :meth:`MemoryRepository.unit_of_work`.
+    """
+
+    __slots__ = (
+        "_session",
+        "automation",
+        "connections",
+        "cursors",
+        "orders",
+        "positions",
+        "runs",
+        "strategies",
+        "trades",
+        "users",
+    )
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.users: UserRepository = Users(session)
+        self.connections: ConnectionRepository = Connections(session)
+        self.positions: PositionRepository = Positions(session)
+        self.trades: TradeRepository = Trades(session)
+        self.cursors: CursorRepository = Cursors(session)
+        self.orders: OrderRepository = Orders(session)
+        self.strategies: StrategyRepository = Strategies(session)
+        self.automation: AutomationRepository = Automation(session)
+        self.runs: RunRepository = Runs(session)
+
+    async def __aenter__(self) -> Self:
+        self._session.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Discard whatever was not committed."""
+        self._session.end()
+
+    async def commit(self) -> None:
+        """Apply this unit's writes to the store, all at once, and make them visible to others.
+
+        Rules are checked again against what others committed meanwhile; if one fails (a name
+        taken, a connection removed…) its error is raised, nothing is applied, and the unit's
+        pending writes are discarded.
+
+        :raises AlreadyExists: a natural key was taken by another unit since the write.
+        :raises NotFound: a row the writes depend on was removed by another unit.
+        """
+        self._session.commit()
+
+    async def rollback(self) -> None:
+        """Discard this unit's uncommitted writes."""
+        self._session.rollback()
+
+
+@final
+class MemoryRepository:
+    """A :class:`~tradecore.ports.RepositoryPort` that keeps everything in process memory.
+
+    It is the store of unit tests and of ``--dry`` runs: nothing survives the process. It obeys
+    the whole port (scoping by user, natural keys, ordering, transactions), so code tested against
+    it behaves the same on a database. Several units of work may run concurrently in one event
+    loop; each commit applies atomically, and writes committed by one unit are never lost by
+    another's commit. Entities are copied in and out: changing a returned object changes nothing
+    stored until it is written back.
+
+    Example::
+
+        repository = MemoryRepository()
+        async with repository.unit_of_work() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        await repository.aclose()
+    """
+
+    __slots__ = ("_closed", "_store")
+
+    def __init__(self) -> None:
+        self._store = Tables()
+        self._closed = False
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        """Start a new unit of work (enter it with ``async with``).
+
+        :raises RepositoryError: the repository was closed.
+        """
+        if self._closed:
+            raise RepositoryError("the memory repository is closed")
+        return MemoryUnitOfWork(Session(self._store))
+
+    async def aclose(self) -> None:
+        """Close the repository; later :meth:`unit_of_work` calls fail. Closing twice is fine."""
+        self._closed = True
+
+
+def _conforms(
+    repository: MemoryRepository, unit: MemoryUnitOfWork
+) -> tuple[RepositoryPort, UnitOfWork]:
+    # Never called: lets mypy check that the classes implement the port.
+    return repository, unit
