@@ -21,7 +21,7 @@ def get_plugin_manager(
     plugins: Iterable[object | tuple[str, object]] = (),
     blocked: Iterable[str] = (),
     allowed: Iterable[str] | None = None,
-    trace: Callable[[str], None] | None = None,
+    trace: Callable[[str], object] | None = None,
 ) -> pluggy.PluginManager:
     """Build a plugin manager with the tradecore hooks and the installed plugins.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
+from tradecore.services.demo import DemoSetup, ensure_demo
 from tradecore.services.orders import ReconcileResult, reconcile_orders, submit_order
 from tradecore.services.strategy_run import StrategyTarget, run_strategy
 from tradecore.services.sync import SyncResult, sync_connection
@@ -10,9 +11,11 @@ from tradecore.services.sync import SyncResult, sync_connection
 __all__ = [
     "AutomationCycle",
     "CycleOutcome",
+    "DemoSetup",
     "ReconcileResult",
     "StrategyTarget",
     "SyncResult",
+    "ensure_demo",
     "reconcile_orders",
     "run_strategy",
     "submit_order",

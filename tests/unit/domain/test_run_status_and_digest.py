@@ -27,7 +27,9 @@ from tradecore.errors import DomainError
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def step(kind: TaskKind, status: TaskStatus, subject: str = "binance-main", **extra: object) -> TaskResult:
+def step(
+    kind: TaskKind, status: TaskStatus, subject: str = "binance-main", **extra: object
+) -> TaskResult:
     error = "BrokerUnavailable: down" if status is TaskStatus.FAILURE else None
     return TaskResult(
         kind=kind,
@@ -101,7 +103,10 @@ def test_digest_without_errors_has_two_sections() -> None:
         step(TaskKind.SYNC, S, counts={"positions": 3, "trades_new": 5}, api={"requests": "4"}),
     )
     digest = Digest.from_run(run, user_name="alice")
-    assert [section for section, _ in digest.sections()] == [DigestSection.SUMMARY, DigestSection.API]
+    assert [section for section, _ in digest.sections()] == [
+        DigestSection.SUMMARY,
+        DigestSection.API,
+    ]
     assert dict(digest.totals)["positions"] == "3"
     assert dict(digest.totals)["trades_new"] == "5"
     assert dict(digest.summary[0].facts) == {"positions": "3", "trades_new": "5"}
@@ -129,7 +134,9 @@ def test_digest_with_a_failure_has_an_errors_section_naming_the_step() -> None:
 
 def test_digest_needs_a_finished_run() -> None:
     with pytest.raises(DomainError):
-        Digest.from_run(AutomationRun(user_id="u1", trigger="manual", started_at=NOW), user_name="a")
+        Digest.from_run(
+            AutomationRun(user_id="u1", trigger="manual", started_at=NOW), user_name="a"
+        )
 
 
 BINANCE_CLIENT_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")

@@ -1,0 +1,1 @@
+"""The console notifier: prints a cycle's digest to a terminal."""

@@ -1,0 +1,84 @@
+"""Render a :class:`~tradecore.domain.Digest` for a terminal with rich."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tradecore.domain import Digest, DigestLine, DigestSection, RunStatus, TaskStatus
+from tradecore.errors import NotificationError
+from tradecore.ports import NotifierContext
+
+__all__ = ["ConsoleNotifier"]
+
+_TITLES = {
+    DigestSection.SUMMARY: "Summary",
+    DigestSection.API: "API responses",
+    DigestSection.ERRORS: "Errors",
+}
+_STATUS_STYLE = {
+    RunStatus.SUCCESS: "bold green",
+    RunStatus.PARTIAL: "bold yellow",
+    RunStatus.FAILURE: "bold red",
+}
+_STEP_STYLE = {TaskStatus.SUCCESS: "green", TaskStatus.FAILURE: "red", TaskStatus.SKIPPED: "yellow"}
+
+
+class ConsoleNotifier:
+    """Print each digest section as a table: the summary, the API responses, then the errors.
+
+    :param stream: where to write; standard output when ``None``.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @classmethod
+    def from_context(cls, context: NotifierContext) -> ConsoleNotifier:
+        """Build it from a plugin factory's context."""
+        return cls(stream=context.stream)
+
+    @property
+    def name(self) -> str:
+        """``console``."""
+        return "console"
+
+    async def send(self, digest: Digest) -> None:
+        """Print ``digest``. :raises NotificationError: the stream cannot be written."""
+        console = Console(file=self._stream or sys.stdout, soft_wrap=True, highlight=False)
+        try:
+            for section, lines in digest.sections():
+                console.print(_section(digest, section, lines))
+        except OSError as exc:
+            raise NotificationError(f"cannot write the digest to the terminal: {exc}") from exc
+
+
+def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ...]) -> Table:
+    title = Text(f"{_TITLES[section]} — {digest.user_name}", style="bold")
+    if section is DigestSection.SUMMARY:
+        title.append(f"  run {digest.run_id[:8]} ({digest.trigger.value}) ")
+        title.append(digest.status.value.upper(), style=_STATUS_STYLE[digest.status])
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("step")
+    table.add_column("subject")
+    table.add_column("status")
+    table.add_column("details", overflow="fold")
+    for line in lines:
+        details = ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in line.facts)
+        if line.text:
+            details = f"{details} — {line.text}" if details else line.text
+        table.add_row(
+            line.kind.value,
+            line.subject,
+            Text(line.status.value, style=_STEP_STYLE[line.status]),
+            details,
+        )
+    if section is DigestSection.SUMMARY:
+        totals = ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in digest.totals)
+        table.caption = totals
+        table.caption_justify = "left"
+    return table

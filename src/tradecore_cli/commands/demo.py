@@ -1,0 +1,46 @@
+"""``tradecore demo``: one full cycle for a demo user on the paper broker, with no setup at all."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+from rich.console import Console
+
+from tradecore.domain import RunStatus, Trigger
+from tradecore.services import ensure_demo
+from tradecore_adapters.bootstrap import bootstrap
+from tradecore_adapters.settings import Settings
+from tradecore_cli.render import positions_table
+
+__all__ = ["demo"]
+
+
+@click.command()
+@click.option("--seed", default="42", show_default=True, help="Seed of the paper market.")
+@click.pass_context
+def demo(ctx: click.Context, seed: str) -> None:
+    """Run one automation cycle for a demo user on the simulated paper broker.
+
+    Prints the cycle's digest (summary, API responses, errors if any) and the synced positions.
+    The exit status is 0 when the run succeeded, 1 otherwise.
+    """
+    from tradecore_cli.main import settings_of
+
+    status = asyncio.run(_demo(settings_of(ctx), seed))
+    ctx.exit(0 if status is RunStatus.SUCCESS else 1)
+
+
+async def _demo(settings: Settings, seed: str) -> RunStatus:
+    console = Console(soft_wrap=True)
+    async with bootstrap(settings) as app:
+        setup = await ensure_demo(repository=app.repository, clock=app.clock, seed=seed)
+        console.print(
+            f"Demo user [bold]{setup.user.name}[/] with paper connection "
+            f"[bold]{setup.connection.name}[/] (in memory; nothing is kept after this run)."
+        )
+        outcome = await app.cycle.run(setup.user.id, trigger=Trigger.MANUAL)
+        async with app.repository.unit_of_work() as uow:
+            positions = await uow.positions.list(setup.user.id)
+        console.print(positions_table(positions, title=f"Positions of {setup.user.name}"))
+        return outcome.run.status or RunStatus.FAILURE

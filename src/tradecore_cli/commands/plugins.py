@@ -1,0 +1,42 @@
+"""``tradecore plugins``: what is installed and where it comes from."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+
+from tradecore.plugins import PluginRegistry, get_plugin_manager
+from tradecore_cli.render import plugins_table
+
+__all__ = ["plugins"]
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """List the installed plugins: brokers, notifiers and strategies, with their distribution."""
+    from tradecore_cli.main import settings_of
+
+    settings = settings_of(ctx)
+    manager = get_plugin_manager(
+        blocked=settings.disabled_plugins, allowed=settings.allowed_plugins
+    )
+    infos = PluginRegistry.from_manager(manager).plugins
+    if as_json:
+        payload = [
+            {
+                "name": info.name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "brokers": list(info.brokers),
+                "notifiers": list(info.notifiers),
+                "strategies": list(info.strategies),
+            }
+            for info in infos
+        ]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    Console(soft_wrap=True).print(plugins_table(infos))

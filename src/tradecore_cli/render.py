@@ -1,0 +1,61 @@
+"""Tables for the terminal (rich). Pure rendering: no I/O beyond the console passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from tradecore.domain import Position
+from tradecore.plugins import PluginInfo
+
+__all__ = ["plugins_table", "positions_table"]
+
+
+def _amount(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def positions_table(positions: Sequence[Position], *, title: str = "Positions") -> Table:
+    """One row per position: symbol, quantity, average price, market value, unrealised P/L."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("connection / account")
+    table.add_column("symbol")
+    table.add_column("type")
+    table.add_column("quantity", justify="right")
+    table.add_column("avg price", justify="right")
+    table.add_column("market value", justify="right")
+    table.add_column("unrealised P/L", justify="right")
+    table.add_column("currency")
+    for position in positions:
+        table.add_row(
+            position.account_id,
+            position.instrument.symbol,
+            position.instrument.asset_type.value,
+            str(position.quantity),
+            _amount(position.average_price),
+            _amount(position.market_value),
+            _amount(position.unrealized_pnl),
+            position.currency or "",
+        )
+    return table
+
+
+def plugins_table(plugins: Sequence[PluginInfo]) -> Table:
+    """One row per plugin: its name, what it provides, and where it comes from."""
+    table = Table(title="Plugins", title_justify="left")
+    table.add_column("plugin")
+    table.add_column("provides")
+    table.add_column("distribution")
+    table.add_column("version")
+    for info in plugins:
+        provides = [f"broker {name}" for name in info.brokers]
+        provides += [f"notifier {name}" for name in info.notifiers]
+        provides += [f"strategy {name}" for name in info.strategies]
+        table.add_row(
+            info.name,
+            ", ".join(provides) or "-",
+            info.distribution or "(in-process)",
+            info.version or "",
+        )
+    return table
