@@ -53,7 +53,7 @@ class ConsoleNotifier:
         try:
             for section, lines in digest.sections():
                 console.print(_section(digest, section, lines))
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: the stream is closed
             raise NotificationError(f"cannot write the digest to the terminal: {exc}") from exc
 
 
