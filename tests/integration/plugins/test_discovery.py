@@ -7,10 +7,12 @@ Other distributions are created per test by the ``make_distribution`` fixture.
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -300,3 +302,21 @@ async def test_dummy_broker_raises_tradecore_errors_for_unknown_things() -> None
 def test_dummy_broker_rejects_an_unknown_setting() -> None:
     with pytest.raises(ConfigurationError, match="colour"):
         dummy_broker(colour="blue")
+
+
+def test_sample_plugin_imports_only_the_public_tradecore_modules() -> None:
+    # A third party may use tradecore, tradecore.plugins, tradecore.ports and tradecore.errors
+    # (and tradecore.testing in its tests); never tradecore_adapters or a private module.
+    package = Path(__file__).parents[2] / "fixtures" / DUMMY / "src" / "tradecore_dummybroker"
+    public = {"tradecore", "tradecore.plugins", "tradecore.ports", "tradecore.errors"}
+    imported = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+
+    ours = {name for name in imported if name.partition(".")[0].startswith("tradecore")}
+    assert ours - {"tradecore_dummybroker.broker"} <= public
+    assert public <= ours, "the example should show each public module in use"
