@@ -12,14 +12,23 @@ that yields a fresh, empty store and closes it afterwards::
             yield repository
             await repository.aclose()
 
-The tests only assume what the :mod:`tradecore.ports.repository` docstrings promise, plus two
-things this suite pins down for every store: decimals come back *unchanged* (same value and same
-``str``, so a fixed-scale column that pads ``0.1`` to ``0.100000`` fails), and a batch of trades
-with duplicate keys keeps the first occurrence of each key (insert-or-ignore).
+The tests assume what the :mod:`tradecore.ports.repository` docstrings promise, plus what this
+suite pins down where they are silent:
+
+- decimals come back *unchanged*: same value and same ``str`` (a fixed-scale column that pads
+  ``0.1`` to ``0.100000`` fails);
+- of several trades with one key, the first added is kept (insert-or-ignore);
+- a list or count filtered by another user's connection is empty, and that connection's cursor
+  is ``None``: as if it did not exist, not :class:`~tradecore.errors.NotFound`;
+- ``sync_snapshot`` counts the positions it inserted or replaced (0 for a stale snapshot).
 
 Tests are marked ``asyncio`` explicitly, so they also run under pytest-asyncio's strict mode
 (an async ``repository`` fixture then needs ``@pytest_asyncio.fixture``). The property test needs
-hypothesis; without it, it is skipped.
+hypothesis; without it, it is skipped. The helpers :func:`add_owner`, :func:`add_connection` and
+:func:`committing` are public for adapter-specific tests.
+
+Ids from :mod:`tradecore.testing.builders` are derived from names, so a test that removes a user
+or a connection and adds one with the same name again checks that no old row comes back.
 
 :cvar serializes_writes: ``True`` for a store that runs one write transaction at a time (SQLite):
     the concurrency test then lets both units *read* before either commits, but not both *write*.
@@ -75,7 +84,13 @@ except ImportError:  # pragma: no cover - hypothesis comes with tradecore's "tes
 else:
     HAVE_HYPOTHESIS = True
 
-__all__ = ["RepositoryPortContract"]
+__all__ = [
+    "Owner",
+    "RepositoryPortContract",
+    "add_connection",
+    "add_owner",
+    "committing",
+]
 
 T0 = DEFAULT_TIME
 
