@@ -95,6 +95,7 @@ def test_blocked_plugin_is_hidden_and_the_others_still_load() -> None:
     registry = PluginRegistry.from_manager(get_plugin_manager(blocked=["dummy"]))
 
     assert "dummy" not in registry.brokers
+    assert "dummy" not in [info.name for info in registry.plugins]
     assert "paper" in registry.brokers
 
 
