@@ -81,6 +81,8 @@ class PluginRegistry:
         dists = _distributions(pm)
         infos: dict[str, dict[str, Any]] = {}
         for name, plugin in pm.list_name_plugin():
+            if plugin is None:  # a blocked name: pluggy keeps it registered as None
+                continue
             dist, version = dists.get(id(plugin), (None, None))
             infos[name] = {"name": name, "distribution": dist, "version": version}
 
@@ -93,7 +95,9 @@ class PluginRegistry:
                 else (f"plugin {plugin_name!r} (in-process)")
             )
 
-        def collect(hook_name: str, kind: str, factory_type: type[_F]) -> dict[str, _F]:
+        def collect(
+            hook_name: str, kind: str, plural: str, factory_type: type[_F]
+        ) -> dict[str, _F]:
             owners: dict[str, str] = {}
             collected: dict[str, _F] = {}
             for impl in getattr(pm.hook, hook_name).get_hookimpls():
@@ -124,13 +128,17 @@ class PluginRegistry:
                     owners[factory.name] = plugin_name
                     collected[factory.name] = factory
                     infos.setdefault(plugin_name, {"name": plugin_name}).setdefault(
-                        kind + "s", []
+                        plural, []
                     ).append(factory.name)
             return collected
 
-        brokers = collect("tradecore_register_brokers", "broker", BrokerFactory)
-        notifiers = collect("tradecore_register_notifiers", "notifier", NotifierFactory)
-        strategies = collect("tradecore_register_strategies", "strategy", StrategyFactory)
+        brokers = collect("tradecore_register_brokers", "broker", "brokers", BrokerFactory)
+        notifiers = collect(
+            "tradecore_register_notifiers", "notifier", "notifiers", NotifierFactory
+        )
+        strategies = collect(
+            "tradecore_register_strategies", "strategy", "strategies", StrategyFactory
+        )
         plugins = [PluginInfo(**info) for _, info in sorted(infos.items())]
         return cls(plugins=plugins, brokers=brokers, notifiers=notifiers, strategies=strategies)
 

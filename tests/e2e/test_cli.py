@@ -1,0 +1,140 @@
+"""The command line as a user runs it: through click's runner and as a real subprocess."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tradecore_cli.main import cli
+
+DUMMY_HINT = "install tests/fixtures/tradecore-dummybroker (nox -s tests does)"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), obj={"environ": env or {}}, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def plugins_json(env: dict[str, str] | None = None) -> dict[str, dict[str, object]]:
+    code, out, _ = run("plugins", "--json", env=env)
+    assert code == 0
+    return {entry["name"]: entry for entry in json.loads(out)}
+
+
+def test_version_is_the_installed_one() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.strip() == f"tradecore, version {importlib.metadata.version('tradecore')}"
+
+
+def test_plugins_lists_the_built_ins_with_their_distribution() -> None:
+    plugins = plugins_json()
+    assert plugins["paper"]["brokers"] == ["paper"]
+    assert plugins["paper"]["distribution"] == "tradecore"
+    assert plugins["console"]["notifiers"] == ["console"]
+    assert plugins["console"]["distribution"] == "tradecore"
+
+
+def test_plugins_lists_an_installed_third_party_broker() -> None:
+    plugins = plugins_json()
+    assert "dummy" in plugins, DUMMY_HINT
+    assert plugins["dummy"]["brokers"] == ["dummy"]
+    assert plugins["dummy"]["distribution"] == "tradecore-dummybroker"
+    assert plugins["dummy"]["version"] == "0.1.0"
+
+
+def test_plugins_table_names_plugin_provides_and_distribution() -> None:
+    code, out, _ = run("plugins")
+    assert code == 0
+    paper_row = next(line for line in out.splitlines() if " paper " in line)
+    assert "broker paper" in paper_row
+    assert "tradecore" in paper_row
+    assert "notifier console" in out
+
+
+def test_a_disabled_plugin_is_not_loaded() -> None:
+    plugins = plugins_json({"TRADECORE_DISABLE_PLUGINS": "dummy"})
+    assert "dummy" not in plugins
+    assert "paper" in plugins
+
+
+def test_the_allow_list_loads_only_what_it_names() -> None:
+    assert set(plugins_json({"TRADECORE_PLUGINS": "paper"})) == {"paper"}
+
+
+def test_demo_runs_a_full_cycle_and_prints_digest_and_positions() -> None:
+    code, out, err = run("demo")
+    assert code == 0, err
+    assert "Summary — demo" in out
+    assert "SUCCESS" in out
+    assert "API responses — demo" in out
+    assert "Errors" not in out
+    positions = int(re.search(r"positions: (\d+)", out).group(1))  # type: ignore[union-attr]
+    trades = int(re.search(r"trades new: (\d+)", out).group(1))  # type: ignore[union-attr]
+    assert positions > 0
+    assert trades > 0
+    table = out[out.index("Positions of demo") :]
+    rows = [line for line in table.splitlines() if re.match(r"^[│┃|] paper ", line)]
+    assert len(rows) == positions
+
+
+def test_a_bad_environment_value_is_a_clear_error_and_exit_2() -> None:
+    code, out, err = run("demo", env={"AUTOMATION_DEFAULT_FREQUENCY": "500"})
+    assert code == 2
+    assert out == ""
+    assert (
+        "Error: AUTOMATION_DEFAULT_FREQUENCY must be a whole number of minutes from 5 to 120" in err
+    )
+
+
+def tradecore_executable() -> str:
+    script = Path(sys.executable).with_name("tradecore")
+    if not script.exists():
+        pytest.fail(f"the tradecore console script is not installed next to {sys.executable}")
+    return str(script)
+
+
+def clean_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TRADECORE_")}
+    env["COLUMNS"] = "160"
+    return env
+
+
+def test_demo_as_a_real_subprocess() -> None:
+    env = clean_env()
+    done = subprocess.run(
+        [tradecore_executable(), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Summary — demo" in done.stdout
+    assert "Positions of demo" in done.stdout
+
+
+def test_plugins_as_a_real_subprocess_shows_the_third_party_plugin() -> None:
+    done = subprocess.run(
+        [tradecore_executable(), "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    names = {entry["name"] for entry in json.loads(done.stdout)}
+    assert {"paper", "console"} <= names
+    assert "dummy" in names, DUMMY_HINT
