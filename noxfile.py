@@ -42,7 +42,7 @@ def tests(session: nox.Session) -> None:
     session.install("--no-deps", "--force-reinstall", DUMMY_PLUGIN)
 
     env: dict[str, str] = {}
-    # PostgreSQL goes here: start or locate a server, then pass its URL to the repository
-    # contract tests, e.g. env["TRADECORE_TEST_POSTGRES_URL"] = ... (tests without it skip).
+    # PostgreSQL goes here (a later issue): install the driver extra, start or locate a server,
+    # and hand its URL to the repository contract tests through `env`.
 
     session.run("pytest", *(session.posargs or ["tests"]), env=env)
