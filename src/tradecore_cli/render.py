@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 
@@ -16,8 +16,15 @@ def _amount(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def positions_table(positions: Sequence[Position], *, title: str = "Positions") -> Table:
-    """One row per position: symbol, quantity, average price, market value, unrealised P/L."""
+def positions_table(
+    positions: Sequence[Position],
+    *,
+    connection_names: Mapping[str, str] | None = None,
+    title: str = "Positions",
+) -> Table:
+    """One row per position: where it is held, symbol, quantity, average price, market value and
+    unrealised P/L. ``connection_names`` maps connection ids to the names shown."""
+    names = connection_names or {}
     table = Table(title=title, title_justify="left")
     table.add_column("connection / account")
     table.add_column("symbol")
@@ -29,7 +36,7 @@ def positions_table(positions: Sequence[Position], *, title: str = "Positions") 
     table.add_column("currency")
     for position in positions:
         table.add_row(
-            position.account_id,
+            f"{names.get(position.connection_id, position.connection_id)} / {position.account_id}",
             position.instrument.symbol,
             position.instrument.asset_type.value,
             str(position.quantity),

@@ -82,7 +82,7 @@ def test_demo_runs_a_full_cycle_and_prints_digest_and_positions() -> None:
     assert positions > 0
     assert trades > 0
     table = out[out.index("Positions of demo") :]
-    rows = [line for line in table.splitlines() if re.match(r"^[│┃|] paper ", line)]
+    rows = [line for line in table.splitlines() if re.match(r"^[│┃|] paper-demo / paper ", line)]
     assert len(rows) == positions
 
 

@@ -42,5 +42,10 @@ async def _demo(settings: Settings, seed: str) -> RunStatus:
         outcome = await app.cycle.run(setup.user.id, trigger=Trigger.MANUAL)
         async with app.repository.unit_of_work() as uow:
             positions = await uow.positions.list(setup.user.id)
-        console.print(positions_table(positions, title=f"Positions of {setup.user.name}"))
+        table = positions_table(
+            positions,
+            connection_names={setup.connection.id: setup.connection.name},
+            title=f"Positions of {setup.user.name}",
+        )
+        console.print(table)
         return outcome.run.status or RunStatus.FAILURE
