@@ -53,6 +53,8 @@ class FakeBroker:
       what the test gives (:meth:`set_positions`), fills do not move them.
     * A duplicate ``client_order_id`` does not create a second order: ``place_order`` returns
       the existing order unchanged (per the order protocol, a duplicate means the order exists).
+      An order for an account or an instrument the broker does not know raises
+      :class:`OrderRejected` (a definitive refusal, unlike ``InstrumentNotFound``).
     * After :meth:`aclose`, every method except ``aclose`` raises :class:`RuntimeError`: using a
       closed adapter is a bug in the caller, not a transient broker failure.
 
@@ -204,7 +206,13 @@ class FakeBroker:
             return existing
         if request.account_id not in {account.account_id for account in self._accounts}:
             raise OrderRejected(f"unknown account {request.account_id!r}", broker=self._name)
-        quote = self._quote(request.instrument)
+        quote = self._quotes.get(request.instrument.symbol)
+        if quote is None:  # a definitive refusal: nothing was placed
+            raise OrderRejected(
+                f"unknown instrument {request.instrument.symbol!r}",
+                broker=self._name,
+                code="symbol",
+            )
         self._sequence += 1
         order = Order(
             request=request,

@@ -246,6 +246,22 @@ async def test_order_for_an_unknown_account_is_rejected(clock: FakeClock) -> Non
         await broker.place_order(request)
 
 
+async def test_order_for_an_unknown_instrument_is_rejected_not_lost(clock: FakeClock) -> None:
+    broker = _broker(clock)
+    request = OrderRequest(
+        connection_id=CONNECTION,
+        account_id="main",
+        client_order_id="c1",
+        instrument=Instrument(symbol="NOPE"),
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        quantity=Decimal(1),
+    )
+    with pytest.raises(OrderRejected):
+        await broker.place_order(request)
+    assert broker.orders == {}
+
+
 async def test_a_closed_broker_refuses_calls_and_closes_twice_quietly(clock: FakeClock) -> None:
     broker = _broker(clock)
     await broker.aclose()

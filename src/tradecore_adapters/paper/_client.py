@@ -1,0 +1,486 @@
+"""The simulated venue: the "remote side" the paper broker talks to, with its own records.
+
+Prices are a pure function of ``(seed, symbol, minute)``: a seeded Brownian bridge between
+independent anchor prices every 2**14 minutes (about 11 days), computed top-down in 14 hashed
+steps, so any minute is priced in constant time and the walk stays near each instrument's start
+price. All arithmetic is integer or :class:`~decimal.Decimal` in a fixed context; no float is used.
+
+The account's history is one planned fill per ``activity`` from ``history_start``, each derived
+from the seed and its slot number against a history-only ledger, so every venue built with the same
+settings plans the same fills. A planned fill is executed only when the account (history plus the
+orders placed on this venue, which live in memory) can afford it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import re
+import struct
+import uuid
+from bisect import bisect_left
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, localcontext
+from functools import wraps
+from itertools import islice
+from math import isqrt
+from typing import ParamSpec, Protocol, TypeVar
+
+from attrs import evolve, field, frozen
+
+__all__ = [
+    "ACCOUNT_ID",
+    "PaperVenue",
+    "VenueError",
+    "VenueFill",
+    "VenueHolding",
+    "VenueInstrument",
+    "VenueOrder",
+    "VenuePage",
+    "VenueQuote",
+    "VenueTicket",
+]
+
+ACCOUNT_ID = "paper"
+FEE_RATE = Decimal("0.001")
+_CENT = Decimal("0.01")
+_CTX = Context(prec=28, rounding=ROUND_HALF_EVEN)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_BLOCK_BITS = 14
+_UNIT = 1 << 20  # walk units per one-minute standard deviation
+_NOISE_STD = 1 << 17  # standard deviation of _noise()
+_DRAWS = struct.Struct(">12H")
+_CURSOR = re.compile(r"^(\d+)\.(\d+)\.([0-9a-f]{1,32})$")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _fixed_context(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    # Decimal results must not depend on the caller's thread-local context.
+    @wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(_CTX):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+class VenueError(Exception):
+    """The venue refused a request; ``code`` says why (``UNKNOWN_SYMBOL``, ``INSUFFICIENT_FUNDS``…)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@frozen
+class VenueInstrument:
+    """A listed instrument. ``volatility`` is the log-price deviation per minute, ``spread`` the
+    bid-ask distance as a fraction of the price."""
+
+    symbol: str
+    kind: str  # crypto | stock | fx
+    base: str
+    quote: str
+    name: str
+    start_price: Decimal = field(converter=Decimal)
+    tick: Decimal = field(converter=Decimal)
+    lot: Decimal = field(converter=Decimal)
+    volatility: Decimal = field(converter=Decimal)
+    spread: Decimal = field(converter=Decimal)
+
+
+@frozen(kw_only=True)
+class VenueQuote:
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    last: Decimal
+    time: datetime
+
+
+@frozen(kw_only=True)
+class VenueFill:
+    """One execution; ``slot`` is set for history fills, ``client_order_id`` for order fills."""
+
+    fill_id: str
+    symbol: str
+    side: str  # BUY | SELL
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    time: datetime
+    slot: int | None = None
+    order_id: str | None = None
+    client_order_id: str | None = None
+
+
+@frozen(kw_only=True)
+class VenueTicket:
+    """An order as sent to the venue."""
+
+    client_order_id: str
+    symbol: str
+    side: str  # BUY | SELL
+    kind: str  # MARKET | LIMIT
+    quantity: Decimal
+    limit_price: Decimal | None = None
+    time_in_force: str = "GTC"  # GTC | IOC | FOK | DAY
+
+
+@frozen(kw_only=True)
+class VenueOrder:
+    ticket: VenueTicket
+    order_id: str
+    status: str  # NEW | FILLED | CANCELED | EXPIRED
+    created_at: datetime
+    updated_at: datetime
+    filled_quantity: Decimal = Decimal(0)
+    average_price: Decimal | None = None
+    expires_at: datetime | None = None
+
+
+@frozen(kw_only=True)
+class VenueHolding:
+    symbol: str
+    quantity: Decimal
+    average_price: Decimal
+    mark: Decimal
+
+
+@frozen(kw_only=True)
+class VenuePage:
+    fills: tuple[VenueFill, ...]
+    cursor: str
+    has_more: bool
+
+
+def catalogue(currency: str) -> tuple[VenueInstrument, ...]:
+    """The instruments the venue lists, all priced in ``currency``."""
+    cur = currency
+    fx, fx_price = ("USD", "0.92") if currency == "EUR" else ("EUR", "1.08")
+    return (
+        VenueInstrument(f"BTC-{cur}", "crypto", "BTC", cur, "Bitcoin", "60000", "0.01", "0.0001", "0.0008", "0.0004"),
+        VenueInstrument(f"ETH-{cur}", "crypto", "ETH", cur, "Ether", "3000", "0.01", "0.001", "0.001", "0.0004"),
+        VenueInstrument("AAPL", "stock", "AAPL", cur, "Apple Inc.", "190", "0.01", "1", "0.0004", "0.0004"),
+        VenueInstrument("MSFT", "stock", "MSFT", cur, "Microsoft Corp.", "410", "0.01", "1", "0.0004", "0.0004"),
+        VenueInstrument(f"{fx}{cur}", "fx", fx, cur, f"{fx}/{cur}", fx_price, "0.00001", "1", "0.0001", "0.0001"),
+    )  # fmt: skip
+
+
+def _noise(stream: hashlib.blake2b, kind: bytes, key: int) -> int:
+    # Twelve uniform 16-bit draws summed: integer, mean 0, deviation ~_NOISE_STD, near-normal.
+    draw = stream.copy()
+    draw.update(kind + key.to_bytes(9, "big", signed=True))
+    total: int = sum(_DRAWS.unpack(draw.digest()))
+    return 2 * total - 12 * 65535
+
+
+def _walk(seed: int, symbol: str, minute: int) -> int:
+    stream = hashlib.blake2b(repr((seed, symbol)).encode(), digest_size=24)
+    lo = minute >> _BLOCK_BITS << _BLOCK_BITS
+    hi = lo + (1 << _BLOCK_BITS)
+    anchor = isqrt(1 << _BLOCK_BITS) * _UNIT
+    w_lo = _noise(stream, b"a", lo) * anchor // _NOISE_STD
+    w_hi = _noise(stream, b"a", hi) * anchor // _NOISE_STD
+    while hi - lo > 1:  # Lévy's construction: midpoint = mean + sqrt(half / 2) * noise
+        mid = (lo + hi) // 2
+        step = isqrt((mid - lo) * _UNIT * _UNIT // 2)
+        w_mid = (w_lo + w_hi) // 2 + _noise(stream, b"m", mid) * step // _NOISE_STD
+        lo, w_lo, hi, w_hi = (lo, w_lo, mid, w_mid) if minute < mid else (mid, w_mid, hi, w_hi)
+    return w_lo
+
+
+@_fixed_context
+def quote_at(seed: int, instrument: VenueInstrument, when: datetime) -> VenueQuote:
+    """Price ``instrument`` at ``when``: a pure function of the seed, the symbol and the minute."""
+    minute = (when - _EPOCH) // timedelta(minutes=1)
+    walk = Decimal(_walk(seed, instrument.symbol, minute))
+    raw = instrument.start_price * (walk * instrument.volatility / _UNIT).exp()
+    tick = instrument.tick
+    last = max(raw.quantize(tick, rounding=ROUND_HALF_EVEN), tick * 10)
+    half = max(tick, (last * instrument.spread / 2).quantize(tick, rounding=ROUND_UP))
+    return VenueQuote(
+        symbol=instrument.symbol, bid=last - half, ask=last + half, last=last, time=when
+    )
+
+
+def _fee(quantity: Decimal, price: Decimal) -> Decimal:
+    return (quantity * price * FEE_RATE).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _lots(amount: Decimal, lot: Decimal) -> Decimal:
+    return amount // lot * lot
+
+
+class _Ledger:
+    # Cash and holdings with average cost; fees are paid in cash and kept out of the average.
+    def __init__(self, cash: Decimal) -> None:
+        self.cash = cash
+        self.quantity: dict[str, Decimal] = {}
+        self.average: dict[str, Decimal] = {}
+
+    def apply(self, fill: VenueFill) -> None:
+        held = self.quantity.get(fill.symbol, Decimal(0))
+        notional = fill.quantity * fill.price
+        if fill.side == "BUY":
+            total = held + fill.quantity
+            cost = held * self.average.get(fill.symbol, Decimal(0)) + notional
+            self.average[fill.symbol] = cost / total
+            self.cash -= notional + fill.fee
+        else:
+            total = held - fill.quantity
+            self.cash += notional - fill.fee
+        self.quantity[fill.symbol] = total
+        if total == 0:
+            del self.quantity[fill.symbol], self.average[fill.symbol]
+
+
+class _Now(Protocol):
+    def now(self) -> datetime: ...
+
+
+class PaperVenue:
+    """One simulated account at a simulated exchange, moved forward by ``clock`` on every request.
+
+    :param history_start: when the planned history begins.
+    :param activity: the interval between two planned history fills.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        currency: str,
+        starting_cash: Decimal,
+        history_start: datetime,
+        activity: timedelta,
+        clock: _Now,
+    ) -> None:
+        self.seed, self.currency, self._clock = seed, currency, clock
+        self._instruments = {item.symbol: item for item in catalogue(currency)}
+        self._start, self._activity = history_start, activity
+        self._planned, self._book = _Ledger(starting_cash), _Ledger(starting_cash)
+        self._reserved_cash = Decimal(0)
+        self._reserved: dict[str, Decimal] = {}
+        self._next_slot = 0
+        self._history: list[VenueFill] = []
+        self._order_fills: list[VenueFill] = []
+        self._orders: dict[str, VenueOrder] = {}
+        self._tag = uuid.uuid4().hex[:8]  # order fills live in this venue's memory only
+
+    def instruments(self) -> tuple[VenueInstrument, ...]:
+        return tuple(self._instruments.values())
+
+    @_fixed_context
+    def quote(self, symbol: str) -> VenueQuote:
+        now = self._advance()
+        return quote_at(self.seed, self._instrument(symbol), now)
+
+    @_fixed_context
+    def holdings(self, account: str) -> tuple[Decimal, tuple[VenueHolding, ...]]:
+        """Return the cash and every non-zero holding, marked at the current last price."""
+        now = self._advance(account)
+        return self._book.cash, tuple(
+            VenueHolding(
+                symbol=symbol,
+                quantity=quantity,
+                average_price=self._book.average[symbol],
+                mark=quote_at(self.seed, self._instruments[symbol], now).last,
+            )
+            for symbol, quantity in self._book.quantity.items()
+        )
+
+    @_fixed_context
+    def fills(self, account: str, cursor: str | None, limit: int) -> VenuePage:
+        """Return up to ``limit`` fills after ``cursor``, oldest first."""
+        self._advance(account)
+        slot, seen, tag = 0, 0, self._tag
+        if cursor is not None:
+            match = _CURSOR.match(cursor)
+            if match is None:
+                raise VenueError("BAD_CURSOR", f"cursor {cursor!r} was not issued by this venue")
+            slot, seen, tag = int(match[1]), int(match[2]), match[3]
+        seen = seen if tag == self._tag else 0  # another venue's order fills are not ours
+        history = self._history[bisect_left(self._history, slot, key=lambda f: f.slot or 0) :]
+        merged = heapq.merge(history, self._order_fills[seen:], key=lambda f: f.time)
+        page = list(islice(merged, limit + 1))
+        has_more = len(page) > limit
+        page = page[:limit]
+        slots = [f.slot for f in page if f.slot is not None]
+        slot = (slots[-1] + 1 if slots else slot) if has_more else max(slot, self._next_slot)
+        seen += sum(f.slot is None for f in page)
+        return VenuePage(fills=tuple(page), cursor=f"{slot}.{seen}.{self._tag}", has_more=has_more)
+
+    @_fixed_context
+    def submit(self, account: str, ticket: VenueTicket) -> VenueOrder:
+        """Place ``ticket``; a known ``client_order_id`` returns the existing order unchanged."""
+        now = self._advance(account)
+        if ticket.client_order_id in self._orders:
+            return self._orders[ticket.client_order_id]
+        instrument = self._instrument(ticket.symbol)
+        if ticket.quantity % instrument.lot or ticket.quantity < instrument.lot:
+            raise VenueError("LOT_SIZE", f"{ticket.symbol} trades in lots of {instrument.lot}")
+        if ticket.limit_price is not None and ticket.limit_price % instrument.tick:
+            raise VenueError(
+                "TICK_SIZE", f"{ticket.symbol} prices move in ticks of {instrument.tick}"
+            )
+        quote = quote_at(self.seed, instrument, now)
+        buy, limit = ticket.side == "BUY", ticket.limit_price
+        price = quote.ask if buy else quote.bid
+        marketable = limit is None or (limit >= price if buy else limit <= price)
+        self._check_funds(ticket, price if marketable or limit is None else limit)
+        order = VenueOrder(
+            ticket=ticket,
+            order_id=f"ord-{ticket.client_order_id}",
+            status="NEW",
+            created_at=now,
+            updated_at=now,
+        )
+        if marketable:
+            order = self._fill(order, price, now)
+        elif ticket.time_in_force in {"IOC", "FOK"}:
+            order = evolve(order, status="EXPIRED")
+        else:
+            self._reserve(ticket, +1)
+            if ticket.time_in_force == "DAY":
+                midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+                order = evolve(order, expires_at=midnight + timedelta(days=1))
+        self._orders[ticket.client_order_id] = order
+        return order
+
+    @_fixed_context
+    def cancel(self, account: str, client_order_id: str) -> VenueOrder:
+        """Cancel an open order; a finished one is returned unchanged."""
+        order = self.order(account, client_order_id)
+        if order.status == "NEW":
+            self._reserve(order.ticket, -1)
+            order = evolve(order, status="CANCELED", updated_at=self._clock.now())
+            self._orders[client_order_id] = order
+        return order
+
+    @_fixed_context
+    def order(self, account: str, client_order_id: str) -> VenueOrder:
+        self._advance(account)
+        order = self._orders.get(client_order_id)
+        if order is None:
+            raise VenueError("UNKNOWN_ORDER", f"no order {client_order_id!r}")
+        return order
+
+    # -- the simulation --------------------------------------------------------------------------
+
+    def _advance(self, account: str = ACCOUNT_ID) -> datetime:
+        # Execute everything due by now: history slots first, then resting orders.
+        if account != ACCOUNT_ID:
+            raise VenueError("UNKNOWN_ACCOUNT", f"no account {account!r}; the only one is 'paper'")
+        now = self._clock.now()
+        due = (now - self._start) // self._activity + 1 if now >= self._start else 0
+        for slot in range(self._next_slot, due):
+            fill = self._plan(slot)
+            if fill is not None:
+                self._planned.apply(fill)
+                if self._affordable(fill.side, fill.symbol, fill.quantity, fill.price):
+                    self._book.apply(fill)
+                    self._history.append(fill)
+        self._next_slot = max(self._next_slot, due)
+        for order in [o for o in self._orders.values() if o.status == "NEW"]:
+            self._settle(order, now)
+        return now
+
+    def _plan(self, slot: int) -> VenueFill | None:
+        # The slot's fill against the history-only ledger: buy 1-5% of cash, or sell 25-100%.
+        when = self._start + slot * self._activity
+        draw = hashlib.blake2b(repr((self.seed, "slot", slot)).encode(), digest_size=8).digest()
+        listed = tuple(self._instruments.values())
+        instrument = listed[draw[0] % len(listed)]
+        quote = quote_at(self.seed, instrument, when)
+        held = self._planned.quantity.get(instrument.symbol, Decimal(0))
+        if draw[1] % 2 == 0 or not held:
+            budget = self._planned.cash * (1 + draw[2] % 5) / 100
+            quantity = _lots(budget / (quote.ask * (1 + FEE_RATE)), instrument.lot)
+            if quantity > 0:
+                return _history_fill(slot, instrument.symbol, "BUY", quantity, quote.ask, when)
+            if not held:
+                return None
+        quantity = _lots(held * (1 + draw[3] % 4) / 4, instrument.lot) or held
+        return _history_fill(slot, instrument.symbol, "SELL", quantity, quote.bid, when)
+
+    def _affordable(self, side: str, symbol: str, quantity: Decimal, price: Decimal) -> bool:
+        # Against what is free: cash and holdings minus what resting orders have reserved.
+        if side == "BUY":
+            cost = quantity * price + _fee(quantity, price)
+            return cost <= self._book.cash - self._reserved_cash
+        held = self._book.quantity.get(symbol, Decimal(0))
+        return quantity <= held - self._reserved.get(symbol, Decimal(0))
+
+    def _check_funds(self, ticket: VenueTicket, price: Decimal) -> None:
+        if self._affordable(ticket.side, ticket.symbol, ticket.quantity, price):
+            return
+        if ticket.side == "BUY":
+            raise VenueError("INSUFFICIENT_FUNDS", f"not enough {self.currency} for this order")
+        raise VenueError("INSUFFICIENT_HOLDING", f"not enough {ticket.symbol} to sell")
+
+    def _reserve(self, ticket: VenueTicket, sign: int) -> None:
+        assert ticket.limit_price is not None
+        if ticket.side == "BUY":
+            notional = ticket.quantity * ticket.limit_price
+            self._reserved_cash += sign * (notional + _fee(ticket.quantity, ticket.limit_price))
+        else:
+            held = self._reserved.get(ticket.symbol, Decimal(0))
+            self._reserved[ticket.symbol] = held + sign * ticket.quantity
+
+    def _settle(self, order: VenueOrder, now: datetime) -> None:
+        ticket, limit = order.ticket, order.ticket.limit_price
+        assert limit is not None
+        quote = quote_at(self.seed, self._instruments[ticket.symbol], now)
+        if order.expires_at is not None and now >= order.expires_at:
+            self._reserve(ticket, -1)
+            self._orders[ticket.client_order_id] = evolve(order, status="EXPIRED", updated_at=now)
+        elif (quote.ask <= limit) if ticket.side == "BUY" else (quote.bid >= limit):
+            self._reserve(ticket, -1)
+            self._orders[ticket.client_order_id] = self._fill(order, limit, now)
+
+    def _fill(self, order: VenueOrder, price: Decimal, now: datetime) -> VenueOrder:
+        ticket = order.ticket
+        fill = VenueFill(
+            fill_id=f"fill-{ticket.client_order_id}",
+            symbol=ticket.symbol,
+            side=ticket.side,
+            quantity=ticket.quantity,
+            price=price,
+            fee=_fee(ticket.quantity, price),
+            time=now,
+            order_id=order.order_id,
+            client_order_id=ticket.client_order_id,
+        )
+        self._book.apply(fill)
+        self._order_fills.append(fill)
+        return evolve(
+            order,
+            status="FILLED",
+            filled_quantity=ticket.quantity,
+            average_price=price,
+            updated_at=now,
+        )
+
+    def _instrument(self, symbol: str) -> VenueInstrument:
+        try:
+            return self._instruments[symbol]
+        except KeyError:
+            raise VenueError("UNKNOWN_SYMBOL", f"{symbol!r} is not listed") from None
+
+
+def _history_fill(
+    slot: int, symbol: str, side: str, quantity: Decimal, price: Decimal, when: datetime
+) -> VenueFill:
+    return VenueFill(
+        fill_id=f"hist-{slot}",
+        symbol=symbol,
+        side=side,
+        quantity=quantity,
+        price=price,
+        fee=_fee(quantity, price),
+        time=when,
+        slot=slot,
+    )
