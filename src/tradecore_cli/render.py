@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from tradecore.domain import Position
 from tradecore.plugins import PluginInfo
 
-__all__ = ["plugins_table", "positions_table"]
+__all__ = ["plugins_table", "positions_table", "print_table"]
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print ``table`` at its natural width, never shortening a cell to fit the terminal
+    (an amount cut to ``67696.…`` would be worse than a wrapped line)."""
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    width = console.width
+    console.width = max(width, natural)  # rich clamps print(width=...) to the console's width
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 def _amount(value: object) -> str:
@@ -25,17 +39,8 @@ def positions_table(
     """One row per position: where it is held, symbol, quantity, average price, market value and
     unrealised P/L. ``connection_names`` maps connection ids to the names shown."""
     names = connection_names or {}
-    table = Table(title=title, title_justify="left")
-    table.add_column("connection / account")
-    table.add_column("symbol")
-    table.add_column("type")
-    table.add_column("quantity", justify="right")
-    table.add_column("avg price", justify="right")
-    table.add_column("market value", justify="right")
-    table.add_column("unrealised P/L", justify="right")
-    table.add_column("currency")
-    for position in positions:
-        table.add_row(
+    rows = [
+        (
             f"{names.get(position.connection_id, position.connection_id)} / {position.account_id}",
             position.instrument.symbol,
             position.instrument.asset_type.value,
@@ -45,6 +50,23 @@ def positions_table(
             _amount(position.unrealized_pnl),
             position.currency or "",
         )
+        for position in positions
+    ]
+    table = Table(title=title, title_justify="left")
+    headers = (
+        "connection / account",
+        "symbol",
+        "type",
+        "quantity",
+        "avg price",
+        "market value",
+        "unrealised P/L",
+        "currency",
+    )
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="right" if 3 <= index <= 6 else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

@@ -11,7 +11,7 @@ from tradecore.domain import RunStatus, Trigger
 from tradecore.services import ensure_demo
 from tradecore_adapters.bootstrap import bootstrap
 from tradecore_adapters.settings import Settings
-from tradecore_cli.render import positions_table
+from tradecore_cli.render import positions_table, print_table
 
 __all__ = ["demo"]
 
@@ -47,5 +47,5 @@ async def _demo(settings: Settings, seed: str) -> RunStatus:
             connection_names={setup.connection.id: setup.connection.name},
             title=f"Positions of {setup.user.name}",
         )
-        console.print(table)
+        print_table(console, table)
         return outcome.run.status or RunStatus.FAILURE

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 
 from tradecore.plugins import PluginRegistry, get_plugin_manager
-from tradecore_cli.render import plugins_table
+from tradecore_cli.render import plugins_table, print_table
 
 __all__ = ["plugins"]
 
@@ -39,4 +39,4 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         ]
         click.echo(json.dumps(payload, indent=2))
         return
-    Console(soft_wrap=True).print(plugins_table(infos))
+    print_table(Console(soft_wrap=True), plugins_table(infos))
