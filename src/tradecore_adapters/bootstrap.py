@@ -13,7 +13,7 @@ from tradecore.ports import Clock, NotifierPort, RepositoryPort
 from tradecore.services import AutomationCycle
 from tradecore_adapters.settings import Settings
 
-__all__ = ["Application", "bootstrap"]
+__all__ = ["Application", "bootstrap", "load_plugins"]
 
 
 @define(kw_only=True)
@@ -41,6 +41,30 @@ class Application:
         await self.aclose()
 
 
+def load_plugins(
+    settings: Settings,
+    *,
+    plugins: Iterable[object | tuple[str, object]] = (),
+    load_entrypoints: bool = True,
+    trace: TextIO | None = None,
+) -> PluginRegistry:
+    """Load the installed plugins as ``settings`` say (blocked, allowed, traced).
+
+    :param trace: where the hook-call trace goes when ``settings.trace_plugins`` (standard error
+        by default).
+    :raises PluginError: a plugin is broken or two provide the same name.
+    """
+    writer = (trace or sys.stderr).write if settings.trace_plugins else None
+    manager = get_plugin_manager(
+        load_entrypoints=load_entrypoints,
+        plugins=plugins,
+        blocked=settings.disabled_plugins,
+        allowed=settings.allowed_plugins,
+        trace=writer,
+    )
+    return PluginRegistry.from_manager(manager)
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -60,15 +84,9 @@ def bootstrap(
     :param trace: where the plugin hook-call trace goes when ``settings.trace_plugins``.
     :raises PluginError: a plugin is broken or a configured notifier is not installed.
     """
-    writer = (trace or sys.stderr).write if settings.trace_plugins else None
-    manager = get_plugin_manager(
-        load_entrypoints=load_entrypoints,
-        plugins=plugins,
-        blocked=settings.disabled_plugins,
-        allowed=settings.allowed_plugins,
-        trace=writer,
+    registry = load_plugins(
+        settings, plugins=plugins, load_entrypoints=load_entrypoints, trace=trace
     )
-    registry = PluginRegistry.from_manager(manager)
     if clock is None:
         from tradecore_adapters.clock import SystemClock
 

@@ -138,3 +138,11 @@ def test_plugins_as_a_real_subprocess_shows_the_third_party_plugin() -> None:
     names = {entry["name"] for entry in json.loads(done.stdout)}
     assert {"paper", "console"} <= names
     assert "dummy" in names, DUMMY_HINT
+
+
+def test_plugin_tracing_shows_each_hook_call_on_stderr() -> None:
+    code, out, err = run("plugins", "--json", env={"TRADECORE_TRACE_PLUGINS": "1"})
+    assert code == 0
+    assert "tradecore_register_brokers" in err
+    assert "BrokerFactory(name='paper'" in err
+    assert json.loads(out)  # the JSON on stdout is untouched by the trace

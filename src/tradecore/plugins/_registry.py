@@ -100,10 +100,15 @@ class PluginRegistry:
         ) -> dict[str, _F]:
             owners: dict[str, str] = {}
             collected: dict[str, _F] = {}
+            registered = [plugin for _, plugin in pm.list_name_plugin() if plugin is not None]
             for impl in getattr(pm.hook, hook_name).get_hookimpls():
                 plugin_name = impl.plugin_name
+                # Call one plugin at a time through pluggy (so tracing sees it) to know who
+                # provided what; pluggy drops a None result, which is reported as such.
+                others = [plugin for plugin in registered if plugin is not impl.plugin]
                 try:
-                    result = impl.function()
+                    answers = pm.subset_hook_caller(hook_name, remove_plugins=others)()
+                    result = answers[0] if answers else None
                 except Exception as exc:
                     raise PluginError(
                         f"{describe(plugin_name)} raised in {hook_name}: {type(exc).__name__}: {exc}"

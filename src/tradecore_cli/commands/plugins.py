@@ -7,7 +7,7 @@ import json
 import click
 from rich.console import Console
 
-from tradecore.plugins import PluginRegistry, get_plugin_manager
+from tradecore_adapters.bootstrap import load_plugins
 from tradecore_cli.render import plugins_table, print_table
 
 __all__ = ["plugins"]
@@ -21,10 +21,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     from tradecore_cli.main import settings_of
 
     settings = settings_of(ctx)
-    manager = get_plugin_manager(
-        blocked=settings.disabled_plugins, allowed=settings.allowed_plugins
-    )
-    infos = PluginRegistry.from_manager(manager).plugins
+    infos = load_plugins(settings).plugins
     if as_json:
         payload = [
             {

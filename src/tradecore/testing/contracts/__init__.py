@@ -1,7 +1,15 @@
 """Contract suites: subclass one in your tests and provide its fixtures.
 
-``from tradecore.testing.contracts.broker import BrokerPortContract`` — fixtures ``broker`` and
-``tradable_instrument``; ``from tradecore.testing.contracts.repository import
-RepositoryPortContract`` — fixture ``repository``. They need pytest and pytest-asyncio
-(``pip install 'tradecore[testing]'``).
+- :class:`BrokerPortContract` — fixtures ``broker`` and ``tradable_instrument``;
+- :class:`RepositoryPortContract` — fixture ``repository``.
+
+They need pytest and pytest-asyncio (``pip install 'tradecore[testing]'``), which is why
+:mod:`tradecore.testing` itself never imports this package.
 """
+
+from __future__ import annotations
+
+from tradecore.testing.contracts.broker import BrokerPortContract
+from tradecore.testing.contracts.repository import RepositoryPortContract
+
+__all__ = ["BrokerPortContract", "RepositoryPortContract"]
