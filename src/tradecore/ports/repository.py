@@ -5,7 +5,9 @@ return or change a row of another user: asking for another user's connection by 
 :class:`~tradecore.errors.NotFound`, exactly as if it did not exist.
 
 Writes become visible to other units of work only after :meth:`UnitOfWork.commit`; leaving the
-``async with`` block without committing (or on an exception) rolls back.
+``async with`` block without committing (or on an exception) rolls back. A unit reads at least
+what other units committed ("read committed"). Amounts come back exactly as stored: a Decimal
+keeps its digits (``Decimal("1.10")`` stays ``1.10``).
 
 Typical use::
 
@@ -103,7 +105,7 @@ class ConnectionRepository(Protocol):
         ...
 
     async def remove(self, user_id: str, connection_id: str) -> None:
-        """Delete a connection with its positions, trades, cursors and orders.
+        """Delete a connection with its positions, trades, cursors, orders and strategies.
 
         :raises NotFound: no such connection for this user.
         """
@@ -126,9 +128,11 @@ class PositionRepository(Protocol):
 
         Each position is upserted unless the stored one is newer (an older snapshot never
         overwrites a newer one); stored positions of the account missing from the snapshot and
-        older than ``as_of`` are deleted (they were closed). Returns how many rows were written.
+        older than ``as_of`` are deleted (they were closed). Returns how many positions were
+        inserted or replaced (deletions do not count).
 
         :raises NotFound: the connection is not this user's.
+        :raises DomainError: a position of the snapshot belongs to another connection or account.
         """
         ...
 
@@ -141,7 +145,8 @@ class TradeRepository(Protocol):
     """Fills, unique on ``(connection, account, symbol, broker_trade_id)``."""
 
     async def add_new(self, user_id: str, trades: Sequence[Trade]) -> int:
-        """Insert the trades not stored yet; ignore the others. Returns how many were new.
+        """Insert the trades not stored yet; ignore the others (of duplicate keys the first is
+        kept). Returns how many were new.
 
         :raises NotFound: a trade's connection is not this user's.
         """
@@ -188,7 +193,14 @@ class OrderRepository(Protocol):
         ...
 
     async def get(self, user_id: str, client_order_id: str) -> Order:
-        """:raises NotFound: no such order for this user."""
+        """Find an order by client id among the user's orders.
+
+        Client ids derive from intent keys that include the strategy id, so they are unique per
+        user in practice; should two connections hold the same one, this raises
+        :class:`~tradecore.errors.RepositoryError` rather than guess.
+
+        :raises NotFound: no such order for this user.
+        """
         ...
 
     async def update(self, user_id: str, order: Order) -> None:
