@@ -180,7 +180,9 @@ class FakeBroker:
         """Return up to ``page_size`` fills of ``account`` after ``cursor``."""
         await self._enter("get_trades")
         trades = self._trades.get(account.account_id, [])
-        start = 0 if cursor is None else self._parse_cursor(cursor, len(trades))
+        start = 0 if cursor is None else int(cursor) if cursor.isdigit() else -1
+        if not 0 <= start <= len(trades):
+            raise BrokerError(f"invalid trade cursor {cursor!r}", broker=self._name, code="cursor")
         page = trades[start : start + self._page_size]
         end = start + len(page)
         return TradePage(trades=page, cursor=str(end), has_more=end < len(trades))
@@ -196,7 +198,9 @@ class FakeBroker:
     async def get_asset_price(self, instrument: Instrument) -> Quote:
         """Return the quote of ``instrument``'s symbol."""
         await self._enter("get_asset_price")
-        return self._quote(instrument)
+        if instrument.symbol not in self._quotes:
+            raise InstrumentNotFound(f"unknown instrument {instrument.symbol!r}", broker=self._name)
+        return self._quotes[instrument.symbol]
 
     async def place_order(self, request: OrderRequest) -> Order:
         """Fill or rest the order as described in the class docstring."""
@@ -204,14 +208,11 @@ class FakeBroker:
         existing = self.orders.get(request.client_order_id)
         if existing is not None:
             return existing
-        if request.account_id not in {account.account_id for account in self._accounts}:
-            raise OrderRejected(f"unknown account {request.account_id!r}", broker=self._name)
         quote = self._quotes.get(request.instrument.symbol)
-        if quote is None:  # a definitive refusal: nothing was placed
+        if quote is None or request.account_id not in {a.account_id for a in self._accounts}:
             raise OrderRejected(
-                f"unknown instrument {request.instrument.symbol!r}",
+                f"unknown account {request.account_id!r} or symbol {request.instrument.symbol!r}",
                 broker=self._name,
-                code="symbol",
             )
         self._sequence += 1
         order = Order(
@@ -269,17 +270,6 @@ class FakeBroker:
                 self._failures[method] = (exc, times - 1)
             raise exc
 
-    def _parse_cursor(self, cursor: str, size: int) -> int:
-        if not cursor.isdigit() or int(cursor) > size:
-            raise BrokerError(f"invalid trade cursor {cursor!r}", broker=self._name, code="cursor")
-        return int(cursor)
-
-    def _quote(self, instrument: Instrument) -> Quote:
-        quote = self._quotes.get(instrument.symbol)
-        if quote is None:
-            raise InstrumentNotFound(f"unknown instrument {instrument.symbol!r}", broker=self._name)
-        return quote
-
     def _order(self, account: Account, client_order_id: str) -> Order:
         order = self.orders.get(client_order_id)
         if order is None or order.request.account_id != account.account_id:
@@ -316,5 +306,5 @@ def _marketable(request: OrderRequest, quote: Quote) -> bool:
     limit = request.limit_price
     assert limit is not None  # OrderRequest guarantees it for limit orders
     if request.side is Side.BUY:
-        return limit >= (quote.ask if quote.ask is not None else quote.last)
-    return limit <= (quote.bid if quote.bid is not None else quote.last)
+        return limit >= (quote.ask or quote.last)
+    return limit <= (quote.bid or quote.last)

@@ -9,6 +9,10 @@ The account's history is one planned fill per ``activity`` from ``history_start`
 from the seed and its slot number against a history-only ledger, so every venue built with the same
 settings plans the same fills. A planned fill is executed only when the account (history plus the
 orders placed on this venue, which live in memory) can afford it.
+
+A fills cursor is ``<next history slot>.<order fills seen>.<venue tag>``: history slots are the
+same in every venue with these settings, while order fills belong to one venue (a random tag), so
+a cursor from another venue counts none of this venue's order fills as seen.
 """
 
 from __future__ import annotations
@@ -271,10 +275,12 @@ class PaperVenue:
         self._tag = uuid.uuid4().hex[:8]  # order fills live in this venue's memory only
 
     def instruments(self) -> tuple[VenueInstrument, ...]:
+        """Return the listed instruments."""
         return tuple(self._instruments.values())
 
     @_fixed_context
     def quote(self, symbol: str) -> VenueQuote:
+        """Return the current bid, ask and last price of ``symbol``."""
         now = self._advance()
         return quote_at(self.seed, self._instrument(symbol), now)
 
@@ -362,6 +368,7 @@ class PaperVenue:
 
     @_fixed_context
     def order(self, account: str, client_order_id: str) -> VenueOrder:
+        """Return the order with ``client_order_id`` as it stands now."""
         self._advance(account)
         order = self._orders.get(client_order_id)
         if order is None:
