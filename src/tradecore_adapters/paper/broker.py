@@ -59,33 +59,34 @@ class PaperBroker:
       instrument's lot or tick raise :class:`~tradecore.errors.OrderRejected`;
     * a duplicate ``client_order_id`` places nothing: ``place_order`` returns the existing order
       unchanged (a duplicate means the order exists);
-    * orders live in this broker's memory: a new broker (a new process) no longer knows them, and
-      ``get_trades`` gives a cursor from another broker instance that broker's history fills only.
+    * orders live in the venue's memory: brokers built by one :class:`PaperExchange` (one per
+      loaded plugin registry, so one per application) share it across cycles; a new process no
+      longer knows them, and a cursor from another venue yields only history fills.
 
     After :meth:`aclose` every call raises :class:`RuntimeError`.
 
     :param connection: the ``paper`` connection; its ``created_at`` anchors the history.
     :param clock: the only source of time.
     :param config: the settings; parsed from ``connection.settings`` when omitted.
+    :param venue: the simulated account to trade on; a new one when omitted (see
+        :class:`PaperExchange`, which keeps one per connection across cycles).
     :raises ConfigurationError: the connection's settings are unusable.
     """
 
     def __init__(
-        self, connection: BrokerConnection, *, clock: Clock, config: PaperConfig | None = None
+        self,
+        connection: BrokerConnection,
+        *,
+        clock: Clock,
+        config: PaperConfig | None = None,
+        venue: PaperVenue | None = None,
     ) -> None:
         self._config = (
             config if config is not None else PaperConfig.from_settings(connection.settings)
         )
         self._connection_id = connection.id
         self._clock = clock
-        self._venue = PaperVenue(
-            seed=self._config.seed,
-            currency=self._config.currency,
-            starting_cash=self._config.starting_cash,
-            history_start=connection.created_at - timedelta(days=self._config.history_days),
-            activity=timedelta(minutes=self._config.activity_minutes),
-            clock=clock,
-        )
+        self._venue = venue if venue is not None else open_venue(connection, self._config, clock)
         self._instruments = {item.symbol: item for item in self._venue.instruments()}
         self._requests = 0
         self._closed = False
@@ -227,3 +228,39 @@ class PaperBroker:
     def _order(self, order: VenueOrder) -> Order:
         item = self._instruments[order.ticket.symbol]
         return mapping.to_order(order, item, connection_id=self._connection_id)
+
+
+def open_venue(connection: BrokerConnection, config: PaperConfig, clock: Clock) -> PaperVenue:
+    """Open a new simulated account for ``connection``: its history starts ``history_days``
+    before the connection was created."""
+    return PaperVenue(
+        seed=config.seed,
+        currency=config.currency,
+        starting_cash=config.starting_cash,
+        history_start=connection.created_at - timedelta(days=config.history_days),
+        activity=timedelta(minutes=config.activity_minutes),
+        clock=clock,
+    )
+
+
+class PaperExchange:
+    """The simulated exchange of one application: one venue per connection, kept across cycles,
+    so an order placed in one cycle is still there (open, filled or cancelled) in the next.
+
+    A venue is opened again when the connection's settings change.
+    """
+
+    def __init__(self) -> None:
+        self._venues: dict[str, tuple[PaperConfig, PaperVenue]] = {}
+
+    def create(self, connection: BrokerConnection, context: BrokerContext) -> PaperBroker:
+        """The factory tradecore calls: no I/O, time from ``context.clock``.
+
+        :raises ConfigurationError: the connection's settings are unusable.
+        """
+        config = PaperConfig.from_settings(connection.settings)
+        known = self._venues.get(connection.id)
+        if known is None or known[0] != config:
+            known = (config, open_venue(connection, config, context.clock))
+            self._venues[connection.id] = known
+        return PaperBroker(connection, clock=context.clock, config=config, venue=known[1])
