@@ -23,6 +23,7 @@ class AssetType(enum.StrEnum):
     OPTION = "option"
     BOND = "bond"
     FUND = "fund"
+    CASH = "cash"
     OTHER = "other"
 
 

@@ -62,7 +62,7 @@ def to_instrument(item: VenueInstrument) -> Instrument:
 
 def cash_instrument(currency: str) -> Instrument:
     """The pseudo-instrument of the account's cash (tradecore has no cash asset type)."""
-    return Instrument(symbol=currency, asset_type=AssetType.OTHER, base=currency, quote=currency)
+    return Instrument(symbol=currency, asset_type=AssetType.CASH, base=currency, quote=currency)
 
 
 def to_asset(item: VenueInstrument) -> Asset:

@@ -38,9 +38,7 @@ from tradecore.errors import (
 )
 from tradecore.ports import BrokerContext, BrokerFactory, StrategyContext, StrategyFactory
 from tradecore.services import AutomationCycle
-from tradecore.testing._fake_broker import FakeBroker
-from tradecore.testing._fake_clock import FakeClock
-from tradecore.testing._recording_notifier import RecordingNotifier
+from tradecore.testing import FakeBroker, FakeClock, RecordingNotifier
 from tradecore_adapters.memory import MemoryRepository
 
 BTC = Instrument(symbol="BTC-USD", base="BTC", quote="USD")

@@ -21,8 +21,7 @@ from tradecore.domain import (
     Trade,
 )
 from tradecore.errors import BrokerError, BrokerUnavailable, OrderNotFound, OrderRejected
-from tradecore.testing._fake_broker import FakeBroker
-from tradecore.testing._fake_clock import FakeClock
+from tradecore.testing import FakeBroker, FakeClock
 from tradecore.testing.contracts.broker import BrokerPortContract
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 from tradecore.domain import Account, BrokerConnection, Instrument, Trade
 from tradecore.errors import ConfigurationError
 from tradecore.ports import BrokerContext
-from tradecore.testing._fake_clock import FakeClock
+from tradecore.testing import FakeClock
 from tradecore.testing.contracts.broker import BrokerPortContract
 from tradecore_adapters.paper.broker import PAGE_SIZE, PaperBroker
 

@@ -27,7 +27,7 @@ from tradecore.errors import (
     OrderRejected,
 )
 from tradecore.ports import BrokerContext
-from tradecore.testing._fake_clock import FakeClock
+from tradecore.testing import FakeClock
 from tradecore_adapters.paper.broker import PaperBroker
 
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

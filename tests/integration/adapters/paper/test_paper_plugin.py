@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from tradecore.domain import BrokerConnection
 from tradecore.plugins import BrokerContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import BrokerPort
-from tradecore.testing._fake_clock import FakeClock
+from tradecore.testing import FakeClock
 from tradecore_adapters.paper import plugin
 from tradecore_adapters.paper.broker import PaperBroker
 
