@@ -17,7 +17,13 @@ from tradecore.domain.automation import (
     run_status,
 )
 from tradecore.domain.connection import BrokerConnection, OAuthTokens
-from tradecore.domain.digest import Digest, DigestLine, DigestSection, render_plain
+from tradecore.domain.digest import (
+    Digest,
+    DigestLine,
+    DigestSection,
+    fact_label,
+    render_plain,
+)
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import AssetType, Instrument
 from tradecore.domain.order import (
@@ -74,6 +80,7 @@ __all__ = [
     "Trigger",
     "User",
     "client_order_id_for",
+    "fact_label",
     "new_id",
     "render_plain",
     "run_status",

@@ -23,7 +23,7 @@ from tradecore.domain.automation import (
 )
 from tradecore.errors import DomainError
 
-__all__ = ["Digest", "DigestLine", "DigestSection", "render_plain"]
+__all__ = ["Digest", "DigestLine", "DigestSection", "fact_label", "render_plain"]
 
 Facts = tuple[tuple[str, str], ...]
 
@@ -38,6 +38,16 @@ class DigestSection(enum.StrEnum):
     SUMMARY = "summary"
     API = "api"
     ERRORS = "errors"
+
+    @property
+    def heading(self) -> str:
+        """The heading a notifier shows: ``Summary``, ``API responses`` or ``Errors``."""
+        return {"summary": "Summary", "api": "API responses", "errors": "Errors"}[self.value]
+
+
+def fact_label(name: str) -> str:
+    """How a fact's name reads to a person: ``trades_new`` becomes ``trades new``."""
+    return name.replace("_", " ")
 
 
 @frozen(kw_only=True)
@@ -139,15 +149,8 @@ def _totals(steps: list[TaskResult], duration: timedelta) -> Facts:
     )
 
 
-_TITLES = {
-    DigestSection.SUMMARY: "Summary",
-    DigestSection.API: "API responses",
-    DigestSection.ERRORS: "Errors",
-}
-
-
 def _render_line(line: DigestLine) -> str:
-    facts = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in line.facts)
+    facts = ", ".join(f"{fact_label(name)} {value}" for name, value in line.facts)
     head = f"- {line.subject} [{line.kind.value}] {line.status.value}"
     detail = ": ".join(part for part in (facts, line.text or "") if part)
     return f"{head}: {detail}" if detail else head
@@ -157,11 +160,9 @@ def render_plain(digest: Digest) -> tuple[str, ...]:
     """Render a digest as plain-text messages, one per section, in sending order."""
     messages = []
     for section, lines in digest.sections():
-        title = f"{_TITLES[section]} — {digest.user_name}"
+        title = f"{section.heading} — {digest.user_name}"
         if section is DigestSection.SUMMARY:
-            headline = ", ".join(
-                f"{name.replace('_', ' ')} {value}" for name, value in digest.totals
-            )
+            headline = ", ".join(f"{fact_label(name)} {value}" for name, value in digest.totals)
             body = [
                 f"Run {digest.run_id[:8]} ({digest.trigger.value}): {digest.status.value.upper()}",
                 headline,

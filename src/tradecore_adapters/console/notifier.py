@@ -9,17 +9,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tradecore.domain import Digest, DigestLine, DigestSection, RunStatus, TaskStatus
+from tradecore.domain import (
+    Digest,
+    DigestLine,
+    DigestSection,
+    RunStatus,
+    TaskStatus,
+    fact_label,
+)
 from tradecore.errors import NotificationError
 from tradecore.ports import NotifierContext
 
 __all__ = ["ConsoleNotifier"]
 
-_TITLES = {
-    DigestSection.SUMMARY: "Summary",
-    DigestSection.API: "API responses",
-    DigestSection.ERRORS: "Errors",
-}
 _STATUS_STYLE = {
     RunStatus.SUCCESS: "bold green",
     RunStatus.PARTIAL: "bold yellow",
@@ -58,7 +60,7 @@ class ConsoleNotifier:
 
 
 def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ...]) -> Table:
-    title = Text(f"{_TITLES[section]} — {digest.user_name}", style="bold")
+    title = Text(f"{section.heading} — {digest.user_name}", style="bold")
     if section is DigestSection.SUMMARY:
         title.append(f"  run {digest.run_id[:8]} ({digest.trigger.value}) ")
         title.append(digest.status.value.upper(), style=_STATUS_STYLE[digest.status])
@@ -68,7 +70,7 @@ def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ..
     table.add_column("status")
     table.add_column("details", overflow="fold")
     for line in lines:
-        details = ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in line.facts)
+        details = ", ".join(f"{fact_label(name)}: {value}" for name, value in line.facts)
         if line.text:
             details = f"{details} — {line.text}" if details else line.text
         table.add_row(
@@ -78,7 +80,7 @@ def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ..
             details,
         )
     if section is DigestSection.SUMMARY:
-        totals = ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in digest.totals)
+        totals = ", ".join(f"{fact_label(name)}: {value}" for name, value in digest.totals)
         table.caption = totals
         table.caption_justify = "left"
     return table
