@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from tradecore.domain import BrokerConnection, TaskKind, TaskResult, TaskStatus
-from tradecore.errors import TradecoreError
+from tradecore.errors import BrokerError, TradecoreError
 from tradecore.ports import Clock
 
 __all__ = ["StepTimer", "describe_error", "secrets_of"]
@@ -24,28 +24,40 @@ def secrets_of(connection: BrokerConnection) -> tuple[str, ...]:
     return tuple(value for value in values if value)
 
 
-def describe_error(exc: BaseException, secrets: Iterable[str] = ()) -> str:
-    """Say what went wrong in one line, naming the error type, with known secrets masked.
-
-    Adapters promise never to put secrets in messages; this is the second line of defence for
-    errors they did not translate.
-    """
+def describe_error(exc: BaseException) -> str:
+    """Say what went wrong in one line: the error type, its message, and the broker's code."""
     text = " ".join(str(exc).split()) or "(no message)"
-    prefix = (
-        type(exc).__name__
-        if isinstance(exc, TradecoreError)
-        else f"unexpected {type(exc).__name__}"
-    )
+    name = type(exc).__name__
+    prefix = name if isinstance(exc, TradecoreError) else f"unexpected {name}"
+    code = exc.code if isinstance(exc, BrokerError) else None
+    return f"{prefix}: {text}" + (f" (code {code})" if code else "")
+
+
+def _mask(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         text = text.replace(secret, _MASK)
-    return f"{prefix}: {text}"
+    return text
 
 
 class StepTimer:
-    """Measure one step with the injected clock and build its :class:`TaskResult`."""
+    """Measure one step with the injected clock and build its :class:`TaskResult`.
 
-    def __init__(self, clock: Clock, kind: TaskKind, subject: str, subject_id: str | None) -> None:
+    Every text of the result (error and notes) has ``secrets`` masked: adapters promise never to
+    put secrets in their messages, and this is the second line of defence, in the one place all
+    step results are made.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        kind: TaskKind,
+        subject: str,
+        subject_id: str | None,
+        *,
+        secrets: Iterable[str] = (),
+    ) -> None:
         self._clock = clock
+        self._secrets = tuple(secret for secret in secrets if secret)
         self._kind = kind
         self._subject = subject
         self._subject_id = subject_id
@@ -70,6 +82,6 @@ class StepTimer:
             duration=self._clock.now() - self.started_at,
             counts=counts or {},
             api=api or {},
-            error=error,
-            notes=tuple(notes),
+            error=None if error is None else _mask(error, self._secrets),
+            notes=tuple(_mask(note, self._secrets) for note in notes),
         )

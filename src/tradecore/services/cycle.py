@@ -125,11 +125,17 @@ class AutomationCycle:
     ) -> tuple[list[TaskResult], StrategyTarget]:
         async with limit:
             steps: list[TaskResult] = []
-            timer = StepTimer(self.clock, TaskKind.SYNC, connection.name, connection.id)
+            timer = StepTimer(
+                self.clock,
+                TaskKind.SYNC,
+                connection.name,
+                connection.id,
+                secrets=secrets_of(connection),
+            )
             try:
                 broker = self._create_broker(connection)
             except Exception as exc:
-                error = describe_error(exc, secrets_of(connection))
+                error = describe_error(exc)
                 steps.append(timer.result(TaskStatus.FAILURE, error=error))
                 return steps, StrategyTarget(connection=connection, broker=None)
             if not await self._refresh_if_due(connection, broker, steps):
@@ -154,13 +160,19 @@ class AutomationCycle:
     async def _sync(
         self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
     ) -> tuple[Account, ...] | None:
-        timer = StepTimer(self.clock, TaskKind.SYNC, connection.name, connection.id)
+        timer = StepTimer(
+            self.clock,
+            TaskKind.SYNC,
+            connection.name,
+            connection.id,
+            secrets=secrets_of(connection),
+        )
         try:
             result = await sync_connection(
                 repository=self.repository, broker=broker, connection=connection, clock=self.clock
             )
         except Exception as exc:
-            error = describe_error(exc, secrets_of(connection))
+            error = describe_error(exc)
             steps.append(timer.result(TaskStatus.FAILURE, api=_figures(broker), error=error))
             return None
         counts = {
@@ -195,11 +207,17 @@ class AutomationCycle:
             self.clock.now(), margin=self.token_refresh_margin
         ):
             return True
-        timer = StepTimer(self.clock, TaskKind.TOKEN_REFRESH, connection.name, connection.id)
+        timer = StepTimer(
+            self.clock,
+            TaskKind.TOKEN_REFRESH,
+            connection.name,
+            connection.id,
+            secrets=secrets_of(connection),
+        )
         try:
             await broker.refresh_auth_token()
         except Exception as exc:
-            error = describe_error(exc, secrets_of(connection))
+            error = describe_error(exc)
             steps.append(timer.result(TaskStatus.FAILURE, error=error))
             return False
         steps.append(timer.result(TaskStatus.SUCCESS, counts={"refreshed": 1}))
@@ -208,15 +226,19 @@ class AutomationCycle:
     async def _reconcile(
         self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
     ) -> str | None:
-        timer = StepTimer(self.clock, TaskKind.RECONCILE, connection.name, connection.id)
+        timer = StepTimer(
+            self.clock,
+            TaskKind.RECONCILE,
+            connection.name,
+            connection.id,
+            secrets=secrets_of(connection),
+        )
         try:
             result = await reconcile_orders(
                 repository=self.repository, broker=broker, connection=connection, clock=self.clock
             )
         except Exception as exc:
-            steps.append(
-                timer.result(TaskStatus.FAILURE, error=describe_error(exc, secrets_of(connection)))
-            )
+            steps.append(timer.result(TaskStatus.FAILURE, error=describe_error(exc)))
             return f"the open orders of {connection.name!r} could not be reconciled"
         if result.checked:
             counts = {

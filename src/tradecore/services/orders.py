@@ -6,8 +6,9 @@ from __future__ import annotations
 from attrs import evolve, frozen
 
 from tradecore.domain import Account, BrokerConnection, Order, OrderRequest, OrderStatus
-from tradecore.errors import BrokerError, OrderNotFound, OrderRejected
+from tradecore.errors import OrderNotFound, OrderRejected
 from tradecore.ports import BrokerPort, Clock, RepositoryPort
+from tradecore.services._steps import describe_error
 
 __all__ = ["ReconcileResult", "reconcile_orders", "submit_order"]
 
@@ -38,9 +39,9 @@ async def submit_order(
     try:
         acknowledged = await broker.place_order(request)
     except OrderRejected as exc:
-        outcome = evolve(pending, status=OrderStatus.REJECTED, reason=_reason(exc))
+        outcome = evolve(pending, status=OrderStatus.REJECTED, reason=describe_error(exc))
     except Exception as exc:  # anything after the intent is durable leaves the outcome open
-        outcome = evolve(pending, status=OrderStatus.UNKNOWN, reason=_reason(exc))
+        outcome = evolve(pending, status=OrderStatus.UNKNOWN, reason=describe_error(exc))
     else:
         outcome = evolve(acknowledged, request=request, created_at=pending.created_at)
     outcome = evolve(outcome, updated_at=clock.now())
@@ -98,9 +99,3 @@ async def reconcile_orders(
             await uow.commit()
         updated += 1
     return ReconcileResult(checked=len(open_orders), updated=updated, unresolved=unresolved)
-
-
-def _reason(exc: BaseException) -> str:
-    code = getattr(exc, "code", None) if isinstance(exc, BrokerError) else None
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" + (f" (code {code})" if code else "")

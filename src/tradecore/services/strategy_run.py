@@ -63,7 +63,8 @@ async def run_strategy(
     run_id: str,
 ) -> TaskResult:
     """Evaluate ``config`` against its connection and act on its intents; never raises."""
-    timer = StepTimer(clock, TaskKind.STRATEGY, config.name, config.id)
+    secrets = secrets_of(target.connection) if target is not None else ()
+    timer = StepTimer(clock, TaskKind.STRATEGY, config.name, config.id, secrets=secrets)
     if target is None or target.broker is None:
         return timer.result(TaskStatus.SKIPPED, error="its connection is inactive or missing")
     if target.blocked_reason is not None:
@@ -78,9 +79,7 @@ async def run_strategy(
         context = await _context(config, target, broker, strategy.instruments(), repository, clock)
         intents = list(await strategy.evaluate(context))
     except Exception as exc:
-        return timer.result(
-            TaskStatus.FAILURE, error=describe_error(exc, secrets_of(target.connection))
-        )
+        return timer.result(TaskStatus.FAILURE, error=describe_error(exc))
     if config.dry_run:
         return timer.result(
             TaskStatus.SUCCESS,
@@ -90,9 +89,7 @@ async def run_strategy(
     try:
         return await _place(config, target, broker, intents, repository, clock, run_id, timer)
     except Exception as exc:  # the ledger refused an intent: stop this strategy, keep the cycle
-        return timer.result(
-            TaskStatus.FAILURE, error=describe_error(exc, secrets_of(target.connection))
-        )
+        return timer.result(TaskStatus.FAILURE, error=describe_error(exc))
 
 
 async def _context(

@@ -34,6 +34,7 @@ from tradecore.errors import (
     BrokerUnavailable,
     NotificationError,
     OrderOutcomeUnknown,
+    OrderRejected,
     ReauthorizationRequired,
 )
 from tradecore.ports import BrokerContext, BrokerFactory, StrategyContext, StrategyFactory
@@ -647,3 +648,23 @@ async def test_accounts_reported_by_the_broker_belong_to_the_connection(
 
     (error,) = outcome.digest.errors
     assert (error.text or "").startswith("MalformedResponse: broker returned data of connection")
+
+
+async def test_secrets_in_an_order_rejection_are_masked_in_the_strategy_step(
+    repository, clock, venue
+) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(
+        repository, clock, user, "leaky", secrets={"api_key": Secret("k3y-canary")}
+    )
+    broker = venue.add(connection, quotes=[quote(clock)])
+    broker.fail("place_order", OrderRejected("key k3y-canary may not trade", broker="fake"))
+    await add_strategy(repository, clock, user, connection)
+
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory([])})
+    outcome = await cycle.run(user.id)
+
+    (step,) = [s for s in outcome.run.steps if s.kind is TaskKind.STRATEGY]
+    assert step.status is TaskStatus.FAILURE
+    assert "k3y-canary" not in (step.error or "")
+    assert "OrderRejected: key ********** may not trade" in (step.error or "")
