@@ -9,10 +9,8 @@ from typing import Any
 import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
-from tradecore_adapters.settings import Settings
 from tradecore_cli.commands.demo import demo
 from tradecore_cli.commands.plugins import plugins
-from tradecore_cli.settings import load_settings
 
 __all__ = ["cli"]
 
@@ -37,15 +35,6 @@ def cli(ctx: click.Context) -> None:
     """Keep your brokers in one place: sync positions and trades, run strategies, get a digest."""
     ctx.ensure_object(dict)
     ctx.obj.setdefault("environ", dict(os.environ))
-
-
-def settings_of(ctx: click.Context) -> Settings:
-    """The settings read from the command's environment (cached on the context)."""
-    root = ctx.find_root()
-    if "settings" not in root.obj:
-        root.obj["settings"] = load_settings(root.obj["environ"])
-    settings: Settings = root.obj["settings"]
-    return settings
 
 
 cli.add_command(demo)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import click
+
 from tradecore.domain import (
     DEFAULT_FREQUENCY_MINUTES,
     MAX_FREQUENCY_MINUTES,
@@ -16,7 +18,7 @@ from tradecore.domain import (
 from tradecore.errors import ConfigurationError
 from tradecore_adapters.settings import Settings
 
-__all__ = ["load_settings"]
+__all__ = ["load_settings", "settings_of"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -74,3 +76,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         allowed_plugins=None if allowed is None else _names(allowed),
         trace_plugins=_flag(environ, "TRADECORE_TRACE_PLUGINS"),
     )
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The settings of the command's environment, read once per invocation."""
+    root = ctx.find_root()
+    if "settings" not in root.obj:
+        root.obj["settings"] = load_settings(root.obj["environ"])
+    settings: Settings = root.obj["settings"]
+    return settings

@@ -12,6 +12,7 @@ from tradecore.services import ensure_demo
 from tradecore_adapters.bootstrap import bootstrap
 from tradecore_adapters.settings import Settings
 from tradecore_cli.render import positions_table, print_table
+from tradecore_cli.settings import settings_of
 
 __all__ = ["demo"]
 
@@ -25,8 +26,6 @@ def demo(ctx: click.Context, seed: str) -> None:
     Prints the cycle's digest (summary, API responses, errors if any) and the synced positions.
     The exit status is 0 when the run succeeded, 1 otherwise.
     """
-    from tradecore_cli.main import settings_of
-
     status = asyncio.run(_demo(settings_of(ctx), seed))
     ctx.exit(0 if status is RunStatus.SUCCESS else 1)
 

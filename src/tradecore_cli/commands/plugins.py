@@ -9,6 +9,7 @@ from rich.console import Console
 
 from tradecore_adapters.bootstrap import load_plugins
 from tradecore_cli.render import plugins_table, print_table
+from tradecore_cli.settings import settings_of
 
 __all__ = ["plugins"]
 
@@ -18,8 +19,6 @@ __all__ = ["plugins"]
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """List the installed plugins: brokers, notifiers and strategies, with their distribution."""
-    from tradecore_cli.main import settings_of
-
     settings = settings_of(ctx)
     infos = load_plugins(settings).plugins
     if as_json:
