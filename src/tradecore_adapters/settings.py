@@ -4,12 +4,26 @@ to build it (see ``tradecore_cli.settings``)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
-from attrs import field, frozen
+import platformdirs
+from attrs import evolve, field, frozen
 
 from tradecore.domain import DEFAULT_FREQUENCY_MINUTES
+from tradecore.domain.secret import Secret
 
-__all__ = ["Settings"]
+__all__ = [
+    "DATABASE_FILE_NAME",
+    "DEMO_HOME_NAME",
+    "KEY_FILE_NAME",
+    "Settings",
+    "default_home",
+    "sqlite_url_for",
+]
+
+DATABASE_FILE_NAME = "tradecore.db"
+KEY_FILE_NAME = "secret.key"
+DEMO_HOME_NAME = "demo"
 
 
 def _names(value: Iterable[str]) -> tuple[str, ...]:
@@ -20,10 +34,26 @@ def _optional_names(value: Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
 
+def default_home() -> Path:
+    """The platform's user data directory for tradecore (``~/.local/share/tradecore`` on Linux)."""
+    return platformdirs.user_data_path("tradecore", appauthor=False)
+
+
+def sqlite_url_for(path: Path) -> str:
+    """The SQLite URL of the database file at ``path``."""
+    return f"sqlite:///{path.expanduser().absolute()}"
+
+
 @frozen(kw_only=True)
 class Settings:
     """Everything the composition root needs to wire the application.
 
+    :param home: the data directory (``TRADECORE_HOME``; by default the platform's user data
+        directory): the default database and the key file live here.
+    :param database_url: ``TRADECORE_DATABASE_URL``; ``None`` means the SQLite file
+        ``tradecore.db`` in ``home``.
+    :param secret_keys: ``TRADECORE_SECRET_KEY``: comma-separated Fernet keys, newest first;
+        ``None`` means the key file ``secret.key`` in ``home``.
     :param default_frequency_minutes: ``AUTOMATION_DEFAULT_FREQUENCY``.
     :param log_level: ``AUTOMATION_LOG_LEVEL``.
     :param disabled_plugins: ``TRADECORE_DISABLE_PLUGINS``: plugin names never loaded.
@@ -33,6 +63,9 @@ class Settings:
     :param max_concurrent_connections: how many connections of one user sync at once.
     """
 
+    home: Path = field(factory=default_home, converter=Path)
+    database_url: str | None = None
+    secret_keys: Secret | None = None
     default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
     log_level: str = "INFO"
     disabled_plugins: tuple[str, ...] = field(default=(), converter=_names)
@@ -40,3 +73,22 @@ class Settings:
     trace_plugins: bool = False
     notifiers: tuple[str, ...] = field(default=("console",), converter=_names)
     max_concurrent_connections: int = 4
+
+    @property
+    def database(self) -> str:
+        """The database URL in use: ``database_url``, or the SQLite file in ``home``."""
+        return self.database_url or sqlite_url_for(self.home / DATABASE_FILE_NAME)
+
+    @property
+    def key_file(self) -> Path:
+        """Where the key file is (read only when ``secret_keys`` is not set)."""
+        return self.home / KEY_FILE_NAME
+
+    @property
+    def uses_default_database(self) -> bool:
+        """``True`` when the database is the SQLite file in ``home``."""
+        return self.database_url is None
+
+    def demo(self) -> Settings:
+        """The settings of the demo: its own home (``home/demo``), database and key file."""
+        return evolve(self, home=self.home / DEMO_HOME_NAME, database_url=None, secret_keys=None)

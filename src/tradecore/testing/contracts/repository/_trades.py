@@ -159,8 +159,12 @@ class TradeTests(ContractBase):
         @settings(
             max_examples=40,
             deadline=None,
-            # One repository serves every example; each example uses a user of its own.
-            suppress_health_check=[HealthCheck.function_scoped_fixture],
+            # One repository serves every example; each example uses a user of its own. The
+            # same test runs once per backend (one subclass each), hence differing executors.
+            suppress_health_check=[
+                HealthCheck.function_scoped_fixture,
+                HealthCheck.differing_executors,
+            ],
         )
         @given(
             specs=st.lists(

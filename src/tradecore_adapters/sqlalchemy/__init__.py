@@ -1,0 +1,29 @@
+"""The SQL repository: tradecore's data in SQLite or PostgreSQL through SQLAlchemy Core.
+
+:class:`SqlRepository` implements :class:`~tradecore.ports.RepositoryPort` over its own tables
+(:mod:`.schema`), with secrets encrypted at rest and migrations (:mod:`.migrate`) shipped inside
+the package.
+"""
+
+from tradecore_adapters.sqlalchemy._directory import SecretsUnreadable
+from tradecore_adapters.sqlalchemy._engine import (
+    create_engine,
+    database_url,
+    describe_url,
+    is_sqlite,
+)
+from tradecore_adapters.sqlalchemy._rows import UnreadableRow
+from tradecore_adapters.sqlalchemy._unit import SqlUnitOfWork
+from tradecore_adapters.sqlalchemy.repository import RotationReport, SqlRepository
+
+__all__ = [
+    "RotationReport",
+    "SecretsUnreadable",
+    "SqlRepository",
+    "SqlUnitOfWork",
+    "UnreadableRow",
+    "create_engine",
+    "database_url",
+    "describe_url",
+    "is_sqlite",
+]

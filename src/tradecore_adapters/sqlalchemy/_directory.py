@@ -1,0 +1,414 @@
+"""SQL repositories of who and what: users, broker connections (secrets encrypted), strategies
+and automation configs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from tradecore.domain import (
+    AutomationConfig,
+    BrokerConnection,
+    OAuthTokens,
+    Secret,
+    StrategyConfig,
+    User,
+)
+from tradecore.errors import AlreadyExists, NotFound, RepositoryError
+from tradecore_adapters.encryption import DecryptionFailed, KeyRing
+from tradecore_adapters.sqlalchemy._rows import (
+    UnreadableRow,
+    automation_from_row,
+    automation_row,
+    strategy_from_row,
+    strategy_row,
+    user_from_row,
+    user_row,
+)
+from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy.schema import (
+    automation_configs,
+    broker_connections,
+    strategies,
+    users,
+)
+
+__all__ = [
+    "Automation",
+    "Connections",
+    "SecretsUnreadable",
+    "Strategies",
+    "Users",
+    "connection_owned",
+    "open_connection_row",
+    "seal_connection",
+]
+
+
+class SecretsUnreadable(RepositoryError):
+    """A connection's stored secrets cannot be decrypted with the keys given."""
+
+
+async def connection_owned(tx: Transaction, user_id: str, connection_id: str) -> None:
+    """:raises NotFound: the connection does not exist or is another user's."""
+    connection = await tx.read()
+    found = await connection.scalar(
+        select(
+            exists().where(
+                broker_connections.c.id == connection_id,
+                broker_connections.c.user_id == user_id,
+            )
+        )
+    )
+    if not found:
+        raise NotFound(f"no connection {connection_id!r} for this user")
+
+
+class Users:
+    """:class:`~tradecore.ports.UserRepository` in SQL."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, user: User) -> None:
+        async with self._tx.atomic() as connection:
+            taken = await connection.scalar(
+                select(users.c.name).where((users.c.id == user.id) | (users.c.name == user.name))
+            )
+            if taken is not None:
+                raise AlreadyExists(f"a user with id {user.id!r} or name {user.name!r} exists")
+            await connection.execute(insert(users), [user_row(user)])
+
+    async def get(self, user_id: str) -> User:
+        return await self._one(select(users).where(users.c.id == user_id), f"id {user_id!r}")
+
+    async def get_by_name(self, name: str) -> User:
+        return await self._one(select(users).where(users.c.name == name), f"name {name!r}")
+
+    async def list(self) -> Sequence[User]:
+        connection = await self._tx.read()
+        result = await connection.execute(select(users).order_by(self._tx.text_order(users.c.name)))
+        return [user_from_row(row) for row in result.mappings()]
+
+    async def remove(self, user_id: str) -> None:
+        async with self._tx.atomic() as connection:
+            result = await connection.execute(delete(users).where(users.c.id == user_id))
+            if result.rowcount == 0:
+                raise NotFound(f"no user with id {user_id!r}")
+
+    async def _one(self, query: Select[Any], what: str) -> User:
+        connection = await self._tx.read()
+        row = (await connection.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound(f"no user with {what}")
+        return user_from_row(row)
+
+
+def _context(user_id: str, connection_id: str, field: str) -> str:
+    # Binds a ciphertext to its row and column: copied elsewhere, it does not decrypt.
+    return f"broker_connections:{user_id}:{connection_id}:{field}"
+
+
+def _tokens_json(tokens: OAuthTokens) -> bytes:
+    return json.dumps(
+        {
+            "access_token": tokens.access_token.reveal(),
+            "refresh_token": None
+            if tokens.refresh_token is None
+            else tokens.refresh_token.reveal(),
+            "access_expires_at": tokens.access_expires_at.isoformat(),
+            "refresh_expires_at": None
+            if tokens.refresh_expires_at is None
+            else tokens.refresh_expires_at.isoformat(),
+        }
+    ).encode()
+
+
+def _tokens_from_json(data: bytes) -> OAuthTokens:
+    raw = json.loads(data)
+    refresh = raw["refresh_token"]
+    refresh_expires = raw["refresh_expires_at"]
+    return OAuthTokens(
+        access_token=Secret(raw["access_token"]),
+        refresh_token=None if refresh is None else Secret(refresh),
+        access_expires_at=datetime.fromisoformat(raw["access_expires_at"]),
+        refresh_expires_at=None
+        if refresh_expires is None
+        else datetime.fromisoformat(refresh_expires),
+    )
+
+
+def seal_connection(key_ring: KeyRing, connection: BrokerConnection) -> dict[str, Any]:
+    """A :class:`BrokerConnection` as a ``broker_connections`` row, secrets and tokens encrypted
+    under the newest key."""
+    secrets = json.dumps(
+        {name: secret.reveal() for name, secret in connection.secrets.items()}, sort_keys=True
+    ).encode()
+    uid, cid = connection.user_id, connection.id
+    return {
+        "id": cid,
+        "user_id": uid,
+        "broker": connection.broker,
+        "name": connection.name,
+        "settings": dict(connection.settings),
+        "secrets_enc": key_ring.encrypt(secrets, context=_context(uid, cid, "secrets")),
+        "tokens_enc": None
+        if connection.tokens is None
+        else key_ring.encrypt(
+            _tokens_json(connection.tokens), context=_context(uid, cid, "tokens")
+        ),
+        "key_id": key_ring.primary_id,
+        "active": connection.active,
+        "created_at": connection.created_at,
+    }
+
+
+def _unreadable(row: RowMapping) -> SecretsUnreadable:
+    return SecretsUnreadable(
+        f"cannot decrypt the secrets of connection {row['name']!r} (broker {row['broker']}, "
+        f"id {row['id']}): the secret key is wrong or the stored data is corrupt; check "
+        "TRADECORE_SECRET_KEY or the key file, and that a rotated-out key was not removed early"
+    )
+
+
+def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
+    """A ``broker_connections`` row as a :class:`BrokerConnection`, secrets decrypted.
+
+    :raises SecretsUnreadable: no key opens them, or they were moved from another row.
+    :raises UnreadableRow: the row holds values the domain refuses.
+    """
+    uid, cid = row["user_id"], row["id"]
+    try:
+        secrets_plain = key_ring.decrypt(row["secrets_enc"], context=_context(uid, cid, "secrets"))
+        tokens_plain = (
+            None
+            if row["tokens_enc"] is None
+            else key_ring.decrypt(row["tokens_enc"], context=_context(uid, cid, "tokens"))
+        )
+    except DecryptionFailed:
+        raise _unreadable(row) from None
+    try:
+        secrets = {name: Secret(value) for name, value in json.loads(secrets_plain).items()}
+        tokens = None if tokens_plain is None else _tokens_from_json(tokens_plain)
+        settings = row["settings"]
+        if not isinstance(settings, dict):
+            raise TypeError("settings")
+        return BrokerConnection(
+            id=cid,
+            user_id=uid,
+            broker=row["broker"],
+            name=row["name"],
+            settings=settings,
+            secrets=secrets,
+            tokens=tokens,
+            active=bool(row["active"]),
+            created_at=row["created_at"],
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise UnreadableRow(
+            f"connection {row['name']!r} (id {cid}) cannot be read: {type(exc).__name__}"
+        ) from None
+    except RepositoryError:
+        raise
+    except Exception as exc:  # a DomainError from the attrs validators
+        raise UnreadableRow(
+            f"connection {row['name']!r} (id {cid}) cannot be read: {type(exc).__name__}"
+        ) from None
+
+
+class Connections:
+    """:class:`~tradecore.ports.ConnectionRepository` in SQL; secrets encrypted at rest."""
+
+    def __init__(self, tx: Transaction, key_ring: KeyRing) -> None:
+        self._tx = tx
+        self._key_ring = key_ring
+
+    async def add(self, connection: BrokerConnection) -> None:
+        row = seal_connection(self._key_ring, connection)
+        async with self._tx.atomic() as db:
+            if not await db.scalar(select(exists().where(users.c.id == connection.user_id))):
+                raise NotFound(f"no user with id {connection.user_id!r}")
+            await self._check_free(connection)
+            await db.execute(insert(broker_connections), [row])
+
+    async def get(self, user_id: str, connection_id: str) -> BrokerConnection:
+        return await self._one(
+            user_id, broker_connections.c.id == connection_id, f"id {connection_id!r}"
+        )
+
+    async def get_by_name(self, user_id: str, name: str) -> BrokerConnection:
+        return await self._one(user_id, broker_connections.c.name == name, f"name {name!r}")
+
+    async def list(self, user_id: str, *, active_only: bool = False) -> Sequence[BrokerConnection]:
+        query = select(broker_connections).where(broker_connections.c.user_id == user_id)
+        if active_only:
+            query = query.where(broker_connections.c.active.is_(True))
+        query = query.order_by(self._tx.text_order(broker_connections.c.name))
+        db = await self._tx.read()
+        rows = (await db.execute(query)).mappings().all()
+        return [open_connection_row(self._key_ring, row) for row in rows]
+
+    async def update(self, connection: BrokerConnection) -> None:
+        row = seal_connection(self._key_ring, connection)
+        async with self._tx.atomic() as db:
+            await self._check_free(connection)
+            result = await db.execute(
+                update(broker_connections)
+                .where(
+                    broker_connections.c.id == connection.id,
+                    broker_connections.c.user_id == connection.user_id,
+                )
+                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no connection {connection.id!r} for this user")
+
+    async def remove(self, user_id: str, connection_id: str) -> None:
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                delete(broker_connections).where(
+                    broker_connections.c.id == connection_id,
+                    broker_connections.c.user_id == user_id,
+                )
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no connection {connection_id!r} for this user")
+
+    async def _check_free(self, connection: BrokerConnection) -> None:
+        db = await self._tx.read()
+        clash = await db.scalar(
+            select(broker_connections.c.id).where(
+                (broker_connections.c.user_id == connection.user_id)
+                & (broker_connections.c.name == connection.name)
+                & (broker_connections.c.id != connection.id)
+            )
+        )
+        if clash is not None:
+            raise AlreadyExists(f"this user already has a connection named {connection.name!r}")
+
+    async def _one(self, user_id: str, condition: Any, what: str) -> BrokerConnection:
+        db = await self._tx.read()
+        row = (
+            (
+                await db.execute(
+                    select(broker_connections).where(
+                        broker_connections.c.user_id == user_id, condition
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no connection with {what} for this user")
+        return open_connection_row(self._key_ring, row)
+
+
+class Strategies:
+    """:class:`~tradecore.ports.StrategyRepository` in SQL."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, strategy: StrategyConfig) -> None:
+        async with self._tx.atomic() as db:
+            await connection_owned(self._tx, strategy.user_id, strategy.connection_id)
+            await self._check_free(strategy, new=True)
+            await db.execute(insert(strategies), [strategy_row(strategy)])
+
+    async def get(self, user_id: str, strategy_id: str) -> StrategyConfig:
+        return await self._one(user_id, strategies.c.id == strategy_id, f"id {strategy_id!r}")
+
+    async def get_by_name(self, user_id: str, name: str) -> StrategyConfig:
+        return await self._one(user_id, strategies.c.name == name, f"name {name!r}")
+
+    async def list(self, user_id: str, *, active_only: bool = False) -> Sequence[StrategyConfig]:
+        query = select(strategies).where(strategies.c.user_id == user_id)
+        if active_only:
+            query = query.where(strategies.c.active.is_(True))
+        db = await self._tx.read()
+        result = await db.execute(query.order_by(self._tx.text_order(strategies.c.name)))
+        return [strategy_from_row(row) for row in result.mappings()]
+
+    async def update(self, strategy: StrategyConfig) -> None:
+        async with self._tx.atomic() as db:
+            await connection_owned(self._tx, strategy.user_id, strategy.connection_id)
+            await self._check_free(strategy, new=False)
+            row = strategy_row(strategy)
+            result = await db.execute(
+                update(strategies)
+                .where(strategies.c.id == strategy.id, strategies.c.user_id == strategy.user_id)
+                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no strategy {strategy.id!r} for this user")
+
+    async def remove(self, user_id: str, strategy_id: str) -> None:
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                delete(strategies).where(
+                    strategies.c.id == strategy_id, strategies.c.user_id == user_id
+                )
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no strategy {strategy_id!r} for this user")
+
+    async def _check_free(self, strategy: StrategyConfig, *, new: bool) -> None:
+        db = await self._tx.read()
+        same_name = (strategies.c.user_id == strategy.user_id) & (
+            strategies.c.name == strategy.name
+        )
+        condition = (same_name | (strategies.c.id == strategy.id)) if new else same_name
+        query = select(strategies.c.id).where(condition)
+        if not new:
+            query = query.where(strategies.c.id != strategy.id)
+        if await db.scalar(query) is not None:
+            raise AlreadyExists(
+                f"a strategy with id {strategy.id!r} or name {strategy.name!r} exists"
+            )
+
+    async def _one(self, user_id: str, condition: Any, what: str) -> StrategyConfig:
+        db = await self._tx.read()
+        query = select(strategies).where(strategies.c.user_id == user_id, condition)
+        row = (await db.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound(f"no strategy with {what} for this user")
+        return strategy_from_row(row)
+
+
+class Automation:
+    """:class:`~tradecore.ports.AutomationRepository` in SQL."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, user_id: str) -> AutomationConfig | None:
+        db = await self._tx.read()
+        query = select(automation_configs).where(automation_configs.c.user_id == user_id)
+        row = (await db.execute(query)).mappings().first()
+        return None if row is None else automation_from_row(row)
+
+    async def save(self, config: AutomationConfig) -> None:
+        row = automation_row(config)
+        async with self._tx.atomic() as db:
+            if not await db.scalar(select(exists().where(users.c.id == config.user_id))):
+                raise NotFound(f"no user with id {config.user_id!r}")
+            result = await db.execute(
+                update(automation_configs)
+                .where(automation_configs.c.user_id == config.user_id)
+                .values({k: v for k, v in row.items() if k != "user_id"})
+            )
+            if result.rowcount == 0:
+                await db.execute(insert(automation_configs), [row])
+
+    async def list(self) -> Sequence[AutomationConfig]:
+        db = await self._tx.read()
+        query = select(automation_configs).order_by(
+            self._tx.text_order(automation_configs.c.user_id)
+        )
+        return [automation_from_row(row) for row in (await db.execute(query)).mappings()]

@@ -1,0 +1,179 @@
+"""SQL repositories of what tradecore did: orders (durable intents first) and the run ledger."""
+
+from __future__ import annotations
+
+import builtins
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import delete, exists, insert, select, update
+
+from tradecore.domain import AutomationRun, Order, OrderStatus, TaskResult
+from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
+from tradecore_adapters.sqlalchemy._directory import connection_owned
+from tradecore_adapters.sqlalchemy._rows import (
+    order_from_row,
+    order_row,
+    run_from_row,
+    run_row,
+    step_from_row,
+    step_row,
+)
+from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy.schema import automation_runs, orders, run_steps, users
+
+__all__ = ["Orders", "Runs"]
+
+_TERMINAL = [status.value for status in OrderStatus if status.is_terminal]
+
+
+class Orders:
+    """:class:`~tradecore.ports.OrderRepository` in SQL."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def _same_order(self, order: Order) -> object:
+        request = order.request
+        return (
+            (orders.c.connection_id == request.connection_id)
+            & (orders.c.account_id == request.account_id)
+            & (orders.c.client_order_id == request.client_order_id)
+        )
+
+    async def add(self, user_id: str, order: Order) -> None:
+        async with self._tx.atomic() as db:
+            await connection_owned(self._tx, user_id, order.request.connection_id)
+            if await db.scalar(select(exists().where(self._same_order(order)))):  # type: ignore[arg-type]
+                raise AlreadyExists(f"an order with client id {order.client_order_id!r} exists")
+            await db.execute(insert(orders), [order_row(user_id, order)])
+
+    async def get(self, user_id: str, client_order_id: str) -> Order:
+        db = await self._tx.read()
+        query = select(orders).where(
+            orders.c.user_id == user_id, orders.c.client_order_id == client_order_id
+        )
+        rows = (await db.execute(query.limit(2))).mappings().all()
+        if not rows:
+            raise NotFound(f"no order with client id {client_order_id!r} for this user")
+        if len(rows) > 1:
+            raise RepositoryError(f"several orders of this user have client id {client_order_id!r}")
+        return order_from_row(rows[0])
+
+    async def update(self, user_id: str, order: Order) -> None:
+        row = order_row(user_id, order)
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                update(orders)
+                .where(orders.c.user_id == user_id, self._same_order(order))  # type: ignore[arg-type]
+                .values(
+                    {
+                        k: v
+                        for k, v in row.items()
+                        if k not in ("user_id", "connection_id", "account_id", "client_order_id")
+                    }
+                )
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no order with client id {order.client_order_id!r} for this user")
+
+    async def list(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        open_only: bool = False,
+    ) -> Sequence[Order]:
+        query = select(orders).where(orders.c.user_id == user_id)
+        if connection_id is not None:
+            query = query.where(orders.c.connection_id == connection_id)
+        if open_only:
+            query = query.where(orders.c.status.not_in(_TERMINAL))
+        order = self._tx.text_order
+        query = query.order_by(
+            orders.c.created_at,
+            order(orders.c.client_order_id),
+            order(orders.c.connection_id),
+            order(orders.c.account_id),
+        )
+        db = await self._tx.read()
+        return [order_from_row(row) for row in (await db.execute(query)).mappings()]
+
+
+class Runs:
+    """:class:`~tradecore.ports.RunRepository` in SQL; steps in their own table."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, run: AutomationRun) -> None:
+        async with self._tx.atomic() as db:
+            if not await db.scalar(select(exists().where(users.c.id == run.user_id))):
+                raise NotFound(f"no user {run.user_id!r}")
+            if await db.scalar(select(exists().where(automation_runs.c.id == run.id))):
+                raise AlreadyExists(f"a run with id {run.id!r} exists")
+            await db.execute(insert(automation_runs), [run_row(run)])
+            await self._insert_steps(run)
+
+    async def update(self, run: AutomationRun) -> None:
+        row = run_row(run)
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                update(automation_runs)
+                .where(automation_runs.c.id == run.id, automation_runs.c.user_id == run.user_id)
+                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no run {run.id!r} for this user")
+            await db.execute(delete(run_steps).where(run_steps.c.run_id == run.id))
+            await self._insert_steps(run)
+
+    async def _insert_steps(self, run: AutomationRun) -> None:
+        if run.steps:
+            db = await self._tx.write()
+            rows = [step_row(run.id, n, step) for n, step in enumerate(run.steps)]
+            await db.execute(insert(run_steps), rows)
+
+    async def get(self, user_id: str, run_id: str) -> AutomationRun:
+        db = await self._tx.read()
+        query = select(automation_runs).where(
+            automation_runs.c.id == run_id, automation_runs.c.user_id == user_id
+        )
+        row = (await db.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound(f"no run {run_id!r} for this user")
+        steps = await self._steps([run_id])
+        return run_from_row(row, steps[run_id])
+
+    async def list(self, user_id: str, *, limit: int = 20) -> Sequence[AutomationRun]:
+        if limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
+        if limit == 0:
+            return []
+        db = await self._tx.read()
+        query = (
+            select(automation_runs)
+            .where(automation_runs.c.user_id == user_id)
+            .order_by(
+                automation_runs.c.started_at.desc(),
+                self._tx.text_order(automation_runs.c.id).desc(),
+            )
+            .limit(limit)
+        )
+        rows = (await db.execute(query)).mappings().all()
+        steps = await self._steps([row["id"] for row in rows])
+        return [run_from_row(row, steps[row["id"]]) for row in rows]
+
+    async def _steps(self, run_ids: Sequence[str]) -> dict[str, builtins.list[TaskResult]]:
+        found: dict[str, builtins.list[TaskResult]] = defaultdict(builtins.list)
+        if not run_ids:
+            return found
+        db = await self._tx.read()
+        query = (
+            select(run_steps)
+            .where(run_steps.c.run_id.in_(run_ids))
+            .order_by(run_steps.c.run_id, run_steps.c.position)
+        )
+        for row in (await db.execute(query)).mappings():
+            found[row["run_id"]].append(step_from_row(row))
+        return found

@@ -1,0 +1,228 @@
+"""SQL repositories of what brokers report: positions, trades and trade-sync cursors.
+
+Trades go in as one bulk ``INSERT … ON CONFLICT DO NOTHING`` on their natural key (SQLAlchemy
+batches the rows into multi-row statements), so syncing the same fills again changes nothing.
+Positions are upserted with ``ON CONFLICT DO UPDATE … WHERE stored.as_of <= new.as_of``: an older
+snapshot never overwrites a newer one, even when two syncs race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tradecore.domain import Position, Trade
+from tradecore.domain._checks import utc
+from tradecore.errors import DomainError, NotFound
+from tradecore_adapters.sqlalchemy._directory import connection_owned
+from tradecore_adapters.sqlalchemy._rows import (
+    position_from_row,
+    position_row,
+    trade_from_row,
+    trade_row,
+)
+from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy.schema import broker_connections, positions, sync_cursors, trades
+
+__all__ = ["Cursors", "Positions", "Trades", "upsert"]
+
+_TRADE_KEY = ["connection_id", "account_id", "symbol", "broker_trade_id"]
+_POSITION_KEY = ["connection_id", "account_id", "symbol"]
+
+
+def upsert(tx: Transaction, table: Any) -> Any:
+    """The dialect's ``INSERT`` that supports ``ON CONFLICT``."""
+    return (sqlite.insert if tx.sqlite else postgresql.insert)(table)
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    try:
+        return utc(value)
+    except DomainError as exc:
+        raise DomainError(f"{name}: {exc}") from None
+
+
+class Positions:
+    """:class:`~tradecore.ports.PositionRepository` in SQL."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def sync_snapshot(
+        self,
+        user_id: str,
+        connection_id: str,
+        account_id: str,
+        positions_: Sequence[Position],
+        *,
+        as_of: datetime,
+    ) -> int:
+        taken_at = _aware(as_of, "as_of")
+        latest: dict[str, Position] = {}
+        for position in positions_:
+            if position.connection_id != connection_id or position.account_id != account_id:
+                raise DomainError(
+                    f"position {position.instrument.symbol!r} is not of account {account_id!r} "
+                    f"of connection {connection_id!r}"
+                )
+            kept = latest.get(position.instrument.symbol)
+            if kept is None or kept.as_of <= position.as_of:
+                latest[position.instrument.symbol] = position
+        async with self._tx.atomic() as db:
+            await connection_owned(self._tx, user_id, connection_id)
+            written = 0
+            if latest:
+                statement = upsert(self._tx, positions)
+                columns = {
+                    name: statement.excluded[name]
+                    for name in position_row(user_id, next(iter(latest.values())))
+                    if name not in _POSITION_KEY
+                }
+                statement = statement.on_conflict_do_update(
+                    index_elements=_POSITION_KEY,
+                    set_=columns,
+                    where=positions.c.as_of <= statement.excluded.as_of,
+                ).returning(positions.c.symbol)
+                rows = [position_row(user_id, p) for p in latest.values()]
+                result = await db.execute(statement, rows)
+                written = len(result.all())
+            closed = delete(positions).where(
+                positions.c.connection_id == connection_id,
+                positions.c.account_id == account_id,
+                positions.c.as_of < taken_at,
+            )
+            if latest:
+                closed = closed.where(positions.c.symbol.not_in(list(latest)))
+            await db.execute(closed)
+            return written
+
+    async def list(self, user_id: str, *, connection_id: str | None = None) -> Sequence[Position]:
+        query = select(positions).where(positions.c.user_id == user_id)
+        if connection_id is not None:
+            query = query.where(positions.c.connection_id == connection_id)
+        order = self._tx.text_order
+        query = query.order_by(
+            order(positions.c.connection_id),
+            order(positions.c.account_id),
+            order(positions.c.symbol),
+        )
+        db = await self._tx.read()
+        return [position_from_row(row) for row in (await db.execute(query)).mappings()]
+
+
+class Trades:
+    """:class:`~tradecore.ports.TradeRepository` in SQL."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add_new(self, user_id: str, trades_: Sequence[Trade]) -> int:
+        rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        for trade in trades_:
+            key = trade.key
+            if key not in rows:  # of duplicate keys the first is kept
+                rows[key] = trade_row(user_id, trade)
+        if not rows:
+            return 0
+        async with self._tx.atomic() as db:
+            wanted = {key[0] for key in rows}
+            owned = set(
+                (
+                    await db.scalars(
+                        select(broker_connections.c.id).where(
+                            broker_connections.c.user_id == user_id,
+                            broker_connections.c.id.in_(wanted),
+                        )
+                    )
+                ).all()
+            )
+            if missing := wanted - owned:
+                raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
+            statement = (
+                upsert(self._tx, trades)
+                .on_conflict_do_nothing(index_elements=_TRADE_KEY)
+                .returning(trades.c.id)
+            )
+            result = await db.execute(statement, list(rows.values()))
+            return len(result.all())
+
+    async def list(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Trade]:
+        if limit is not None and limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
+        query = select(trades).where(trades.c.user_id == user_id)
+        if connection_id is not None:
+            query = query.where(trades.c.connection_id == connection_id)
+        if since is not None:
+            query = query.where(trades.c.executed_at >= _aware(since, "since"))
+        order = self._tx.text_order
+        keys = [
+            trades.c.executed_at,
+            order(trades.c.broker_trade_id),
+            order(trades.c.connection_id),
+            order(trades.c.account_id),
+            order(trades.c.symbol),
+        ]
+        if limit is None:
+            query = query.order_by(*keys)
+        else:
+            query = query.order_by(*(key.desc() for key in keys)).limit(limit)
+        db = await self._tx.read()
+        found = [trade_from_row(row) for row in (await db.execute(query)).mappings()]
+        return found if limit is None else found[::-1]
+
+    async def count(self, user_id: str, *, connection_id: str | None = None) -> int:
+        query = select(func.count()).select_from(trades).where(trades.c.user_id == user_id)
+        if connection_id is not None:
+            query = query.where(trades.c.connection_id == connection_id)
+        db = await self._tx.read()
+        return int(await db.scalar(query) or 0)
+
+
+class Cursors:
+    """:class:`~tradecore.ports.CursorRepository` in SQL."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, user_id: str, connection_id: str, account_id: str) -> str | None:
+        db = await self._tx.read()
+        value: str | None = await db.scalar(
+            select(sync_cursors.c.cursor).where(
+                and_(
+                    sync_cursors.c.user_id == user_id,
+                    sync_cursors.c.connection_id == connection_id,
+                    sync_cursors.c.account_id == account_id,
+                )
+            )
+        )
+        return value
+
+    async def set(self, user_id: str, connection_id: str, account_id: str, cursor: str) -> None:
+        async with self._tx.atomic() as db:
+            await connection_owned(self._tx, user_id, connection_id)
+            statement = upsert(self._tx, sync_cursors)
+            await db.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["connection_id", "account_id"],
+                    set_={"cursor": statement.excluded.cursor},
+                ),
+                [
+                    {
+                        "user_id": user_id,
+                        "connection_id": connection_id,
+                        "account_id": account_id,
+                        "cursor": cursor,
+                    }
+                ],
+            )

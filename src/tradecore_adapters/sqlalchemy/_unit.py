@@ -1,0 +1,223 @@
+"""The transaction behind one SQL unit of work, and :class:`SqlUnitOfWork` itself.
+
+A unit opens its database connection on first use. On PostgreSQL it runs in one transaction at
+read committed, SQLAlchemy's default. On SQLite it reads in autocommit mode (each read sees what
+is committed now) and issues ``BEGIN IMMEDIATE`` before its first write, taking the database's
+single write lock up front: a deferred transaction that upgrades from reading to writing can fail
+at once with ``SQLITE_BUSY``, whereas ``BEGIN IMMEDIATE`` waits for the lock (up to the busy
+timeout). Either way a unit reads at least what others committed, and its writes become visible
+only on commit.
+
+Each repository method that writes runs inside a savepoint (:meth:`Transaction.atomic`), so a
+statement that fails (a name already taken…) leaves the unit as it was and usable; without it a
+failed statement would abort the whole PostgreSQL transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Self, final
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tradecore.errors import AlreadyExists, NotFound, RepositoryError
+from tradecore.ports.repository import (
+    AutomationRepository,
+    ConnectionRepository,
+    CursorRepository,
+    OrderRepository,
+    PositionRepository,
+    RunRepository,
+    StrategyRepository,
+    TradeRepository,
+    UserRepository,
+)
+from tradecore_adapters.encryption import KeyRing
+
+__all__ = ["SqlUnitOfWork", "Transaction", "database_error"]
+
+
+def database_error(exc: DBAPIError) -> RepositoryError:
+    """A driver error as a :class:`RepositoryError` with the driver's first line (bound
+    parameters are never in it: engines are created with ``hide_parameters``)."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return RepositoryError(f"the database refused the operation: {reason}")
+
+
+def _integrity_error(exc: IntegrityError) -> RepositoryError:
+    # Reached only when another unit committed a clashing row between our check and our write.
+    reason = str(exc.orig).lower()
+    if "unique" in reason or "duplicate key" in reason:
+        return AlreadyExists("a row with the same key was stored meanwhile by another unit")
+    if "foreign key" in reason:
+        return NotFound("a row this write depends on was removed meanwhile by another unit")
+    return database_error(exc)
+
+
+class Transaction:
+    """The connection and transaction state of one unit of work."""
+
+    __slots__ = ("_active", "_connection", "_engine", "_writing", "sqlite")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+        self._connection: AsyncConnection | None = None
+        self._writing = False
+        self._active = False
+
+    def begin(self) -> None:
+        """Start (entering the unit's ``async with`` block)."""
+        if self._active:
+            raise RepositoryError("this unit of work is already in use; start a new one")
+        self._active = True
+
+    async def end(self) -> None:
+        """Roll back whatever was not committed and give the connection back."""
+        try:
+            if self._connection is not None:
+                await self.rollback()
+        finally:
+            connection, self._connection = self._connection, None
+            self._active = False
+            if connection is not None:
+                await connection.close()
+
+    async def read(self) -> AsyncConnection:
+        """The connection, for a read."""
+        if not self._active:
+            raise RepositoryError("a unit of work is used outside its 'async with' block")
+        if self._connection is None:
+            try:
+                self._connection = await self._engine.connect()
+            except DBAPIError as exc:
+                raise database_error(exc) from None
+        return self._connection
+
+    async def write(self) -> AsyncConnection:
+        """The connection, inside a write transaction."""
+        connection = await self.read()
+        if not self._writing:
+            if self.sqlite:
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            self._writing = True
+        return connection
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[AsyncConnection]:
+        """A write connection inside a savepoint: an exception undoes only this block."""
+        connection = await self.write()
+        try:
+            async with connection.begin_nested():
+                yield connection
+        except IntegrityError as exc:
+            raise _integrity_error(exc) from None
+        except DBAPIError as exc:
+            raise database_error(exc) from None
+
+    async def commit(self) -> None:
+        """Make the writes durable; the unit goes on with a fresh transaction."""
+        if not self._active:
+            raise RepositoryError("a unit of work is used outside its 'async with' block")
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            if self.sqlite:
+                if self._writing:
+                    await connection.exec_driver_sql("COMMIT")
+            else:
+                await connection.commit()
+        except DBAPIError as exc:
+            raise database_error(exc) from None
+        finally:
+            self._writing = False
+
+    async def rollback(self) -> None:
+        """Discard the writes not committed."""
+        if not self._active:
+            raise RepositoryError("a unit of work is used outside its 'async with' block")
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            if self.sqlite:
+                if self._writing:
+                    await connection.exec_driver_sql("ROLLBACK")
+            else:
+                await connection.rollback()
+        finally:
+            self._writing = False
+
+    def text_order(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        """``column`` for ``ORDER BY`` in code-point order on both backends (PostgreSQL's
+        default collation sorts by locale rules)."""
+        return column if self.sqlite else column.collate("C")
+
+
+@final
+class SqlUnitOfWork:
+    """One transaction over a :class:`~tradecore_adapters.sqlalchemy.SqlRepository`.
+
+    Use it as an ``async with`` block; leaving it without :meth:`commit` rolls back. Create it
+    with :meth:`SqlRepository.unit_of_work`.
+    """
+
+    __slots__ = (
+        "_tx",
+        "automation",
+        "connections",
+        "cursors",
+        "orders",
+        "positions",
+        "runs",
+        "strategies",
+        "trades",
+        "users",
+    )
+
+    def __init__(self, engine: AsyncEngine, key_ring: KeyRing) -> None:
+        from tradecore_adapters.sqlalchemy._directory import (
+            Automation,
+            Connections,
+            Strategies,
+            Users,
+        )
+        from tradecore_adapters.sqlalchemy._journal import Orders, Runs
+        from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
+
+        self._tx = Transaction(engine)
+        self.users: UserRepository = Users(self._tx)
+        self.connections: ConnectionRepository = Connections(self._tx, key_ring)
+        self.positions: PositionRepository = Positions(self._tx)
+        self.trades: TradeRepository = Trades(self._tx)
+        self.cursors: CursorRepository = Cursors(self._tx)
+        self.orders: OrderRepository = Orders(self._tx)
+        self.strategies: StrategyRepository = Strategies(self._tx)
+        self.automation: AutomationRepository = Automation(self._tx)
+        self.runs: RunRepository = Runs(self._tx)
+
+    async def __aenter__(self) -> Self:
+        self._tx.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        await self._tx.end()
+
+    async def commit(self) -> None:
+        """Make this unit's writes durable and visible to others."""
+        await self._tx.commit()
+
+    async def rollback(self) -> None:
+        """Discard this unit's uncommitted writes."""
+        await self._tx.rollback()

@@ -1,0 +1,262 @@
+"""The tables of the SQL repository. They belong to this adapter: the domain classes are never
+mapped onto them; :mod:`._rows` converts rows to domain objects and back.
+
+Every row that belongs to a user carries ``user_id``, and rows below a connection reference it by
+``(user_id, connection_id)``, so the database itself refuses a row that mixes two users' data and
+removing a user or a connection removes everything under it (``ON DELETE CASCADE``).
+
+Every constraint and index is named (:data:`NAMING_CONVENTION`): migrations can then alter them on
+both backends (SQLite alters tables by copying them, which needs names).
+
+Changing a table means adding a migration: ``nox -s migrations`` (``alembic check``) fails when
+these tables and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from tradecore_adapters.sqlalchemy._types import ExactDecimal, UtcDateTime
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "automation_configs",
+    "automation_runs",
+    "broker_connections",
+    "metadata",
+    "orders",
+    "positions",
+    "run_steps",
+    "strategies",
+    "sync_cursors",
+    "trades",
+    "users",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+_ID = 64
+_NAME = 200
+_SYMBOL = 100
+_CODE = 32
+_Json = JSON().with_variant(JSONB(), "postgresql")
+# A 64-bit surrogate key; SQLite needs exactly INTEGER for its auto-incrementing rowid alias.
+_RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _instrument_columns() -> list[Column[object]]:
+    return [
+        Column("symbol", String(_SYMBOL), nullable=False),
+        Column("asset_type", String(_CODE), nullable=False),
+        Column("broker_key", String(_SYMBOL)),
+        Column("base", String(_CODE)),
+        Column("quote", String(_CODE)),
+    ]
+
+
+def _owned_by_connection(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["user_id", "connection_id"],
+        ["broker_connections.user_id", "broker_connections.id"],
+        ondelete="CASCADE",
+        name=f"fk_{table}_connection",
+    )
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("name", String(_NAME), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("name"),
+)
+
+broker_connections = Table(
+    "broker_connections",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("user_id", String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("broker", String(_NAME), nullable=False),
+    Column("name", String(_NAME), nullable=False),
+    Column("settings", _Json, nullable=False),
+    # Fernet tokens of the JSON secrets and OAuth state, bound to this row (never plaintext).
+    Column("secrets_enc", Text, nullable=False),
+    Column("tokens_enc", Text),
+    # Which key encrypted the two columns above: `tradecore secrets rotate` skips rows already
+    # under the newest key, so an interrupted rotation resumes where it stopped.
+    Column("key_id", String(_CODE), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("user_id", "name"),
+    UniqueConstraint("user_id", "id"),
+    Index(None, "key_id"),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("account_id", String(_NAME), nullable=False),
+    *_instrument_columns(),
+    Column("quantity", ExactDecimal(), nullable=False),
+    Column("average_price", ExactDecimal()),
+    Column("currency", String(_CODE)),
+    Column("market_value", ExactDecimal()),
+    Column("unrealized_pnl", ExactDecimal()),
+    Column("as_of", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("connection_id", "account_id", "symbol"),
+    _owned_by_connection("positions"),
+    Index(None, "user_id", "connection_id"),
+)
+
+trades = Table(
+    "trades",
+    metadata,
+    Column("id", _RowId, primary_key=True, autoincrement=True),
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("account_id", String(_NAME), nullable=False),
+    *_instrument_columns(),
+    Column("broker_trade_id", String(_NAME), nullable=False),
+    Column("broker_order_id", String(_NAME)),
+    Column("client_order_id", String(_ID)),
+    Column("side", String(8), nullable=False),
+    Column("quantity", ExactDecimal(), nullable=False),
+    Column("price", ExactDecimal(), nullable=False),
+    Column("fee", ExactDecimal(), nullable=False),
+    Column("fee_asset", String(_CODE)),
+    Column("executed_at", UtcDateTime(), nullable=False),
+    # The natural key: inserting a fill again changes nothing.
+    UniqueConstraint("connection_id", "account_id", "symbol", "broker_trade_id"),
+    _owned_by_connection("trades"),
+    Index(None, "user_id", "executed_at"),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("account_id", String(_NAME), nullable=False),
+    Column("cursor", Text, nullable=False),
+    PrimaryKeyConstraint("connection_id", "account_id"),
+    _owned_by_connection("sync_cursors"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", _RowId, primary_key=True, autoincrement=True),
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("account_id", String(_NAME), nullable=False),
+    Column("client_order_id", String(_ID), nullable=False),
+    Column("broker_order_id", String(_NAME)),
+    *_instrument_columns(),
+    Column("side", String(8), nullable=False),
+    Column("order_type", String(_CODE), nullable=False),
+    Column("quantity", ExactDecimal(), nullable=False),
+    Column("limit_price", ExactDecimal()),
+    Column("time_in_force", String(_CODE), nullable=False),
+    Column("status", String(_CODE), nullable=False),
+    Column("filled_quantity", ExactDecimal(), nullable=False),
+    Column("average_fill_price", ExactDecimal()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime()),
+    Column("reason", Text),
+    # A durable intent: a second row with the same client id means "already submitted".
+    UniqueConstraint("connection_id", "account_id", "client_order_id"),
+    _owned_by_connection("orders"),
+    Index(None, "user_id", "client_order_id"),
+    Index(None, "user_id", "status"),
+)
+
+strategies = Table(
+    "strategies",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("user_id", String(_ID), nullable=False),
+    Column("name", String(_NAME), nullable=False),
+    Column("strategy_type", String(_NAME), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("parameters", _Json, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("user_id", "name"),
+    _owned_by_connection("strategies"),
+)
+
+automation_configs = Table(
+    "automation_configs",
+    metadata,
+    Column("user_id", String(_ID), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", String(_CODE), nullable=False),
+    Column("frequency_minutes", Integer, nullable=False),
+    Column("next_due_at", UtcDateTime()),
+    Column("last_run_at", UtcDateTime()),
+    CheckConstraint(text("frequency_minutes BETWEEN 5 AND 120"), name="frequency_range"),
+)
+
+automation_runs = Table(
+    "automation_runs",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("user_id", String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("trigger", String(_CODE), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Column("status", String(_CODE)),
+    Index(None, "user_id", "started_at"),
+)
+
+run_steps = Table(
+    "run_steps",
+    metadata,
+    Column(
+        "run_id",
+        String(_ID),
+        ForeignKey("automation_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(_CODE), nullable=False),
+    Column("subject", String(_NAME), nullable=False),
+    Column("subject_id", String(_ID)),
+    Column("status", String(_CODE), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("duration_us", BigInteger, nullable=False),
+    Column("counts", _Json, nullable=False),
+    Column("api", _Json, nullable=False),
+    Column("error", Text),
+    Column("notes", _Json, nullable=False),
+    PrimaryKeyConstraint("run_id", "position"),
+)
