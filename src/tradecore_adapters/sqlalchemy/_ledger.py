@@ -8,23 +8,26 @@ snapshot never overwrites a newer one, even when two syncs race.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradecore.domain import Position, Trade
 from tradecore.domain._checks import utc
 from tradecore.errors import DomainError, NotFound
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._rows import (
+    TRADE_COLUMNS,
     position_from_row,
     position_row,
     trade_from_row,
     trade_row,
 )
+from tradecore_adapters.sqlalchemy._types import sqlite_datetime, sqlite_decimal
 from tradecore_adapters.sqlalchemy._unit import Transaction
 from tradecore_adapters.sqlalchemy.schema import broker_connections, positions, sync_cursors, trades
 
@@ -142,6 +145,8 @@ class Trades:
             )
             if missing := wanted - owned:
                 raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
+            if self._tx.sqlite:
+                return await _insert_trades_sqlite(db, user_id, rows.values())
             statement = (
                 upsert(self._tx, trades)
                 .on_conflict_do_nothing(index_elements=_TRADE_KEY)
@@ -189,6 +194,27 @@ class Trades:
         return int(await db.scalar(query) or 0)
 
 
+_SQLITE_TRADE_INSERT = (
+    f"INSERT INTO trades ({', '.join(TRADE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in TRADE_COLUMNS)}) "
+    f"ON CONFLICT ({', '.join(_TRADE_KEY)}) DO NOTHING"
+)
+
+
+async def _insert_trades_sqlite(
+    db: AsyncConnection, user_id: str, rows: Iterable[dict[str, Any]]
+) -> int:
+    # The bulk path on SQLite: one executemany of plain tuples, without SQLAlchemy's per-row
+    # parameter processing (three times the cost of the insert itself at 100,000 rows). The
+    # values are converted exactly as ExactDecimal and UtcDateTime do. SQLite counts the rows
+    # it inserted in total_changes(); the ignored duplicates do not count.
+    values = [sqlite_trade_values(row) for row in rows]
+    before = await db.scalar(text("SELECT total_changes()"))
+    await db.exec_driver_sql(_SQLITE_TRADE_INSERT, values)
+    after = await db.scalar(text("SELECT total_changes()"))
+    return int(after) - int(before)
+
+
 class Cursors:
     """:class:`~tradecore.ports.CursorRepository` in SQL."""
 
@@ -226,3 +252,26 @@ class Cursors:
                     }
                 ],
             )
+
+
+def sqlite_trade_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A :func:`trade_row` as the tuple SQLite stores (see :data:`TRADE_COLUMNS`)."""
+    return (
+        row["user_id"],
+        row["connection_id"],
+        row["account_id"],
+        row["symbol"],
+        row["asset_type"],
+        row["broker_key"],
+        row["base"],
+        row["quote"],
+        row["broker_trade_id"],
+        row["broker_order_id"],
+        row["client_order_id"],
+        row["side"],
+        sqlite_decimal(row["quantity"]),
+        sqlite_decimal(row["price"]),
+        sqlite_decimal(row["fee"]),
+        row["fee_asset"],
+        sqlite_datetime(row["executed_at"]),
+    )

@@ -30,6 +30,7 @@ from tradecore.domain import (
 from tradecore.errors import DomainError, RepositoryError
 
 __all__ = [
+    "TRADE_COLUMNS",
     "UnreadableRow",
     "automation_from_row",
     "automation_row",
@@ -154,6 +155,28 @@ def trade_row(user_id: str, trade: Trade) -> dict[str, Any]:
         "fee_asset": trade.fee_asset,
         "executed_at": trade.executed_at,
     }
+
+
+TRADE_COLUMNS = (
+    "user_id",
+    "connection_id",
+    "account_id",
+    "symbol",
+    "asset_type",
+    "broker_key",
+    "base",
+    "quote",
+    "broker_trade_id",
+    "broker_order_id",
+    "client_order_id",
+    "side",
+    "quantity",
+    "price",
+    "fee",
+    "fee_asset",
+    "executed_at",
+)
+"""The columns :func:`trade_row` fills, in order."""
 
 
 def trade_from_row(row: Row) -> Trade:

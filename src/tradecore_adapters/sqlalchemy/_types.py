@@ -21,7 +21,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from tradecore.errors import RepositoryError
 
-__all__ = ["ExactDecimal", "UtcDateTime"]
+__all__ = ["ExactDecimal", "UtcDateTime", "sqlite_datetime", "sqlite_decimal"]
 
 
 def _decimal_text(value: Decimal | None) -> str | None:
@@ -30,6 +30,10 @@ def _decimal_text(value: Decimal | None) -> str | None:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise RepositoryError(f"expected a finite Decimal for the database, got {value!r}")
     return str(value)
+
+
+sqlite_decimal = _decimal_text
+"""How :class:`ExactDecimal` stores a value on SQLite (for bulk paths that bypass SQLAlchemy)."""
 
 
 def _decimal_from_text(value: str | None) -> Decimal | None:
@@ -66,6 +70,10 @@ def _utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
     return _to_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+sqlite_datetime = _utc_text
+"""How :class:`UtcDateTime` stores a value on SQLite (for bulk paths that bypass SQLAlchemy)."""
 
 
 def _utc_from_text(value: str | None) -> datetime | None:
