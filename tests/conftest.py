@@ -56,6 +56,17 @@ def fresh_database(server_url: str) -> Iterator[str]:
             )
 
 
+@pytest.fixture(autouse=True)
+def _private_data_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No test may touch the real user data directory (platformdirs reads XDG_DATA_HOME), nor
+    # pick up a developer's own TRADECORE_* settings.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    for name in ("TRADECORE_HOME", "TRADECORE_DATABASE_URL", "TRADECORE_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database (skips without ``TRADECORE_TEST_POSTGRES_URL``)."""

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from attrs import define
+from attrs import define, frozen
 
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import Clock, NotifierPort, RepositoryPort
 from tradecore.services import AutomationCycle
 from tradecore_adapters.settings import Settings
 
-__all__ = ["Application", "bootstrap", "load_plugins"]
+if TYPE_CHECKING:
+    from tradecore_adapters.encryption import KeyRing
+    from tradecore_adapters.sqlalchemy import SqlRepository
+
+__all__ = [
+    "Application",
+    "Initialised",
+    "bootstrap",
+    "initialise",
+    "key_ring_of",
+    "load_plugins",
+    "open_application",
+    "open_repository",
+]
 
 
 @define(kw_only=True)
@@ -113,4 +127,95 @@ def bootstrap(
         clock=clock,
         notifiers=tuple(notifiers),
         cycle=cycle,
+    )
+
+
+def key_ring_of(settings: Settings) -> KeyRing:
+    """The keys of ``settings``: ``TRADECORE_SECRET_KEY`` when set, else the key file in the home.
+
+    :raises SecretKeyError: no key anywhere, a key that is not a Fernet key, or a key file that
+        others may read; the message says what to do.
+    """
+    from tradecore_adapters.encryption import load_key_ring
+
+    keys = settings.secret_keys
+    return load_key_ring(
+        environ_keys=None if keys is None else keys.reveal(), key_file=settings.key_file
+    )
+
+
+async def open_repository(settings: Settings) -> SqlRepository:
+    """Open the SQL repository of ``settings`` (its database and keys).
+
+    :raises SecretKeyError: see :func:`key_ring_of`.
+    :raises SchemaNotAtHead: the database needs ``tradecore init`` or ``tradecore db upgrade``.
+    :raises DatabaseUnavailable: the database cannot be reached.
+    """
+    from tradecore_adapters.sqlalchemy import SqlRepository
+
+    key_ring = key_ring_of(settings)
+    return await SqlRepository.open(settings.database, key_ring=key_ring)
+
+
+async def open_application(settings: Settings, **options: Any) -> Application:
+    """:func:`bootstrap` over the SQL repository of ``settings`` (see :func:`open_repository`).
+
+    ``options`` are passed to :func:`bootstrap`. Close the application when done.
+    """
+    repository = await open_repository(settings)
+    try:
+        return bootstrap(settings, repository=repository, **options)
+    except BaseException:
+        await repository.aclose()
+        raise
+
+
+@frozen(kw_only=True)
+class Initialised:
+    """What :func:`initialise` did.
+
+    :param key_file: the key file, or ``None`` when the keys come from ``TRADECORE_SECRET_KEY``.
+    :param key_created: ``True`` when this call created the key file.
+    :param revision_before: the database's revision before (``None``: it was empty).
+    :param revision: the revision it is at now (the newest).
+    """
+
+    home: Path
+    key_file: Path | None
+    key_created: bool
+    database: str
+    revision_before: str | None
+    revision: str
+
+
+async def initialise(settings: Settings) -> Initialised:
+    """Prepare the home of ``settings`` for use; safe to run again (it keeps what exists).
+
+    Creates the home directory (mode 0700), a key file (mode 0600) unless
+    ``TRADECORE_SECRET_KEY`` is set, and brings the database to the newest migration.
+
+    :raises SecretKeyError: the keys given are unusable (see :func:`key_ring_of`).
+    :raises DatabaseUnavailable: the database cannot be reached.
+    """
+    from tradecore_adapters.encryption import create_key_file
+    from tradecore_adapters.sqlalchemy import describe_url
+    from tradecore_adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
+
+    home = settings.home
+    if not home.exists():
+        home.mkdir(mode=0o700, parents=True)
+    created = False
+    if settings.secret_keys is None:
+        created = create_key_file(settings.key_file)
+    key_ring_of(settings)  # refuse to go on with unusable keys
+    database = settings.database
+    before = await current_revision(database)
+    await upgrade(database)
+    return Initialised(
+        home=home,
+        key_file=None if settings.secret_keys is not None else settings.key_file,
+        key_created=created,
+        database=describe_url(database),
+        revision_before=before,
+        revision=head_revision(),
     )

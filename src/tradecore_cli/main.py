@@ -11,31 +11,41 @@ import click
 from tradecore.errors import ConfigurationError, TradecoreError
 from tradecore_cli.commands.demo import demo
 from tradecore_cli.commands.plugins import plugins
+from tradecore_cli.commands.secrets import secrets
+from tradecore_cli.commands.setup import db, init
 
 __all__ = ["cli"]
 
 
 class _Group(click.Group):
-    # Turn tradecore's typed errors into a one-line message and an exit status, never a traceback.
+    # Turn tradecore's typed errors into a one-line message and an exit status, never a traceback
+    # (unless --traceback asked for one).
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigurationError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
         except TradecoreError as exc:
+            if ctx.obj and ctx.obj.get("traceback"):
+                raise
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
 
 
 @click.group(cls=_Group)
 @click.version_option(package_name="tradecore", prog_name="tradecore")
+@click.option(
+    "--traceback", is_flag=True, help="Show the full traceback of an error (for bug reports)."
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Keep your brokers in one place: sync positions and trades, run strategies, get a digest."""
+def cli(ctx: click.Context, traceback: bool) -> None:
+    """Keep your brokers in one place: sync positions and trades, run strategies, get a digest.
+
+    Start with `tradecore init`, then `tradecore user add NAME` and `tradecore broker add`.
+    Or just try `tradecore demo`.
+    """
     ctx.ensure_object(dict)
     ctx.obj.setdefault("environ", dict(os.environ))
+    ctx.obj["traceback"] = traceback
 
 
-cli.add_command(demo)
-cli.add_command(plugins)
+for _command in (init, db, demo, plugins, secrets):
+    cli.add_command(_command)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 import click
 
@@ -14,9 +15,11 @@ from tradecore.domain import (
     DEFAULT_FREQUENCY_MINUTES,
     MAX_FREQUENCY_MINUTES,
     MIN_FREQUENCY_MINUTES,
+    Secret,
 )
 from tradecore.errors import ConfigurationError
-from tradecore_adapters.settings import Settings
+from tradecore_adapters.settings import Settings, default_home
+from tradecore_adapters.sqlalchemy import database_url
 
 __all__ = ["load_settings", "settings_of"]
 
@@ -63,13 +66,43 @@ def _log_level(environ: Mapping[str, str]) -> str:
     return level
 
 
+def _home(environ: Mapping[str, str]) -> Path:
+    raw = environ.get("TRADECORE_HOME", "").strip()
+    if not raw:
+        return default_home()
+    home = Path(raw).expanduser()
+    if home.exists() and not home.is_dir():
+        raise ConfigurationError(f"TRADECORE_HOME must be a directory; {home} is a file")
+    return home.absolute()
+
+
+def _database_url(environ: Mapping[str, str]) -> str | None:
+    raw = environ.get("TRADECORE_DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    try:
+        database_url(raw)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"TRADECORE_DATABASE_URL: {exc}") from None
+    return raw
+
+
+def _secret_keys(environ: Mapping[str, str]) -> Secret | None:
+    raw = environ.get("TRADECORE_SECRET_KEY", "").strip()
+    return Secret(raw) if raw else None
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build :class:`Settings` from ``environ``.
 
-    :raises ConfigurationError: a variable has a value tradecore cannot use; the message names it.
+    :raises ConfigurationError: a variable has a value tradecore cannot use; the message names it
+        (and never shows a key or a password).
     """
     allowed = environ.get("TRADECORE_PLUGINS")
     return Settings(
+        home=_home(environ),
+        database_url=_database_url(environ),
+        secret_keys=_secret_keys(environ),
         default_frequency_minutes=_frequency(environ),
         log_level=_log_level(environ),
         disabled_plugins=_names(environ.get("TRADECORE_DISABLE_PLUGINS")),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from attrs import frozen
 from sqlalchemy import select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tradecore.errors import RepositoryError
+from tradecore.errors import ConfigurationError, RepositoryError
 from tradecore_adapters.encryption import DecryptionFailed, KeyRing
 from tradecore_adapters.sqlalchemy._directory import SecretsUnreadable
-from tradecore_adapters.sqlalchemy._engine import create_engine
+from tradecore_adapters.sqlalchemy._engine import create_engine, database_url, is_sqlite
 from tradecore_adapters.sqlalchemy._unit import SqlUnitOfWork
 from tradecore_adapters.sqlalchemy.schema import broker_connections
 
@@ -21,12 +23,11 @@ __all__ = ["RotationReport", "SqlRepository"]
 class RotationReport:
     """What :meth:`SqlRepository.rotate_secrets` did.
 
-    :param rotated: connections re-encrypted under the newest key by this call.
-    :param remaining: connections still under an older key (0 when the rotation is complete).
+    :param rotated: connections re-encrypted under the newest key by this call (the others
+        already were).
     """
 
     rotated: int
-    remaining: int
 
 
 class SqlRepository:
@@ -49,19 +50,29 @@ class SqlRepository:
     async def open(cls, url: str | URL, *, key_ring: KeyRing) -> SqlRepository:
         """Connect to the database at ``url`` and check it is at the newest migration.
 
-        :raises ConfigurationError: the URL is invalid, or the schema is not at head (the
-            message says what to run).
+        :raises ConfigurationError: the URL is invalid, the SQLite file does not exist, or the
+            schema is not at head (the message says what to run).
         :raises RepositoryError: the database cannot be reached.
         """
         from tradecore_adapters.sqlalchemy.migrate import ensure_at_head
 
-        engine = create_engine(url)
+        checked = database_url(url)
+        if is_sqlite(checked) and not Path(checked.database or "").exists():
+            raise ConfigurationError(
+                f"there is no database at {checked.database}; run `tradecore init` to create it"
+            )
+        engine = create_engine(checked)
         try:
             await ensure_at_head(engine)
         except BaseException:
             await engine.dispose()
             raise
         return cls(engine, key_ring=key_ring)
+
+    @property
+    def key_id(self) -> str:
+        """The id of the newest key (the one that encrypts); never the key itself."""
+        return self._key_ring.primary_id
 
     @property
     def engine(self) -> AsyncEngine:
@@ -112,7 +123,7 @@ class SqlRepository:
                 )
                 if not rows:
                     await _finish(db, self._engine, commit=False)
-                    return RotationReport(rotated=rotated, remaining=0)
+                    return RotationReport(rotated=rotated)
                 try:
                     for row in rows:
                         uid, cid = row["user_id"], row["id"]

@@ -1,0 +1,71 @@
+"""What commands share: opening the application, finding the user a command is about."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import click
+
+from tradecore.domain import BrokerConnection, User
+from tradecore.errors import NotFound
+from tradecore.ports import UnitOfWork
+from tradecore_adapters.bootstrap import Application, open_application
+from tradecore_cli.settings import settings_of
+
+__all__ = ["connection_named", "open_app", "user_named", "user_option"]
+
+user_option = click.option(
+    "--user",
+    "user_name",
+    metavar="NAME",
+    default=None,
+    help="The user whose data the command touches (default: the only user, if there is one).",
+)
+
+
+@asynccontextmanager
+async def open_app(ctx: click.Context, **options: Any) -> AsyncIterator[Application]:
+    """The application on the configured database, closed afterwards."""
+    app = await open_application(settings_of(ctx), **options)
+    try:
+        yield app
+    finally:
+        await app.aclose()
+
+
+async def user_named(uow: UnitOfWork, name: str | None) -> User:
+    """The user called ``name``; without a name, the only user.
+
+    :raises click.UsageError: no such user, or no name given while there are several (or none).
+    """
+    if name is not None:
+        try:
+            return await uow.users.get_by_name(name)
+        except NotFound:
+            raise click.UsageError(
+                f"there is no user named {name!r}; see `tradecore user list`"
+            ) from None
+    users = list(await uow.users.list())
+    if len(users) == 1:
+        return users[0]
+    if not users:
+        raise click.UsageError("there are no users yet; add one with `tradecore user add NAME`")
+    raise click.UsageError(
+        f"there are {len(users)} users; say which with --user "
+        f"({', '.join(user.name for user in users)})"
+    )
+
+
+async def connection_named(uow: UnitOfWork, user: User, name: str) -> BrokerConnection:
+    """The user's connection called ``name``.
+
+    :raises click.UsageError: the user has no such connection.
+    """
+    try:
+        return await uow.connections.get_by_name(user.id, name)
+    except NotFound:
+        raise click.UsageError(
+            f"{user.name} has no broker connection named {name!r}; see `tradecore broker list`"
+        ) from None

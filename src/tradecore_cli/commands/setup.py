@@ -1,0 +1,87 @@
+"""``tradecore init`` and ``tradecore db upgrade|current``: the home, the key and the schema."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from tradecore_adapters.bootstrap import initialise
+from tradecore_adapters.sqlalchemy import describe_url
+from tradecore_adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
+from tradecore_cli.settings import settings_of
+
+__all__ = ["db", "init"]
+
+
+@click.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the data directory, the secret key file and the database (at the newest schema).
+
+    Safe to run again: it keeps an existing key file and only migrates the database forward.
+    With TRADECORE_SECRET_KEY set, no key file is created.
+    """
+    settings = settings_of(ctx)
+    done = asyncio.run(initialise(settings))
+    click.echo(f"Home: {done.home}")
+    if done.key_file is None:
+        click.echo("Secret keys: from TRADECORE_SECRET_KEY (no key file needed).")
+    elif done.key_created:
+        click.echo(
+            f"Secret key: created {done.key_file} (mode 0600). Back it up: without it the "
+            "broker secrets stored in the database cannot be read."
+        )
+    else:
+        click.echo(f"Secret key: {done.key_file} (kept).")
+    if done.revision_before == done.revision:
+        click.echo(f"Database: {done.database} (already at revision {done.revision}).")
+    else:
+        before = done.revision_before or "empty"
+        click.echo(f"Database: {done.database} (migrated from {before} to {done.revision}).")
+    click.echo("Next: tradecore user add NAME")
+
+
+@click.group()
+def db() -> None:
+    """The database schema: see where it is, migrate it to this version of tradecore."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database to the newest schema (run it after upgrading tradecore)."""
+    database = settings_of(ctx).database
+
+    async def run() -> tuple[str | None, str | None]:
+        before = await current_revision(database)
+        await upgrade(database)
+        return before, await current_revision(database)
+
+    before, after = asyncio.run(run())
+    where = describe_url(database)
+    if before == after:
+        click.echo(f"{where} is already at the newest revision ({after}).")
+    else:
+        click.echo(f"{where} migrated from {before or 'empty'} to {after}.")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Show the database's schema revision and whether it is the newest."""
+    database = settings_of(ctx).database
+    current = asyncio.run(current_revision(database))
+    head = head_revision()
+    where = describe_url(database)
+    if current == head:
+        click.echo(f"{where}: revision {current} (the newest).")
+    elif current is None:
+        click.echo(f"{where}: no tradecore schema yet (newest is {head}); run `tradecore init`.")
+        ctx.exit(1)
+    else:
+        click.echo(
+            f"{where}: revision {current}, but this tradecore needs {head}; "
+            "run `tradecore db upgrade`."
+        )
+        ctx.exit(1)
