@@ -31,6 +31,22 @@ else:
     HAVE_HYPOTHESIS = True
 
 
+if HAVE_HYPOTHESIS:
+    # Amounts as brokers send them: up to 18 decimal places, trailing zeros kept (1.10 != 1.1
+    # in digits), from 1e-18 up to 1e22; never in positive-exponent form such as 1E+3.
+    _exact_decimals = st.builds(
+        lambda digits, places: Decimal(digits).scaleb(-places),
+        st.integers(min_value=1, max_value=10**22),
+        st.integers(min_value=0, max_value=18),
+    )
+
+
+def _digits(trade: Trade) -> tuple[object, ...]:
+    return tuple(
+        (value.as_tuple(), str(value)) for value in (trade.quantity, trade.price, trade.fee)
+    )
+
+
 class TradeTests(ContractBase):
     """Trades: each key inserted once (the first kept), listed oldest first, exact decimals."""
 
@@ -173,6 +189,7 @@ class TradeTests(ContractBase):
                     st.sampled_from(["BTCUSDT", "ETHUSDT"]),
                     st.integers(min_value=1, max_value=6).map(str),
                     st.integers(min_value=1, max_value=1000),
+                    _exact_decimals,
                 ),
                 max_size=30,
             ),
@@ -181,7 +198,7 @@ class TradeTests(ContractBase):
         async def test_any_batches_of_trades_leave_exactly_the_unique_keys(
             self,
             repository: RepositoryPort,
-            specs: list[tuple[str, str, str, int]],
+            specs: list[tuple[str, str, str, int, Decimal]],
             cuts: list[int],
         ) -> None:
             owner = await add_owner(repository, f"user-{new_id()}")
@@ -193,9 +210,11 @@ class TradeTests(ContractBase):
                     symbol=symbol,
                     broker_trade_id=trade_id,
                     quantity=Decimal(units) / 1000,
+                    price=amount,
+                    fee=amount / 1000,
                     executed_at=T0 + minutes(units),
                 )
-                for account, symbol, trade_id, units in specs
+                for account, symbol, trade_id, units, amount in specs
             ]
             bounds = [0, *sorted(min(cut, len(trades)) for cut in cuts), len(trades)]
             added = 0
@@ -212,6 +231,10 @@ class TradeTests(ContractBase):
                 assert await uow.trades.count(owner.user.id) == len(first_by_key)
             assert added == len(first_by_key)
             assert {t.key: t for t in stored} == first_by_key
+            # Bit for bit: the same digits and exponent, not just an equal value.
+            assert {t.key: _digits(t) for t in stored} == {
+                key: _digits(t) for key, t in first_by_key.items()
+            }
 
     else:  # pragma: no cover
 
