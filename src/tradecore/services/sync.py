@@ -3,6 +3,8 @@ transaction (positions replaced by the snapshot, trades inserted or ignored, cur
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from attrs import frozen
 
 from tradecore.domain import Account, BrokerConnection, Position, Trade
@@ -43,12 +45,16 @@ async def sync_connection(
     broker: BrokerPort,
     connection: BrokerConnection,
     clock: Clock,
+    on_trades: Callable[[int], None] | None = None,
 ) -> SyncResult:
     """Bring the stored positions and trades of ``connection`` up to date.
 
     No transaction is held open while the broker is called; everything fetched is written in one
     unit of work at the end, so a failure half-way stores nothing and the next run starts from the
     same cursors.
+
+    :param on_trades: called after each page of trades the broker returns, with the number of
+        trades on that page (a progress display adds them up); it must not raise.
 
     :raises BrokerError: the broker failed; nothing was stored.
     :raises MalformedResponse: the broker returned data of another connection or account.
@@ -61,7 +67,7 @@ async def sync_connection(
             for account in accounts
         }
     fetched = [
-        await _fetch_account(broker, connection, account, cursors[account.account_id])
+        await _fetch_account(broker, connection, account, cursors[account.account_id], on_trades)
         for account in accounts
     ]
     as_of = clock.now()
@@ -84,7 +90,11 @@ async def sync_connection(
 
 
 async def _fetch_account(
-    broker: BrokerPort, connection: BrokerConnection, account: Account, cursor: str | None
+    broker: BrokerPort,
+    connection: BrokerConnection,
+    account: Account,
+    cursor: str | None,
+    on_trades: Callable[[int], None] | None,
 ) -> _AccountData:
     _check_owner(broker, connection, account, account.connection_id, account.account_id)
     positions = tuple(await broker.get_positions(account))
@@ -96,6 +106,8 @@ async def _fetch_account(
         for trade in page.trades:
             _check_owner(broker, connection, account, trade.connection_id, trade.account_id)
         trades.extend(page.trades)
+        if on_trades is not None:
+            on_trades(len(page.trades))
         cursor = page.cursor if page.cursor is not None else cursor
         if not page.has_more:
             break

@@ -1,0 +1,107 @@
+"""Syncing one connection: the progress callback sees every page of trades as it arrives."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradecore.domain import Account
+from tradecore.errors import BrokerUnavailable
+from tradecore.services import sync_connection
+from tradecore.testing import FakeBroker, FakeClock
+from tradecore.testing.builders import make_connection, make_trade, make_user
+from tradecore_adapters.memory import MemoryRepository
+
+
+async def repository_with_alices_connection() -> MemoryRepository:
+    repository = MemoryRepository()
+    async with repository.unit_of_work() as uow:
+        await uow.users.add(make_user())
+        await uow.connections.add(make_connection())
+        await uow.commit()
+    return repository
+
+
+def broker_with_trades(clock: FakeClock, connection_id: str, count: int) -> FakeBroker:
+    account = Account(connection_id=connection_id, account_id="spot", currency="USD")
+    trades = [
+        make_trade(connection_id=connection_id, broker_trade_id=str(number))
+        for number in range(count)
+    ]
+    return FakeBroker(
+        clock=clock, connection_id=connection_id, accounts=[account], trades=trades, page_size=2
+    )
+
+
+async def test_on_trades_is_called_after_each_page_with_that_pages_count() -> None:
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    broker = broker_with_trades(clock, connection.id, 5)
+    pages: list[int] = []
+
+    result = await sync_connection(
+        repository=repository,
+        broker=broker,
+        connection=connection,
+        clock=clock,
+        on_trades=pages.append,
+    )
+
+    assert pages == [2, 2, 1]
+    assert sum(pages) == result.trades_seen == 5
+    assert result.trades_new == 5
+
+
+async def test_on_trades_sees_an_empty_page_when_nothing_is_new() -> None:
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    broker = broker_with_trades(clock, connection.id, 2)
+    await sync_connection(repository=repository, broker=broker, connection=connection, clock=clock)
+    pages: list[int] = []
+
+    result = await sync_connection(
+        repository=repository,
+        broker=broker,
+        connection=connection,
+        clock=clock,
+        on_trades=pages.append,
+    )
+
+    assert pages == [0]
+    assert result.trades_new == 0
+
+
+async def test_a_sync_failing_on_its_first_page_reports_no_pages_and_stores_nothing() -> None:
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    broker = broker_with_trades(clock, connection.id, 5)
+    broker.fail("get_trades", BrokerUnavailable("down", broker="fake"), times=1)
+    pages: list[int] = []
+
+    with pytest.raises(BrokerUnavailable):
+        await sync_connection(
+            repository=repository,
+            broker=broker,
+            connection=connection,
+            clock=clock,
+            on_trades=pages.append,
+        )
+
+    assert pages == []
+    async with repository.unit_of_work() as uow:
+        assert await uow.trades.count(connection.user_id) == 0
+
+
+async def test_without_on_trades_sync_works_as_before() -> None:
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    broker = broker_with_trades(clock, connection.id, 3)
+
+    result = await sync_connection(
+        repository=repository, broker=broker, connection=connection, clock=clock
+    )
+
+    assert result.trades_seen == 3
