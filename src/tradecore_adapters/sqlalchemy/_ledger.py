@@ -124,15 +124,13 @@ class Trades:
         self._tx = tx
 
     async def add_new(self, user_id: str, trades_: Sequence[Trade]) -> int:
-        rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        kept: dict[tuple[str, str, str, str], Trade] = {}
         for trade in trades_:
-            key = trade.key
-            if key not in rows:  # of duplicate keys the first is kept
-                rows[key] = trade_row(user_id, trade)
-        if not rows:
+            kept.setdefault(trade.key, trade)  # of duplicate keys the first is kept
+        if not kept:
             return 0
         async with self._tx.atomic() as db:
-            wanted = {key[0] for key in rows}
+            wanted = {key[0] for key in kept}
             owned = set(
                 (
                     await db.scalars(
@@ -146,13 +144,13 @@ class Trades:
             if missing := wanted - owned:
                 raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
             if self._tx.sqlite:
-                return await _insert_trades_sqlite(db, user_id, rows.values())
+                return await _insert_trades_sqlite(db, user_id, kept.values())
             statement = (
                 upsert(self._tx, trades)
                 .on_conflict_do_nothing(index_elements=_TRADE_KEY)
                 .returning(trades.c.id)
             )
-            result = await db.execute(statement, list(rows.values()))
+            result = await db.execute(statement, [trade_row(user_id, t) for t in kept.values()])
             return len(result.all())
 
     async def list(
@@ -201,14 +199,12 @@ _SQLITE_TRADE_INSERT = (
 )
 
 
-async def _insert_trades_sqlite(
-    db: AsyncConnection, user_id: str, rows: Iterable[dict[str, Any]]
-) -> int:
+async def _insert_trades_sqlite(db: AsyncConnection, user_id: str, kept: Iterable[Trade]) -> int:
     # The bulk path on SQLite: one executemany of plain tuples, without SQLAlchemy's per-row
     # parameter processing (three times the cost of the insert itself at 100,000 rows). The
     # values are converted exactly as ExactDecimal and UtcDateTime do. SQLite counts the rows
     # it inserted in total_changes(); the ignored duplicates do not count.
-    values = [sqlite_trade_values(row) for row in rows]
+    values = [sqlite_trade_values(user_id, trade) for trade in kept]
     before = await db.scalar(text("SELECT total_changes()"))
     await db.exec_driver_sql(_SQLITE_TRADE_INSERT, values)
     after = await db.scalar(text("SELECT total_changes()"))
@@ -254,24 +250,26 @@ class Cursors:
             )
 
 
-def sqlite_trade_values(row: dict[str, Any]) -> tuple[Any, ...]:
-    """A :func:`trade_row` as the tuple SQLite stores (see :data:`TRADE_COLUMNS`)."""
+def sqlite_trade_values(user_id: str, trade: Trade) -> tuple[Any, ...]:
+    """A trade as the tuple SQLite stores, in :data:`TRADE_COLUMNS` order: the values of
+    :func:`trade_row`, converted as :class:`ExactDecimal` and :class:`UtcDateTime` do."""
+    instrument = trade.instrument
     return (
-        row["user_id"],
-        row["connection_id"],
-        row["account_id"],
-        row["symbol"],
-        row["asset_type"],
-        row["broker_key"],
-        row["base"],
-        row["quote"],
-        row["broker_trade_id"],
-        row["broker_order_id"],
-        row["client_order_id"],
-        row["side"],
-        sqlite_decimal(row["quantity"]),
-        sqlite_decimal(row["price"]),
-        sqlite_decimal(row["fee"]),
-        row["fee_asset"],
-        sqlite_datetime(row["executed_at"]),
+        user_id,
+        trade.connection_id,
+        trade.account_id,
+        instrument.symbol,
+        instrument.asset_type.value,
+        instrument.broker_key,
+        instrument.base,
+        instrument.quote,
+        trade.broker_trade_id,
+        trade.broker_order_id,
+        trade.client_order_id,
+        trade.side.value,
+        sqlite_decimal(trade.quantity),
+        sqlite_decimal(trade.price),
+        sqlite_decimal(trade.fee),
+        trade.fee_asset,
+        sqlite_datetime(trade.executed_at),
     )
