@@ -1,0 +1,380 @@
+"""The Alembic migrations shipped in the package, run for real on SQLite and on PostgreSQL.
+
+Upgrading an empty database creates exactly the tables of ``schema.py`` (``check_drift`` proves
+it), downgrading removes them, and ``ensure_at_head`` refuses every database that is not at head
+with a message that says what to run. Where two revisions are needed, a copy of the shipped
+migrations gains a test revision ``0002`` (the "next release"), so the shipped chain is what runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from tradecore.errors import ConfigurationError, RepositoryError
+from tradecore_adapters.sqlalchemy import migrate
+from tradecore_adapters.sqlalchemy._engine import create_engine, describe_url
+from tradecore_adapters.sqlalchemy.migrate import (
+    DatabaseUnavailable,
+    SchemaDrift,
+    SchemaNotAtHead,
+    check_drift,
+    current_revision,
+    downgrade,
+    ensure_at_head,
+    head_revision,
+    upgrade,
+)
+from tradecore_adapters.sqlalchemy.schema import broker_connections, metadata, users
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+SHIPPED = Path(migrate.__file__).parent / "migrations"
+TRADECORE_TABLES = set(metadata.tables)
+NOW = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+# A later release adds a column; on SQLite its downgrade copies `users` (batch "move and copy"),
+# which would cascade-delete every connection if foreign keys were on while migrating.
+NEXT_RELEASE = """
+    revision = "0002"
+    down_revision = "0001"
+
+
+    def upgrade() -> None:
+        with op.batch_alter_table("users") as batch:
+            batch.add_column(sa.Column("nickname", sa.String(200), nullable=True))
+
+
+    def downgrade() -> None:
+        with op.batch_alter_table("users") as batch:
+            batch.drop_column("nickname")
+"""
+
+# A broken release leaves a connection pointing at a user that does not exist.
+ORPHANING_RELEASE = """
+    from tradecore_adapters.sqlalchemy.schema import broker_connections
+
+    revision = "0002"
+    down_revision = "0001"
+
+
+    def upgrade() -> None:
+        op.execute(
+            broker_connections.insert().values(
+                id="c-orphan", user_id="nobody", broker="paper", name="orphan", settings={},
+                secrets_enc="token", key_id="k1", active=True, created_at=NOW,
+            )
+        )
+
+
+    def downgrade() -> None:
+        pass
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file in ``tmp_path``, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tradecore.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0002``."""
+    location = tmp_path / "migrations"
+    shutil.copytree(SHIPPED, location, ignore=shutil.ignore_patterns("__pycache__"))
+    header = """
+        from datetime import UTC, datetime
+
+        import sqlalchemy as sa
+        from alembic import op
+
+        NOW = datetime(2024, 1, 2, tzinfo=UTC)
+    """
+    (location / "versions" / "0002_next.py").write_text(
+        textwrap.dedent(header) + textwrap.dedent(body)
+    )
+    monkeypatch.setattr(migrate, "MIGRATIONS", str(location))
+    yield
+
+
+@pytest.fixture
+def next_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from release_with(NEXT_RELEASE, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def orphaning_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from release_with(ORPHANING_RELEASE, tmp_path, monkeypatch)
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def execute(url: str, statement: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def count(url: str, table: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(func.count()).select_from(metadata.tables[table])
+            )
+            return int(rows.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def ensure(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await ensure_at_head(engine)
+    finally:
+        await engine.dispose()
+
+
+async def insert_user_and_connection(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(users.insert().values(id="u1", name="ann", created_at=NOW))
+            await connection.execute(
+                broker_connections.insert().values(
+                    id="c1",
+                    user_id="u1",
+                    broker="paper",
+                    name="main",
+                    settings={"region": "eu"},
+                    secrets_enc="token",
+                    key_id="k1",
+                    active=True,
+                    created_at=NOW,
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_the_shipped_migrations_form_one_line_from_0001() -> None:
+    scripts = migrate._scripts(migrate.MIGRATIONS)
+    assert scripts.get_base() == "0001"
+    assert scripts.get_heads() == [head_revision()]
+
+
+async def test_upgrade_creates_exactly_the_declared_tables(url: str) -> None:
+    await upgrade(url)
+
+    assert await table_names(url) == TRADECORE_TABLES | {"alembic_version"}
+    assert await current_revision(url) == head_revision()
+    await check_drift(url)  # schema.py and the migrations agree
+    await ensure(url)
+
+
+async def test_upgrade_at_head_changes_nothing(url: str) -> None:
+    await upgrade(url)
+    await insert_user_and_connection(url)
+
+    await upgrade(url)
+
+    assert await current_revision(url) == head_revision()
+    assert await count(url, "broker_connections") == 1
+
+
+async def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(url: str) -> None:
+    await upgrade(url)
+    await downgrade(url, "base")
+
+    assert await table_names(url) & TRADECORE_TABLES == set()
+    assert await current_revision(url) is None
+
+    await upgrade(url)
+    assert await current_revision(url) == head_revision()
+    await check_drift(url)
+
+
+async def test_check_drift_lists_what_differs(url: str) -> None:
+    await upgrade(url)
+    await execute(url, "ALTER TABLE users ADD COLUMN nickname VARCHAR(200)")
+
+    with pytest.raises(SchemaDrift, match="add a migration for") as raised:
+        await check_drift(url)
+
+    assert raised.value.differences == ("remove column users.nickname",)
+
+
+async def test_check_drift_needs_a_database_at_head(url: str) -> None:
+    with pytest.raises(SchemaNotAtHead):
+        await check_drift(url)
+
+
+async def test_ensure_at_head_refuses_an_empty_database(url: str) -> None:
+    with pytest.raises(SchemaNotAtHead) as raised:
+        await ensure(url)
+
+    assert str(raised.value) == (
+        f"the database at {describe_url(create_engine(url).url)} has no tradecore tables yet; "
+        "run `tradecore init` (or `tradecore db upgrade`)"
+    )
+    assert raised.value.current is None
+    assert raised.value.head == head_revision()
+
+
+async def test_ensure_at_head_refuses_a_database_downgraded_to_base(url: str) -> None:
+    await upgrade(url)
+    await downgrade(url, "base")
+
+    with pytest.raises(SchemaNotAtHead, match="has no tradecore tables yet"):
+        await ensure(url)
+
+
+@pytest.mark.usefixtures("next_release")
+async def test_ensure_at_head_refuses_an_older_revision(url: str) -> None:
+    await upgrade(url, "0001")
+
+    with pytest.raises(SchemaNotAtHead) as raised:
+        await ensure(url)
+
+    assert "is at revision 0001 but this tradecore needs 0002; run `tradecore db upgrade`" in str(
+        raised.value
+    )
+    assert (raised.value.current, raised.value.head) == ("0001", "0002")
+
+    await upgrade(url)
+    await ensure(url)
+
+
+async def test_a_revision_from_a_newer_tradecore_is_refused(url: str) -> None:
+    await upgrade(url)
+    await execute(url, "UPDATE alembic_version SET version_num = 'f00d'")
+
+    message = "was migrated by a newer tradecore (revision f00d); upgrade tradecore"
+    with pytest.raises(SchemaNotAtHead, match=re.escape(message)):
+        await ensure(url)
+    with pytest.raises(SchemaNotAtHead, match="newer tradecore") as raised:
+        await upgrade(url)
+    assert raised.value.current == "f00d"
+    assert await current_revision(url) == "f00d"
+
+
+@pytest.mark.usefixtures("next_release")
+async def test_data_survives_a_downgrade_and_upgrade(url: str) -> None:
+    await upgrade(url)
+    await insert_user_and_connection(url)
+
+    await downgrade(url, "-1")
+    assert await current_revision(url) == "0001"
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+
+    await upgrade(url)
+    assert await current_revision(url) == "0002"
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+
+
+@pytest.mark.usefixtures("orphaning_release")
+async def test_a_failed_migration_leaves_the_database_as_it_was(url: str) -> None:
+    await upgrade(url, "0001")
+
+    # SQLite: PRAGMA foreign_key_check before COMMIT; PostgreSQL: the foreign key itself.
+    with pytest.raises(RepositoryError):
+        await upgrade(url)
+
+    assert await current_revision(url) == "0001"
+    assert await count(url, "broker_connections") == 0
+
+
+async def test_an_unknown_target_revision_is_a_configuration_error(url: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"the upgrade of the database at .* failed"):
+        await upgrade(url, "nonsense")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param(upgrade, id="upgrade"),
+        pytest.param(lambda url: downgrade(url, "base"), id="downgrade"),
+        pytest.param(current_revision, id="current_revision"),
+        pytest.param(check_drift, id="check_drift"),
+        pytest.param(ensure, id="ensure_at_head"),
+    ],
+)
+async def test_an_unreachable_postgresql_is_unavailable_without_its_password(
+    operation: Callable[[str], Awaitable[object]],
+) -> None:
+    url = "postgresql://u:canarypass@127.0.0.1:1/x"  # nothing listens on port 1
+
+    with pytest.raises(DatabaseUnavailable) as raised:
+        await operation(url)
+
+    message = str(raised.value)
+    assert message.startswith("cannot connect to the database at postgresql+psycopg://u:***@")
+    assert "canarypass" not in message
+    assert "\n" not in message
+
+
+async def test_a_sqlite_file_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing' / 'tradecore.db'}"
+
+    with pytest.raises(DatabaseUnavailable, match="cannot connect to the database at sqlite"):
+        await upgrade(url)
+    with pytest.raises(DatabaseUnavailable, match="unable to open database file"):
+        await ensure(url)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes everywhere"
+)
+async def test_a_sqlite_file_in_an_unwritable_directory_is_unavailable(tmp_path: Path) -> None:
+    directory = tmp_path / "readonly"
+    directory.mkdir(mode=0o500)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await upgrade(f"sqlite:///{directory / 'tradecore.db'}")
+    finally:
+        directory.chmod(0o700)
+
+
+def test_the_alembic_cli_uses_the_repository_ini_and_the_environment(tmp_path: Path) -> None:
+    environment = {**os.environ, "TRADECORE_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    for arguments in (["upgrade", "head"], ["check"], ["current"]):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(REPOSITORY_ROOT / "alembic.ini"),
+                *arguments,
+            ],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+    assert result.stdout.strip() == f"{head_revision()} (head)"
