@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tradecore.services.brokers import create_broker, describe_broker_failure, open_broker
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
 from tradecore.services.orders import ReconcileResult, reconcile_orders, submit_order
@@ -15,7 +16,10 @@ __all__ = [
     "ReconcileResult",
     "StrategyTarget",
     "SyncResult",
+    "create_broker",
+    "describe_broker_failure",
     "ensure_demo",
+    "open_broker",
     "reconcile_orders",
     "run_strategy",
     "submit_order",

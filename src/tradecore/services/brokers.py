@@ -1,0 +1,110 @@
+"""Build, open and close the broker adapter of one connection, as every use case does.
+
+The automation cycle, ``tradecore sync`` and ``tradecore broker test`` all need the same thing:
+the connection's factory called with a :class:`~tradecore.ports.BrokerContext` whose
+``save_tokens`` persists rotated OAuth tokens, a token refresh when the access token is about to
+expire, and a best-effort ``aclose`` at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+
+from attrs import frozen
+
+from tradecore.domain import BrokerConnection, OAuthTokens
+from tradecore.errors import PluginError
+from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, Clock, RepositoryPort
+from tradecore.services._steps import describe_error, secrets_of
+
+__all__ = ["create_broker", "describe_broker_failure", "open_broker"]
+
+_MASK = "**********"
+
+
+def create_broker(
+    connection: BrokerConnection,
+    *,
+    brokers: Mapping[str, BrokerFactory],
+    repository: RepositoryPort,
+    clock: Clock,
+    http_client: object | None = None,
+) -> BrokerPort:
+    """Build the adapter of ``connection`` with its plugin's factory (no I/O).
+
+    Rotated OAuth tokens are saved to ``repository`` in their own transaction before the adapter
+    uses them.
+
+    :param brokers: the installed broker factories by name (``PluginRegistry.brokers``).
+    :param http_client: handed to the factory (tests pass one over a mock transport).
+    :raises PluginError: the connection's broker is not installed.
+    :raises ConfigurationError: the factory refused the connection's settings or secrets.
+    """
+    factory = brokers.get(connection.broker)
+    if factory is None:
+        known = ", ".join(sorted(brokers)) or "none installed"
+        raise PluginError(f"broker {connection.broker!r} is not installed (available: {known})")
+    context = BrokerContext(
+        clock=clock,
+        http_client=http_client,
+        save_tokens=_TokenSaver(repository, connection.user_id, connection.id),
+    )
+    return factory.create(connection, context)
+
+
+@asynccontextmanager
+async def open_broker(
+    connection: BrokerConnection,
+    *,
+    brokers: Mapping[str, BrokerFactory],
+    repository: RepositoryPort,
+    clock: Clock,
+    http_client: object | None = None,
+    token_refresh_margin: timedelta = timedelta(minutes=5),
+) -> AsyncIterator[BrokerPort]:
+    """Build the adapter of ``connection`` (see :func:`create_broker`), refresh its OAuth token
+    when it expires within ``token_refresh_margin``, and close the adapter on leaving.
+
+    Closing is best effort: an error while closing never hides what happened inside the block.
+
+    :raises PluginError: the connection's broker is not installed.
+    :raises ConfigurationError: the factory refused the connection's settings or secrets.
+    :raises BrokerError: the token refresh failed.
+    """
+    broker = create_broker(
+        connection, brokers=brokers, repository=repository, clock=clock, http_client=http_client
+    )
+    try:
+        tokens = connection.tokens
+        if tokens is not None and tokens.needs_refresh(clock.now(), margin=token_refresh_margin):
+            await broker.refresh_auth_token()
+        yield broker
+    finally:
+        with suppress(Exception):  # closing is best effort; the outcome is already decided
+            await broker.aclose()
+
+
+def describe_broker_failure(exc: BaseException, connection: BrokerConnection) -> str:
+    """Say in one line what went wrong with the broker of ``connection``: the error type, its
+    message and the broker's code, with every secret of the connection masked."""
+    text = describe_error(exc)
+    for secret in secrets_of(connection):
+        text = text.replace(secret, _MASK)
+    return text
+
+
+@frozen
+class _TokenSaver:
+    # Persists rotated tokens in their own committed transaction before the adapter uses them.
+    repository: RepositoryPort
+    user_id: str
+    connection_id: str
+
+    async def __call__(self, tokens: OAuthTokens) -> None:
+        async with self.repository.unit_of_work() as uow:
+            connection = await uow.connections.get(self.user_id, self.connection_id)
+            connection.tokens = tokens
+            await uow.connections.update(connection)
+            await uow.commit()
