@@ -18,6 +18,7 @@ from tradecore.domain import (
     Secret,
 )
 from tradecore.errors import ConfigurationError
+from tradecore_adapters import redaction
 from tradecore_adapters.settings import Settings, default_home
 from tradecore_adapters.sqlalchemy import database_url
 
@@ -112,9 +113,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    """The settings of the command's environment, read once per invocation."""
+    """The settings of the command's environment, read once per invocation (which also sets up
+    logging at ``AUTOMATION_LOG_LEVEL``, through the redacting filter)."""
     root = ctx.find_root()
     if "settings" not in root.obj:
-        root.obj["settings"] = load_settings(root.obj["environ"])
+        loaded = load_settings(root.obj["environ"])
+        redaction.install(loaded.log_level)
+        root.obj["settings"] = loaded
     settings: Settings = root.obj["settings"]
     return settings

@@ -21,6 +21,7 @@ from tradecore.domain import (
 )
 from tradecore.errors import AlreadyExists, NotFound, RepositoryError
 from tradecore_adapters.encryption import DecryptionFailed, KeyRing
+from tradecore_adapters.redaction import register_secret
 from tradecore_adapters.sqlalchemy._rows import (
     UnreadableRow,
     automation_from_row,
@@ -195,6 +196,7 @@ def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
     try:
         secrets = {name: Secret(value) for name, value in json.loads(secrets_plain).items()}
         tokens = None if tokens_plain is None else _tokens_from_json(tokens_plain)
+        _register_for_redaction(secrets, tokens)
         settings = row["settings"]
         if not isinstance(settings, dict):
             raise TypeError("settings")
@@ -219,6 +221,17 @@ def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
         raise UnreadableRow(
             f"connection {row['name']!r} (id {cid}) cannot be read: {type(exc).__name__}"
         ) from None
+
+
+def _register_for_redaction(secrets: dict[str, Secret], tokens: OAuthTokens | None) -> None:
+    # Whatever a broker library might log with these values is masked (see redaction).
+    values = [secret.reveal() for secret in secrets.values()]
+    if tokens is not None:
+        values.append(tokens.access_token.reveal())
+        if tokens.refresh_token is not None:
+            values.append(tokens.refresh_token.reveal())
+    for value in values:
+        register_secret(value)
 
 
 class Connections:

@@ -1,0 +1,95 @@
+"""The last line of defence against secrets in logs: a :class:`logging.Filter` that masks them.
+
+Secrets are kept out of log messages by construction (:class:`~tradecore.domain.Secret` never
+shows its value; engines hide bound parameters), but a vendor library may still log a URL or a
+header. :class:`RedactingFilter` masks, in every record's message and exception text:
+
+- every value registered with :func:`register_secret` (the SQL repository registers each secret
+  it decrypts, so whatever a broker library logs with it is masked too);
+- well-known shapes: Telegram bot tokens (``bot123:ABC…`` in URLs), ``signature=`` and
+  ``timestamp=`` query parameters of signed requests, ``Authorization`` and ``X-MBX-APIKEY``
+  header values, and ``access_token`` / ``refresh_token`` fields.
+
+:func:`install` attaches it to the handlers of the root logger and keeps ``httpx``, ``httpcore``
+and ``aiosqlite`` (which log request URLs and statement arguments) at ``WARNING``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+__all__ = ["MASK", "RedactingFilter", "install", "redact", "register_secret"]
+
+MASK = "**********"
+_MIN_LENGTH = 6  # shorter values would mask ordinary words
+_PATTERNS = (
+    re.compile(r"(bot)\d+:[\w-]{20,}"),
+    re.compile(r"(?i)((?:signature|timestamp)=)[^&\s\"']+"),
+    re.compile(
+        r"(?i)((?:authorization|x-mbx-apikey)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)[^\s,\"']+"
+    ),
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s,&\"']+"
+    ),
+)
+_QUIET = ("httpx", "httpcore", "aiosqlite")
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_secret_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str) -> None:
+    """Mask ``value`` wherever it appears in a log record from now on."""
+    global _secret_pattern
+    if len(value) < _MIN_LENGTH or value in _secrets:
+        return
+    with _lock:
+        _secrets.add(value)
+        ordered = sorted(_secrets, key=len, reverse=True)
+        _secret_pattern = re.compile("|".join(re.escape(secret) for secret in ordered))
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret and every known secret shape masked."""
+    pattern = _secret_pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    for shape in _PATTERNS:
+        text = shape.sub(lambda match: match.group(1) + MASK, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Mask secrets in each record's message and exception text (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def install(level: str) -> None:
+    """Log to standard error at ``level`` through a :class:`RedactingFilter`; keep the chatty
+    HTTP and SQLite driver loggers at ``WARNING``."""
+    root = logging.getLogger()
+    if not root.handlers:
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
+    root.setLevel(level)
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
