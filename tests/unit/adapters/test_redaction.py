@@ -1,0 +1,54 @@
+"""The redacting log filter: registered secrets and known secret shapes never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tradecore_adapters.redaction import MASK, RedactingFilter, redact, register_secret
+
+
+def test_a_registered_secret_is_masked_wherever_it_appears() -> None:
+    register_secret("s3cr3t-value-for-redaction")
+    assert redact("key=s3cr3t-value-for-redaction;") == f"key={MASK};"
+
+
+def test_short_values_are_not_registered_so_ordinary_words_survive() -> None:
+    register_secret("abc")
+    assert redact("abc def") == "abc def"
+
+
+@pytest.mark.parametrize(
+    ("line", "kept", "hidden"),
+    [
+        (
+            "POST https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage",
+            "api.telegram.org/bot",
+            "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        ),
+        ("GET /api/v3/order?symbol=BTCUSDT&signature=abcdef0123", "symbol=BTCUSDT", "abcdef0123"),
+        ("headers: {'X-MBX-APIKEY': 'vmPUZE6mv9SD5VNHk4'}", "X-MBX-APIKEY", "vmPUZE6mv9SD5VNHk4"),
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.x.y", "Authorization", "eyJhbGciOiJIUzI1NiJ9"),
+        ('{"refresh_token": "rt-1234567", "x": 1}', "refresh_token", "rt-1234567"),
+    ],
+)
+def test_known_secret_shapes_are_masked(line: str, kept: str, hidden: str) -> None:
+    masked = redact(line)
+    assert kept in masked
+    assert hidden not in masked
+    assert MASK in masked
+
+
+def test_the_filter_masks_arguments_and_exception_text(caplog: pytest.LogCaptureFixture) -> None:
+    register_secret("canary-in-an-exception-42")
+    logger = logging.getLogger("tradecore.test.redaction")
+    caplog.handler.addFilter(RedactingFilter())
+    with caplog.at_level(logging.DEBUG, logger=logger.name):
+        logger.debug("sending %s", "canary-in-an-exception-42")
+        try:
+            raise RuntimeError("refused canary-in-an-exception-42")
+        except RuntimeError:
+            logger.exception("failed")
+    assert "canary-in-an-exception-42" not in caplog.text
+    assert caplog.text.count(MASK) >= 2
