@@ -9,10 +9,14 @@ from typing import Any
 import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
+from tradecore_cli.commands.brokers import broker
 from tradecore_cli.commands.demo import demo
 from tradecore_cli.commands.plugins import plugins
+from tradecore_cli.commands.portfolio import positions, trades
 from tradecore_cli.commands.secrets import secrets
 from tradecore_cli.commands.setup import db, init
+from tradecore_cli.commands.sync import sync
+from tradecore_cli.commands.users import user
 
 __all__ = ["cli"]
 
@@ -47,5 +51,5 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
-for _command in (init, db, demo, plugins, secrets):
+for _command in (init, db, user, broker, sync, positions, trades, demo, plugins, secrets):
     cli.add_command(_command)

@@ -1,0 +1,335 @@
+"""``tradecore broker add|list|remove|test``: a user's connections to brokers.
+
+Secrets never come from command-line arguments (they would end up in the shell history and in
+``ps``): each secret a broker declares is read from its environment variable when that is set,
+otherwise asked for at a hidden prompt. Without a terminal to prompt on, a missing required
+secret is an error naming the variable to set. (Tests, whose standard input is never a terminal,
+say whether to prompt with ``obj["interactive"]``.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Mapping, Sequence
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tradecore.domain import Account, BrokerConnection, Secret
+from tradecore.errors import AlreadyExists, NotFound
+from tradecore.ports import BrokerFactory, ConnectionRepository, SecretSpec, check_settings
+from tradecore.services import create_broker, describe_broker_failure, open_broker
+from tradecore_adapters.bootstrap import Application
+from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore_cli.render import print_table
+from tradecore_cli.render_trades import timestamp
+
+__all__ = ["broker"]
+
+
+@click.group()
+def broker() -> None:
+    """A user's broker connections: add, list, test and remove them."""
+
+
+def _settings(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
+        if key in settings:
+            raise click.BadParameter(f"{key!r} is given twice", ctx=ctx, param=param)
+        settings[key] = setting.strip()
+    return settings
+
+
+def _interactive(ctx: click.Context) -> bool:
+    flag = ctx.find_root().obj.get("interactive")
+    if flag is None:
+        return sys.stdin is not None and sys.stdin.isatty()
+    return bool(flag)
+
+
+def _ask_secrets(
+    specs: Sequence[SecretSpec], environ: Mapping[str, str], *, interactive: bool, owner: str
+) -> dict[str, Secret]:
+    # Each secret from its variable, else from a hidden prompt; never echoed, never an argument.
+    secrets: dict[str, Secret] = {}
+    for spec in specs:
+        value = environ.get(spec.env_var, "").strip() if spec.env_var else ""
+        if value:
+            click.echo(f"{spec.name}: read from {spec.env_var}.")
+        elif interactive:
+            value = click.prompt(
+                f"{spec.name} ({spec.description})" + ("" if spec.required else " [optional]"),
+                hide_input=True,
+                default=None if spec.required else "",
+                show_default=False,
+            ).strip()
+        elif spec.required:
+            where = f"set {spec.env_var}" if spec.env_var else "run it in a terminal"
+            raise click.UsageError(
+                f"{owner} needs the secret {spec.name!r} ({spec.description}) and there is no "
+                f"terminal to ask for it; {where}"
+            )
+        if value:
+            secrets[spec.name] = Secret(value)
+    return secrets
+
+
+def _factory(app: Application, broker_type: str) -> BrokerFactory:
+    factory = app.registry.brokers.get(broker_type)
+    if factory is None:
+        installed = ", ".join(sorted(app.registry.brokers)) or "none"
+        raise click.BadParameter(
+            f"{broker_type!r} is not an installed broker plugin (installed: {installed}); "
+            "see `tradecore plugins`",
+            param_hint="TYPE",
+        )
+    return factory
+
+
+@broker.command("add")
+@click.argument("broker_type", metavar="TYPE")
+@click.option("--name", required=True, help="Your name for this connection (unique per user).")
+@user_option
+@click.option(
+    "--setting",
+    "settings",
+    metavar="KEY=VALUE",
+    multiple=True,
+    callback=_settings,
+    help="A setting of the broker (repeat for several); see the broker's documentation.",
+)
+@click.pass_context
+def broker_add(
+    ctx: click.Context,
+    broker_type: str,
+    name: str,
+    user_name: str | None,
+    settings: dict[str, str],
+) -> None:
+    """Connect a user to a broker: TYPE is an installed broker plugin (paper, ...).
+
+    The settings are checked against what the broker accepts. Secrets (API keys...) are read
+    from the environment variables the broker declares, or asked for at a hidden prompt; they
+    are never taken from the command line, and are stored encrypted.
+
+    Example: tradecore broker add paper --name p1 --user alice --setting seed=7
+    """
+    environ = ctx.find_root().obj["environ"]
+    interactive = _interactive(ctx)
+
+    async def run() -> tuple[BrokerConnection, str]:
+        async with open_app(ctx) as app:
+            factory = _factory(app, broker_type)
+            owner = f"broker {broker_type!r}"
+            check_settings(factory.settings, settings, owner=owner)
+            async with app.repository.unit_of_work() as uow:
+                owner_user = await user_named(uow, user_name)
+                await _name_is_free(uow.connections, owner_user.id, owner_user.name, name)
+            secrets = _ask_secrets(factory.secrets, environ, interactive=interactive, owner=owner)
+            connection = BrokerConnection(
+                user_id=owner_user.id,
+                broker=broker_type,
+                name=name,
+                settings=settings,
+                secrets=secrets,
+                created_at=app.clock.now(),
+            )
+            # Let the plugin check the whole connection now rather than at the first sync:
+            # building an adapter does no I/O.
+            built = create_broker(
+                connection,
+                brokers=app.registry.brokers,
+                repository=app.repository,
+                clock=app.clock,
+            )
+            await built.aclose()
+            async with app.repository.unit_of_work() as uow:
+                try:
+                    await uow.connections.add(connection)
+                except AlreadyExists:
+                    raise _taken(owner_user.name, name) from None
+                await uow.commit()
+            return connection, owner_user.name
+
+    connection, owner_name = asyncio.run(run())
+    click.echo(
+        f"Added {connection.broker} connection {connection.name} for {owner_name}"
+        f"{_describe(connection)}."
+    )
+    click.echo(
+        f"Next: tradecore broker test {connection.name} --user {owner_name}, "
+        f"then tradecore sync --user {owner_name}"
+    )
+
+
+async def _name_is_free(
+    connections: ConnectionRepository, user_id: str, user_name: str, name: str
+) -> None:
+    try:
+        await connections.get_by_name(user_id, name)
+    except NotFound:
+        return
+    raise _taken(user_name, name)
+
+
+def _taken(user_name: str, name: str) -> click.ClickException:
+    return click.ClickException(
+        f"{user_name} already has a broker connection named {name!r}; choose another --name"
+    )
+
+
+def _describe(connection: BrokerConnection) -> str:
+    parts = []
+    if connection.settings:
+        parts.append("settings " + _settings_text(connection.settings))
+    if connection.secrets:
+        parts.append("secrets " + ", ".join(sorted(connection.secrets)) + " stored encrypted")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _settings_text(settings: Mapping[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in sorted(settings.items()))
+
+
+@broker.command("list")
+@user_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def broker_list(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
+    """List a user's broker connections with their settings.
+
+    Secrets are shown only by name, as "set"; their values are never printed.
+    """
+
+    async def run() -> tuple[str, Sequence[BrokerConnection]]:
+        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+            owner = await user_named(uow, user_name)
+            return owner.name, await uow.connections.list(owner.id)
+
+    owner_name, connections = asyncio.run(run())
+    if as_json:
+        payload = [
+            {
+                "name": connection.name,
+                "type": connection.broker,
+                "active": connection.active,
+                "settings": dict(sorted(connection.settings.items())),
+                "secrets": dict.fromkeys(sorted(connection.secrets), "set"),
+                "created_at": timestamp(connection.created_at),
+            }
+            for connection in connections
+        ]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    if not connections:
+        click.echo(
+            f"{owner_name} has no broker connections; add one with "
+            f"`tradecore broker add TYPE --name NAME --user {owner_name}`."
+        )
+        return
+    table = Table(title=f"Broker connections of {owner_name}", title_justify="left")
+    for header in ("name", "type", "active", "settings", "secrets", "created (UTC)"):
+        table.add_column(header)
+    for connection in connections:
+        table.add_row(
+            connection.name,
+            connection.broker,
+            "yes" if connection.active else "no",
+            _settings_text(connection.settings) or "-",
+            ", ".join(f"{key} set" for key in sorted(connection.secrets)) or "-",
+            connection.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    print_table(Console(soft_wrap=True), table)
+
+
+@broker.command("remove")
+@click.argument("name")
+@user_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def broker_remove(ctx: click.Context, name: str, user_name: str | None, yes: bool) -> None:
+    """Remove the user's connection NAME with its secrets, positions, trades, orders and
+    strategies. Asks first, saying how much will go, unless --yes is given."""
+
+    async def run() -> tuple[str, int, int] | None:
+        async with open_app(ctx) as app:
+            async with app.repository.unit_of_work() as uow:
+                owner = await user_named(uow, user_name)
+                connection = await connection_named(uow, owner, name)
+                trades = await uow.trades.count(owner.id, connection_id=connection.id)
+                positions = len(await uow.positions.list(owner.id, connection_id=connection.id))
+            if not yes and not click.confirm(
+                f"Remove {connection.broker} connection {name} of {owner.name} with its "
+                f"positions ({positions}) and trades ({trades})? This cannot be undone",
+                default=False,
+            ):
+                return None
+            async with app.repository.unit_of_work() as uow:
+                await uow.connections.remove(owner.id, connection.id)
+                await uow.commit()
+            return owner.name, positions, trades
+
+    removed = asyncio.run(run())
+    if removed is None:
+        click.echo("Nothing removed.")
+        ctx.exit(1)
+    owner_name, positions, trades = removed
+    click.echo(
+        f"Removed connection {name} of {owner_name} with its positions ({positions}) "
+        f"and trades ({trades})."
+    )
+
+
+@broker.command("test")
+@click.argument("name")
+@user_option
+@click.pass_context
+def broker_test(ctx: click.Context, name: str, user_name: str | None) -> None:
+    """Check that the user's connection NAME works: log in and list its accounts.
+
+    Prints the accounts found (exit status 0), or what went wrong in one sentence (exit
+    status 1). Nothing is stored.
+    """
+
+    async def run() -> tuple[BrokerConnection, Sequence[Account] | BaseException]:
+        async with open_app(ctx) as app:
+            async with app.repository.unit_of_work() as uow:
+                owner = await user_named(uow, user_name)
+                connection = await connection_named(uow, owner, name)
+            try:
+                async with open_broker(
+                    connection,
+                    brokers=app.registry.brokers,
+                    repository=app.repository,
+                    clock=app.clock,
+                ) as adapter:
+                    await adapter.authenticate()
+                    return connection, await adapter.get_accounts()
+            except Exception as exc:
+                return connection, exc
+
+    connection, outcome = asyncio.run(run())
+    if isinstance(outcome, BaseException):
+        if ctx.find_root().obj.get("traceback"):
+            raise outcome
+        click.echo(
+            f"Error: connection {connection.name} ({connection.broker}) does not work: "
+            f"{describe_broker_failure(outcome, connection)}",
+            err=True,
+        )
+        ctx.exit(1)
+    click.echo(
+        f"Connection {connection.name} ({connection.broker}) works: "
+        f"{len(outcome)} account(s) found."
+    )
+    for account in outcome:
+        details = ", ".join(part for part in (account.name, account.currency) if part)
+        click.echo(f"  {account.account_id}" + (f" ({details})" if details else ""))

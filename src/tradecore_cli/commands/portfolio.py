@@ -1,0 +1,198 @@
+"""``tradecore positions`` and ``tradecore trades``: what a user's last syncs stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import click
+from rich.console import Console
+
+from tradecore.domain import Position, Trade, User
+from tradecore.ports import UnitOfWork
+from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore_cli.render import positions_table, print_table
+from tradecore_cli.render_trades import position_json, trade_json, trades_table
+
+__all__ = ["positions", "trades"]
+
+
+def _utc_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    # YYYY-MM-DD or YYYY-MM-DDTHH:MM, read as UTC.
+    if value is None:
+        return None
+    for pattern in ("%Y-%m-%d", "%Y-%m-%dT%H:%M"):
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise click.BadParameter(
+        f"{value!r} is not a UTC date as YYYY-MM-DD or YYYY-MM-DDTHH:MM (e.g. 2024-01-31T18:30)",
+        ctx=ctx,
+        param=param,
+    )
+
+
+connection_option = click.option(
+    "--connection",
+    "connection_name",
+    metavar="NAME",
+    default=None,
+    help="Only this broker connection of the user.",
+)
+symbol_option = click.option(
+    "--symbol",
+    metavar="SYMBOL",
+    default=None,
+    help="Only this instrument, as the broker names it (case does not matter).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+async def _scope(
+    uow: UnitOfWork, user_name: str | None, connection_name: str | None
+) -> tuple[User, str | None, dict[str, str]]:
+    # The user, the id of the connection asked for (if any), and every connection's name by id.
+    owner = await user_named(uow, user_name)
+    connection_id = None
+    if connection_name is not None:
+        connection_id = (await connection_named(uow, owner, connection_name)).id
+    names = {each.id: each.name for each in await uow.connections.list(owner.id)}
+    return owner, connection_id, names
+
+
+def _same_symbol(symbol: str | None, candidate: str) -> bool:
+    return symbol is None or candidate.casefold() == symbol.casefold()
+
+
+@click.command()
+@user_option
+@connection_option
+@symbol_option
+@json_option
+@click.pass_context
+def positions(
+    ctx: click.Context,
+    user_name: str | None,
+    connection_name: str | None,
+    symbol: str | None,
+    as_json: bool,
+) -> None:
+    """Show a user's positions as of their last sync.
+
+    In JSON, amounts are strings holding the exact decimal digits and times are ISO 8601 with
+    their UTC offset.
+    """
+
+    async def run() -> tuple[User, Sequence[Position], dict[str, str]]:
+        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+            owner, connection_id, names = await _scope(uow, user_name, connection_name)
+            found = await uow.positions.list(owner.id, connection_id=connection_id)
+            return owner, found, names
+
+    owner, found, names = asyncio.run(run())
+    shown = [each for each in found if _same_symbol(symbol, each.instrument.symbol)]
+    if as_json:
+        payload = [position_json(each, connection=names[each.connection_id]) for each in shown]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    if not shown:
+        click.echo(f"No positions stored for {owner.name}{_filters(connection_name, symbol)}.")
+        click.echo(f"Positions are stored by `tradecore sync --user {owner.name}`.")
+        return
+    table = positions_table(shown, connection_names=names, title=f"Positions of {owner.name}")
+    print_table(Console(soft_wrap=True), table)
+
+
+@click.command()
+@user_option
+@connection_option
+@symbol_option
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD[THH:MM]",
+    callback=_utc_time,
+    help="Only trades executed at or after this time (UTC).",
+)
+@click.option(
+    "--until",
+    metavar="YYYY-MM-DD[THH:MM]",
+    callback=_utc_time,
+    help="Only trades executed before this time (UTC).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only the newest N of the trades selected.",
+)
+@json_option
+@click.pass_context
+def trades(
+    ctx: click.Context,
+    user_name: str | None,
+    connection_name: str | None,
+    symbol: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Show a user's stored trades, oldest first.
+
+    Times are UTC: --since 2024-01-01 --until 2024-02-01 selects January. In JSON, amounts are
+    strings holding the exact decimal digits and times are ISO 8601 with their UTC offset.
+    """
+    start, end = since, until
+    if start is not None and end is not None and start >= end:
+        raise click.UsageError("--since must be earlier than --until")
+    # The repository filters by connection and time and takes the newest N; a symbol or an end
+    # time is filtered here, so the limit is applied here too in that case.
+    filtered_here = symbol is not None or end is not None
+
+    async def run() -> tuple[User, Sequence[Trade], dict[str, str]]:
+        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+            owner, connection_id, names = await _scope(uow, user_name, connection_name)
+            found = await uow.trades.list(
+                owner.id,
+                connection_id=connection_id,
+                since=start,
+                limit=None if filtered_here else limit,
+            )
+            return owner, found, names
+
+    owner, found, names = asyncio.run(run())
+    shown = [
+        each
+        for each in found
+        if _same_symbol(symbol, each.instrument.symbol) and (end is None or each.executed_at < end)
+    ]
+    if limit is not None:
+        shown = shown[-limit:]
+    if as_json:
+        payload = [trade_json(each, connection=names[each.connection_id]) for each in shown]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    if not shown:
+        dated = start is not None or end is not None
+        click.echo(
+            f"No trades stored for {owner.name}{_filters(connection_name, symbol, dated=dated)}."
+        )
+        click.echo(f"Trades are stored by `tradecore sync --user {owner.name}`.")
+        return
+    table = trades_table(shown, connection_names=names, title=f"Trades of {owner.name}")
+    print_table(Console(soft_wrap=True), table)
+    click.echo(f"{len(shown)} trade(s).")
+
+
+def _filters(connection_name: str | None, symbol: str | None, *, dated: bool = False) -> str:
+    parts = []
+    if connection_name is not None:
+        parts.append(f"connection {connection_name}")
+    if symbol is not None:
+        parts.append(f"symbol {symbol}")
+    if dated:
+        parts.append("in that period")
+    return f" ({', '.join(parts)})" if parts else ""
