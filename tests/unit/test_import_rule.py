@@ -17,6 +17,8 @@ FORBIDDEN = [
     "rich",
     "requests",
     "websockets",
+    "cryptography",
+    "alembic",
     "tradecore_adapters",
     "tradecore_cli",
 ]
