@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tradecore.domain import Account, BrokerConnection, Secret
-from tradecore.errors import AlreadyExists, NotFound
+from tradecore.errors import AlreadyExists, ConfigurationError, NotFound
 from tradecore.ports import BrokerFactory, ConnectionRepository, SecretSpec, check_settings
 from tradecore.services import create_broker, describe_broker_failure, open_broker
 from tradecore_adapters.bootstrap import Application
@@ -142,15 +142,7 @@ def broker_add(
                 secrets=secrets,
                 created_at=app.clock.now(),
             )
-            # Let the plugin check the whole connection now rather than at the first sync:
-            # building an adapter does no I/O.
-            built = create_broker(
-                connection,
-                brokers=app.registry.brokers,
-                repository=app.repository,
-                clock=app.clock,
-            )
-            await built.aclose()
+            await _check_with_plugin(ctx, app, connection)
             async with app.repository.unit_of_work() as uow:
                 try:
                     await uow.connections.add(connection)
@@ -168,6 +160,35 @@ def broker_add(
         f"Next: tradecore broker test {connection.name} --user {owner_name}, "
         f"then tradecore sync --user {owner_name}"
     )
+
+
+async def _check_with_plugin(
+    ctx: click.Context, app: Application, connection: BrokerConnection
+) -> None:
+    # Let the plugin check the whole connection now rather than at the first sync: building an
+    # adapter does no I/O. Its message is masked in case a plugin quotes a secret.
+    try:
+        built = create_broker(
+            connection, brokers=app.registry.brokers, repository=app.repository, clock=app.clock
+        )
+        await built.aclose()
+    except ConfigurationError as exc:
+        if ctx.find_root().obj.get("traceback"):
+            raise
+        raise ConfigurationError(_masked(str(exc), connection)) from None
+    except Exception as exc:
+        if ctx.find_root().obj.get("traceback"):
+            raise
+        raise click.ClickException(
+            f"the {connection.broker} plugin cannot build connection {connection.name}: "
+            f"{describe_broker_failure(exc, connection)}"
+        ) from None
+
+
+def _masked(text: str, connection: BrokerConnection) -> str:
+    for secret in connection.secrets.values():
+        text = text.replace(secret.reveal(), "**********")
+    return text
 
 
 async def _name_is_free(

@@ -79,25 +79,33 @@ async def _sync_all(app: Application, connections: Sequence[BrokerConnection]) -
     if not connections:
         return []
     limit = asyncio.Semaphore(max(1, app.settings.max_concurrent_connections))
-    # On standard error, so the summary on standard output stays clean for scripts; transient,
-    # so only the summary remains once done (and nothing is drawn when it is not a terminal).
+    # On standard error, so the summary on standard output stays clean for scripts; only on a
+    # terminal; transient, so only the summary remains once done.
+    console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TextColumn("{task.completed:.0f} trades fetched"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as progress:
 
         async def one(connection: BrokerConnection) -> _Outcome:
-            task = progress.add_task(f"{connection.name} ({connection.broker})", total=None)
+            label = f"{connection.name} ({connection.broker})"
+            task = progress.add_task(label, total=None)
 
             def fetched(count: int) -> None:
                 progress.advance(task, count)
 
             async with limit:
-                return await _sync_one(app, connection, fetched)
+                outcome = await _sync_one(app, connection, fetched)
+            # A total equal to the count stops the spinner without changing the count shown.
+            done = next(each.completed for each in progress.tasks if each.id == task)
+            state = "failed" if outcome.error is not None else "done"
+            progress.update(task, total=done, description=f"{label} {state}")
+            return outcome
 
         return list(await asyncio.gather(*(one(connection) for connection in connections)))
 
