@@ -94,7 +94,7 @@ def _factory(app: Application, broker_type: str) -> BrokerFactory:
     return factory
 
 
-@broker.command("add")
+@broker.command("add", short_help="Connect a user to a broker.")
 @click.argument("broker_type", metavar="TYPE")
 @click.option("--name", required=True, help="Your name for this connection (unique per user).")
 @user_option
@@ -114,7 +114,7 @@ def broker_add(
     user_name: str | None,
     settings: dict[str, str],
 ) -> None:
-    """Connect a user to a broker: TYPE is an installed broker plugin (paper, ...).
+    """Connect a user to a broker. TYPE is an installed broker plugin (`tradecore plugins`).
 
     The settings are checked against what the broker accepts. Secrets (API keys...) are read
     from the environment variables the broker declares, or asked for at a hidden prompt; they
@@ -271,14 +271,17 @@ def broker_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
     print_table(Console(soft_wrap=True), table)
 
 
-@broker.command("remove")
+@broker.command("remove", short_help="Remove a connection with all its data.")
 @click.argument("name")
 @user_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def broker_remove(ctx: click.Context, name: str, user_name: str | None, yes: bool) -> None:
-    """Remove the user's connection NAME with its secrets, positions, trades, orders and
-    strategies. Asks first, saying how much will go, unless --yes is given."""
+    """Remove the user's connection NAME with everything stored for it.
+
+    Its secrets, positions, trades, orders and strategies are deleted. Asks first, saying how
+    much will go, unless --yes is given.
+    """
 
     async def run() -> tuple[str, int, int] | None:
         async with open_app(ctx) as app:
@@ -309,7 +312,7 @@ def broker_remove(ctx: click.Context, name: str, user_name: str | None, yes: boo
     )
 
 
-@broker.command("test")
+@broker.command("test", short_help="Check a connection works: log in, list its accounts.")
 @click.argument("name")
 @user_option
 @click.pass_context

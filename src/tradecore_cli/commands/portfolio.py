@@ -125,6 +125,7 @@ def positions(
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
+    metavar="N",
     default=None,
     help="Only the newest N of the trades selected.",
 )
