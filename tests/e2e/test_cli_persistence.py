@@ -462,6 +462,10 @@ def test_a_user_sees_and_touches_only_their_own_data(alice: Cli) -> None:
         (("user", "add", "alice"), "there is already a user named 'alice'"),
         (("user", "add", " alice"), "must not be empty nor start or end with a space"),
         (
+            ("broker", "add", "paper", "--name", "", "--user", "alice"),
+            "a connection name must not be empty nor start or end with a space",
+        ),
+        (
             ("trades", "--user", "alice", "--connection", "nope"),
             "no broker connection named 'nope'",
         ),

@@ -48,6 +48,16 @@ def _settings(ctx: click.Context, param: click.Parameter, values: Sequence[str])
     return settings
 
 
+def _connection_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip() or value != value.strip():
+        raise click.BadParameter(
+            "a connection name must not be empty nor start or end with a space",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
 def _interactive(ctx: click.Context) -> bool:
     flag = ctx.find_root().obj.get("interactive")
     if flag is None:
@@ -96,7 +106,12 @@ def _factory(app: Application, broker_type: str) -> BrokerFactory:
 
 @broker.command("add", short_help="Connect a user to a broker.")
 @click.argument("broker_type", metavar="TYPE")
-@click.option("--name", required=True, help="Your name for this connection (unique per user).")
+@click.option(
+    "--name",
+    required=True,
+    callback=_connection_name,
+    help="Your name for this connection (unique per user).",
+)
 @user_option
 @click.option(
     "--setting",
