@@ -22,15 +22,12 @@ from tradecore.domain import (
     AutomationRun,
     BrokerConnection,
     Digest,
-    OAuthTokens,
     TaskKind,
     TaskResult,
     TaskStatus,
     Trigger,
 )
-from tradecore.errors import PluginError
 from tradecore.ports import (
-    BrokerContext,
     BrokerFactory,
     BrokerPort,
     Clock,
@@ -39,6 +36,7 @@ from tradecore.ports import (
     StrategyFactory,
 )
 from tradecore.services._steps import StepTimer, describe_error, secrets_of
+from tradecore.services.brokers import create_broker
 from tradecore.services.orders import reconcile_orders
 from tradecore.services.strategy_run import StrategyTarget, run_strategy
 from tradecore.services.sync import sync_connection
@@ -185,19 +183,13 @@ class AutomationCycle:
         return result.accounts
 
     def _create_broker(self, connection: BrokerConnection) -> BrokerPort:
-        factory = self.brokers.get(connection.broker)
-        if factory is None:
-            known = ", ".join(sorted(self.brokers)) or "none installed"
-            raise PluginError(f"broker {connection.broker!r} is not installed (available: {known})")
-        context = BrokerContext(
+        return create_broker(
+            connection,
+            brokers=self.brokers,
+            repository=self.repository,
             clock=self.clock,
             http_client=self.http_client,
-            save_tokens=self._token_saver(connection),
         )
-        return factory.create(connection, context)
-
-    def _token_saver(self, connection: BrokerConnection) -> _TokenSaver:
-        return _TokenSaver(self.repository, connection.user_id, connection.id)
 
     async def _refresh_if_due(
         self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
@@ -266,21 +258,6 @@ class AutomationCycle:
             else:
                 run.add_step(timer.result(TaskStatus.SUCCESS, counts={"digests": 1}))
         await self._save(run)
-
-
-@frozen
-class _TokenSaver:
-    # Persists rotated tokens in their own committed transaction before the adapter uses them.
-    repository: RepositoryPort
-    user_id: str
-    connection_id: str
-
-    async def __call__(self, tokens: OAuthTokens) -> None:
-        async with self.repository.unit_of_work() as uow:
-            connection = await uow.connections.get(self.user_id, self.connection_id)
-            connection.tokens = tokens
-            await uow.connections.update(connection)
-            await uow.commit()
 
 
 def _figures(broker: BrokerPort) -> Mapping[str, str]:
