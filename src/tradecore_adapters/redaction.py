@@ -11,7 +11,8 @@ header. :class:`RedactingFilter` masks, in every record's message and exception 
   header values, and ``access_token`` / ``refresh_token`` fields.
 
 :func:`install` attaches it to the handlers of the root logger and keeps ``httpx``, ``httpcore``
-and ``aiosqlite`` (which log request URLs and statement arguments) at ``WARNING``.
+and ``aiosqlite`` (which log request URLs and statement arguments) at ``WARNING``, and Alembic's
+routine messages out of the way unless the level is ``DEBUG``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ _PATTERNS = (
         r"(?i)((?:access_token|refresh_token|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s,&\"']+"
     ),
 )
-_QUIET = ("httpx", "httpcore", "aiosqlite")
+_QUIET = ("httpx", "httpcore", "aiosqlite")  # they log URLs and statement arguments
+_CHATTY = ("alembic",)  # "Context impl SQLiteImpl." on every command; shown at DEBUG only
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -93,3 +95,5 @@ def install(level: str) -> None:
             handler.addFilter(RedactingFilter())
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
