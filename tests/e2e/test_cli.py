@@ -146,3 +146,22 @@ def test_plugin_tracing_shows_each_hook_call_on_stderr() -> None:
     assert "tradecore_register_brokers" in err
     assert "BrokerFactory(name='paper'" in err
     assert json.loads(out)  # the JSON on stdout is untouched by the trace
+
+
+def test_demo_keeps_its_history_in_its_own_home_and_grows_it_without_duplicates(
+    tmp_path: Path,
+) -> None:
+    env = {"TRADECORE_HOME": str(tmp_path)}
+    stored, new = [], []
+    for _ in range(2):
+        code, out, err = run("demo", env=env)
+        assert code == 0, err
+        assert f"kept in {tmp_path / 'demo'}" in out
+        stored.append(int(re.search(r"(\d+) trades stored in the demo", out).group(1)))  # type: ignore[union-attr]
+        new.append(int(re.search(r"trades new: (\d+)", out).group(1)))  # type: ignore[union-attr]
+    assert stored[0] == new[0] > 0
+    # The second run adds only the paper market's fills since the first one, none twice.
+    assert stored[1] == stored[0] + new[1]
+    assert new[1] < new[0]
+    assert (tmp_path / "demo" / "tradecore.db").exists()
+    assert not (tmp_path / "tradecore.db").exists()  # the demo never touches the real database
