@@ -135,16 +135,11 @@ def position_from_row(row: Row) -> Position:
 
 def trade_row(user_id: str, trade: Trade) -> dict[str, Any]:
     """A :class:`Trade` as a ``trades`` row."""
-    instrument = trade.instrument
     return {
         "user_id": user_id,
         "connection_id": trade.connection_id,
         "account_id": trade.account_id,
-        "symbol": instrument.symbol,
-        "asset_type": instrument.asset_type.value,
-        "broker_key": instrument.broker_key,
-        "base": instrument.base,
-        "quote": instrument.quote,
+        **instrument_columns(trade.instrument),
         "broker_trade_id": trade.broker_trade_id,
         "broker_order_id": trade.broker_order_id,
         "client_order_id": trade.client_order_id,
