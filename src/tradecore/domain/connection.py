@@ -81,3 +81,13 @@ class BrokerConnection:
     tokens: OAuthTokens | None = None
     active: bool = True
     created_at: datetime = field(converter=utc)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret value the connection holds (secrets and OAuth tokens), to scrub from
+        text that might quote one. Never print or log what this returns."""
+        values = [secret.reveal() for secret in self.secrets.values()]
+        if self.tokens is not None:
+            values.append(self.tokens.access_token.reveal())
+            if self.tokens.refresh_token is not None:
+                values.append(self.tokens.refresh_token.reveal())
+        return tuple(value for value in values if value)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tradecore.services.brokers import create_broker, describe_broker_failure, open_broker
+from tradecore.services.brokers import (
+    create_broker,
+    describe_broker_failure,
+    mask_secrets,
+    open_broker,
+)
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
 from tradecore.services.orders import ReconcileResult, reconcile_orders, submit_order
@@ -19,6 +24,7 @@ __all__ = [
     "create_broker",
     "describe_broker_failure",
     "ensure_demo",
+    "mask_secrets",
     "open_broker",
     "reconcile_orders",
     "run_strategy",

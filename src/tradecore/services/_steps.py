@@ -5,23 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from tradecore.domain import BrokerConnection, TaskKind, TaskResult, TaskStatus
+from tradecore.domain import TaskKind, TaskResult, TaskStatus
 from tradecore.errors import BrokerError, TradecoreError
 from tradecore.ports import Clock
 
-__all__ = ["StepTimer", "describe_error", "secrets_of"]
+__all__ = ["StepTimer", "describe_error", "mask"]
 
 _MASK = "**********"
-
-
-def secrets_of(connection: BrokerConnection) -> tuple[str, ...]:
-    """Every secret value a connection holds, to scrub from error text."""
-    values = [secret.reveal() for secret in connection.secrets.values()]
-    if connection.tokens is not None:
-        values.append(connection.tokens.access_token.reveal())
-        if connection.tokens.refresh_token is not None:
-            values.append(connection.tokens.refresh_token.reveal())
-    return tuple(value for value in values if value)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -33,7 +23,8 @@ def describe_error(exc: BaseException) -> str:
     return f"{prefix}: {text}" + (f" (code {code})" if code else "")
 
 
-def _mask(text: str, secrets: tuple[str, ...]) -> str:
+def mask(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``**********``."""
     for secret in secrets:
         text = text.replace(secret, _MASK)
     return text
@@ -82,6 +73,6 @@ class StepTimer:
             duration=self._clock.now() - self.started_at,
             counts=counts or {},
             api=api or {},
-            error=None if error is None else _mask(error, self._secrets),
-            notes=tuple(_mask(note, self._secrets) for note in notes),
+            error=None if error is None else mask(error, self._secrets),
+            notes=tuple(mask(note, self._secrets) for note in notes),
         )

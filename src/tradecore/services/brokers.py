@@ -17,11 +17,9 @@ from attrs import frozen
 from tradecore.domain import BrokerConnection, OAuthTokens
 from tradecore.errors import PluginError
 from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, Clock, RepositoryPort
-from tradecore.services._steps import describe_error, secrets_of
+from tradecore.services._steps import describe_error, mask
 
-__all__ = ["create_broker", "describe_broker_failure", "open_broker"]
-
-_MASK = "**********"
+__all__ = ["create_broker", "describe_broker_failure", "mask_secrets", "open_broker"]
 
 
 def create_broker(
@@ -89,10 +87,12 @@ async def open_broker(
 def describe_broker_failure(exc: BaseException, connection: BrokerConnection) -> str:
     """Say in one line what went wrong with the broker of ``connection``: the error type, its
     message and the broker's code, with every secret of the connection masked."""
-    text = describe_error(exc)
-    for secret in secrets_of(connection):
-        text = text.replace(secret, _MASK)
-    return text
+    return mask_secrets(describe_error(exc), connection)
+
+
+def mask_secrets(text: str, connection: BrokerConnection) -> str:
+    """``text`` with every secret value of ``connection`` masked as ``**********``."""
+    return mask(text, connection.secret_values())
 
 
 @frozen

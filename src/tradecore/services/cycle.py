@@ -35,7 +35,7 @@ from tradecore.ports import (
     RepositoryPort,
     StrategyFactory,
 )
-from tradecore.services._steps import StepTimer, describe_error, secrets_of
+from tradecore.services._steps import StepTimer, describe_error
 from tradecore.services.brokers import create_broker
 from tradecore.services.orders import reconcile_orders
 from tradecore.services.strategy_run import StrategyTarget, run_strategy
@@ -128,7 +128,7 @@ class AutomationCycle:
                 TaskKind.SYNC,
                 connection.name,
                 connection.id,
-                secrets=secrets_of(connection),
+                secrets=connection.secret_values(),
             )
             try:
                 broker = self._create_broker(connection)
@@ -163,7 +163,7 @@ class AutomationCycle:
             TaskKind.SYNC,
             connection.name,
             connection.id,
-            secrets=secrets_of(connection),
+            secrets=connection.secret_values(),
         )
         try:
             result = await sync_connection(
@@ -204,7 +204,7 @@ class AutomationCycle:
             TaskKind.TOKEN_REFRESH,
             connection.name,
             connection.id,
-            secrets=secrets_of(connection),
+            secrets=connection.secret_values(),
         )
         try:
             await broker.refresh_auth_token()
@@ -223,7 +223,7 @@ class AutomationCycle:
             TaskKind.RECONCILE,
             connection.name,
             connection.id,
-            secrets=secrets_of(connection),
+            secrets=connection.secret_values(),
         )
         try:
             result = await reconcile_orders(

@@ -24,7 +24,7 @@ from tradecore.domain import (
 )
 from tradecore.errors import InstrumentNotFound, PluginError
 from tradecore.ports import BrokerPort, Clock, RepositoryPort, StrategyContext, StrategyFactory
-from tradecore.services._steps import StepTimer, describe_error, secrets_of
+from tradecore.services._steps import StepTimer, describe_error
 from tradecore.services.orders import submit_order
 
 __all__ = ["RECENT_TRADES", "StrategyTarget", "run_strategy"]
@@ -63,7 +63,7 @@ async def run_strategy(
     run_id: str,
 ) -> TaskResult:
     """Evaluate ``config`` against its connection and act on its intents; never raises."""
-    secrets = secrets_of(target.connection) if target is not None else ()
+    secrets = target.connection.secret_values() if target is not None else ()
     timer = StepTimer(clock, TaskKind.STRATEGY, config.name, config.id, secrets=secrets)
     if target is None or target.broker is None:
         return timer.result(TaskStatus.SKIPPED, error="its connection is inactive or missing")

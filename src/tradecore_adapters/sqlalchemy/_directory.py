@@ -19,7 +19,7 @@ from tradecore.domain import (
     StrategyConfig,
     User,
 )
-from tradecore.errors import AlreadyExists, NotFound, RepositoryError
+from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
 from tradecore_adapters.encryption import DecryptionFailed, KeyRing
 from tradecore_adapters.redaction import register_secret
 from tradecore_adapters.sqlalchemy._rows import (
@@ -48,6 +48,8 @@ __all__ = [
     "connection_owned",
     "open_connection_row",
     "seal_connection",
+    "secret_context",
+    "unreadable_secrets",
 ]
 
 
@@ -110,8 +112,9 @@ class Users:
         return user_from_row(row)
 
 
-def _context(user_id: str, connection_id: str, field: str) -> str:
-    # Binds a ciphertext to its row and column: copied elsewhere, it does not decrypt.
+def secret_context(user_id: str, connection_id: str, field: str) -> str:
+    """What a ciphertext of ``field`` is bound to: copied onto another row or column, it does
+    not decrypt."""
     return f"broker_connections:{user_id}:{connection_id}:{field}"
 
 
@@ -157,11 +160,11 @@ def seal_connection(key_ring: KeyRing, connection: BrokerConnection) -> dict[str
         "broker": connection.broker,
         "name": connection.name,
         "settings": dict(connection.settings),
-        "secrets_enc": key_ring.encrypt(secrets, context=_context(uid, cid, "secrets")),
+        "secrets_enc": key_ring.encrypt(secrets, context=secret_context(uid, cid, "secrets")),
         "tokens_enc": None
         if connection.tokens is None
         else key_ring.encrypt(
-            _tokens_json(connection.tokens), context=_context(uid, cid, "tokens")
+            _tokens_json(connection.tokens), context=secret_context(uid, cid, "tokens")
         ),
         "key_id": key_ring.primary_id,
         "active": connection.active,
@@ -169,7 +172,8 @@ def seal_connection(key_ring: KeyRing, connection: BrokerConnection) -> dict[str
     }
 
 
-def _unreadable(row: RowMapping) -> SecretsUnreadable:
+def unreadable_secrets(row: RowMapping) -> SecretsUnreadable:
+    """The error for a ``broker_connections`` row whose secrets no key opens."""
     return SecretsUnreadable(
         f"cannot decrypt the secrets of connection {row['name']!r} (broker {row['broker']}, "
         f"id {row['id']}): the secret key is wrong or the stored data is corrupt; check "
@@ -185,53 +189,39 @@ def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
     """
     uid, cid = row["user_id"], row["id"]
     try:
-        secrets_plain = key_ring.decrypt(row["secrets_enc"], context=_context(uid, cid, "secrets"))
+        secrets_plain = key_ring.decrypt(
+            row["secrets_enc"], context=secret_context(uid, cid, "secrets")
+        )
         tokens_plain = (
             None
             if row["tokens_enc"] is None
-            else key_ring.decrypt(row["tokens_enc"], context=_context(uid, cid, "tokens"))
+            else key_ring.decrypt(row["tokens_enc"], context=secret_context(uid, cid, "tokens"))
         )
     except DecryptionFailed:
-        raise _unreadable(row) from None
+        raise unreadable_secrets(row) from None
     try:
-        secrets = {name: Secret(value) for name, value in json.loads(secrets_plain).items()}
-        tokens = None if tokens_plain is None else _tokens_from_json(tokens_plain)
-        _register_for_redaction(secrets, tokens)
         settings = row["settings"]
         if not isinstance(settings, dict):
             raise TypeError("settings")
-        return BrokerConnection(
+        connection = BrokerConnection(
             id=cid,
             user_id=uid,
             broker=row["broker"],
             name=row["name"],
             settings=settings,
-            secrets=secrets,
-            tokens=tokens,
+            secrets={name: Secret(value) for name, value in json.loads(secrets_plain).items()},
+            tokens=None if tokens_plain is None else _tokens_from_json(tokens_plain),
             active=bool(row["active"]),
             created_at=row["created_at"],
         )
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (DomainError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableRow(
             f"connection {row['name']!r} (id {cid}) cannot be read: {type(exc).__name__}"
         ) from None
-    except RepositoryError:
-        raise
-    except Exception as exc:  # a DomainError from the attrs validators
-        raise UnreadableRow(
-            f"connection {row['name']!r} (id {cid}) cannot be read: {type(exc).__name__}"
-        ) from None
-
-
-def _register_for_redaction(secrets: dict[str, Secret], tokens: OAuthTokens | None) -> None:
     # Whatever a broker library might log with these values is masked (see redaction).
-    values = [secret.reveal() for secret in secrets.values()]
-    if tokens is not None:
-        values.append(tokens.access_token.reveal())
-        if tokens.refresh_token is not None:
-            values.append(tokens.refresh_token.reveal())
-    for value in values:
+    for value in connection.secret_values():
         register_secret(value)
+    return connection
 
 
 class Connections:

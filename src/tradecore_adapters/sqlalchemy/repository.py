@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradecore.errors import ConfigurationError, RepositoryError
 from tradecore_adapters.encryption import DecryptionFailed, KeyRing
-from tradecore_adapters.sqlalchemy._directory import SecretsUnreadable
+from tradecore_adapters.sqlalchemy._directory import secret_context, unreadable_secrets
 from tradecore_adapters.sqlalchemy._engine import create_engine, database_url, is_sqlite
-from tradecore_adapters.sqlalchemy._unit import SqlUnitOfWork
+from tradecore_adapters.sqlalchemy._unit import SqlUnitOfWork, Transaction
 from tradecore_adapters.sqlalchemy.schema import broker_connections
 
 __all__ = ["RotationReport", "SqlRepository"]
@@ -103,67 +103,43 @@ class SqlRepository:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         ring = self._key_ring
-        rotated = 0
         table = broker_connections
+        rotated = 0
         while True:
-            async with self._engine.connect() as db:
-                if self._engine.dialect.name == "sqlite":
-                    await db.exec_driver_sql("BEGIN IMMEDIATE")
+            tx = Transaction(self._engine)
+            tx.begin()
+            try:
+                db = await tx.write()
+                query = select(table).where(table.c.key_id != ring.primary_id)
                 rows = (
-                    (
-                        await db.execute(
-                            select(table)
-                            .where(table.c.key_id != ring.primary_id)
-                            .order_by(table.c.id)
-                            .limit(batch_size)
-                        )
-                    )
+                    (await db.execute(query.order_by(table.c.id).limit(batch_size)))
                     .mappings()
                     .all()
                 )
                 if not rows:
-                    await _finish(db, self._engine, commit=False)
                     return RotationReport(rotated=rotated)
-                try:
-                    for row in rows:
-                        uid, cid = row["user_id"], row["id"]
+                for row in rows:
+                    uid, cid = row["user_id"], row["id"]
+                    try:
                         values = {
                             "secrets_enc": ring.rotate(
-                                row["secrets_enc"],
-                                context=f"broker_connections:{uid}:{cid}:secrets",
+                                row["secrets_enc"], context=secret_context(uid, cid, "secrets")
                             ),
                             "tokens_enc": None
                             if row["tokens_enc"] is None
                             else ring.rotate(
-                                row["tokens_enc"],
-                                context=f"broker_connections:{uid}:{cid}:tokens",
+                                row["tokens_enc"], context=secret_context(uid, cid, "tokens")
                             ),
                             "key_id": ring.primary_id,
                         }
-                        await db.execute(
-                            update(table)
-                            .where(table.c.id == cid, table.c.key_id == row["key_id"])
-                            .values(values)
-                        )
-                except DecryptionFailed:
-                    await _finish(db, self._engine, commit=False)
-                    raise SecretsUnreadable(
-                        f"cannot decrypt the secrets of connection {row['name']!r} "
-                        f"(broker {row['broker']}, id {row['id']}) with any of the keys given; "
-                        "nothing in its batch was changed. Keep every old key in "
-                        "TRADECORE_SECRET_KEY (newest first) until the rotation completes"
-                    ) from None
-                await _finish(db, self._engine, commit=True)
+                    except DecryptionFailed:
+                        raise unreadable_secrets(row) from None
+                    await db.execute(
+                        update(table)
+                        .where(table.c.id == cid, table.c.key_id == row["key_id"])
+                        .values(values)
+                    )
+                await tx.commit()
                 rotated += len(rows)
-
-
-async def _finish(db: object, engine: AsyncEngine, *, commit: bool) -> None:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-    assert isinstance(db, AsyncConnection)
-    if engine.dialect.name == "sqlite":
-        await db.exec_driver_sql("COMMIT" if commit else "ROLLBACK")
-    elif commit:
-        await db.commit()
-    else:
-        await db.rollback()
+            finally:
+                await tx.end()  # rolls back a batch that did not commit

@@ -21,7 +21,7 @@ from rich.table import Table
 from tradecore.domain import Account, BrokerConnection, Secret
 from tradecore.errors import AlreadyExists, ConfigurationError, NotFound
 from tradecore.ports import BrokerFactory, ConnectionRepository, SecretSpec, check_settings
-from tradecore.services import create_broker, describe_broker_failure, open_broker
+from tradecore.services import create_broker, describe_broker_failure, mask_secrets, open_broker
 from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import connection_named, open_app, user_named, user_option
 from tradecore_cli.render import print_table
@@ -190,7 +190,7 @@ async def _check_with_plugin(
     except ConfigurationError as exc:
         if ctx.find_root().obj.get("traceback"):
             raise
-        raise ConfigurationError(_masked(str(exc), connection)) from None
+        raise ConfigurationError(mask_secrets(str(exc), connection)) from None
     except Exception as exc:
         if ctx.find_root().obj.get("traceback"):
             raise
@@ -198,12 +198,6 @@ async def _check_with_plugin(
             f"the {connection.broker} plugin cannot build connection {connection.name}: "
             f"{describe_broker_failure(exc, connection)}"
         ) from None
-
-
-def _masked(text: str, connection: BrokerConnection) -> str:
-    for secret in connection.secrets.values():
-        text = text.replace(secret.reveal(), "**********")
-    return text
 
 
 async def _name_is_free(

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from tradecore.domain import BrokerConnection
+from tradecore.errors import ConfigurationError
 from tradecore.testing.builders import DEFAULT_TIME, make_connection, make_trade, make_user
 from tradecore.testing.contracts.repository import RepositoryPortContract
 from tradecore_adapters.encryption import KeyRing
@@ -106,10 +107,8 @@ async def raw_write(url: str, statement: Any) -> None:
     repository = await SqlRepository.open(url, key_ring=KeyRing.from_keys([K3]))
     try:
         async with repository.engine.connect() as db:
-            if repository.engine.dialect.name == "sqlite":
-                await db.execute(statement)
-            else:
-                await db.execute(statement)
+            await db.execute(statement)
+            if repository.engine.dialect.name != "sqlite":  # SQLite engines autocommit
                 await db.commit()
     finally:
         await repository.aclose()
@@ -304,6 +303,6 @@ async def test_a_database_behind_the_newest_migration_is_refused(database: str) 
 @pytest.mark.asyncio
 async def test_a_missing_sqlite_file_is_not_created_behind_the_users_back(tmp_path: Path) -> None:
     path = tmp_path / "nothing-here.db"
-    with pytest.raises(Exception, match="tradecore init"):
+    with pytest.raises(ConfigurationError, match="tradecore init"):
         await SqlRepository.open(f"sqlite:///{path}", key_ring=KeyRing.from_keys([K1]))
     assert not path.exists()
