@@ -150,18 +150,26 @@ class BrokerPort(Protocol):
         """
         ...
 
-    async def cancel_order(self, account: Account, client_order_id: str) -> Order:
+    async def cancel_order(
+        self, account: Account, client_order_id: str, *, instrument: Instrument
+    ) -> Order:
         """Cancel the order with ``client_order_id``; return its final state.
 
         Cancelling an order that is already terminal returns it unchanged.
 
+        :param instrument: the order's instrument; brokers such as Binance can only find an order
+            within its symbol.
         :raises OrderNotFound: no such order.
         """
         ...
 
-    async def get_order_status(self, account: Account, client_order_id: str) -> Order:
+    async def get_order_status(
+        self, account: Account, client_order_id: str, *, instrument: Instrument
+    ) -> Order:
         """Look an order up by its client id.
 
+        :param instrument: the order's instrument; brokers such as Binance can only find an order
+            within its symbol.
         :raises OrderNotFound: the broker does not know it (yet, or at all).
         """
         ...

@@ -83,7 +83,9 @@ async def reconcile_orders(
     for order in open_orders:
         account = Account(connection_id=connection.id, account_id=order.request.account_id)
         try:
-            current = await broker.get_order_status(account, order.client_order_id)
+            current = await broker.get_order_status(
+                account, order.client_order_id, instrument=order.request.instrument
+            )
         except OrderNotFound:
             unresolved += order.status in _UNRESOLVED
             continue

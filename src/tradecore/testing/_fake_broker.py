@@ -55,6 +55,8 @@ class FakeBroker:
       the existing order unchanged (per the order protocol, a duplicate means the order exists).
       An order for an account or an instrument the broker does not know raises
       :class:`OrderRejected` (a definitive refusal, unlike ``InstrumentNotFound``).
+    * Like Binance, ``get_order_status`` and ``cancel_order`` find an order only within its
+      account and the symbol of the ``instrument`` given; elsewhere it is ``OrderNotFound``.
     * After :meth:`aclose`, every method except ``aclose`` raises :class:`RuntimeError`: using a
       closed adapter is a bug in the caller, not a transient broker failure.
 
@@ -226,19 +228,23 @@ class FakeBroker:
         self.orders[request.client_order_id] = order
         return order
 
-    async def cancel_order(self, account: Account, client_order_id: str) -> Order:
+    async def cancel_order(
+        self, account: Account, client_order_id: str, *, instrument: Instrument
+    ) -> Order:
         """Cancel an open order; a terminal one is returned unchanged."""
         await self._enter("cancel_order")
-        order = self._order(account, client_order_id)
+        order = self._order(account, client_order_id, instrument)
         if not order.is_terminal:
             order = evolve(order, status=OrderStatus.CANCELED, updated_at=self._clock.now())
             self.orders[client_order_id] = order
         return order
 
-    async def get_order_status(self, account: Account, client_order_id: str) -> Order:
+    async def get_order_status(
+        self, account: Account, client_order_id: str, *, instrument: Instrument
+    ) -> Order:
         """Return the order placed with ``client_order_id``."""
         await self._enter("get_order_status")
-        return self._order(account, client_order_id)
+        return self._order(account, client_order_id, instrument)
 
     def api_figures(self) -> Mapping[str, str]:
         """Return ``{"requests": <number of asynchronous calls>}``."""
@@ -270,9 +276,13 @@ class FakeBroker:
                 self._failures[method] = (exc, times - 1)
             raise exc
 
-    def _order(self, account: Account, client_order_id: str) -> Order:
+    def _order(self, account: Account, client_order_id: str, instrument: Instrument) -> Order:
         order = self.orders.get(client_order_id)
-        if order is None or order.request.account_id != account.account_id:
+        if (
+            order is None
+            or order.request.account_id != account.account_id
+            or order.request.instrument.symbol != instrument.symbol
+        ):
             raise OrderNotFound(f"no order {client_order_id!r}", broker=self._name)
         return order
 

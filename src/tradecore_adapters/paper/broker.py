@@ -182,8 +182,12 @@ class PaperBroker:
             order = self._venue.submit(request.account_id, mapping.to_ticket(request))
         return self._order(order)
 
-    async def cancel_order(self, account: Account, client_order_id: str) -> Order:
+    async def cancel_order(
+        self, account: Account, client_order_id: str, *, instrument: Instrument
+    ) -> Order:
         """Cancel an open order; a filled, cancelled or expired one is returned unchanged.
+
+        The venue finds orders by client id alone, so ``instrument`` is not needed.
 
         :raises OrderNotFound: no order with that client id on this broker.
         """
@@ -192,8 +196,12 @@ class PaperBroker:
             order = self._venue.cancel(self._account_id(account), client_order_id)
         return self._order(order)
 
-    async def get_order_status(self, account: Account, client_order_id: str) -> Order:
+    async def get_order_status(
+        self, account: Account, client_order_id: str, *, instrument: Instrument
+    ) -> Order:
         """Look an order up by client id (settling a resting limit whose price was crossed).
+
+        The venue finds orders by client id alone, so ``instrument`` is not needed.
 
         :raises OrderNotFound: no order with that client id on this broker.
         """

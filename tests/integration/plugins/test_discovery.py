@@ -279,8 +279,11 @@ async def test_dummy_broker_fills_a_market_order_at_once() -> None:
     assert order.status is OrderStatus.FILLED
     assert order.filled_quantity == Decimal(2)
     assert again == order
-    assert await broker.get_order_status(account, "tc-1") == order
-    assert await broker.cancel_order(account, "tc-1") == order  # terminal: unchanged
+    dummy1 = order.request.instrument
+    assert await broker.get_order_status(account, "tc-1", instrument=dummy1) == order
+    assert await broker.cancel_order(account, "tc-1", instrument=dummy1) == order  # unchanged
+    with pytest.raises(OrderNotFound):  # like Binance: found only within its symbol
+        await broker.get_order_status(account, "tc-1", instrument=Instrument(symbol="DUMMY2"))
     positions = {p.instrument.symbol: p for p in await broker.get_positions(account)}
     assert positions["DUMMY1"].quantity == Decimal(4)
     assert positions["DUMMY1"].currency == "EUR"
@@ -295,9 +298,9 @@ async def test_dummy_broker_raises_tradecore_errors_for_unknown_things() -> None
     with pytest.raises(OrderRejected):
         await broker.place_order(market_order(account, "tc-2", symbol="NOPE"))
     with pytest.raises(OrderNotFound):
-        await broker.get_order_status(account, "tc-2")
+        await broker.get_order_status(account, "tc-2", instrument=Instrument(symbol="NOPE"))
     with pytest.raises(OrderNotFound):
-        await broker.cancel_order(account, "never-sent")
+        await broker.cancel_order(account, "never-sent", instrument=Instrument(symbol="DUMMY1"))
 
 
 def test_dummy_broker_rejects_an_unknown_setting() -> None:

@@ -227,7 +227,18 @@ async def test_orders_of_another_account_are_not_found(clock: FakeClock) -> None
     await broker.place_order(_order("c1"))
     other = Account(connection_id=CONNECTION, account_id="other")
     with pytest.raises(OrderNotFound):
-        await broker.get_order_status(other, "c1")
+        await broker.get_order_status(other, "c1", instrument=BTC)
+
+
+async def test_orders_are_found_only_within_their_symbol(clock: FakeClock) -> None:
+    broker = _broker(clock)
+    placed = await broker.place_order(_order("c1"))
+    assert await broker.get_order_status(MAIN, "c1", instrument=BTC) == placed
+    eth = Instrument(symbol="ETH-USD")
+    with pytest.raises(OrderNotFound):
+        await broker.get_order_status(MAIN, "c1", instrument=eth)
+    with pytest.raises(OrderNotFound):
+        await broker.cancel_order(MAIN, "c1", instrument=eth)
 
 
 async def test_order_for_an_unknown_account_is_rejected(clock: FakeClock) -> None:

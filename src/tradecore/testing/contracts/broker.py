@@ -166,19 +166,23 @@ class BrokerPortContract:
         assert order.client_order_id == request.client_order_id
         assert order.request.instrument.symbol == tradable_instrument.symbol
         assert order.status is not OrderStatus.PENDING_SUBMIT
-        found = await broker.get_order_status(account, request.client_order_id)
+        found = await broker.get_order_status(
+            account, request.client_order_id, instrument=request.instrument
+        )
         assert found.client_order_id == request.client_order_id
         assert found.status is not OrderStatus.PENDING_SUBMIT
 
     @pytest.mark.asyncio
-    async def test_unknown_client_order_id_raises_order_not_found(self, broker: BrokerPort) -> None:
+    async def test_unknown_client_order_id_raises_order_not_found(
+        self, broker: BrokerPort, tradable_instrument: Instrument
+    ) -> None:
         self._require_orders()
         account = (await broker.get_accounts())[0]
         missing = client_order_id_for(f"contract-missing-{new_id()}")
         with pytest.raises(OrderNotFound):
-            await broker.get_order_status(account, missing)
+            await broker.get_order_status(account, missing, instrument=tradable_instrument)
         with pytest.raises(OrderNotFound):
-            await broker.cancel_order(account, missing)
+            await broker.cancel_order(account, missing, instrument=tradable_instrument)
 
     @pytest.mark.asyncio
     async def test_filled_market_order_shows_in_trades_after_the_earlier_cursor(
@@ -189,7 +193,9 @@ class BrokerPortContract:
         before, cursor = await _all_trades(broker, account, None)
         order = await broker.place_order(request)
         if order.status is not OrderStatus.FILLED:
-            order = await broker.get_order_status(account, request.client_order_id)
+            order = await broker.get_order_status(
+                account, request.client_order_id, instrument=request.instrument
+            )
         if order.status is not OrderStatus.FILLED:
             pytest.skip(f"the market order was {order.status.value}, not filled, when looked up")
         after, _ = await _all_trades(broker, account, cursor)
@@ -211,12 +217,18 @@ class BrokerPortContract:
         request = _request(account, tradable_instrument, order_quantity, limit_price=price)
         placed = await broker.place_order(request)
         assert placed.status in {OrderStatus.OPEN, OrderStatus.PENDING_SUBMIT}, placed.reason
-        cancelled = await broker.cancel_order(account, request.client_order_id)
+        cancelled = await broker.cancel_order(
+            account, request.client_order_id, instrument=request.instrument
+        )
         assert cancelled.client_order_id == request.client_order_id
         assert cancelled.status is OrderStatus.CANCELED
-        found = await broker.get_order_status(account, request.client_order_id)
+        found = await broker.get_order_status(
+            account, request.client_order_id, instrument=request.instrument
+        )
         assert found.status is OrderStatus.CANCELED
-        again = await broker.cancel_order(account, request.client_order_id)
+        again = await broker.cancel_order(
+            account, request.client_order_id, instrument=request.instrument
+        )
         assert again.status is OrderStatus.CANCELED, "cancelling a terminal order changes nothing"
 
     # -- helpers ---------------------------------------------------------------------------------

@@ -70,9 +70,13 @@ async def test_an_order_placed_in_one_cycle_is_found_in_the_next() -> None:
 
     clock.advance(timedelta(minutes=30))
     second = factory.create(connection(), BrokerContext(clock=clock))
-    found = await second.get_order_status(ACCOUNT, request.client_order_id)
+    found = await second.get_order_status(
+        ACCOUNT, request.client_order_id, instrument=request.instrument
+    )
     assert found.status is OrderStatus.OPEN
-    cancelled = await second.cancel_order(ACCOUNT, request.client_order_id)
+    cancelled = await second.cancel_order(
+        ACCOUNT, request.client_order_id, instrument=request.instrument
+    )
     assert cancelled.status is OrderStatus.CANCELED
 
 
@@ -82,7 +86,9 @@ async def test_each_application_has_its_own_exchange() -> None:
     request = await resting_buy(first, clock)
     other_app = registry().broker("paper").create(connection(), BrokerContext(clock=clock))
     with pytest.raises(OrderNotFound):
-        await other_app.get_order_status(ACCOUNT, request.client_order_id)
+        await other_app.get_order_status(
+            ACCOUNT, request.client_order_id, instrument=request.instrument
+        )
 
 
 async def test_changing_the_settings_opens_a_new_venue() -> None:
@@ -92,4 +98,6 @@ async def test_changing_the_settings_opens_a_new_venue() -> None:
     request = await resting_buy(first, clock)
     reseeded = factory.create(connection(seed="2"), BrokerContext(clock=clock))
     with pytest.raises(OrderNotFound):
-        await reseeded.get_order_status(ACCOUNT, request.client_order_id)
+        await reseeded.get_order_status(
+            ACCOUNT, request.client_order_id, instrument=request.instrument
+        )

@@ -156,7 +156,7 @@ async def test_a_buy_costing_more_than_the_cash_raises_insufficient_funds() -> N
         await broker.place_order(_request("big", BTC, Side.BUY, "1"))
     assert (raised.value.broker, raised.value.code) == ("paper", "insufficient_funds")
     with pytest.raises(OrderNotFound):
-        await broker.get_order_status(ACCOUNT, "big")
+        await broker.get_order_status(ACCOUNT, "big", instrument=BTC)
     assert await _holdings(broker) == {"USD": Decimal("1000.00")}
     affordable = await broker.place_order(_request("small", AAPL, Side.BUY, "5"))
     assert affordable.status is OrderStatus.FILLED
@@ -224,12 +224,14 @@ async def test_a_resting_limit_order_fills_at_its_price_once_the_market_crosses_
         assert quote.ask is not None
         if (quote.ask <= limit) if side is Side.BUY else (quote.bid >= limit):
             break
-        assert (await broker.get_order_status(ACCOUNT, "limit")).status is OrderStatus.OPEN
+        assert (
+            await broker.get_order_status(ACCOUNT, "limit", instrument=BTC)
+        ).status is OrderStatus.OPEN
     else:
         pytest.fail("the price never crossed the limit in three days")
     assert waited > 1, "the limit was marketable from the start; the test proves nothing"
 
-    filled = await broker.get_order_status(ACCOUNT, "limit")
+    filled = await broker.get_order_status(ACCOUNT, "limit", instrument=BTC)
     assert (filled.status, filled.filled_quantity) == (OrderStatus.FILLED, Decimal("0.1"))
     assert (filled.average_fill_price, filled.updated_at) == (limit, clock.now())
     later, _ = await _drain(broker, cursor)
@@ -245,7 +247,7 @@ async def test_an_open_limit_order_reserves_its_cash_until_cancelled() -> None:
     await broker.place_order(_request("rest", BTC, Side.BUY, "0.3", limit))
     with pytest.raises(InsufficientFunds):
         await broker.place_order(_request("m1", AAPL, Side.BUY, "10"))
-    cancelled = await broker.cancel_order(ACCOUNT, "rest")
+    cancelled = await broker.cancel_order(ACCOUNT, "rest", instrument=BTC)
     assert cancelled.status is OrderStatus.CANCELED
     assert (await broker.place_order(_request("m2", AAPL, Side.BUY, "10"))).status is (
         OrderStatus.FILLED
@@ -263,7 +265,7 @@ async def test_an_open_limit_sell_reserves_the_holding() -> None:
 async def test_cancelling_a_filled_order_returns_it_unchanged() -> None:
     broker = _quiet()
     filled = await broker.place_order(_request("f", AAPL, Side.BUY, "1"))
-    assert await broker.cancel_order(ACCOUNT, "f") == filled
+    assert await broker.cancel_order(ACCOUNT, "f", instrument=AAPL) == filled
 
 
 async def test_an_ioc_limit_that_cannot_fill_expires_at_once() -> None:
@@ -279,9 +281,13 @@ async def test_a_day_limit_expires_at_midnight_utc() -> None:
     request = _request("day", AAPL, Side.BUY, "1", Decimal("1.00"), time_in_force=TimeInForce.DAY)
     assert (await broker.place_order(request)).status is OrderStatus.OPEN
     clock.advance(timedelta(minutes=59))
-    assert (await broker.get_order_status(ACCOUNT, "day")).status is OrderStatus.OPEN
+    assert (
+        await broker.get_order_status(ACCOUNT, "day", instrument=AAPL)
+    ).status is OrderStatus.OPEN
     clock.advance(timedelta(minutes=1))
-    assert (await broker.get_order_status(ACCOUNT, "day")).status is OrderStatus.EXPIRED
+    assert (
+        await broker.get_order_status(ACCOUNT, "day", instrument=AAPL)
+    ).status is OrderStatus.EXPIRED
 
 
 async def test_order_fills_of_a_new_broker_are_not_hidden_by_an_older_brokers_cursor() -> None:
