@@ -13,7 +13,8 @@ Code decides what to do from an exception's *class*, never by parsing its messag
     │   ├── OrderRejected            the broker definitively refused an order (never placed)
     │   │   └── InsufficientFunds
     │   ├── OrderOutcomeUnknown      an order request may or may not have been placed;
-    │   │                            resolve it by looking up ``client_order_id``, never by resending
+    │   │   │                        resolve it by looking up ``client_order_id``, never by resending
+    │   │   └── OrderExists          the broker already holds an order with this client id
     │   ├── OrderNotFound            no order with that id at the broker
     │   ├── InstrumentNotFound       the broker does not know that instrument
     │   └── MalformedResponse        the broker answered something we cannot understand
@@ -41,6 +42,7 @@ __all__ = [
     "MalformedResponse",
     "NotFound",
     "NotificationError",
+    "OrderExists",
     "OrderNotFound",
     "OrderOutcomeUnknown",
     "OrderRejected",
@@ -134,6 +136,15 @@ class OrderOutcomeUnknown(BrokerError):
     ) -> None:
         super().__init__(message, broker=broker, code=code)
         self.client_order_id = client_order_id
+
+
+class OrderExists(OrderOutcomeUnknown):
+    """The broker already holds an order with this client id (Binance: -2010 'Duplicate order
+    sent.').
+
+    It was placed, by this request or an earlier one: look it up by client id; never send it
+    again.
+    """
 
 
 class OrderNotFound(BrokerError):

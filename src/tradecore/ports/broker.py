@@ -147,6 +147,8 @@ class BrokerPort(Protocol):
 
         :raises OrderRejected: the broker definitively refused it (it was not placed).
         :raises OrderOutcomeUnknown: it may have been placed; look it up, never resend.
+        :raises OrderExists: the broker already holds an order with this client id (a subclass
+            of ``OrderOutcomeUnknown``); the caller looks it up at once.
         """
         ...
 

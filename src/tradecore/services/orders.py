@@ -6,7 +6,7 @@ from __future__ import annotations
 from attrs import evolve, frozen
 
 from tradecore.domain import Account, BrokerConnection, Order, OrderRequest, OrderStatus
-from tradecore.errors import OrderNotFound, OrderRejected
+from tradecore.errors import OrderExists, OrderNotFound, OrderRejected
 from tradecore.ports import BrokerPort, Clock, RepositoryPort
 from tradecore.services._steps import describe_error
 
@@ -25,8 +25,10 @@ async def submit_order(
 ) -> Order:
     """Record ``request`` as ``PENDING_SUBMIT``, commit, send it once, and record the outcome.
 
-    A definitive refusal is ``REJECTED``; anything else that goes wrong after the intent was
-    committed (timeout, outage, unexpected error) is ``UNKNOWN``, to be settled by
+    A definitive refusal is ``REJECTED``. When the broker says an order with this client id
+    already exists (:class:`~tradecore.errors.OrderExists`), it is looked up at once and recorded
+    as the broker reports it. Anything else that goes wrong after the intent was committed
+    (timeout, outage, unexpected error, or that lookup failing) is ``UNKNOWN``, to be settled by
     :func:`reconcile_orders`. A request is never retried here.
 
     :raises AlreadyExists: an order with this client id was already recorded: it may have been
@@ -40,6 +42,8 @@ async def submit_order(
         acknowledged = await broker.place_order(request)
     except OrderRejected as exc:
         outcome = evolve(pending, status=OrderStatus.REJECTED, reason=describe_error(exc))
+    except OrderExists as exc:
+        outcome = await _look_up_existing(broker, pending, exc)
     except Exception as exc:  # anything after the intent is durable leaves the outcome open
         outcome = evolve(pending, status=OrderStatus.UNKNOWN, reason=describe_error(exc))
     else:
@@ -49,6 +53,23 @@ async def submit_order(
         await uow.orders.update(user_id, outcome)
         await uow.commit()
     return outcome
+
+
+async def _look_up_existing(broker: BrokerPort, pending: Order, exists: OrderExists) -> Order:
+    """The order the broker already holds under ``pending``'s client id, as it reports it."""
+    request = pending.request
+    account = Account(connection_id=request.connection_id, account_id=request.account_id)
+    try:
+        found = await broker.get_order_status(
+            account, request.client_order_id, instrument=request.instrument
+        )
+        return evolve(found, request=request, created_at=pending.created_at)
+    except Exception as exc:  # the order exists but its state is unknown: reconcile settles it
+        reason = (
+            f"the broker reported the order as existing ({describe_error(exists)}) "
+            f"but looking it up failed: {describe_error(exc)}"
+        )
+        return evolve(pending, status=OrderStatus.UNKNOWN, reason=reason)
 
 
 @frozen(kw_only=True)
