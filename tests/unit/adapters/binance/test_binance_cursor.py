@@ -1,0 +1,40 @@
+"""The stored trade cursor round-trips and refuses what it did not write."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradecore.errors import BrokerError
+from tradecore_adapters.binance._cursor import TradeCursor
+
+
+def test_round_trip() -> None:
+    cursor = TradeCursor(
+        next_ids={"ETHBTC": 7, "BTCUSDT": 1001},
+        pending=("ETHBTC",),
+        assets=("BTC", "ETH"),
+        quotes=("USDT", "BTC"),
+    )
+    assert TradeCursor.parse(cursor.dump()) == cursor
+    assert cursor.dump().startswith('{"v":1,"next":{"BTCUSDT":1001,"ETHBTC":7}')
+
+
+def test_nothing_synced_yet() -> None:
+    assert TradeCursor.parse(None) == TradeCursor()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "12345",
+        '{"v":2,"next":{}}',
+        '{"v":1,"next":{"BTCUSDT":"12"}}',
+        '{"v":1,"next":{"BTCUSDT":-1}}',
+        '{"v":1,"next":{},"pending":"BTCUSDT"}',
+        '{"v":1,"next":{},"assets":[1]}',
+    ],
+)
+def test_unreadable_cursor_is_a_broker_error_that_says_what_to_do(text: str) -> None:
+    with pytest.raises(BrokerError, match="sync cursor"):
+        TradeCursor.parse(text)
