@@ -1,0 +1,1 @@
+"""The Binance broker plugin: signed REST for spot and USD-M futures."""
