@@ -377,6 +377,35 @@ def test_broker_list_shows_settings_and_never_secret_values(home: Cli) -> None:
     assert "currency=EUR" in table
 
 
+def test_broker_add_reads_a_setting_from_its_variable_unless_it_is_given(home: Cli) -> None:
+    home.ok("user", "add", "alice")
+    from_env = {"DUMMY_CURRENCY": "EUR"}
+
+    out = home.ok("broker", "add", "dummy", "--name", "d1", "--user", "alice", env=from_env)
+    home.ok(
+        "broker",
+        "add",
+        "dummy",
+        "--name",
+        "d2",
+        "--user",
+        "alice",
+        "--setting",
+        "currency=USD",
+        env=from_env,
+    )
+    home.ok("broker", "add", "dummy", "--name", "d3", "--user", "alice", env={"DUMMY_CURRENCY": ""})
+    invalid = home(
+        "broker", "add", "dummy", "--name", "d4", "--user", "alice", env={"DUMMY_CURRENCY": "GBP"}
+    )
+
+    assert "setting currency: read from DUMMY_CURRENCY." in out
+    assert "(settings currency=EUR)" in out
+    listed = {c["name"]: c["settings"] for c in home.json("broker", "list", "--user", "alice")}
+    assert listed == {"d1": {"currency": "EUR"}, "d2": {"currency": "USD"}, "d3": {}}
+    assert "setting 'currency' must be one of USD, EUR; got 'GBP'" in error_line(invalid)
+
+
 def test_broker_test_reports_the_accounts(alice: Cli) -> None:
     out = alice.ok("broker", "test", "p1", "--user", "alice")
     assert "Connection p1 (paper) works: 1 account(s) found." in out

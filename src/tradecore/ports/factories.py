@@ -42,6 +42,8 @@ class SettingSpec:
     """A non-secret setting an adapter understands.
 
     :param choices: the allowed values, when the setting is an enumeration.
+    :param env_var: the environment variable the command line reads the setting from when it is
+        not given, if any.
     """
 
     name: str = field(validator=non_empty)
@@ -49,6 +51,7 @@ class SettingSpec:
     default: str | None = None
     choices: tuple[str, ...] = field(default=(), converter=_strings)
     required: bool = False
+    env_var: str | None = None
 
 
 @frozen(kw_only=True)

@@ -1,5 +1,8 @@
 """``tradecore broker add|list|remove|test``: a user's connections to brokers.
 
+A setting not given with ``--setting`` is read from the environment variable its plugin declares
+for it, when that is set and not empty; a setting given on the command line always wins.
+
 Secrets never come from command-line arguments (they would end up in the shell history and in
 ``ps``): each secret a broker declares is read from its environment variable when that is set,
 otherwise asked for at a hidden prompt. Without a terminal to prompt on, a missing required
@@ -20,7 +23,13 @@ from rich.table import Table
 
 from tradecore.domain import Account, BrokerConnection, Secret
 from tradecore.errors import AlreadyExists, ConfigurationError, NotFound
-from tradecore.ports import BrokerFactory, ConnectionRepository, SecretSpec, check_settings
+from tradecore.ports import (
+    BrokerFactory,
+    ConnectionRepository,
+    SecretSpec,
+    SettingSpec,
+    check_settings,
+)
 from tradecore.services import create_broker, describe_broker_failure, mask_secrets, open_broker
 from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import connection_named, open_app, user_named, user_option
@@ -63,6 +72,21 @@ def _interactive(ctx: click.Context) -> bool:
     if flag is None:
         return sys.stdin is not None and sys.stdin.isatty()
     return bool(flag)
+
+
+def _settings_from_environment(
+    specs: Sequence[SettingSpec], given: Mapping[str, str], environ: Mapping[str, str]
+) -> dict[str, str]:
+    # The settings given, plus each one not given whose declared variable is set and not empty.
+    settings = dict(given)
+    for spec in specs:
+        if spec.name in settings or not spec.env_var:
+            continue
+        value = environ.get(spec.env_var, "").strip()
+        if value:
+            click.echo(f"setting {spec.name}: read from {spec.env_var}.")
+            settings[spec.name] = value
+    return settings
 
 
 def _ask_secrets(
@@ -115,11 +139,12 @@ def _factory(app: Application, broker_type: str) -> BrokerFactory:
 @user_option
 @click.option(
     "--setting",
-    "settings",
+    "given",
     metavar="KEY=VALUE",
     multiple=True,
     callback=_settings,
-    help="A setting of the broker (repeat for several); see the broker's documentation.",
+    help="A setting of the broker (repeat for several); see the broker's documentation. "
+    "Wins over the environment variable the broker declares for the setting.",
 )
 @click.pass_context
 def broker_add(
@@ -127,13 +152,15 @@ def broker_add(
     broker_type: str,
     name: str,
     user_name: str | None,
-    settings: dict[str, str],
+    given: dict[str, str],
 ) -> None:
     """Connect a user to a broker. TYPE is an installed broker plugin (`tradecore plugins`).
 
-    The settings are checked against what the broker accepts. Secrets (API keys...) are read
-    from the environment variables the broker declares, or asked for at a hidden prompt; they
-    are never taken from the command line, and are stored encrypted.
+    The settings are checked against what the broker accepts. A setting not given with
+    --setting is read from the environment variable the broker declares for it, if any, when
+    that is set. Secrets (API keys...) are read from the environment variables the broker
+    declares, or asked for at a hidden prompt; they are never taken from the command line, and
+    are stored encrypted.
 
     Example: tradecore broker add paper --name p1 --user alice --setting seed=7
     """
@@ -144,6 +171,7 @@ def broker_add(
         async with open_app(ctx) as app:
             factory = _factory(app, broker_type)
             owner = f"broker {broker_type!r}"
+            settings = _settings_from_environment(factory.settings, given, environ)
             check_settings(factory.settings, settings, owner=owner)
             async with app.repository.unit_of_work() as uow:
                 owner_user = await user_named(uow, user_name)
