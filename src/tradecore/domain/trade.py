@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
-from tradecore.domain._checks import non_empty, non_negative, positive, utc
+from tradecore.domain._checks import decimal, non_empty, non_negative, positive, utc
 from tradecore.domain.instrument import Instrument
 
 __all__ = ["Side", "Trade", "TradeKey", "TradePage"]
@@ -31,7 +31,8 @@ class Trade:
 
     :param broker_trade_id: the broker's id for the fill; unique per connection, account and symbol.
     :param quantity: the filled quantity, always positive (``side`` says the direction).
-    :param fee: the commission charged, in ``fee_asset``.
+    :param fee: the commission charged, in ``fee_asset``; negative: a rebate (Binance USD-M
+        futures report some fills with a negative commission).
     """
 
     connection_id: str = field(validator=non_empty)
@@ -43,7 +44,7 @@ class Trade:
     side: Side = field(converter=Side)
     quantity: Decimal = field(validator=positive)
     price: Decimal = field(validator=non_negative)
-    fee: Decimal = field(default=Decimal(0), validator=non_negative)
+    fee: Decimal = field(default=Decimal(0), validator=decimal)
     fee_asset: str | None = None
     executed_at: datetime = field(converter=utc)
 

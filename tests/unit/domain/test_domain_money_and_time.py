@@ -103,9 +103,15 @@ def test_quantities_that_cannot_be_negative_are_refused() -> None:
     with pytest.raises(DomainError, match="must not be negative"):
         trade(price=Decimal("-0.01"))
     with pytest.raises(DomainError, match="must not be negative"):
-        trade(fee=Decimal("-0.01"))
-    with pytest.raises(DomainError, match="must not be negative"):
         position(average_price=Decimal("-1"))
+
+
+def test_a_negative_fee_is_a_rebate_and_is_kept() -> None:
+    assert trade(fee=Decimal("-0.07819010")).fee == Decimal("-0.07819010")
+    with pytest.raises(DomainError, match="finite"):
+        trade(fee=Decimal("-Infinity"))
+    with pytest.raises(DomainError, match="finite"):
+        trade(fee=Decimal("NaN"))
 
 
 def test_a_short_position_keeps_its_sign() -> None:
@@ -121,10 +127,13 @@ def test_trade_key_and_notional_are_exact() -> None:
 @given(
     quantity=st.decimals(min_value="0.00000001", max_value="1000000", places=8, allow_nan=False),
     price=st.decimals(min_value="0", max_value="1000000", places=8, allow_nan=False),
+    fee=st.decimals(min_value="-1000", max_value="1000", places=8, allow_nan=False),
 )
-def test_any_decimal_amount_is_kept_exactly(quantity: Decimal, price: Decimal) -> None:
-    fill = trade(quantity=quantity, price=price)
-    assert (fill.quantity, fill.price) == (quantity, price)
+def test_any_decimal_amount_is_kept_exactly(
+    quantity: Decimal, price: Decimal, fee: Decimal
+) -> None:
+    fill = trade(quantity=quantity, price=price, fee=fee)
+    assert (fill.quantity, fill.price, fill.fee) == (quantity, price, fee)
     assert fill.notional == quantity * price
 
 

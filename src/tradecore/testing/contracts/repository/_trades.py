@@ -159,6 +159,21 @@ class TradeTests(ContractBase):
         assert stored.notional == Decimal("1.23456789123456789")
 
     @pytest.mark.asyncio
+    async def test_a_negative_fee_a_rebate_round_trips_unchanged(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository)
+        trade = make_trade(
+            connection_id=owner.connection.id, fee=Decimal("-0.07819010"), fee_asset="USDT"
+        )
+        async with committing(repository) as uow:
+            await uow.trades.add_new(owner.user.id, [trade])
+        async with repository.unit_of_work() as uow:
+            (stored,) = await uow.trades.list(owner.user.id)
+        assert stored == trade
+        assert str(stored.fee) == "-0.07819010"
+
+    @pytest.mark.asyncio
     async def test_trade_of_a_missing_connection_raises_not_found(
         self, repository: RepositoryPort
     ) -> None:
@@ -211,7 +226,7 @@ class TradeTests(ContractBase):
                     broker_trade_id=trade_id,
                     quantity=Decimal(units) / 1000,
                     price=amount,
-                    fee=amount / 1000,
+                    fee=amount / 1000 if units % 2 else -amount / 1000,  # rebates too
                     executed_at=T0 + minutes(units),
                 )
                 for account, symbol, trade_id, units, amount in specs
