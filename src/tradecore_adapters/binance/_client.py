@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 from attrs import define, field
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential, wait_random
 
 from tradecore.errors import (
     BrokerError,
@@ -330,8 +330,12 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, BrokerUnavailable) and not isinstance(exc, IpBanned | TimestampRejected)
 
 
+_BACKOFF = wait_exponential(multiplier=0.5, max=8.0) + wait_random(0, 0.5)
+"""0.5 s, 1 s, 2 s… (at most 8 s) plus up to 0.5 s of jitter, so connections do not retry in step."""
+
+
 def _wait(state: RetryCallState) -> float:
-    backoff = wait_exponential_jitter(initial=0.5, max=8.0, jitter=0.5)(state)
+    backoff = _BACKOFF(state)
     exc = state.outcome.exception() if state.outcome is not None else None
     hint = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 0.0
     return max(backoff, hint)
