@@ -33,6 +33,8 @@ def _name(attribute: Any) -> str:
 
 def decimal(instance: object, attribute: Any, value: Any) -> None:
     """Require a finite :class:`Decimal`; reject floats, ints-as-money and NaN with a clear error."""
+    if type(value) is Decimal and value.is_finite():  # the common case, checked first: hot path
+        return
     if isinstance(value, bool) or not isinstance(value, Decimal):
         raise DomainError(
             f"{type(instance).__name__}.{_name(attribute)} must be a Decimal, "
@@ -66,6 +68,8 @@ def positive(instance: object, attribute: Any, value: Any) -> None:
 
 def utc(value: object) -> datetime:
     """Convert an aware datetime to UTC; reject naive datetimes and anything else."""
+    if type(value) is datetime and value.tzinfo is UTC:  # already UTC: nothing to convert
+        return value
     if not isinstance(value, datetime):
         raise DomainError(f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:

@@ -14,7 +14,7 @@ from attrs.validators import optional
 
 from tradecore.domain._checks import non_empty, non_negative, optional_utc, positive, utc
 from tradecore.domain.instrument import Instrument
-from tradecore.domain.trade import Side
+from tradecore.domain.trade import Side, as_side
 from tradecore.errors import DomainError
 
 __all__ = [
@@ -104,7 +104,7 @@ class OrderRequest:
     account_id: str = field(validator=non_empty)
     client_order_id: str = field(validator=_check_client_order_id)
     instrument: Instrument
-    side: Side = field(converter=Side)
+    side: Side = field(converter=as_side)
     order_type: OrderType = field(converter=OrderType)
     quantity: Decimal = field(validator=positive)
     limit_price: Decimal | None = field(default=None, validator=optional(positive))

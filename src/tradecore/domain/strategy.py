@@ -13,7 +13,7 @@ from tradecore.domain._checks import freeze_mapping, non_empty, positive, utc
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import Instrument
 from tradecore.domain.order import OrderType
-from tradecore.domain.trade import Side
+from tradecore.domain.trade import Side, as_side
 from tradecore.errors import DomainError
 
 __all__ = ["OrderIntent", "StrategyConfig"]
@@ -49,7 +49,7 @@ class OrderIntent:
     """
 
     instrument: Instrument
-    side: Side = field(converter=Side)
+    side: Side = field(converter=as_side)
     quantity: Decimal = field(validator=positive)
     order_type: OrderType = field(default=OrderType.MARKET, converter=OrderType)
     limit_price: Decimal | None = field(default=None, validator=optional(positive))

@@ -25,6 +25,11 @@ class Side(enum.StrEnum):
     SELL = "sell"
 
 
+def as_side(value: Side | str) -> Side:
+    """``value`` as a :class:`Side` (a Side is returned as it is, without the Enum lookup)."""
+    return value if type(value) is Side else Side(value)
+
+
 @frozen(kw_only=True)
 class Trade:
     """An immutable fill reported by a broker.
@@ -41,7 +46,7 @@ class Trade:
     broker_order_id: str | None = None
     client_order_id: str | None = None
     instrument: Instrument
-    side: Side = field(converter=Side)
+    side: Side = field(converter=as_side)
     quantity: Decimal = field(validator=positive)
     price: Decimal = field(validator=non_negative)
     fee: Decimal = field(default=Decimal(0), validator=decimal)
