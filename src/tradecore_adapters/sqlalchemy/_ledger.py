@@ -8,7 +8,6 @@ snapshot never overwrites a newer one, even when two syncs race.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -193,42 +192,21 @@ class Trades:
         return int(await db.scalar(query) or 0)
 
 
-_SQLITE_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-"""SQLite's limit on ``?`` parameters in one statement (999 before 3.32)."""
-
-_SQLITE_ROWS_PER_INSERT = min(500, _SQLITE_MAX_VARIABLES // len(TRADE_COLUMNS))
-
-
-def _sqlite_trade_insert(rows: int) -> str:
-    one = f"({', '.join('?' for _ in TRADE_COLUMNS)})"
-    return (
-        f"INSERT INTO trades ({', '.join(TRADE_COLUMNS)}) "
-        f"VALUES {', '.join(one for _ in range(rows))} "
-        f"ON CONFLICT ({', '.join(_TRADE_KEY)}) DO NOTHING"
-    )
-
-
-_SQLITE_TRADE_INSERT = _sqlite_trade_insert(_SQLITE_ROWS_PER_INSERT)
+_SQLITE_TRADE_INSERT = (
+    f"INSERT INTO trades ({', '.join(TRADE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in TRADE_COLUMNS)}) "
+    f"ON CONFLICT ({', '.join(_TRADE_KEY)}) DO NOTHING"
+)
 
 
 async def _insert_trades_sqlite(db: AsyncConnection, user_id: str, kept: Iterable[Trade]) -> int:
-    # The bulk path on SQLite: multi-row INSERTs of plain values, without SQLAlchemy's per-row
-    # parameter processing (three times the cost of the insert itself at 100,000 rows). Not
-    # executemany: it releases and retakes the GIL around every row, and with the event loop
-    # busy in the other thread (parsing the next pages) each retake waits for the switch
-    # interval: 300 rows/s instead of 100,000. The values are converted exactly as ExactDecimal
-    # and UtcDateTime do. SQLite counts the rows it inserted in total_changes(); the ignored
-    # duplicates do not count.
+    # The bulk path on SQLite: one executemany of plain tuples, without SQLAlchemy's per-row
+    # parameter processing (three times the cost of the insert itself at 100,000 rows). The
+    # values are converted exactly as ExactDecimal and UtcDateTime do. SQLite counts the rows
+    # it inserted in total_changes(); the ignored duplicates do not count.
     values = [sqlite_trade_values(user_id, trade) for trade in kept]
     before = await db.scalar(text("SELECT total_changes()"))
-    for start in range(0, len(values), _SQLITE_ROWS_PER_INSERT):
-        chunk = values[start : start + _SQLITE_ROWS_PER_INSERT]
-        statement = (
-            _SQLITE_TRADE_INSERT
-            if len(chunk) == _SQLITE_ROWS_PER_INSERT
-            else _sqlite_trade_insert(len(chunk))
-        )
-        await db.exec_driver_sql(statement, tuple(value for row in chunk for value in row))
+    await db.exec_driver_sql(_SQLITE_TRADE_INSERT, values)
     after = await db.scalar(text("SELECT total_changes()"))
     return int(after) - int(before)
 
