@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -190,11 +190,17 @@ class BinanceBroker:
         if not state.pending:
             state = await self._start_round(kind, state)
         batch = state.pending[:PAGES_PER_CALL]
-        async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(self._trade_page(kind, account, symbol, state.next_ids[symbol]))
-                for symbol in batch
-            ]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        self._trade_page(kind, account, symbol, state.next_ids[symbol])
+                    )
+                    for symbol in batch
+                ]
+        except BaseExceptionGroup as failed:
+            # The other pages were cancelled; callers expect one tradecore error, not a group.
+            raise _first_error(failed) from None
         trades: list[Trade] = []
         next_ids = dict(state.next_ids)
         pending = list(state.pending[len(batch) :])
@@ -434,6 +440,19 @@ class BinanceBroker:
             asset_type = AssetType.SPOT if kind is _Kind.SPOT else AssetType.FUTURE
             instrument = self._instruments[key] = Instrument(symbol=symbol, asset_type=asset_type)
         return instrument
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    errors = list(_leaves(group))
+    return next((error for error in errors if isinstance(error, BrokerError)), errors[0])
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield error
 
 
 def _next_id(page: Sequence[Trade], symbol: str, from_id: int) -> int:

@@ -212,3 +212,16 @@ async def test_the_weight_budget_slows_down_before_the_limit(
     assert float(figures["throttled_s"]) > 0, "it waited for the next minute"
     assert "retries" not in figures, "it never hit the limit (no 429 to recover from)"
     assert broker.api_figures()["used_weight"].endswith("/100")
+
+
+async def test_a_failing_page_among_concurrent_ones_is_one_typed_error(
+    fake: FakeBinance, make_broker: BrokerMaker
+) -> None:
+    # Several symbols are fetched at once; one of them keeps failing behind a proxy.
+    fake.accounts[API_KEY].add_trades("ETHBTC", 3)
+    broker = make_broker(symbols="ETHBTC,ETHUSDT,BNBUSDT")
+    await broker.get_positions(_spot())
+    fake.script("GET", "/api/v3/myTrades", status=502, body=BAD_GATEWAY, times=40)
+    with pytest.raises(BrokerUnavailable, match="502 Bad Gateway") as caught:
+        await broker.get_trades(_spot())
+    assert not isinstance(caught.value, BaseExceptionGroup)
