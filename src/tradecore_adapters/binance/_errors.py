@@ -193,9 +193,3 @@ def _seconds(value: float | None) -> str:
 def _short(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _MAX_MESSAGE else flat[: _MAX_MESSAGE - 1] + "…"
-
-
-def ban_end(answer: BinanceAnswer, now: datetime) -> datetime:
-    """When the ban announced by ``answer`` ends (``Retry-After``, else two minutes)."""
-    seconds = answer.retry_after if answer.retry_after is not None else 120.0
-    return now + timedelta(seconds=seconds)
