@@ -7,7 +7,6 @@ that asks for a database gets a new, empty one, dropped afterwards.
 
 from __future__ import annotations
 
-import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -73,17 +72,3 @@ def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database (skips without ``TRADECORE_TEST_POSTGRES_URL``)."""
     with fresh_database(postgres_server_url()) as url:
         yield url
-
-
-@pytest.fixture(autouse=True)
-def _collect_garbage_after_each_test() -> Iterator[None]:
-    """Run the garbage collector when each test ends.
-
-    Something (not pinned down yet) leaves an aiosqlite connection to be finalised by the
-    garbage collector; when a collection happens to run during a later test, its worker thread
-    reports "Event loop is closed" and that unrelated test fails (seen about once in four runs
-    of tests/e2e + tests/integration/migrations). Collecting here finalises such objects while
-    their own test is the one running, which made the failure disappear in repeated runs.
-    """
-    yield
-    gc.collect()

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import functools
 import io
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 from alembic import command
@@ -198,6 +200,15 @@ async def connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
     Only opening the connection is translated: an error of a statement run on it propagates.
     """
+    missing = _missing_sqlite_directory(engine.url)
+    if missing is not None:
+        # Checked here rather than left to aiosqlite: a failed connect there leaves its worker
+        # thread answering a future after the event loop may have closed ("Event loop is closed"
+        # printed from a thread at exit).
+        raise DatabaseUnavailable.from_error(
+            engine.url,
+            sqlite3.OperationalError(f"unable to open database file ({missing} does not exist)"),
+        )
     connection = engine.connect()
     try:
         await connection.start()
@@ -316,6 +327,14 @@ def _revision_ids() -> frozenset[str]:
 @functools.cache
 def _revision_ids_in(location: str) -> frozenset[str]:
     return frozenset(script.revision for script in _scripts(location).walk_revisions())
+
+
+def _missing_sqlite_directory(url: URL) -> Path | None:
+    """The directory of a SQLite file URL when it does not exist (``None`` otherwise)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    directory = Path(url.database).expanduser().parent
+    return None if directory.is_dir() else directory
 
 
 def _reason(error: BaseException, url: str | URL) -> str:
