@@ -12,10 +12,10 @@ dict lookup per field, no regex, and reuse the caller's :class:`Instrument` for 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from attrs import frozen
 
@@ -336,74 +336,53 @@ def futures_positions(payload: object, *, account: Account, as_of: datetime) -> 
 
 def spot_trades(rows: object, *, account: Account, instrument: Instrument) -> list[Trade]:
     """The fills of ``GET /api/v3/myTrades`` for ``instrument`` (every row must be its symbol)."""
-    items = _array(rows, _MY_TRADES)
-    connection_id = account.connection_id
-    account_id = account.account_id
-    symbol = instrument.symbol
-    trades: list[Trade] = []
-    append = trades.append
-    for index, row in enumerate(items):
-        if not isinstance(row, dict):
-            raise _malformed(_MY_TRADES, f"row {index} is {_kind(row)}, not an object")
-        try:
-            if row["symbol"] != symbol:
-                raise _Bad("symbol", f"is {_kind(row['symbol'])}, not {symbol!r}")
-            is_buyer = row["isBuyer"]
-            if is_buyer is True:
-                side = Side.BUY
-            elif is_buyer is False:
-                side = Side.SELL
-            else:
-                raise _Bad("isBuyer", f"is {_kind(is_buyer)}, not a boolean")
-            append(
-                Trade(
-                    connection_id=connection_id,
-                    account_id=account_id,
-                    broker_trade_id=str(_integer(row["id"], "id")),
-                    broker_order_id=str(_integer(row["orderId"], "orderId")),
-                    instrument=instrument,
-                    side=side,
-                    quantity=_positive(row["qty"], "qty"),
-                    price=_non_negative(row["price"], "price"),
-                    fee=_decimal(row["commission"], "commission"),
-                    fee_asset=_text(row["commissionAsset"], "commissionAsset"),
-                    executed_at=_time(row["time"], "time"),
-                )
-            )
-        except KeyError as exc:
-            raise _malformed(_MY_TRADES, f"row {index} {_missing(exc)}") from None
-        except _Bad as exc:
-            raise _malformed(_MY_TRADES, f"row {index}: {exc}") from None
-        except DomainError as exc:
-            # The fields are checked above, so only a rule of the domain's own can fire here
-            # (a negative commission while Trade.fee refuses rebates, say).
-            raise _malformed(_MY_TRADES, f"row {index}: {exc}") from None
-    return trades
+    return _trades(rows, _MY_TRADES, _spot_side, account=account, instrument=instrument)
 
 
 def futures_trades(rows: object, *, account: Account, instrument: Instrument) -> list[Trade]:
-    """The fills of ``GET /fapi/v1/userTrades`` for ``instrument``; commissions may be negative.
+    """The fills of ``GET /fapi/v1/userTrades`` for ``instrument``; a negative commission (a
+    rebate) is kept as it is."""
+    return _trades(rows, _USER_TRADES, _futures_side, account=account, instrument=instrument)
 
-    A negative commission is a rebate. It reaches :class:`Trade` as is; if the domain refuses
-    negative fees, the row is reported as :class:`MalformedResponse` rather than altered.
-    """
-    items = _array(rows, _USER_TRADES)
+
+def _spot_side(row: Mapping[str, Any]) -> Side:
+    is_buyer = row["isBuyer"]
+    if is_buyer is True:
+        return Side.BUY
+    if is_buyer is False:
+        return Side.SELL
+    raise _Bad("isBuyer", f"is {_kind(is_buyer)}, not a boolean")
+
+
+def _futures_side(row: Mapping[str, Any]) -> Side:
+    value = row["side"]
+    side = _SIDES.get(value) if type(value) is str else None
+    if side is None:
+        raise _Bad("side", f"is {_kind(value)}, not BUY or SELL")
+    return side
+
+
+def _trades(
+    rows: object,
+    where: str,
+    side_of: Callable[[Mapping[str, Any]], Side],
+    *,
+    account: Account,
+    instrument: Instrument,
+) -> list[Trade]:
+    # The hot path of a history sync: one dict lookup per field, the caller's Instrument reused.
+    items = _array(rows, where)
     connection_id = account.connection_id
     account_id = account.account_id
     symbol = instrument.symbol
-    sides = _SIDES
     trades: list[Trade] = []
     append = trades.append
     for index, row in enumerate(items):
         if not isinstance(row, dict):
-            raise _malformed(_USER_TRADES, f"row {index} is {_kind(row)}, not an object")
+            raise _malformed(where, f"row {index} is {_kind(row)}, not an object")
         try:
             if row["symbol"] != symbol:
                 raise _Bad("symbol", f"is {_kind(row['symbol'])}, not {symbol!r}")
-            value = row["side"]
-            side = sides.get(value) if type(value) is str else None
-            if side is None:
-                raise _Bad("side", f"is {_kind(value)}, not BUY or SELL")
             append(
                 Trade(
                     connection_id=connection_id,
@@ -411,7 +390,7 @@ def futures_trades(rows: object, *, account: Account, instrument: Instrument) ->
                     broker_trade_id=str(_integer(row["id"], "id")),
                     broker_order_id=str(_integer(row["orderId"], "orderId")),
                     instrument=instrument,
-                    side=side,
+                    side=side_of(row),
                     quantity=_positive(row["qty"], "qty"),
                     price=_non_negative(row["price"], "price"),
                     fee=_decimal(row["commission"], "commission"),
@@ -420,11 +399,9 @@ def futures_trades(rows: object, *, account: Account, instrument: Instrument) ->
                 )
             )
         except KeyError as exc:
-            raise _malformed(_USER_TRADES, f"row {index} {_missing(exc)}") from None
-        except _Bad as exc:
-            raise _malformed(_USER_TRADES, f"row {index}: {exc}") from None
-        except DomainError as exc:
-            raise _malformed(_USER_TRADES, f"row {index}: {exc}") from None
+            raise _malformed(where, f"row {index} {_missing(exc)}") from None
+        except (_Bad, DomainError) as exc:
+            raise _malformed(where, f"row {index}: {exc}") from None
     return trades
 
 

@@ -27,9 +27,8 @@ from tradecore.domain import (
     OrderType,
     Side,
     TimeInForce,
-    Trade,
 )
-from tradecore.errors import DomainError, MalformedResponse, OrderRejected
+from tradecore.errors import MalformedResponse, OrderRejected
 from tradecore_adapters.binance._mapping import (
     BROKER,
     FUTURES_ACCOUNT_ID,
@@ -166,28 +165,6 @@ def market_sell(client_order_id: str = "6gCrw2kRUAF9CvJDGP16IP") -> OrderRequest
         order_type=OrderType.MARKET,
         quantity=Decimal("10"),
     )
-
-
-def domain_takes_rebates() -> bool:
-    """Whether Trade.fee accepts negative values (a concurrent change may allow rebates)."""
-    try:
-        Trade(
-            connection_id="c",
-            account_id="a",
-            broker_trade_id="1",
-            instrument=BTCUSDT,
-            side=Side.BUY,
-            quantity=Decimal(1),
-            price=Decimal(1),
-            fee=Decimal("-0.1"),
-            executed_at=NOW,
-        )
-    except DomainError:
-        return False
-    return True
-
-
-# --- server time, exchangeInfo, assets, quotes ---------------------------------------------------
 
 
 def test_server_time_is_the_documented_integer() -> None:
@@ -463,33 +440,17 @@ def test_max_trade_id_compares_numbers_not_text() -> None:
 
 
 def test_user_trades_sample() -> None:
-    """binance.md §4, futures ``GET /fapi/v1/userTrades`` sample: side from "side", a negative commission.
-
-    The commission "-0.07819010" is a rebate. Trade.fee may or may not accept negative values
-    (a change allowing rebates is under way); the mapping passes it through unaltered either way,
-    and if the domain refuses it the row is reported as malformed rather than silently changed.
-    """
+    """binance.md §4, futures ``GET /fapi/v1/userTrades`` sample: side from "side", and a
+    negative commission (a rebate) kept exactly."""
     rows = load(USER_TRADES_JSON)
-    if not domain_takes_rebates():
-        with pytest.raises(MalformedResponse, match=r"userTrades: row 0: .*fee"):
-            futures_trades(rows, account=FUTURES, instrument=BTCUSDT_PERP)
-        return
-    (trade,) = futures_trades(rows, account=FUTURES, instrument=BTCUSDT_PERP)
-    assert str(trade.fee) == "-0.07819010"
-    assert trade.fee_asset == "USDT"
-
-
-def test_user_trades_sample_fields() -> None:
-    """The userTrades sample with a positive commission, so it maps under any Trade.fee rule."""
-    rows = load(USER_TRADES_JSON)
-    rows[0]["commission"] = "0.07819010"
     (trade,) = futures_trades(rows, account=FUTURES, instrument=BTCUSDT_PERP)
     assert trade.instrument is BTCUSDT_PERP
     assert trade.side is Side.SELL
     assert (trade.broker_trade_id, trade.broker_order_id) == ("698759", "25851813")
     assert str(trade.price) == "7819.01"
     assert str(trade.quantity) == "0.002"
-    assert str(trade.fee) == "0.07819010"
+    assert str(trade.fee) == "-0.07819010"
+    assert trade.fee_asset == "USDT"
     assert trade.executed_at == utc_ms(1569514978020)
     assert trade.account_id == "usdm-futures"
 
