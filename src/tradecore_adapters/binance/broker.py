@@ -136,7 +136,7 @@ class BinanceBroker:
         if self._config.spot:
             await self._account_payload()
         else:
-            await self._futures_payload()
+            await self._futures_positions()
 
     async def refresh_auth_token(self) -> OAuthTokens | None:
         """Binance uses API keys, not OAuth: nothing to refresh."""
@@ -160,8 +160,7 @@ class BinanceBroker:
         if kind is _Kind.SPOT:
             payload = await self._account_payload()
             return mapping.spot_positions(payload, account=account, as_of=now)
-        payload = await self._futures_payload()
-        return mapping.futures_positions(payload, account=account, as_of=now)
+        return await self._futures_positions()
 
     async def _account_payload(self) -> Any:
         payload = await self._client.signed_get(
@@ -170,7 +169,7 @@ class BinanceBroker:
         self._balances = mapping.spot_balances(payload)
         return payload
 
-    async def _futures_payload(self) -> Any:
+    async def _futures_positions(self) -> list[Position]:
         payload = await self._client.signed_get(
             self._config.futures_url, "/fapi/v3/positionRisk", weight=5
         )
@@ -178,7 +177,7 @@ class BinanceBroker:
             payload, account=self._account(_Kind.FUTURES), as_of=self._clock.now()
         )
         self._futures_symbols = {position.instrument.symbol.split(":")[0] for position in positions}
-        return payload
+        return positions
 
     # -- trades ----------------------------------------------------------------------------------
 
@@ -218,7 +217,7 @@ class BinanceBroker:
         symbols = set(state.next_ids)
         if kind is _Kind.FUTURES:
             if self._futures_symbols is None:
-                await self._futures_payload()
+                await self._futures_positions()
             symbols |= set(self._config.futures_symbols) | (self._futures_symbols or set())
             assets, quotes = state.assets, state.quotes
         else:
