@@ -82,7 +82,7 @@ class BinanceAnswer:
         return text
 
     @property
-    def code_text(self) -> str | None:
+    def code_text(self) -> str:
         """The Binance code as text, else the HTTP status, for :attr:`BrokerError.code`."""
         return str(self.code) if self.code is not None else f"HTTP {self.status}"
 

@@ -122,7 +122,7 @@ SECRETS: tuple[SecretSpec, ...] = (
 """The secrets a ``binance`` connection needs: the API key, and its secret or private key."""
 
 
-def _urls(value: tuple[str, ...]) -> tuple[str, ...]:
+def _texts(value: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(value)
 
 
@@ -144,10 +144,10 @@ class BinanceConfig:
     futures_url: str = FUTURES_URL
     testnet: bool = False
     market: Market = Market.SPOT
-    symbols: tuple[str, ...] = field(default=(), converter=_urls)
-    futures_symbols: tuple[str, ...] = field(default=(), converter=_urls)
+    symbols: tuple[str, ...] = field(default=(), converter=_texts)
+    futures_symbols: tuple[str, ...] = field(default=(), converter=_texts)
     quote_assets: tuple[str, ...] = field(
-        default=tuple(DEFAULT_QUOTE_ASSETS.split(",")), converter=_urls
+        default=tuple(DEFAULT_QUOTE_ASSETS.split(",")), converter=_texts
     )
     recv_window_ms: int = DEFAULT_RECV_WINDOW_MS
     api_key: Secret

@@ -206,7 +206,6 @@ async def test_the_weight_budget_slows_down_before_the_limit(
         page = await broker.get_trades(_spot(), cursor=page.cursor)
     statuses = [r for r in fake.requests if r.path == "/api/v3/myTrades"]
     assert len(statuses) == 4
-    assert fake.unused_scripts() == []
     assert not [s for s in clock.sleeps if s == 0], "no zero-length sleeps"
     figures = broker.api_figures()
     assert float(figures["throttled_s"]) > 0, "it waited for the next minute"
