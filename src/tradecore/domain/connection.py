@@ -21,6 +21,11 @@ def _secret_or_none(instance: object, attribute: Any, value: Any) -> None:
         raise DomainError(f"{attribute.name} must be a Secret")
 
 
+def _version(instance: object, attribute: Any, value: Any) -> None:
+    if type(value) is not int or value < 0:
+        raise DomainError(f"{attribute.name} must be a non-negative int")
+
+
 def _secret(instance: object, attribute: Any, value: Any) -> None:
     if not isinstance(value, Secret):
         raise DomainError(f"{attribute.name} must be a Secret")
@@ -32,16 +37,30 @@ class OAuthTokens:
 
     :param access_expires_at: when the access token stops working.
     :param refresh_expires_at: when the refresh token stops working, when the broker says.
+    :param version: how many times the tokens were replaced (login or refresh) since the
+        connection was created; a refresher compares it to see whether another process refreshed
+        while it waited for the lock.
+    :param login_required: why a person must log in again (the broker refused the refresh token,
+        or it expired); ``None`` while the tokens can be refreshed. Once set, nothing calls the
+        broker's token endpoint again until a new login.
     """
 
     access_token: Secret = field(validator=_secret)
     refresh_token: Secret | None = field(default=None, validator=_secret_or_none)
     access_expires_at: datetime = field(converter=utc)
     refresh_expires_at: datetime | None = field(default=None, converter=optional_utc)
+    version: int = field(default=0, validator=_version)
+    login_required: str | None = None
 
     def needs_refresh(self, now: datetime, *, margin: timedelta = timedelta(minutes=5)) -> bool:
         """Return ``True`` when the access token expires within ``margin`` of ``now``."""
         return utc(now) + margin >= self.access_expires_at
+
+    def refresh_expired(self, now: datetime) -> bool:
+        """Return ``True`` when the refresh token is known to be past its lifetime (or absent)."""
+        if self.refresh_token is None:
+            return True
+        return self.refresh_expires_at is not None and utc(now) >= self.refresh_expires_at
 
 
 def _secrets(value: Mapping[str, Secret] | None) -> Mapping[str, Secret]:

@@ -14,6 +14,7 @@ from tradecore.ports.factories import (
     StrategyFactory,
     check_settings,
 )
+from tradecore.ports.login import LoginRequest, OAuthLogin
 from tradecore.ports.notifier import NotifierPort
 from tradecore.ports.repository import (
     AutomationRepository,
@@ -29,6 +30,7 @@ from tradecore.ports.repository import (
     UserRepository,
 )
 from tradecore.ports.strategy import Strategy, StrategyContext
+from tradecore.ports.tokens import TokenExchange, TokenStore
 
 __all__ = [
     "AutomationRepository",
@@ -40,9 +42,11 @@ __all__ = [
     "Clock",
     "ConnectionRepository",
     "CursorRepository",
+    "LoginRequest",
     "NotifierContext",
     "NotifierFactory",
     "NotifierPort",
+    "OAuthLogin",
     "OrderRepository",
     "PositionRepository",
     "RateLimits",
@@ -54,6 +58,8 @@ __all__ = [
     "StrategyContext",
     "StrategyFactory",
     "StrategyRepository",
+    "TokenExchange",
+    "TokenStore",
     "TradeRepository",
     "UnitOfWork",
     "UserRepository",

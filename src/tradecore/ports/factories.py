@@ -6,18 +6,20 @@ A plugin never builds anything at import: it returns factories from its hooks, a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TextIO
 
 from attrs import field, frozen
 
-from tradecore.domain import BrokerConnection, OAuthTokens, Secret, StrategyConfig
+from tradecore.domain import BrokerConnection, Secret, StrategyConfig
 from tradecore.domain._checks import freeze_mapping, non_empty
 from tradecore.errors import ConfigurationError
 from tradecore.ports.broker import BrokerPort
 from tradecore.ports.clock import Clock
+from tradecore.ports.login import OAuthLogin
 from tradecore.ports.notifier import NotifierPort
 from tradecore.ports.strategy import Strategy
+from tradecore.ports.tokens import TokenStore
 
 __all__ = [
     "BrokerContext",
@@ -29,8 +31,6 @@ __all__ = [
     "StrategyFactory",
     "check_settings",
 ]
-
-TokenSaver = Callable[[OAuthTokens], Awaitable[None]]
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -112,12 +112,14 @@ class BrokerContext:
     :param clock: the clock to read time from.
     :param http_client: a shared ``httpx.AsyncClient`` to use instead of making one (tests pass one
         over ``httpx.MockTransport``); typed loosely because the core never imports httpx.
-    :param save_tokens: persist rotated OAuth tokens; the adapter awaits it *before* using them.
+    :param tokens: the connection's OAuth tokens: read them with ``current()`` and renew them
+        with ``refresh()``, which commits the rotated tokens before returning them and lets one
+        refresh per connection run at a time (see :class:`~tradecore.ports.TokenStore`).
     """
 
     clock: Clock
     http_client: object | None = None
-    save_tokens: TokenSaver | None = None
+    tokens: TokenStore | None = None
 
 
 @frozen(kw_only=True)
@@ -126,6 +128,8 @@ class BrokerFactory:
 
     :param name: unique across all installed plugins; what :attr:`BrokerConnection.broker` names.
     :param create: build the adapter for one connection; must not do I/O (connect lazily).
+    :param login: how a person logs a connection in, for brokers whose authorization needs a
+        browser (OAuth); ``tradecore broker login`` uses it.
     """
 
     name: str = field(validator=non_empty)
@@ -133,6 +137,7 @@ class BrokerFactory:
     create: Callable[[BrokerConnection, BrokerContext], BrokerPort]
     settings: tuple[SettingSpec, ...] = field(default=(), converter=_setting_specs)
     secrets: tuple[SecretSpec, ...] = field(default=(), converter=_secret_specs)
+    login: OAuthLogin | None = None
 
 
 @frozen(kw_only=True)

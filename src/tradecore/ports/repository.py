@@ -97,6 +97,19 @@ class ConnectionRepository(Protocol):
         """The user's connections, by name."""
         ...
 
+    async def get_for_update(self, user_id: str, connection_id: str) -> BrokerConnection:
+        """Read a connection and lock it until this unit of work commits, rolls back or ends.
+
+        While it is locked, another unit's ``get_for_update`` of the same connection waits, in
+        this process or another one sharing the database (PostgreSQL: a row lock; SQLite: the
+        database's write lock, one host). What is returned is read after the lock was taken, so
+        it includes everything committed before. Used to let one refresher at a time rotate
+        OAuth tokens.
+
+        :raises NotFound: no such connection for this user.
+        """
+        ...
+
     async def update(self, connection: BrokerConnection) -> None:
         """Replace a stored connection (settings, secrets, tokens, active flag).
 

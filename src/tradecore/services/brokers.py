@@ -1,9 +1,10 @@
 """Build, open and close the broker adapter of one connection, as every use case does.
 
 The automation cycle, ``tradecore sync`` and ``tradecore broker test`` all need the same thing:
-the connection's factory called with a :class:`~tradecore.ports.BrokerContext` whose
-``save_tokens`` persists rotated OAuth tokens, a token refresh when the access token is about to
-expire, and a best-effort ``aclose`` at the end.
+the connection's factory called with a :class:`~tradecore.ports.BrokerContext` whose ``tokens``
+store keeps the OAuth tokens (one refresh at a time, rotated tokens committed before use; see
+:mod:`tradecore.services.tokens`), a token refresh when the access token is about to expire, and
+a best-effort ``aclose`` at the end.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
-from attrs import frozen
-
-from tradecore.domain import BrokerConnection, OAuthTokens
+from tradecore.domain import BrokerConnection
 from tradecore.errors import PluginError
 from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, Clock, RepositoryPort
 from tradecore.services._steps import describe_error, mask
+from tradecore.services.tokens import RepositoryTokenStore
 
 __all__ = ["create_broker", "describe_broker_failure", "mask_secrets", "open_broker"]
 
@@ -29,14 +29,16 @@ def create_broker(
     repository: RepositoryPort,
     clock: Clock,
     http_client: object | None = None,
+    token_refresh_margin: timedelta = timedelta(minutes=5),
 ) -> BrokerPort:
     """Build the adapter of ``connection`` with its plugin's factory (no I/O).
 
-    Rotated OAuth tokens are saved to ``repository`` in their own transaction before the adapter
-    uses them.
+    Its OAuth tokens are kept in ``repository`` by a
+    :class:`~tradecore.services.tokens.RepositoryTokenStore`.
 
     :param brokers: the installed broker factories by name (``PluginRegistry.brokers``).
     :param http_client: handed to the factory (tests pass one over a mock transport).
+    :param token_refresh_margin: tokens expiring within this margin are due for renewal.
     :raises PluginError: the connection's broker is not installed.
     :raises ConfigurationError: the factory refused the connection's settings or secrets.
     """
@@ -47,7 +49,7 @@ def create_broker(
     context = BrokerContext(
         clock=clock,
         http_client=http_client,
-        save_tokens=_TokenSaver(repository, connection.user_id, connection.id),
+        tokens=RepositoryTokenStore(repository, connection, clock, margin=token_refresh_margin),
     )
     return factory.create(connection, context)
 
@@ -72,11 +74,19 @@ async def open_broker(
     :raises BrokerError: the token refresh failed.
     """
     broker = create_broker(
-        connection, brokers=brokers, repository=repository, clock=clock, http_client=http_client
+        connection,
+        brokers=brokers,
+        repository=repository,
+        clock=clock,
+        http_client=http_client,
+        token_refresh_margin=token_refresh_margin,
     )
     try:
         tokens = connection.tokens
-        if tokens is not None and tokens.needs_refresh(clock.now(), margin=token_refresh_margin):
+        if tokens is not None and (
+            tokens.login_required is not None
+            or tokens.needs_refresh(clock.now(), margin=token_refresh_margin)
+        ):
             await broker.refresh_auth_token()
         yield broker
     finally:
@@ -93,18 +103,3 @@ def describe_broker_failure(exc: BaseException, connection: BrokerConnection) ->
 def mask_secrets(text: str, connection: BrokerConnection) -> str:
     """``text`` with every secret value of ``connection`` masked as ``**********``."""
     return mask(text, connection.secret_values())
-
-
-@frozen
-class _TokenSaver:
-    # Persists rotated tokens in their own committed transaction before the adapter uses them.
-    repository: RepositoryPort
-    user_id: str
-    connection_id: str
-
-    async def __call__(self, tokens: OAuthTokens) -> None:
-        async with self.repository.unit_of_work() as uow:
-            connection = await uow.connections.get(self.user_id, self.connection_id)
-            connection.tokens = tokens
-            await uow.connections.update(connection)
-            await uow.commit()

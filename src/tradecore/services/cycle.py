@@ -189,14 +189,16 @@ class AutomationCycle:
             repository=self.repository,
             clock=self.clock,
             http_client=self.http_client,
+            token_refresh_margin=self.token_refresh_margin,
         )
 
     async def _refresh_if_due(
         self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
     ) -> bool:
         tokens = connection.tokens
-        if tokens is None or not tokens.needs_refresh(
-            self.clock.now(), margin=self.token_refresh_margin
+        if tokens is None or (
+            tokens.login_required is None
+            and not tokens.needs_refresh(self.clock.now(), margin=self.token_refresh_margin)
         ):
             return True
         timer = StepTimer(

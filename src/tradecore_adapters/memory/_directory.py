@@ -110,6 +110,11 @@ class Connections:
 
         return self._session.read(get_by_name)
 
+    async def get_for_update(self, user_id: str, connection_id: str) -> BrokerConnection:
+        await self.get(user_id, connection_id)  # NotFound before waiting for a lock
+        await self._session.lock(f"connection:{connection_id}")
+        return await self.get(user_id, connection_id)
+
     async def list(self, user_id: str, *, active_only: bool = False) -> Sequence[BrokerConnection]:
         def list_(tables: Tables) -> list[BrokerConnection]:
             rows = [

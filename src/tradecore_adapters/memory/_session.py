@@ -13,13 +13,14 @@ Reads see the shared store as committed now, plus the unit's own pending writes 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
 from tradecore.errors import RepositoryError
 from tradecore_adapters.memory._store import Tables
 
-__all__ = ["Operation", "Session"]
+__all__ = ["Operation", "RowLocks", "Session"]
 
 R = TypeVar("R")
 
@@ -28,19 +29,50 @@ Operation = Callable[[Tables], R]
 the tables, because they run again at commit."""
 
 
+class RowLocks:
+    """The row locks of one memory repository, shared by all its units of work."""
+
+    __slots__ = ("_locks",)
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def of(self, key: str) -> asyncio.Lock:
+        """The lock of row ``key``."""
+        return self._locks.setdefault(key, asyncio.Lock())
+
+
 class Session:
     """The state of one unit of work over the shared ``store``.
 
     :param store: the root tables every unit commits to.
+    :param locks: the repository's row locks; a unit holds the ones it took until it commits,
+        rolls back or ends.
     """
 
-    __slots__ = ("_active", "_log", "_pending", "_store")
+    __slots__ = ("_active", "_held", "_locks", "_log", "_pending", "_store")
 
-    def __init__(self, store: Tables) -> None:
+    def __init__(self, store: Tables, locks: RowLocks | None = None) -> None:
         self._store = store
+        self._locks = locks if locks is not None else RowLocks()
+        self._held: dict[str, asyncio.Lock] = {}
         self._pending: Tables | None = None
         self._log: list[Callable[[Tables], object]] = []
         self._active = False
+
+    async def lock(self, key: str) -> None:
+        """Take the lock of row ``key`` (waiting while another unit holds it)."""
+        self._check_active()
+        if key in self._held:
+            return
+        lock = self._locks.of(key)
+        await lock.acquire()
+        self._held[key] = lock
+
+    def _release(self) -> None:
+        held, self._held = self._held, {}
+        for lock in held.values():
+            lock.release()
 
     def begin(self) -> None:
         """Start the transaction (entering the ``async with`` block)."""
@@ -50,8 +82,9 @@ class Session:
         self._discard()
 
     def end(self) -> None:
-        """Discard what was not committed and close the transaction."""
+        """Discard what was not committed, release the locks and close the transaction."""
         self._discard()
+        self._release()
         self._active = False
 
     def read(self, operation: Operation[R]) -> R:
@@ -79,15 +112,19 @@ class Session:
         self._check_active()
         log = self._log
         self._discard()
-        staging = self._store.child()
-        for operation in log:
-            operation(staging)
-        staging.apply()
+        try:
+            staging = self._store.child()
+            for operation in log:
+                operation(staging)
+            staging.apply()
+        finally:
+            self._release()
 
     def rollback(self) -> None:
-        """Discard the pending writes."""
+        """Discard the pending writes and release the locks."""
         self._check_active()
         self._discard()
+        self._release()
 
     def _discard(self) -> None:
         self._pending = None

@@ -22,7 +22,7 @@ from tradecore.ports.repository import (
 from tradecore_adapters.memory._directory import Automation, Connections, Strategies, Users
 from tradecore_adapters.memory._journal import Orders, Runs
 from tradecore_adapters.memory._ledger import Cursors, Positions, Trades
-from tradecore_adapters.memory._session import Session
+from tradecore_adapters.memory._session import RowLocks, Session
 from tradecore_adapters.memory._store import Tables
 
 __all__ = ["MemoryRepository", "MemoryUnitOfWork"]
@@ -116,10 +116,11 @@ class MemoryRepository:
         await repository.aclose()
     """
 
-    __slots__ = ("_closed", "_store")
+    __slots__ = ("_closed", "_locks", "_store")
 
     def __init__(self) -> None:
         self._store = Tables()
+        self._locks = RowLocks()
         self._closed = False
 
     def unit_of_work(self) -> MemoryUnitOfWork:
@@ -129,7 +130,7 @@ class MemoryRepository:
         """
         if self._closed:
             raise RepositoryError("the memory repository is closed")
-        return MemoryUnitOfWork(Session(self._store))
+        return MemoryUnitOfWork(Session(self._store, self._locks))
 
     async def aclose(self) -> None:
         """Close the repository; later :meth:`unit_of_work` calls fail. Closing twice is fine."""

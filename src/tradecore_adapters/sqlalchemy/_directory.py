@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, exists, insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import DBAPIError
 
 from tradecore.domain import (
     AutomationConfig,
@@ -31,7 +32,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     user_from_row,
     user_row,
 )
-from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
 from tradecore_adapters.sqlalchemy.schema import (
     automation_configs,
     broker_connections,
@@ -129,6 +130,8 @@ def _tokens_json(tokens: OAuthTokens) -> bytes:
             "refresh_expires_at": None
             if tokens.refresh_expires_at is None
             else tokens.refresh_expires_at.isoformat(),
+            "version": tokens.version,
+            "login_required": tokens.login_required,
         }
     ).encode()
 
@@ -144,6 +147,9 @@ def _tokens_from_json(data: bytes) -> OAuthTokens:
         refresh_expires_at=None
         if refresh_expires is None
         else datetime.fromisoformat(refresh_expires),
+        # Absent in rows written before tokens had a version.
+        version=raw.get("version", 0),
+        login_required=raw.get("login_required"),
     )
 
 
@@ -247,6 +253,17 @@ class Connections:
     async def get_by_name(self, user_id: str, name: str) -> BrokerConnection:
         return await self._one(user_id, broker_connections.c.name == name, f"name {name!r}")
 
+    async def get_for_update(self, user_id: str, connection_id: str) -> BrokerConnection:
+        # PostgreSQL: a row lock (SELECT ... FOR UPDATE) held until the transaction ends.
+        # SQLite: BEGIN IMMEDIATE first, i.e. the database's write lock, which serialises the
+        # processes of one host; the row is then read inside that transaction.
+        return await self._one(
+            user_id,
+            broker_connections.c.id == connection_id,
+            f"id {connection_id!r}",
+            for_update=True,
+        )
+
     async def list(self, user_id: str, *, active_only: bool = False) -> Sequence[BrokerConnection]:
         query = select(broker_connections).where(broker_connections.c.user_id == user_id)
         if active_only:
@@ -294,19 +311,24 @@ class Connections:
         if clash is not None:
             raise AlreadyExists(f"this user already has a connection named {connection.name!r}")
 
-    async def _one(self, user_id: str, condition: Any, what: str) -> BrokerConnection:
-        db = await self._tx.read()
-        row = (
-            (
-                await db.execute(
-                    select(broker_connections).where(
-                        broker_connections.c.user_id == user_id, condition
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
+    async def _one(
+        self, user_id: str, condition: Any, what: str, *, for_update: bool = False
+    ) -> BrokerConnection:
+        query = select(broker_connections).where(broker_connections.c.user_id == user_id, condition)
+        if for_update:
+            if not self._tx.sqlite:
+                # FOR NO KEY UPDATE: blocks other lockers and writers of this row, but not
+                # the foreign-key checks (FOR KEY SHARE) of trades and positions written for
+                # the connection meanwhile, so a sync is not held up by a token refresh.
+                query = query.with_for_update(key_share=True)
+            try:
+                db = await self._tx.write()
+                row = (await db.execute(query)).mappings().first()
+            except DBAPIError as exc:
+                raise database_error(exc) from None
+        else:
+            db = await self._tx.read()
+            row = (await db.execute(query)).mappings().first()
         if row is None:
             raise NotFound(f"no connection with {what} for this user")
         return open_connection_row(self._key_ring, row)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tradecore.domain import BrokerConnection
+from tradecore.domain import BrokerConnection, OAuthTokens
 from tradecore.errors import AuthenticationFailed, BrokerUnavailable, PluginError
 from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort
 from tradecore.services import create_broker, describe_broker_failure, open_broker
@@ -53,8 +53,8 @@ async def test_create_broker_names_the_installed_brokers_when_the_type_is_unknow
         )
 
 
-async def test_create_broker_gives_the_factory_the_clock_http_client_and_a_token_saver() -> None:
-    connection = make_connection(broker="fake")
+async def test_create_broker_gives_the_factory_the_clock_http_client_and_a_token_store() -> None:
+    connection = make_connection(broker="fake", tokens=make_tokens(access_token="first"))
     repository = await stored(connection)
     venue = Venue(FakeClock(DEFAULT_TIME))
     client = object()
@@ -70,8 +70,13 @@ async def test_create_broker_gives_the_factory_the_clock_http_client_and_a_token
     context = venue.contexts[0]
     assert context.clock is venue.clock
     assert context.http_client is client
-    assert context.save_tokens is not None
-    await context.save_tokens(make_tokens(access_token="rotated"))
+    assert context.tokens is not None
+    assert context.tokens.current() == connection.tokens
+
+    async def exchange(tokens: OAuthTokens) -> OAuthTokens:
+        return make_tokens(access_token="rotated")
+
+    await context.tokens.refresh(exchange, force=True)
     async with repository.unit_of_work() as uow:
         saved = await uow.connections.get(connection.user_id, connection.id)
     assert saved.tokens is not None

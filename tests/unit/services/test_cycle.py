@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from attrs import evolve
 
 from tradecore.domain import (
     Account,
@@ -390,7 +391,7 @@ async def test_a_token_near_expiry_is_refreshed_before_syncing(repository, clock
 
     assert broker.calls[:2] == ["refresh_auth_token", "get_accounts"]
     assert [s.kind for s in outcome.run.steps] == [TaskKind.TOKEN_REFRESH, TaskKind.SYNC]
-    assert venue.contexts[0].save_tokens is not None
+    assert venue.contexts[0].tokens is not None
 
 
 async def test_a_fresh_token_is_left_alone(repository, clock, venue) -> None:
@@ -427,24 +428,32 @@ async def test_a_dead_refresh_token_fails_that_connection_without_syncing(
     assert error.text == "ReauthorizationRequired: log in again"
 
 
-async def test_the_token_saver_persists_rotated_tokens(repository, clock, venue) -> None:
+async def test_the_token_store_persists_rotated_tokens(repository, clock, venue) -> None:
     user = await add_user(repository, clock)
-    connection = await add_connection(repository, clock, user, "saxo")
+    tokens = OAuthTokens(
+        access_token=Secret("ok"),
+        refresh_token=Secret("r"),
+        access_expires_at=clock.now() + timedelta(hours=1),
+    )
+    connection = await add_connection(repository, clock, user, "saxo", tokens=tokens)
     venue.add(connection)
     await make_cycle(repository, clock, venue).run(user.id)
-    save = venue.contexts[0].save_tokens
-    assert save is not None
+    store = venue.contexts[0].tokens
+    assert store is not None
     rotated = OAuthTokens(
         access_token=Secret("new-access"),
         refresh_token=Secret("new-refresh"),
         access_expires_at=clock.now() + timedelta(minutes=20),
     )
 
-    await save(rotated)
+    async def exchange(old: OAuthTokens) -> OAuthTokens:
+        return rotated
+
+    await store.refresh(exchange, force=True)
 
     async with repository.unit_of_work() as uow:
         stored = await uow.connections.get(user.id, connection.id)
-    assert stored.tokens == rotated
+    assert stored.tokens == evolve(rotated, version=1)
 
 
 class BuyOnce:

@@ -42,7 +42,10 @@ from typing import ClassVar
 import pytest
 
 from tradecore.ports.repository import RepositoryPort
-from tradecore.testing.contracts.repository._connections import ConnectionTests
+from tradecore.testing.contracts.repository._connections import (
+    ConnectionLockTests,
+    ConnectionTests,
+)
 from tradecore.testing.contracts.repository._helpers import (
     Owner,
     add_connection,
@@ -79,6 +82,7 @@ class RepositoryPortContract(
     OrderTests,
     RunTests,
     StrategyAndAutomationTests,
+    ConnectionLockTests,
     ConnectionTests,
     UserTests,
 ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from attrs import evolve
 
@@ -139,3 +141,55 @@ class ConnectionTests(ContractBase):
             await uow.connections.add(owner.connection)
         await self._assert_connection_is_empty(repository, owner)
         await self._assert_connection_is_full(repository, Owner(owner.user, kept))
+
+
+class ConnectionLockTests(ContractBase):
+    """``get_for_update``: one unit at a time holds a connection, and the next sees its work."""
+
+    @pytest.mark.asyncio
+    async def test_get_for_update_reads_the_connection_and_scopes_it_by_user(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository, connection_name="main")
+        other = await add_owner(repository, name="bob", connection_name="main")
+        async with repository.unit_of_work() as uow:
+            locked = await uow.connections.get_for_update(owner.user.id, owner.connection.id)
+            assert locked == owner.connection
+        async with repository.unit_of_work() as uow:
+            with pytest.raises(NotFound):
+                await uow.connections.get_for_update(other.user.id, owner.connection.id)
+
+    @pytest.mark.asyncio
+    async def test_a_second_locker_waits_and_then_sees_what_the_first_committed(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository, connection_name="main")
+        order: list[str] = []
+        first_holds = asyncio.Event()
+
+        async def first() -> None:
+            async with repository.unit_of_work() as uow:
+                connection = await uow.connections.get_for_update(
+                    owner.user.id, owner.connection.id
+                )
+                order.append("first locked")
+                first_holds.set()
+                await asyncio.sleep(0.3)  # the second locker must still be waiting here
+                connection.tokens = make_tokens(access_token="rotated", refresh_token="r-2")
+                await uow.connections.update(connection)
+                order.append("first commits")
+                await uow.commit()
+
+        async def second() -> str | None:
+            await first_holds.wait()
+            async with repository.unit_of_work() as uow:
+                connection = await uow.connections.get_for_update(
+                    owner.user.id, owner.connection.id
+                )
+                order.append("second locked")
+                await uow.commit()
+            return None if connection.tokens is None else connection.tokens.access_token.reveal()
+
+        _, seen = await asyncio.wait_for(asyncio.gather(first(), second()), timeout=20)
+        assert order == ["first locked", "first commits", "second locked"]
+        assert seen == "rotated"
