@@ -1,0 +1,1 @@
+"""The Saxo Bank OpenAPI broker adapter."""
