@@ -11,11 +11,13 @@ import click
 from tradecore.errors import ConfigurationError, TradecoreError
 from tradecore_cli.commands.brokers import broker
 from tradecore_cli.commands.demo import demo
+from tradecore_cli.commands.login import broker_login
 from tradecore_cli.commands.plugins import plugins
 from tradecore_cli.commands.portfolio import positions, trades
 from tradecore_cli.commands.secrets import secrets
 from tradecore_cli.commands.setup import db, init
 from tradecore_cli.commands.sync import sync
+from tradecore_cli.commands.tokens import refresh_tokens
 from tradecore_cli.commands.users import user
 
 __all__ = ["cli"]
@@ -51,5 +53,18 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
-for _command in (init, db, user, broker, sync, positions, trades, demo, plugins, secrets):
+for _command in (
+    init,
+    db,
+    user,
+    broker,
+    sync,
+    refresh_tokens,
+    positions,
+    trades,
+    demo,
+    plugins,
+    secrets,
+):
     cli.add_command(_command)
+broker.add_command(broker_login)

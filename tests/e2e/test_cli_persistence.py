@@ -453,7 +453,7 @@ def test_a_user_sees_and_touches_only_their_own_data(alice: Cli) -> None:
     [
         (
             ("broker", "add", "acme", "--name", "x", "--user", "alice"),
-            "'acme' is not an installed broker plugin (installed: binance, dummy, paper)",
+            "'acme' is not an installed broker plugin (installed: binance, dummy, paper, saxo)",
         ),
         (
             ("broker", "add", "paper", "--name", "x", "--user", "alice", "--setting", "colour=red"),
