@@ -4,6 +4,7 @@ never by sending it again (saxo.md §4.12, §6.4, §6.5; reliability.md §1.2)."
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -167,7 +168,7 @@ async def test_orders_are_spaced_one_second_apart(
         await broker.place_order(request(connection, limit="100.00"))
     assert len(fake.orders) == 3
     times = [r.at for r in fake.requests if r.method == "POST"]
-    assert all((b - a).total_seconds() >= 1 for a, b in zip(times, times[1:], strict=False))
+    assert all((b - a).total_seconds() >= 1 for a, b in itertools.pairwise(times))
     assert (clock.now() - started).total_seconds() >= 2
     await broker.aclose()
 

@@ -196,7 +196,8 @@ async def test_the_refresh_authenticates_the_app_the_way_saxo_expects(
     basic = token_call.headers.get("authorization")
     if secret is None:
         assert token_call.param("client_id") == saxo.app_key
-        assert basic is None and token_call.param("client_secret") is None
+        assert basic is None
+        assert token_call.param("client_secret") is None
     elif client_auth == "basic":
         assert basic == "Basic " + base64.b64encode(f"{saxo.app_key}:{secret}".encode()).decode()
         assert token_call.param("client_secret") is None
