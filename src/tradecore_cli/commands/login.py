@@ -10,6 +10,7 @@ SSH). A login that fails or is cancelled says why and changes nothing.
 from __future__ import annotations
 
 import asyncio
+import sys
 import webbrowser
 from datetime import datetime
 
@@ -125,6 +126,9 @@ def _ask_pasted(request: LoginRequest) -> str:
         f"Your browser is then sent to {request.redirect_uri}?code=… (the page may fail to "
         "load: that is expected)."
     )
+    if not sys.stdin.isatty():  # piped in (a script, a test): read one line
+        click.echo("Reading the address from standard input.")
+        return sys.stdin.readline()
     pasted: str = click.prompt(
         "Paste that whole address here (it is not shown)", hide_input=True, show_default=False
     )
