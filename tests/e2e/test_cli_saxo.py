@@ -133,12 +133,20 @@ def saxo_url(fake: FakeSaxo) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def home(
-    request: pytest.FixtureRequest, tmp_path: Path, saxo_url: str, port: int, fake: FakeSaxo
-) -> Home:
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> str | None:
+    """SQLite unless a test asks for ``postgresql`` (``indirect`` parametrisation)."""
+    backend = getattr(request, "param", "sqlite")
+    return request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+
+
+BOTH_DATABASES = pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def home(tmp_path: Path, saxo_url: str, port: int, fake: FakeSaxo, database: str | None) -> Home:
     """alice with a ``saxo`` connection ``s1`` to the fake (not logged in yet)."""
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    url = database
     home = Home(tmp_path, url)
     home.ok("init")
     home.ok("user", "add", "alice")
@@ -259,6 +267,7 @@ def reader(home: Home, *extra: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+@BOTH_DATABASES
 def test_concurrent_reads_in_two_processes_cause_exactly_one_refresh(
     home: Home, fake: FakeSaxo
 ) -> None:
@@ -279,6 +288,7 @@ def test_concurrent_reads_in_two_processes_cause_exactly_one_refresh(
     assert fake.session_of(after.access_token.reveal()) is not None
 
 
+@BOTH_DATABASES
 def test_a_crash_between_the_token_answer_and_the_commit_ends_in_log_in_again(
     home: Home, fake: FakeSaxo
 ) -> None:
