@@ -13,10 +13,8 @@ Nothing here logs or raises a query string: it carries the signature.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import ssl
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -27,8 +25,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    wait_exponential,
-    wait_random,
 )
 
 from tradecore.errors import (
@@ -40,6 +36,7 @@ from tradecore.errors import (
     RateLimited,
 )
 from tradecore.ports import Clock
+from tradecore_adapters._http import describe, retry_wait, stop_after, tls_context
 from tradecore_adapters.binance._errors import (
     BROKER,
     BinanceAnswer,
@@ -63,6 +60,8 @@ READ_ATTEMPTS = 4
 
 MAX_RETRY_WAIT = 30.0
 """Seconds one read may spend waiting between attempts; a longer ``Retry-After`` gives up."""
+
+_STOP = stop_after(READ_ATTEMPTS, MAX_RETRY_WAIT)
 
 MAX_THROTTLE_WAIT = 61.0
 """The longest single wait for the weight budget (the next minute, plus the margin)."""
@@ -203,8 +202,8 @@ class BinanceClient:
     ) -> Any:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_transient),
-            wait=_wait,
-            stop=_stop,
+            wait=retry_wait,
+            stop=_STOP,
             sleep=self._clock.sleep,
             before_sleep=self._before_retry,
             reraise=True,
@@ -219,7 +218,7 @@ class BinanceClient:
     def _before_retry(self, state: RetryCallState) -> None:
         self.figures.retries += 1
         exc = state.outcome.exception() if state.outcome is not None else None
-        _log.warning("binance: retrying in %.1f s after: %s", state.upcoming_sleep, _describe(exc))
+        _log.warning("binance: retrying in %.1f s after: %s", state.upcoming_sleep, describe(exc))
 
     async def _once(
         self,
@@ -326,15 +325,9 @@ def signed_query(config: BinanceConfig, params: Params, timestamp_ms: int) -> st
     return signed(full, config.signer)
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    # Loading the CA bundle takes tens of milliseconds: one context for every connection.
-    return httpx.create_ssl_context()
-
-
 def _new_http_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        verify=_tls(),
+        verify=tls_context(),
         timeout=TIMEOUT,
         limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
         headers={"User-Agent": "tradecore"},
@@ -343,24 +336,6 @@ def _new_http_client() -> httpx.AsyncClient:
 
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, BrokerUnavailable) and not isinstance(exc, IpBanned | TimestampRejected)
-
-
-_BACKOFF = wait_exponential(multiplier=0.5, max=8.0) + wait_random(0, 0.5)
-"""0.5 s, 1 s, 2 s… (at most 8 s) plus up to 0.5 s of jitter, so connections do not retry in step."""
-
-
-def _wait(state: RetryCallState) -> float:
-    backoff = _BACKOFF(state)
-    exc = state.outcome.exception() if state.outcome is not None else None
-    hint = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 0.0
-    return max(backoff, hint)
-
-
-def _stop(state: RetryCallState) -> bool:
-    return (
-        state.attempt_number >= READ_ATTEMPTS
-        or state.idle_for + state.upcoming_sleep > MAX_RETRY_WAIT
-    )
 
 
 def _transport(what: str, exc: httpx.HTTPError, client_order_id: str | None) -> BrokerError:
@@ -378,12 +353,6 @@ def _transport(what: str, exc: httpx.HTTPError, client_order_id: str | None) -> 
         broker=BROKER,
         client_order_id=client_order_id,
     )
-
-
-def _describe(exc: BaseException | None) -> str:
-    if exc is None:
-        return "nothing"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _int_header(value: str | None) -> int | None:

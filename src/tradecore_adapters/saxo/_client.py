@@ -15,9 +15,7 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-import ssl
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -29,8 +27,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    wait_exponential,
-    wait_random,
 )
 
 from tradecore.domain import OAuthTokens
@@ -42,10 +38,10 @@ from tradecore.errors import (
     MalformedResponse,
     OrderOutcomeUnknown,
     OrderRejected,
-    RateLimited,
     ReauthorizationRequired,
 )
 from tradecore.ports import Clock, TokenStore
+from tradecore_adapters._http import describe, retry_wait, stop_after, tls_context
 from tradecore_adapters.saxo._auth import TokenEndpoint
 from tradecore_adapters.saxo._errors import BROKER, order_error, read_error, with_correlation
 from tradecore_adapters.saxo._json import items, next_link, parse_json
@@ -62,6 +58,8 @@ READ_ATTEMPTS = 4
 
 MAX_RETRY_WAIT = 90.0
 """Seconds one read may spend waiting between attempts (a rate-limit reset can be 60 s)."""
+
+_STOP = stop_after(READ_ATTEMPTS, MAX_RETRY_WAIT)
 
 MAX_PAGES = 1000
 """A collection longer than this many pages is refused rather than followed forever."""
@@ -273,8 +271,8 @@ class SaxoClient:
     async def _read(self, method: str, url: str, what: str) -> Any:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_transient),
-            wait=_wait,
-            stop=_stop,
+            wait=retry_wait,
+            stop=_STOP,
             sleep=self._clock.sleep,
             before_sleep=self._before_retry,
             reraise=True,
@@ -349,7 +347,7 @@ class SaxoClient:
     def _before_retry(self, state: RetryCallState) -> None:
         self.figures.retries += 1
         exc = state.outcome.exception() if state.outcome is not None else None
-        _log.warning("saxo: retrying in %.1f s after: %s", state.upcoming_sleep, _describe(exc))
+        _log.warning("saxo: retrying in %.1f s after: %s", state.upcoming_sleep, describe(exc))
 
 
 class _Unauthorized(BrokerError):
@@ -359,16 +357,10 @@ class _Unauthorized(BrokerError):
         self.correlation = correlation
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    # Loading the CA bundle takes tens of milliseconds: one context for every connection.
-    return httpx.create_ssl_context()
-
-
 def new_http_client() -> httpx.AsyncClient:
     """The connection pool of one Saxo connection (gzip is httpx's default encoding)."""
     return httpx.AsyncClient(
-        verify=_tls(),
+        verify=tls_context(),
         timeout=TIMEOUT,
         limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
         headers={"User-Agent": "tradecore", "Accept": "application/json"},
@@ -377,24 +369,3 @@ def new_http_client() -> httpx.AsyncClient:
 
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, BrokerUnavailable) and not isinstance(exc, ReauthorizationRequired)
-
-
-_BACKOFF = wait_exponential(multiplier=0.5, max=8.0) + wait_random(0, 0.5)
-
-
-def _wait(state: RetryCallState) -> float:
-    backoff = _BACKOFF(state)
-    exc = state.outcome.exception() if state.outcome is not None else None
-    hint = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 0.0
-    return max(backoff, hint)
-
-
-def _stop(state: RetryCallState) -> bool:
-    return (
-        state.attempt_number >= READ_ATTEMPTS
-        or state.idle_for + state.upcoming_sleep > MAX_RETRY_WAIT
-    )
-
-
-def _describe(exc: BaseException | None) -> str:
-    return "nothing" if exc is None else f"{type(exc).__name__}: {exc}"
