@@ -60,6 +60,7 @@ from tradecore.ports import (
 from tradecore_adapters.saxo._client import SaxoClient
 from tradecore_adapters.saxo._cursor import TradeCursor
 from tradecore_adapters.saxo._errors import BROKER
+from tradecore_adapters.saxo._json import items as collection_items
 from tradecore_adapters.saxo._mapping import (
     ClosedPosition,
     PositionLot,
@@ -338,22 +339,17 @@ class SaxoBroker:
             what="DELETE /trade/v2/orders",
         )
         failure = cancel_results(payload).get(order.broker_order_id)
-        after = await self._find(account, client_order_id)
-        if after is not None and (after.is_terminal or failure is None):
-            if (
-                after.status is not OrderStatus.CANCELED
-                and failure is None
-                and not after.is_terminal
-            ):
-                return evolve(after, status=OrderStatus.CANCELED, updated_at=self._clock.now())
-            return after
+        after = await self._find(account, client_order_id) or order
+        if after.is_terminal:
+            return after  # cancelled, or it filled or expired first (TooLateToCancelOrder…)
         if failure is not None:
             raise BrokerError(
                 f"Saxo did not cancel order {order.broker_order_id}: {failure}",
                 broker=BROKER,
                 code=failure,
             )
-        return evolve(order, status=OrderStatus.CANCELED, updated_at=self._clock.now())
+        # Accepted; the audit may not list the Cancelled entry yet.
+        return evolve(after, status=OrderStatus.CANCELED, updated_at=self._clock.now())
 
     # -- the rest --------------------------------------------------------------------------------
 
@@ -426,10 +422,10 @@ class SaxoBroker:
         if known is not None:
             return known
         keyword = instrument.symbol.split(":", 1)[0]
-        items = await self._client.get(
+        payload = await self._client.get(
             "/ref/v1/instruments", [("Keywords", keyword), ("$top", "100")]
         )
-        for item in items.get("Data", []) if isinstance(items, dict) else []:
+        for item in collection_items(payload, what="GET /ref/v1/instruments"):
             try:
                 asset = asset_from(item)
             except BrokerError:

@@ -8,7 +8,7 @@ settings only override them for proxies and tests.
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from attrs import frozen
@@ -155,8 +155,6 @@ class SaxoConfig:
 
     def history_start(self, today: date) -> date:
         """The first day a first trade sync asks the reports for."""
-        from datetime import timedelta
-
         return today - timedelta(days=self.history_days)
 
     @classmethod
