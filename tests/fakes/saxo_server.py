@@ -13,18 +13,18 @@ import argparse
 import asyncio
 import json
 import signal
-import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from tests.fakes.loopback import TrackingServer
 
 if TYPE_CHECKING:
     from tests.fakes.saxo_exchange import FakeSaxo
@@ -56,38 +56,12 @@ class FakeSaxoTransport(httpx.MockTransport):
         return response
 
 
-class LoopbackServer(ThreadingHTTPServer):
+class LoopbackServer(TrackingServer):
     """A threading HTTP/1.1 server answering with ``fake.handle``."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], fake: FakeSaxo) -> None:
         super().__init__(address, _Handler)
         self.fake = fake
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self._connections_lock:
-                self._connections.discard(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet about clients that went away."""
-
-    def close_connections(self) -> None:
-        """Shut idle keep-alive connections down so their threads end."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -34,7 +34,7 @@ from tradecore.errors import (
 )
 from tradecore.ports import Clock
 from tradecore_adapters.redaction import register_secret
-from tradecore_adapters.saxo._json import parse_json
+from tradecore_adapters.saxo._json import BROKER, parse_json
 from tradecore_adapters.saxo._mapping import error_from
 from tradecore_adapters.saxo.config import ClientAuth, SaxoConfig
 
@@ -48,7 +48,6 @@ __all__ = [
     "new_state",
 ]
 
-BROKER = "saxo"
 TOKEN_TIMEOUT = httpx.Timeout(10.0)
 """A refresh holds the connection's lock: keep the call short."""
 

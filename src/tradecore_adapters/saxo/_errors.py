@@ -23,17 +23,15 @@ from tradecore.errors import (
     OrderRejected,
     RateLimited,
 )
-from tradecore_adapters.saxo._mapping import SaxoError
+from tradecore_adapters.saxo._error_body import SaxoError
+from tradecore_adapters.saxo._json import BROKER
+from tradecore_adapters.saxo._order_mapping import NO_FUNDS_CODES, OUTCOME_UNKNOWN_CODES
 
 __all__ = ["BROKER", "order_error", "read_error", "with_correlation"]
-
-BROKER = "saxo"
 
 _UNKNOWN_INSTRUMENT = frozenset(
     {"InvalidUic", "IllegalInstrumentId", "InstrumentNotAllowed", "UnknownInstrument"}
 )
-_NO_FUNDS = frozenset({"InsufficientCash", "WouldExceedMargin", "InsufficientFunds"})
-_PENDING = frozenset({"OrderCommandTimeout", "OrderCommandPending", "TradeNotCompleted"})
 
 
 def with_correlation(message: str, correlation: str | None) -> str:
@@ -95,7 +93,7 @@ def order_error(
             code=code,
             client_order_id=client_order_id,
         )
-    if error.status >= 500 or error.code in _PENDING:
+    if error.status >= 500 or error.code in OUTCOME_UNKNOWN_CODES:
         return OrderOutcomeUnknown(
             with_correlation(
                 f"{what}: {said}; the order may have been placed: it will be looked up by its "
@@ -112,7 +110,7 @@ def order_error(
             text = with_correlation(
                 f"{what} was not placed: Saxo refused the access token (HTTP 401)", correlation
             )
-        if error.code in _NO_FUNDS:
+        if error.code in NO_FUNDS_CODES:
             return InsufficientFunds(text, broker=BROKER, code=code)
         return OrderRejected(text, broker=BROKER, code=code)
     return OrderOutcomeUnknown(

@@ -69,10 +69,10 @@ _ORDER_TYPES: Final = {"Market": OrderType.MARKET, "Limit": OrderType.LIMIT}
 _ORDER_TYPE_TEXT: Final = {OrderType.MARKET: "Market", OrderType.LIMIT: "Limit"}
 
 # ErrorInfo codes after which the order may exist (§6.5): look it up, never resend.
-_OUTCOME_UNKNOWN_CODES: Final = frozenset(
+OUTCOME_UNKNOWN_CODES: Final = frozenset(
     {"TradeNotCompleted", "OrderCommandTimeout", "OrderCommandPending"}
 )
-_NO_FUNDS_CODES: Final = frozenset({"InsufficientCash", "WouldExceedMargin"})
+NO_FUNDS_CODES: Final = frozenset({"InsufficientCash", "WouldExceedMargin"})
 
 _ACTIVITY_STATUSES: Final = {
     "Placed": OrderStatus.OPEN,
@@ -154,9 +154,9 @@ def placed_order(payload: object, *, request: OrderRequest, now: datetime) -> Or
         raw_message = error_info.get("Message")
         message = _clean(raw_message) if isinstance(raw_message, str) else ""
         said = f"{code}: {message}" if message else str(code)
-        if code is None or code in _OUTCOME_UNKNOWN_CODES or order_id is not None:
+        if code is None or code in OUTCOME_UNKNOWN_CODES or order_id is not None:
             raise unknown(f"Saxo said {said}", code)
-        error = InsufficientFunds if code in _NO_FUNDS_CODES else OrderRejected
+        error = InsufficientFunds if code in NO_FUNDS_CODES else OrderRejected
         raise error(f"Saxo refused order {client_order_id}: {said}", broker=BROKER, code=code)
     if order_id is None:
         raise unknown("the answer has no 'OrderId'")
