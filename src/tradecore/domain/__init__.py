@@ -26,6 +26,7 @@ from tradecore.domain.digest import (
 )
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import AssetType, Instrument
+from tradecore.domain.notification import NotificationTarget
 from tradecore.domain.order import (
     CLIENT_ORDER_ID_MAX_LENGTH,
     Order,
@@ -57,6 +58,7 @@ __all__ = [
     "DigestLine",
     "DigestSection",
     "Instrument",
+    "NotificationTarget",
     "OAuthTokens",
     "Order",
     "OrderIntent",

@@ -12,11 +12,14 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from tradecore.domain.secret import Secret
 from tradecore.errors import DomainError
 
 __all__ = [
     "decimal",
     "freeze_mapping",
+    "frozen_secrets",
+    "frozen_settings",
     "non_empty",
     "non_negative",
     "non_negative_duration",
@@ -97,3 +100,21 @@ def non_empty(instance: object, attribute: Any, value: Any) -> None:
 def freeze_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """Copy a mapping into a read-only view so frozen objects stay frozen."""
     return MappingProxyType(dict(value or {}))
+
+
+def frozen_settings(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    """Freeze a mapping of non-secret settings; every value must be a string."""
+    frozen_value = freeze_mapping(value)
+    for name, setting in frozen_value.items():
+        if not isinstance(setting, str):
+            raise DomainError(f"setting {name!r} must be a string")
+    return frozen_value
+
+
+def frozen_secrets(value: Mapping[str, Secret] | None) -> Mapping[str, Secret]:
+    """Freeze a mapping of secrets; every value must be wrapped in :class:`Secret`."""
+    frozen_value = freeze_mapping(value)
+    for name, secret in frozen_value.items():
+        if not isinstance(secret, Secret):
+            raise DomainError(f"secret {name!r} must be wrapped in Secret")
+    return frozen_value

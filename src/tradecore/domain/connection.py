@@ -8,7 +8,13 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from tradecore.domain._checks import freeze_mapping, non_empty, optional_utc, utc
+from tradecore.domain._checks import (
+    frozen_secrets,
+    frozen_settings,
+    non_empty,
+    optional_utc,
+    utc,
+)
 from tradecore.domain.ids import new_id
 from tradecore.domain.secret import Secret
 from tradecore.errors import DomainError
@@ -63,22 +69,6 @@ class OAuthTokens:
         return self.refresh_expires_at is not None and utc(now) >= self.refresh_expires_at
 
 
-def _secrets(value: Mapping[str, Secret] | None) -> Mapping[str, Secret]:
-    frozen_value = freeze_mapping(value)
-    for name, secret in frozen_value.items():
-        if not isinstance(secret, Secret):
-            raise DomainError(f"secret {name!r} must be wrapped in Secret")
-    return frozen_value
-
-
-def _settings(value: Mapping[str, str] | None) -> Mapping[str, str]:
-    frozen_value = freeze_mapping(value)
-    for name, setting in frozen_value.items():
-        if not isinstance(setting, str):
-            raise DomainError(f"setting {name!r} must be a string")
-    return frozen_value
-
-
 @define(kw_only=True)
 class BrokerConnection:
     """One user's credentials and settings for one broker.
@@ -95,8 +85,8 @@ class BrokerConnection:
     user_id: str = field(validator=non_empty)
     broker: str = field(validator=non_empty)
     name: str = field(validator=non_empty)
-    settings: Mapping[str, str] = field(factory=dict, converter=_settings)
-    secrets: Mapping[str, Secret] = field(factory=dict, converter=_secrets)
+    settings: Mapping[str, str] = field(factory=dict, converter=frozen_settings)
+    secrets: Mapping[str, Secret] = field(factory=dict, converter=frozen_secrets)
     tokens: OAuthTokens | None = None
     active: bool = True
     created_at: datetime = field(converter=utc)

@@ -28,6 +28,7 @@ from tradecore.domain import (
     AutomationConfig,
     AutomationRun,
     BrokerConnection,
+    NotificationTarget,
     Order,
     Position,
     StrategyConfig,
@@ -39,6 +40,7 @@ __all__ = [
     "AutomationRepository",
     "ConnectionRepository",
     "CursorRepository",
+    "NotificationTargetRepository",
     "OrderRepository",
     "PositionRepository",
     "RepositoryPort",
@@ -122,6 +124,44 @@ class ConnectionRepository(Protocol):
 
         :raises NotFound: no such connection for this user.
         """
+        ...
+
+
+class NotificationTargetRepository(Protocol):
+    """Where each user's digests go. Names are unique per user."""
+
+    async def add(self, target: NotificationTarget) -> None:
+        """Store a new target.
+
+        :raises NotFound: its user does not exist.
+        :raises AlreadyExists: the user already has a target with that id or name.
+        """
+        ...
+
+    async def get(self, user_id: str, target_id: str) -> NotificationTarget:
+        """:raises NotFound: no such target for this user."""
+        ...
+
+    async def get_by_name(self, user_id: str, name: str) -> NotificationTarget:
+        """:raises NotFound: no target with that name for this user."""
+        ...
+
+    async def list(
+        self, user_id: str, *, active_only: bool = False
+    ) -> Sequence[NotificationTarget]:
+        """The user's targets, by name; with ``active_only``, only the active ones."""
+        ...
+
+    async def update(self, target: NotificationTarget) -> None:
+        """Replace a stored target (name, notifier, settings, secrets, active flag).
+
+        :raises NotFound: no such target for its user.
+        :raises AlreadyExists: the new name is another of the user's targets'.
+        """
+        ...
+
+    async def remove(self, user_id: str, target_id: str) -> None:
+        """Delete a target. :raises NotFound: no such target for this user."""
         ...
 
 
@@ -302,6 +342,7 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     connections: ConnectionRepository
+    notification_targets: NotificationTargetRepository
     positions: PositionRepository
     trades: TradeRepository
     cursors: CursorRepository

@@ -2,10 +2,11 @@
 
 Money is :class:`~decimal.Decimal` and time is UTC, as in the domain. Defaults are deterministic:
 times default to :data:`DEFAULT_TIME`, and an id left out is derived from the object's natural key
-(a user's name; a connection's user and name; a strategy's user and name), in the same 32-hex form
-as :func:`~tradecore.domain.new_id`. So the defaults fit together: ``make_connection()`` belongs
-to ``make_user()``, and ``make_trade()``, ``make_position()``, ``make_order()`` and
-``make_strategy()`` are on ``make_connection()``::
+(a user's name; a connection's, a notification target's or a strategy's user and name), in the
+same 32-hex form as :func:`~tradecore.domain.new_id`. So the defaults fit together:
+``make_connection()`` and ``make_notification_target()`` belong to ``make_user()``, and
+``make_trade()``, ``make_position()``, ``make_order()`` and ``make_strategy()`` are on
+``make_connection()``::
 
     user = make_user()                         # "alice", id DEFAULT_USER_ID
     connection = make_connection()             # "main" of alice, id DEFAULT_CONNECTION_ID
@@ -28,6 +29,7 @@ from tradecore.domain import (
     AutomationState,
     BrokerConnection,
     Instrument,
+    NotificationTarget,
     OAuthTokens,
     Order,
     OrderRequest,
@@ -55,6 +57,7 @@ __all__ = [
     "make_automation_config",
     "make_connection",
     "make_instrument",
+    "make_notification_target",
     "make_order",
     "make_position",
     "make_run",
@@ -139,6 +142,37 @@ def make_connection(
 
 DEFAULT_CONNECTION_ID = make_connection().id
 """The id of ``make_connection()`` (alice's "main")."""
+
+
+def make_notification_target(
+    *,
+    user_id: str = DEFAULT_USER_ID,
+    notifier: str = "telegram",
+    name: str | None = None,
+    id: str | None = None,
+    settings: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    active: bool = True,
+    created_at: datetime = DEFAULT_TIME,
+) -> NotificationTarget:
+    """Build a :class:`~tradecore.domain.NotificationTarget`.
+
+    :param name: defaults to the notifier's name.
+    :param id: defaults to an id derived from ``user_id`` and the name.
+    :param settings: defaults to ``{"chat_id": "1001"}``.
+    :param secrets: plain strings, wrapped in :class:`~tradecore.domain.Secret`; none by default.
+    """
+    name = notifier if name is None else name
+    return NotificationTarget(
+        id=id or _stable_id("notification_target", user_id, name),
+        user_id=user_id,
+        notifier=notifier,
+        name=name,
+        settings={"chat_id": "1001"} if settings is None else settings,
+        secrets={key: Secret(value) for key, value in (secrets or {}).items()},
+        active=active,
+        created_at=created_at,
+    )
 
 
 def make_instrument(

@@ -1,4 +1,5 @@
-"""Memory repositories of who and what is configured: users, connections, strategies, schedules.
+"""Memory repositories of who and what is configured: users, connections, notification targets,
+strategies, schedules.
 
 Each method builds an operation over :class:`~tradecore_adapters.memory._store.Tables` and hands it
 to the unit's :class:`~tradecore_adapters.memory._session.Session`. Entities are copied on the way
@@ -7,9 +8,16 @@ in and on the way out, so neither the caller nor the store can change the other'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
-from tradecore.domain import AutomationConfig, BrokerConnection, StrategyConfig, User
+from tradecore.domain import (
+    AutomationConfig,
+    BrokerConnection,
+    NotificationTarget,
+    StrategyConfig,
+    User,
+)
 from tradecore.errors import AlreadyExists, NotFound
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
@@ -20,7 +28,9 @@ from tradecore_adapters.memory._store import (
     owned_connection,
 )
 
-__all__ = ["Automation", "Connections", "Strategies", "Users"]
+__all__ = ["Automation", "Connections", "NotificationTargets", "Strategies", "Users"]
+
+Named = TypeVar("Named", BrokerConnection, NotificationTarget, StrategyConfig)
 
 
 class Users:
@@ -146,6 +156,75 @@ class Connections:
         self._session.write(remove)
 
 
+class NotificationTargets:
+    """:class:`~tradecore.ports.NotificationTargetRepository` in memory."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def add(self, target: NotificationTarget) -> None:
+        row = copy_entity(target)
+
+        def add(tables: Tables) -> None:
+            if tables.users.get(row.user_id) is None:
+                raise NotFound(f"no user {row.user_id!r}")
+            rows = tables.notification_targets
+            if rows.get(row.id) is not None or _named(rows.values(), row.user_id, row.name):
+                raise AlreadyExists(
+                    f"a notification target with this id or the name {row.name!r} exists"
+                )
+            rows.put(row.id, row)
+
+        self._session.write(add)
+
+    async def get(self, user_id: str, target_id: str) -> NotificationTarget:
+        def get(tables: Tables) -> NotificationTarget:
+            return copy_entity(_owned_target(tables, user_id, target_id))
+
+        return self._session.read(get)
+
+    async def get_by_name(self, user_id: str, name: str) -> NotificationTarget:
+        def get_by_name(tables: Tables) -> NotificationTarget:
+            target = _named(tables.notification_targets.values(), user_id, name)
+            if target is None:
+                raise NotFound(f"no notification target named {name!r} for this user")
+            return copy_entity(target)
+
+        return self._session.read(get_by_name)
+
+    async def list(
+        self, user_id: str, *, active_only: bool = False
+    ) -> Sequence[NotificationTarget]:
+        def list_(tables: Tables) -> list[NotificationTarget]:
+            rows = [
+                t
+                for t in tables.notification_targets.values()
+                if t.user_id == user_id and (t.active or not active_only)
+            ]
+            return [copy_entity(t) for t in sorted(rows, key=_by_name)]
+
+        return self._session.read(list_)
+
+    async def update(self, target: NotificationTarget) -> None:
+        row = copy_entity(target)
+
+        def update(tables: Tables) -> None:
+            _owned_target(tables, row.user_id, row.id)
+            namesake = _named(tables.notification_targets.values(), row.user_id, row.name)
+            if namesake is not None and namesake.id != row.id:
+                raise AlreadyExists(f"another notification target is named {row.name!r}")
+            tables.notification_targets.put(row.id, row)
+
+        self._session.write(update)
+
+    async def remove(self, user_id: str, target_id: str) -> None:
+        def remove(tables: Tables) -> None:
+            _owned_target(tables, user_id, target_id)
+            tables.notification_targets.delete(target_id)
+
+        self._session.write(remove)
+
+
 class Strategies:
     """:class:`~tradecore.ports.StrategyRepository` in memory."""
 
@@ -244,22 +323,23 @@ class Automation:
         return self._session.read(list_)
 
 
-def _by_name(row: User | BrokerConnection | StrategyConfig) -> tuple[str, str]:
+def _by_name(row: User | BrokerConnection | NotificationTarget | StrategyConfig) -> tuple[str, str]:
     return (row.name, row.id)
 
 
-def _connection_named(tables: Tables, user_id: str, name: str) -> BrokerConnection | None:
-    for connection in tables.connections.values():
-        if connection.user_id == user_id and connection.name == name:
-            return connection
+def _named(rows: Iterable[Named], user_id: str, name: str) -> Named | None:
+    for row in rows:
+        if row.user_id == user_id and row.name == name:
+            return row
     return None
+
+
+def _connection_named(tables: Tables, user_id: str, name: str) -> BrokerConnection | None:
+    return _named(tables.connections.values(), user_id, name)
 
 
 def _strategy_named(tables: Tables, user_id: str, name: str) -> StrategyConfig | None:
-    for strategy in tables.strategies.values():
-        if strategy.user_id == user_id and strategy.name == name:
-            return strategy
-    return None
+    return _named(tables.strategies.values(), user_id, name)
 
 
 def _owned_strategy(tables: Tables, user_id: str, strategy_id: str) -> StrategyConfig:
@@ -267,3 +347,10 @@ def _owned_strategy(tables: Tables, user_id: str, strategy_id: str) -> StrategyC
     if strategy is None or strategy.user_id != user_id:
         raise NotFound(f"no strategy {strategy_id!r} for this user")
     return strategy
+
+
+def _owned_target(tables: Tables, user_id: str, target_id: str) -> NotificationTarget:
+    target = tables.notification_targets.get(target_id)
+    if target is None or target.user_id != user_id:
+        raise NotFound(f"no notification target {target_id!r} for this user")
+    return target

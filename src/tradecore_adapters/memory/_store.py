@@ -19,6 +19,7 @@ from tradecore.domain import (
     AutomationConfig,
     AutomationRun,
     BrokerConnection,
+    NotificationTarget,
     Order,
     Position,
     PositionKey,
@@ -44,7 +45,15 @@ __all__ = [
 
 K = TypeVar("K")
 V = TypeVar("V")
-E = TypeVar("E", User, BrokerConnection, StrategyConfig, AutomationConfig, AutomationRun)
+E = TypeVar(
+    "E",
+    User,
+    BrokerConnection,
+    NotificationTarget,
+    StrategyConfig,
+    AutomationConfig,
+    AutomationRun,
+)
 
 CursorKey = tuple[str, str]
 """``(connection_id, account_id)``."""
@@ -134,6 +143,7 @@ class Tables:
         "automation",
         "connections",
         "cursors",
+        "notification_targets",
         "orders",
         "positions",
         "runs",
@@ -146,6 +156,9 @@ class Tables:
         self.users: Table[str, User] = Table(parent.users if parent else None)
         self.connections: Table[str, BrokerConnection] = Table(
             parent.connections if parent else None
+        )
+        self.notification_targets: Table[str, NotificationTarget] = Table(
+            parent.notification_targets if parent else None
         )
         self.positions: Table[PositionKey, Position] = Table(parent.positions if parent else None)
         self.trades: Table[TradeKey, Trade] = Table(parent.trades if parent else None)
@@ -164,6 +177,7 @@ class Tables:
         for table in (
             self.users,
             self.connections,
+            self.notification_targets,
             self.positions,
             self.trades,
             self.cursors,
@@ -231,5 +245,7 @@ def drop_user(tables: Tables, user_id: str) -> None:
         tables.strategies.delete(strategy_id)
     for run_id in [r.id for r in tables.runs.values() if r.user_id == user_id]:
         tables.runs.delete(run_id)
+    for target_id in [t.id for t in tables.notification_targets.values() if t.user_id == user_id]:
+        tables.notification_targets.delete(target_id)
     tables.automation.delete(user_id)
     tables.users.delete(user_id)

@@ -10,6 +10,7 @@ from tradecore.ports.repository import (
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
+    NotificationTargetRepository,
     OrderRepository,
     PositionRepository,
     RepositoryPort,
@@ -19,7 +20,13 @@ from tradecore.ports.repository import (
     UnitOfWork,
     UserRepository,
 )
-from tradecore_adapters.memory._directory import Automation, Connections, Strategies, Users
+from tradecore_adapters.memory._directory import (
+    Automation,
+    Connections,
+    NotificationTargets,
+    Strategies,
+    Users,
+)
 from tradecore_adapters.memory._journal import Orders, Runs
 from tradecore_adapters.memory._ledger import Cursors, Positions, Trades
 from tradecore_adapters.memory._session import RowLocks, Session
@@ -46,6 +53,7 @@ class MemoryUnitOfWork:
         "automation",
         "connections",
         "cursors",
+        "notification_targets",
         "orders",
         "positions",
         "runs",
@@ -58,6 +66,7 @@ class MemoryUnitOfWork:
         self._session = session
         self.users: UserRepository = Users(session)
         self.connections: ConnectionRepository = Connections(session)
+        self.notification_targets: NotificationTargetRepository = NotificationTargets(session)
         self.positions: PositionRepository = Positions(session)
         self.trades: TradeRepository = Trades(session)
         self.cursors: CursorRepository = Cursors(session)

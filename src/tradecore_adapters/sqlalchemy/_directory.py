@@ -4,7 +4,7 @@ and automation configs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,12 +50,16 @@ __all__ = [
     "open_connection_row",
     "seal_connection",
     "secret_context",
+    "secrets_from_json",
+    "secrets_json",
+    "secrets_unreadable",
     "unreadable_secrets",
 ]
 
 
 class SecretsUnreadable(RepositoryError):
-    """A connection's stored secrets cannot be decrypted with the keys given."""
+    """The stored secrets of a connection or a notification target cannot be decrypted with the
+    keys given."""
 
 
 async def connection_owned(tx: Transaction, user_id: str, connection_id: str) -> None:
@@ -153,12 +157,22 @@ def _tokens_from_json(data: bytes) -> OAuthTokens:
     )
 
 
+def secrets_json(secrets: Mapping[str, Secret]) -> bytes:
+    """Named secrets as the JSON that is encrypted (values revealed: encrypt it at once)."""
+    return json.dumps(
+        {name: secret.reveal() for name, secret in secrets.items()}, sort_keys=True
+    ).encode()
+
+
+def secrets_from_json(data: bytes) -> dict[str, Secret]:
+    """The named secrets of decrypted :func:`secrets_json`."""
+    return {name: Secret(value) for name, value in json.loads(data).items()}
+
+
 def seal_connection(key_ring: KeyRing, connection: BrokerConnection) -> dict[str, Any]:
     """A :class:`BrokerConnection` as a ``broker_connections`` row, secrets and tokens encrypted
     under the newest key."""
-    secrets = json.dumps(
-        {name: secret.reveal() for name, secret in connection.secrets.items()}, sort_keys=True
-    ).encode()
+    secrets = secrets_json(connection.secrets)
     uid, cid = connection.user_id, connection.id
     return {
         "id": cid,
@@ -178,12 +192,19 @@ def seal_connection(key_ring: KeyRing, connection: BrokerConnection) -> dict[str
     }
 
 
+def secrets_unreadable(what: str) -> SecretsUnreadable:
+    """The error for secrets no key opens; ``what`` names their owner, never their values."""
+    return SecretsUnreadable(
+        f"cannot decrypt the secrets of {what}: the secret key is wrong or the stored data is "
+        "corrupt; check TRADECORE_SECRET_KEY or the key file, and that a rotated-out key was not "
+        "removed early"
+    )
+
+
 def unreadable_secrets(row: RowMapping) -> SecretsUnreadable:
     """The error for a ``broker_connections`` row whose secrets no key opens."""
-    return SecretsUnreadable(
-        f"cannot decrypt the secrets of connection {row['name']!r} (broker {row['broker']}, "
-        f"id {row['id']}): the secret key is wrong or the stored data is corrupt; check "
-        "TRADECORE_SECRET_KEY or the key file, and that a rotated-out key was not removed early"
+    return secrets_unreadable(
+        f"connection {row['name']!r} (broker {row['broker']}, id {row['id']})"
     )
 
 
@@ -215,7 +236,7 @@ def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
             broker=row["broker"],
             name=row["name"],
             settings=settings,
-            secrets={name: Secret(value) for name, value in json.loads(secrets_plain).items()},
+            secrets=secrets_from_json(secrets_plain),
             tokens=None if tokens_plain is None else _tokens_from_json(tokens_plain),
             active=bool(row["active"]),
             created_at=row["created_at"],

@@ -29,6 +29,7 @@ from tradecore.ports.repository import (
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
+    NotificationTargetRepository,
     OrderRepository,
     PositionRepository,
     RunRepository,
@@ -172,6 +173,7 @@ class SqlUnitOfWork:
         "automation",
         "connections",
         "cursors",
+        "notification_targets",
         "orders",
         "positions",
         "runs",
@@ -189,10 +191,14 @@ class SqlUnitOfWork:
         )
         from tradecore_adapters.sqlalchemy._journal import Orders, Runs
         from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
+        from tradecore_adapters.sqlalchemy._targets import NotificationTargets
 
         self._tx = Transaction(engine)
         self.users: UserRepository = Users(self._tx)
         self.connections: ConnectionRepository = Connections(self._tx, key_ring)
+        self.notification_targets: NotificationTargetRepository = NotificationTargets(
+            self._tx, key_ring
+        )
         self.positions: PositionRepository = Positions(self._tx)
         self.trades: TradeRepository = Trades(self._tx)
         self.cursors: CursorRepository = Cursors(self._tx)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from attrs import frozen
-from sqlalchemy import select, update
-from sqlalchemy.engine import URL
+from sqlalchemy import Table, select, update
+from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradecore.errors import ConfigurationError, RepositoryError
 from tradecore_adapters.encryption import DecryptionFailed, KeyRing
-from tradecore_adapters.sqlalchemy._directory import secret_context, unreadable_secrets
+from tradecore_adapters.sqlalchemy._directory import (
+    SecretsUnreadable,
+    secret_context,
+    unreadable_secrets,
+)
 from tradecore_adapters.sqlalchemy._engine import create_engine, database_url, is_sqlite
+from tradecore_adapters.sqlalchemy._targets import (
+    target_secret_context,
+    unreadable_target_secrets,
+)
 from tradecore_adapters.sqlalchemy._unit import SqlUnitOfWork, Transaction
-from tradecore_adapters.sqlalchemy.schema import broker_connections
+from tradecore_adapters.sqlalchemy.schema import broker_connections, notification_targets
 
 __all__ = ["RotationReport", "SqlRepository"]
 
@@ -25,17 +34,38 @@ class RotationReport:
 
     :param rotated: connections re-encrypted under the newest key by this call (the others
         already were).
+    :param rotated_targets: notification targets re-encrypted under the newest key by this call.
     """
 
     rotated: int
+    rotated_targets: int
+
+
+@frozen
+class _Sealed:
+    # A table whose rows hold ciphertexts: the fields encrypted (column `<field>_enc`, NULL
+    # allowed), the context each is bound to, and the error naming a row no key opens.
+    table: Table
+    fields: tuple[str, ...]
+    context: Callable[[str, str, str], str]
+    unreadable: Callable[[RowMapping], SecretsUnreadable]
+
+
+_CONNECTIONS = _Sealed(
+    broker_connections, ("secrets", "tokens"), secret_context, unreadable_secrets
+)
+_TARGETS = _Sealed(
+    notification_targets, ("secrets",), target_secret_context, unreadable_target_secrets
+)
 
 
 class SqlRepository:
-    """Users, connections, positions, trades, orders, strategies and runs in SQLite or PostgreSQL.
+    """Users, connections, notification targets, positions, trades, orders, strategies and runs
+    in SQLite or PostgreSQL.
 
-    Broker secrets and OAuth tokens are encrypted with ``key_ring`` before they reach the
-    database and decrypted when read. Open one with :meth:`open`, which refuses a database whose
-    schema is not at the newest migration.
+    Broker secrets, OAuth tokens and notification targets' secrets are encrypted with
+    ``key_ring`` before they reach the database and decrypted when read. Open one with
+    :meth:`open`, which refuses a database whose schema is not at the newest migration.
 
     :param engine: an engine from :func:`tradecore_adapters.sqlalchemy.create_engine`.
     :param key_ring: the keys that encrypt (the newest) and decrypt (all) stored secrets.
@@ -92,18 +122,24 @@ class SqlRepository:
             await self._engine.dispose()
 
     async def rotate_secrets(self, *, batch_size: int = 100) -> RotationReport:
-        """Re-encrypt every connection's secrets under the newest key, ``batch_size`` rows per
-        transaction.
+        """Re-encrypt every connection's and notification target's secrets under the newest key,
+        ``batch_size`` rows per transaction (connections first, then targets).
 
         Rows already under the newest key are skipped, so running it again does nothing and an
         interrupted rotation resumes where it stopped. A row no key can open stops the rotation
-        with :class:`SecretsUnreadable` naming its connection; that row and the rest of its batch
-        are left exactly as they were.
+        with :class:`SecretsUnreadable` naming its connection or target; that row and the rest
+        of its batch are left exactly as they were.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        connections = await self._rotate(_CONNECTIONS, batch_size)
+        targets = await self._rotate(_TARGETS, batch_size)
+        return RotationReport(rotated=connections, rotated_targets=targets)
+
+    async def _rotate(self, sealed: _Sealed, batch_size: int) -> int:
+        """Re-encrypt the rows of one table not under the newest key; return how many."""
         ring = self._key_ring
-        table = broker_connections
+        table = sealed.table
         rotated = 0
         while True:
             tx = Transaction(self._engine)
@@ -117,26 +153,24 @@ class SqlRepository:
                     .all()
                 )
                 if not rows:
-                    return RotationReport(rotated=rotated)
+                    return rotated
                 for row in rows:
-                    uid, cid = row["user_id"], row["id"]
+                    uid, rid = row["user_id"], row["id"]
                     try:
-                        values = {
-                            "secrets_enc": ring.rotate(
-                                row["secrets_enc"], context=secret_context(uid, cid, "secrets")
-                            ),
-                            "tokens_enc": None
-                            if row["tokens_enc"] is None
+                        values: dict[str, str | None] = {
+                            f"{field}_enc": None
+                            if row[f"{field}_enc"] is None
                             else ring.rotate(
-                                row["tokens_enc"], context=secret_context(uid, cid, "tokens")
-                            ),
-                            "key_id": ring.primary_id,
+                                row[f"{field}_enc"], context=sealed.context(uid, rid, field)
+                            )
+                            for field in sealed.fields
                         }
                     except DecryptionFailed:
-                        raise unreadable_secrets(row) from None
+                        raise sealed.unreadable(row) from None
+                    values["key_id"] = ring.primary_id
                     await db.execute(
                         update(table)
-                        .where(table.c.id == cid, table.c.key_id == row["key_id"])
+                        .where(table.c.id == rid, table.c.key_id == row["key_id"])
                         .values(values)
                     )
                 await tx.commit()

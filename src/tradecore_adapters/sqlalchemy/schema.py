@@ -42,6 +42,7 @@ __all__ = [
     "automation_runs",
     "broker_connections",
     "metadata",
+    "notification_targets",
     "orders",
     "positions",
     "run_steps",
@@ -116,6 +117,24 @@ broker_connections = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("user_id", "name"),
     UniqueConstraint("user_id", "id"),
+    Index(None, "key_id"),
+)
+
+notification_targets = Table(
+    "notification_targets",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("user_id", String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("notifier", String(_NAME), nullable=False),
+    Column("name", String(_NAME), nullable=False),
+    Column("settings", _Json, nullable=False),
+    # A Fernet token of the JSON secrets (a bot token…), bound to this row and column; key_id
+    # as in broker_connections.
+    Column("secrets_enc", Text, nullable=False),
+    Column("key_id", String(_CODE), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("user_id", "name"),
     Index(None, "key_id"),
 )
 

@@ -15,7 +15,8 @@ __all__ = ["secrets"]
 
 @click.group()
 def secrets() -> None:
-    """Broker secrets at rest (encrypted with the keys of TRADECORE_SECRET_KEY or the key file)."""
+    """Broker and notifier secrets at rest (encrypted with the keys of TRADECORE_SECRET_KEY or the
+    key file)."""
 
 
 @secrets.command("rotate")
@@ -24,15 +25,15 @@ def secrets() -> None:
     type=click.IntRange(min=1),
     default=100,
     show_default=True,
-    help="Connections re-encrypted per transaction.",
+    help="Connections (then notification targets) re-encrypted per transaction.",
 )
 @click.pass_context
 def rotate(ctx: click.Context, batch_size: int) -> None:
-    """Re-encrypt every connection's secrets under the newest key.
+    """Re-encrypt every connection's and notification target's secrets under the newest key.
 
     Put the new key first and keep the old ones (TRADECORE_SECRET_KEY=new,old, or a new first
     line in the key file), run this, then remove the old keys. It can be interrupted and run
-    again: connections already under the newest key are skipped.
+    again: connections and targets already under the newest key are skipped.
     """
     settings = settings_of(ctx)
 
@@ -45,6 +46,7 @@ def rotate(ctx: click.Context, batch_size: int) -> None:
 
     report, key_id = asyncio.run(run())
     click.echo(
-        f"Re-encrypted {report.rotated} connection(s) under key {key_id}; every stored secret "
-        "is now under the newest key, so older keys can be removed."
+        f"Re-encrypted {report.rotated} connection(s) and {report.rotated_targets} notification "
+        f"target(s) under key {key_id}; every stored secret is now under the newest key, so older "
+        "keys can be removed."
     )

@@ -2,8 +2,10 @@
 
 Upgrading an empty database creates exactly the tables of ``schema.py`` (``check_drift`` proves
 it), downgrading removes them, and ``ensure_at_head`` refuses every database that is not at head
-with a message that says what to run. Where two revisions are needed, a copy of the shipped
-migrations gains a test revision ``0002`` (the "next release"), so the shipped chain is what runs.
+with a message that says what to run. Where a later revision is needed, a copy of the shipped
+migrations gains a test revision ``0003`` on top of the shipped head ``0002`` (the "next
+release"), so the shipped chain is what runs. Each shipped revision also round-trips (upgrade,
+downgrade, upgrade) with data in the tables it leaves alone.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ from tradecore_adapters.sqlalchemy.migrate import (
     head_revision,
     upgrade,
 )
-from tradecore_adapters.sqlalchemy.schema import broker_connections, metadata, users
+from tradecore_adapters.sqlalchemy.schema import (
+    broker_connections,
+    metadata,
+    notification_targets,
+    users,
+)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = Path(migrate.__file__).parent / "migrations"
@@ -45,8 +52,8 @@ NOW = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 # A later release adds a column; on SQLite its downgrade copies `users` (batch "move and copy"),
 # which would cascade-delete every connection if foreign keys were on while migrating.
 NEXT_RELEASE = """
-    revision = "0002"
-    down_revision = "0001"
+    revision = "0003"
+    down_revision = "0002"
 
 
     def upgrade() -> None:
@@ -63,8 +70,8 @@ NEXT_RELEASE = """
 ORPHANING_RELEASE = """
     from tradecore_adapters.sqlalchemy.schema import broker_connections
 
-    revision = "0002"
-    down_revision = "0001"
+    revision = "0003"
+    down_revision = "0002"
 
 
     def upgrade() -> None:
@@ -90,7 +97,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0002``."""
+    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0003``."""
     location = tmp_path / "migrations"
     shutil.copytree(SHIPPED, location, ignore=shutil.ignore_patterns("__pycache__"))
     header = """
@@ -101,7 +108,7 @@ def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
         NOW = datetime(2024, 1, 2, tzinfo=UTC)
     """
-    (location / "versions" / "0002_next.py").write_text(
+    (location / "versions" / "0003_next.py").write_text(
         textwrap.dedent(header) + textwrap.dedent(body)
     )
     monkeypatch.setattr(migrate, "MIGRATIONS", str(location))
@@ -178,10 +185,68 @@ async def insert_user_and_connection(url: str) -> None:
         await engine.dispose()
 
 
+async def insert_notification_target(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                notification_targets.insert().values(
+                    id="t1",
+                    user_id="u1",
+                    notifier="telegram",
+                    name="telegram",
+                    settings={"chat_id": "-1001"},
+                    secrets_enc="token",
+                    key_id="k1",
+                    active=True,
+                    created_at=NOW,
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
 def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     scripts = migrate._scripts(migrate.MIGRATIONS)
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
+    assert [script.revision for script in scripts.walk_revisions()] == ["0002", "0001"]
+
+
+async def test_0002_adds_notification_targets_to_a_0001_database_and_downgrades_cleanly(
+    url: str,
+) -> None:
+    await upgrade(url, "0001")
+    await insert_user_and_connection(url)
+    assert "notification_targets" not in await table_names(url)
+
+    await upgrade(url, "0002")
+    assert "notification_targets" in await table_names(url)
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+    await insert_notification_target(url)
+    await check_drift(url)
+
+    await downgrade(url, "0001")
+    assert await current_revision(url) == "0001"
+    assert "notification_targets" not in await table_names(url)
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+
+    await upgrade(url, "0002")
+    assert await current_revision(url) == "0002"
+    assert await count(url, "notification_targets") == 0  # a downgrade drops the targets
+    await insert_notification_target(url)  # the table is back and usable
+    await check_drift(url)
+    await ensure(url)
+
+
+async def test_removing_a_user_in_the_database_removes_its_notification_targets(url: str) -> None:
+    await upgrade(url)
+    await insert_user_and_connection(url)
+    await insert_notification_target(url)
+
+    await execute(url, "DELETE FROM users WHERE id = 'u1'")
+
+    assert await count(url, "notification_targets") == 0
 
 
 async def test_upgrade_creates_exactly_the_declared_tables(url: str) -> None:
@@ -252,15 +317,15 @@ async def test_ensure_at_head_refuses_a_database_downgraded_to_base(url: str) ->
 
 @pytest.mark.usefixtures("next_release")
 async def test_ensure_at_head_refuses_an_older_revision(url: str) -> None:
-    await upgrade(url, "0001")
+    await upgrade(url, "0002")
 
     with pytest.raises(SchemaNotAtHead) as raised:
         await ensure(url)
 
-    assert "is at revision 0001 but this tradecore needs 0002; run `tradecore db upgrade`" in str(
+    assert "is at revision 0002 but this tradecore needs 0003; run `tradecore db upgrade`" in str(
         raised.value
     )
-    assert (raised.value.current, raised.value.head) == ("0001", "0002")
+    assert (raised.value.current, raised.value.head) == ("0002", "0003")
 
     await upgrade(url)
     await ensure(url)
@@ -285,23 +350,23 @@ async def test_data_survives_a_downgrade_and_upgrade(url: str) -> None:
     await insert_user_and_connection(url)
 
     await downgrade(url, "-1")
-    assert await current_revision(url) == "0001"
+    assert await current_revision(url) == "0002"
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
     await upgrade(url)
-    assert await current_revision(url) == "0002"
+    assert await current_revision(url) == "0003"
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
 
 @pytest.mark.usefixtures("orphaning_release")
 async def test_a_failed_migration_leaves_the_database_as_it_was(url: str) -> None:
-    await upgrade(url, "0001")
+    await upgrade(url, "0002")
 
     # SQLite: PRAGMA foreign_key_check before COMMIT; PostgreSQL: the foreign key itself.
     with pytest.raises(RepositoryError):
         await upgrade(url)
 
-    assert await current_revision(url) == "0001"
+    assert await current_revision(url) == "0002"
     assert await count(url, "broker_connections") == 0
 
 

@@ -1,7 +1,7 @@
 """The SQL repository on SQLite and PostgreSQL: the shared contract, plus what only SQL promises:
-secrets encrypted at rest and bound to their row, key rotation (resumable, idempotent), clear
-errors for a wrong key, corrupt ciphertext or a hand-edited row, and exact decimals in the raw
-columns."""
+secrets (of connections and notification targets) encrypted at rest and bound to their row, key
+rotation (resumable, idempotent), clear errors for a wrong key, corrupt ciphertext or a
+hand-edited row, and exact decimals in the raw columns."""
 
 from __future__ import annotations
 
@@ -14,14 +14,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from tradecore.domain import BrokerConnection
+from tradecore.domain import BrokerConnection, NotificationTarget
 from tradecore.errors import ConfigurationError
-from tradecore.testing.builders import DEFAULT_TIME, make_connection, make_trade, make_user
+from tradecore.testing.builders import (
+    DEFAULT_TIME,
+    make_connection,
+    make_notification_target,
+    make_trade,
+    make_user,
+)
 from tradecore.testing.contracts.repository import RepositoryPortContract
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SecretsUnreadable, SqlRepository, UnreadableRow
 from tradecore_adapters.sqlalchemy.migrate import SchemaNotAtHead, downgrade, upgrade
-from tradecore_adapters.sqlalchemy.schema import broker_connections, trades
+from tradecore_adapters.sqlalchemy.schema import broker_connections, notification_targets, trades
 
 K1, K2, K3 = (KeyRing.generate_key() for _ in range(3))
 CANARY = "canary-5f1d9e2b-secret-value"
@@ -83,6 +89,40 @@ async def store_connections(url: str, key_ring: KeyRing, count: int) -> list[Bro
     finally:
         await repository.aclose()
     return connections
+
+
+async def store_targets(url: str, key_ring: KeyRing, count: int) -> list[NotificationTarget]:
+    """Store ``count`` Telegram targets of alice (added if she is not stored yet)."""
+    repository = await open_migrated(url, key_ring)
+    user = make_user()
+    targets = [
+        make_notification_target(
+            user_id=user.id,
+            name=f"t{n}",
+            settings={"chat_id": f"-100{n}"},
+            secrets={"bot_token": f"{CANARY}-bot-{n}"},
+        )
+        for n in range(count)
+    ]
+    try:
+        async with repository.unit_of_work() as uow:
+            if user.id not in [u.id for u in await uow.users.list()]:
+                await uow.users.add(user)
+            for target in targets:
+                await uow.notification_targets.add(target)
+            await uow.commit()
+    finally:
+        await repository.aclose()
+    return targets
+
+
+async def read_targets(url: str, key_ring: KeyRing, user_id: str) -> list[NotificationTarget]:
+    repository = await SqlRepository.open(url, key_ring=key_ring)
+    try:
+        async with repository.unit_of_work() as uow:
+            return list(await uow.notification_targets.list(user_id))
+    finally:
+        await repository.aclose()
 
 
 async def read_all(url: str, key_ring: KeyRing, user_id: str) -> list[BrokerConnection]:
@@ -241,6 +281,97 @@ async def test_a_corrupt_or_moved_ciphertext_is_refused_with_the_connection_name
     with pytest.raises(SecretsUnreadable, match="'c0'"):
         await read_all(database, KeyRing.from_keys([K1]), first.user_id)
     assert second.name == "c1"
+
+
+# -- notification targets' secrets ----------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_targets_bot_token_is_encrypted_in_its_row_and_in_a_raw_dump(database: str) -> None:
+    (target,) = await store_targets(database, KeyRing.from_keys([K1]), 1)
+    (row,) = await raw_rows(database, select(notification_targets))
+    assert row["id"] == target.id
+    assert row["settings"] == {"chat_id": "-1000"}  # settings are not secret: stored as they are
+    assert CANARY not in str(row)
+    assert row["key_id"] == KeyRing.from_keys([K1]).primary_id
+    dumped = dump(database)
+    assert target.id in dumped
+    assert "canary" not in dumped.lower()
+    (stored,) = await read_targets(database, KeyRing.from_keys([K1]), target.user_id)
+    assert stored.secrets["bot_token"].reveal() == f"{CANARY}-bot-0"
+
+
+@pytest.mark.asyncio
+async def test_a_ciphertext_moved_onto_a_target_is_refused_with_the_target_named(
+    database: str,
+) -> None:
+    (connection,) = await store_connections(database, KeyRing.from_keys([K1]), 1)
+    first, _second = await store_targets(database, KeyRing.from_keys([K1]), 2)
+    connection_row = (await raw_rows(database, select(broker_connections)))[0]
+    target_rows = {
+        row["name"]: row for row in await raw_rows(database, select(notification_targets))
+    }
+    for moved in (connection_row["secrets_enc"], target_rows["t1"]["secrets_enc"]):
+        # A valid token under the right key, but written for another row (or another table).
+        await raw_write(
+            database,
+            update(notification_targets)
+            .where(notification_targets.c.id == first.id)
+            .values(secrets_enc=moved),
+        )
+        with pytest.raises(SecretsUnreadable) as raised:
+            await read_targets(database, KeyRing.from_keys([K1]), first.user_id)
+        message = str(raised.value)
+        assert "notification target 't0' (notifier telegram" in message
+        assert first.id in message
+        assert CANARY not in message
+    # And the other way round: a target's ciphertext on a connection's row.
+    await raw_write(
+        database,
+        update(broker_connections)
+        .where(broker_connections.c.id == connection.id)
+        .values(secrets_enc=target_rows["t1"]["secrets_enc"]),
+    )
+    with pytest.raises(SecretsUnreadable, match="connection 'c0'"):
+        await read_all(database, KeyRing.from_keys([K1]), connection.user_id)
+
+
+@pytest.mark.asyncio
+async def test_rotation_re_encrypts_notification_targets_too(database: str) -> None:
+    await store_connections(database, KeyRing.from_keys([K1]), 2)
+    targets = await store_targets(database, KeyRing.from_keys([K1]), 3)
+    user_id = targets[0].user_id
+    repository = await SqlRepository.open(database, key_ring=KeyRing.from_keys([K2, K1]))
+    try:
+        report = await repository.rotate_secrets(batch_size=2)
+        assert (report.rotated, report.rotated_targets) == (2, 3)
+        again = await repository.rotate_secrets()
+        assert (again.rotated, again.rotated_targets) == (0, 0)  # idempotent
+    finally:
+        await repository.aclose()
+    key_ids = {row["key_id"] for row in await raw_rows(database, select(notification_targets))}
+    assert key_ids == {KeyRing.from_keys([K2]).primary_id}
+    stored = await read_targets(database, KeyRing.from_keys([K2]), user_id)
+    assert stored == targets
+    with pytest.raises(SecretsUnreadable, match="notification target 't0'"):
+        await read_targets(database, KeyRing.from_keys([K1]), user_id)
+
+
+@pytest.mark.asyncio
+async def test_rotation_stops_at_an_unreadable_target_naming_it_and_changes_nothing(
+    database: str,
+) -> None:
+    (target,) = await store_targets(database, KeyRing.from_keys([K1]), 1)
+    before = await raw_rows(database, select(notification_targets))
+    repository = await SqlRepository.open(database, key_ring=KeyRing.from_keys([K3, K2]))
+    try:
+        with pytest.raises(SecretsUnreadable, match="notification target 't0'") as raised:
+            await repository.rotate_secrets()
+    finally:
+        await repository.aclose()
+    assert target.id in str(raised.value)
+    assert K1 not in str(raised.value)
+    assert await raw_rows(database, select(notification_targets)) == before
 
 
 # -- rows and schema -------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from tradecore.testing.contracts.repository._helpers import (
     committing,
 )
 from tradecore.testing.contracts.repository._isolation import IsolationTests
+from tradecore.testing.contracts.repository._notification_targets import NotificationTargetTests
 from tradecore.testing.contracts.repository._orders import OrderTests
 from tradecore.testing.contracts.repository._positions_and_cursors import PositionAndCursorTests
 from tradecore.testing.contracts.repository._runs import RunTests
@@ -73,7 +74,8 @@ __all__ = [
 
 
 # pytest collects inherited tests base class first (reverse MRO), so the mixins are listed last
-# concern first: the suite then runs users, connections, ... transactions, in that order.
+# concern first: the suite then runs users, connections, notification targets, ... transactions,
+# in that order.
 class RepositoryPortContract(
     TransactionTests,
     IsolationTests,
@@ -82,6 +84,7 @@ class RepositoryPortContract(
     OrderTests,
     RunTests,
     StrategyAndAutomationTests,
+    NotificationTargetTests,
     ConnectionLockTests,
     ConnectionTests,
     UserTests,

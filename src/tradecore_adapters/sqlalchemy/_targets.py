@@ -1,0 +1,190 @@
+"""The SQL repository of notification targets: where each user's digests go, secrets encrypted.
+
+A target's secrets (a bot token…) are encrypted like a connection's (see :mod:`._directory`),
+under a context of their own: a ciphertext moved from a connection's row, or from another
+target's, does not decrypt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from tradecore.domain import NotificationTarget
+from tradecore.errors import AlreadyExists, DomainError, NotFound
+from tradecore_adapters.encryption import DecryptionFailed, KeyRing
+from tradecore_adapters.redaction import register_secret
+from tradecore_adapters.sqlalchemy._directory import (
+    SecretsUnreadable,
+    secrets_from_json,
+    secrets_json,
+    secrets_unreadable,
+)
+from tradecore_adapters.sqlalchemy._rows import UnreadableRow
+from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy.schema import notification_targets, users
+
+__all__ = [
+    "NotificationTargets",
+    "open_target_row",
+    "seal_target",
+    "target_secret_context",
+    "unreadable_target_secrets",
+]
+
+
+def target_secret_context(user_id: str, target_id: str, field: str) -> str:
+    """What a target's ciphertext of ``field`` is bound to: copied onto another row or column (or
+    from a connection's), it does not decrypt."""
+    return f"notification_targets:{user_id}:{target_id}:{field}"
+
+
+def seal_target(key_ring: KeyRing, target: NotificationTarget) -> dict[str, Any]:
+    """A :class:`NotificationTarget` as a ``notification_targets`` row, secrets encrypted under
+    the newest key."""
+    uid, tid = target.user_id, target.id
+    return {
+        "id": tid,
+        "user_id": uid,
+        "notifier": target.notifier,
+        "name": target.name,
+        "settings": dict(target.settings),
+        "secrets_enc": key_ring.encrypt(
+            secrets_json(target.secrets), context=target_secret_context(uid, tid, "secrets")
+        ),
+        "key_id": key_ring.primary_id,
+        "active": target.active,
+        "created_at": target.created_at,
+    }
+
+
+def unreadable_target_secrets(row: RowMapping) -> SecretsUnreadable:
+    """The error for a ``notification_targets`` row whose secrets no key opens."""
+    return secrets_unreadable(
+        f"notification target {row['name']!r} (notifier {row['notifier']}, id {row['id']})"
+    )
+
+
+def open_target_row(key_ring: KeyRing, row: RowMapping) -> NotificationTarget:
+    """A ``notification_targets`` row as a :class:`NotificationTarget`, secrets decrypted.
+
+    :raises SecretsUnreadable: no key opens them, or they were moved from another row.
+    :raises UnreadableRow: the row holds values the domain refuses.
+    """
+    uid, tid = row["user_id"], row["id"]
+    try:
+        secrets_plain = key_ring.decrypt(
+            row["secrets_enc"], context=target_secret_context(uid, tid, "secrets")
+        )
+    except DecryptionFailed:
+        raise unreadable_target_secrets(row) from None
+    try:
+        settings = row["settings"]
+        if not isinstance(settings, dict):
+            raise TypeError("settings")
+        target = NotificationTarget(
+            id=tid,
+            user_id=uid,
+            notifier=row["notifier"],
+            name=row["name"],
+            settings=settings,
+            secrets=secrets_from_json(secrets_plain),
+            active=bool(row["active"]),
+            created_at=row["created_at"],
+        )
+    except (DomainError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise UnreadableRow(
+            f"notification target {row['name']!r} (id {tid}) cannot be read: {type(exc).__name__}"
+        ) from None
+    # Whatever a notifier library might log with these values is masked (see redaction).
+    for value in target.secret_values():
+        register_secret(value)
+    return target
+
+
+class NotificationTargets:
+    """:class:`~tradecore.ports.NotificationTargetRepository` in SQL; secrets encrypted at rest."""
+
+    def __init__(self, tx: Transaction, key_ring: KeyRing) -> None:
+        self._tx = tx
+        self._key_ring = key_ring
+
+    async def add(self, target: NotificationTarget) -> None:
+        row = seal_target(self._key_ring, target)
+        async with self._tx.atomic() as db:
+            if not await db.scalar(select(exists().where(users.c.id == target.user_id))):
+                raise NotFound(f"no user with id {target.user_id!r}")
+            if await db.scalar(select(exists().where(notification_targets.c.id == target.id))):
+                raise AlreadyExists(f"a notification target with id {target.id!r} exists")
+            await self._check_free(target)
+            await db.execute(insert(notification_targets), [row])
+
+    async def get(self, user_id: str, target_id: str) -> NotificationTarget:
+        return await self._one(user_id, notification_targets.c.id == target_id, f"id {target_id!r}")
+
+    async def get_by_name(self, user_id: str, name: str) -> NotificationTarget:
+        return await self._one(user_id, notification_targets.c.name == name, f"name {name!r}")
+
+    async def list(
+        self, user_id: str, *, active_only: bool = False
+    ) -> Sequence[NotificationTarget]:
+        query = select(notification_targets).where(notification_targets.c.user_id == user_id)
+        if active_only:
+            query = query.where(notification_targets.c.active.is_(True))
+        query = query.order_by(self._tx.text_order(notification_targets.c.name))
+        db = await self._tx.read()
+        rows = (await db.execute(query)).mappings().all()
+        return [open_target_row(self._key_ring, row) for row in rows]
+
+    async def update(self, target: NotificationTarget) -> None:
+        row = seal_target(self._key_ring, target)
+        async with self._tx.atomic() as db:
+            await self._check_free(target)
+            result = await db.execute(
+                update(notification_targets)
+                .where(
+                    notification_targets.c.id == target.id,
+                    notification_targets.c.user_id == target.user_id,
+                )
+                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no notification target {target.id!r} for this user")
+
+    async def remove(self, user_id: str, target_id: str) -> None:
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                delete(notification_targets).where(
+                    notification_targets.c.id == target_id,
+                    notification_targets.c.user_id == user_id,
+                )
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no notification target {target_id!r} for this user")
+
+    async def _check_free(self, target: NotificationTarget) -> None:
+        db = await self._tx.read()
+        clash = await db.scalar(
+            select(notification_targets.c.id).where(
+                (notification_targets.c.user_id == target.user_id)
+                & (notification_targets.c.name == target.name)
+                & (notification_targets.c.id != target.id)
+            )
+        )
+        if clash is not None:
+            raise AlreadyExists(
+                f"this user already has a notification target named {target.name!r}"
+            )
+
+    async def _one(self, user_id: str, condition: Any, what: str) -> NotificationTarget:
+        query = select(notification_targets).where(
+            notification_targets.c.user_id == user_id, condition
+        )
+        db = await self._tx.read()
+        row = (await db.execute(query)).mappings().first()
+        if row is None:
+            raise NotFound(f"no notification target with {what} for this user")
+        return open_target_row(self._key_ring, row)
