@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -12,6 +12,7 @@ from attrs import define, frozen
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import Clock, NotifierPort, RepositoryPort
 from tradecore.services import AutomationCycle
+from tradecore.services.notify import NotifierDefaults, defaults_from_environment
 from tradecore_adapters.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Application:
     clock: Clock
     notifiers: tuple[NotifierPort, ...]
     cycle: AutomationCycle
+    notifier_defaults: Mapping[str, NotifierDefaults]
 
     async def aclose(self) -> None:
         """Release the repository's resources."""
@@ -89,6 +91,7 @@ def bootstrap(
     load_entrypoints: bool = True,
     stream: TextIO | None = None,
     trace: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Application:
     """Wire the application from ``settings``; any part can be replaced (tests pass fakes).
 
@@ -96,6 +99,8 @@ def bootstrap(
     :param load_entrypoints: load the installed plugins (``False`` in isolated tests).
     :param stream: where terminal notifiers write (standard output by default).
     :param trace: where the plugin hook-call trace goes when ``settings.trace_plugins``.
+    :param environ: the environment to read notifiers' defaults from (the variables they
+        declare, such as ``TELEGRAM_BOT_TOKEN``); none when ``None``.
     :raises PluginError: a plugin is broken or a configured notifier is not installed.
     """
     registry = load_plugins(
@@ -112,12 +117,15 @@ def bootstrap(
     if notifiers is None:
         context = NotifierContext(clock=clock, stream=stream)
         notifiers = [registry.notifier(name).create(context) for name in settings.notifiers]
+    notifier_defaults = defaults_from_environment(registry.notifiers, environ or {})
     cycle = AutomationCycle(
         repository=repository,
         clock=clock,
         brokers=registry.brokers,
         strategies=registry.strategies,
         notifiers=tuple(notifiers),
+        notifier_factories=registry.notifiers,
+        notifier_defaults=notifier_defaults,
         max_concurrent_connections=settings.max_concurrent_connections,
     )
     return Application(
@@ -127,6 +135,7 @@ def bootstrap(
         clock=clock,
         notifiers=tuple(notifiers),
         cycle=cycle,
+        notifier_defaults=notifier_defaults,
     )
 
 

@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 
-__all__ = ["MASK", "RedactingFilter", "install", "redact", "register_secret"]
+__all__ = ["MASK", "RedactingFilter", "guard_logger", "install", "redact", "register_secret"]
 
 MASK = "**********"
 _MIN_LENGTH = 6  # shorter values would mask ordinary words
@@ -97,3 +97,11 @@ def install(level: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
+def guard_logger(name: str) -> None:
+    """Give the logger ``name`` a :class:`RedactingFilter` of its own (once), so its records are
+    masked whatever handlers catch them: a library user's, a test's ``caplog``, or ours."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())

@@ -28,6 +28,7 @@ user_option = click.option(
 @asynccontextmanager
 async def open_app(ctx: click.Context, **options: Any) -> AsyncIterator[Application]:
     """The application on the configured database, closed afterwards."""
+    options.setdefault("environ", ctx.find_root().obj["environ"])
     app = await open_application(settings_of(ctx), **options)
     try:
         yield app

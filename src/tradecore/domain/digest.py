@@ -113,7 +113,11 @@ class Digest:
                 _line(step, _facts(step.counts), text="; ".join(step.notes) or None)
                 for step in steps
             ),
-            api=tuple(_line(step, _facts(step.api)) for step in steps if step.api),
+            api=tuple(
+                _line(step, _facts(step.api))
+                for step in steps
+                if step.api or step.kind is TaskKind.TOKEN_REFRESH  # refreshed, or not
+            ),
             errors=tuple(_line(step, (), text=step.error) for step in steps if step.failed),
         )
 

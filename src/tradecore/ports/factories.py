@@ -147,12 +147,15 @@ class NotifierContext:
     :param settings: the target's non-secret settings (chat id, language…).
     :param secrets: the target's secrets (bot token…).
     :param stream: where a terminal notifier writes; ``None`` means standard output.
+    :param name: the target's name, which the run's notify step shows; ``None`` for a notifier
+        that is not a user's target (the console).
     """
 
     clock: Clock
     settings: Mapping[str, str] = field(factory=dict, converter=freeze_mapping)
     secrets: Mapping[str, Secret] = field(factory=dict, converter=freeze_mapping)
     stream: TextIO | None = None
+    name: str | None = None
 
 
 @frozen(kw_only=True)

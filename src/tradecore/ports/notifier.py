@@ -24,3 +24,18 @@ class NotifierPort(Protocol):
         :raises NotificationError: it could not be delivered; the message says why.
         """
         ...
+
+    async def send_test(self, user_name: str) -> None:
+        """Deliver one short test message for ``user_name`` (``tradecore notify test``).
+
+        :raises NotificationError: it could not be delivered; the message says why.
+        """
+        ...
+
+    async def check(self) -> str:
+        """Check the target can be reached, sending nothing (``tradecore check``).
+
+        :returns: one line saying what was checked (``bot @x can write to chat 42``).
+        :raises NotificationError: it cannot be reached; the message says why.
+        """
+        ...

@@ -22,6 +22,7 @@ from tradecore.domain import (
     AutomationRun,
     BrokerConnection,
     Digest,
+    NotificationTarget,
     TaskKind,
     TaskResult,
     TaskStatus,
@@ -31,12 +32,14 @@ from tradecore.ports import (
     BrokerFactory,
     BrokerPort,
     Clock,
+    NotifierFactory,
     NotifierPort,
     RepositoryPort,
     StrategyFactory,
 )
 from tradecore.services._steps import StepTimer, describe_error
 from tradecore.services.brokers import create_broker
+from tradecore.services.notify import NotifierDefaults, TargetNotifier, notifiers_for
 from tradecore.services.orders import reconcile_orders
 from tradecore.services.strategy_run import StrategyTarget, run_strategy
 from tradecore.services.sync import sync_connection
@@ -58,7 +61,11 @@ class AutomationCycle:
 
     :param brokers: broker factories by name (from the plugin registry).
     :param strategies: strategy factories by type.
-    :param notifiers: where digests go.
+    :param notifiers: where every user's digests go (the console), besides each user's own
+        notification targets.
+    :param notifier_factories: notifier factories by name, to build users' targets.
+    :param notifier_defaults: what a target does not set, by notifier (from the environment);
+        see :mod:`tradecore.services.notify`.
     :param max_concurrent_connections: how many connections sync at the same time.
     :param http_client: handed to broker factories (tests pass one over a mock transport).
     :param token_refresh_margin: refresh OAuth tokens expiring within this margin.
@@ -69,6 +76,8 @@ class AutomationCycle:
     brokers: Mapping[str, BrokerFactory]
     strategies: Mapping[str, StrategyFactory] = field(factory=dict)
     notifiers: Sequence[NotifierPort] = ()
+    notifier_factories: Mapping[str, NotifierFactory] = field(factory=dict)
+    notifier_defaults: Mapping[str, NotifierDefaults] = field(factory=dict)
     max_concurrent_connections: int = 4
     http_client: object | None = None
     token_refresh_margin: timedelta = timedelta(minutes=5)
@@ -82,6 +91,7 @@ class AutomationCycle:
             user = await uow.users.get(user_id)
             connections = list(await uow.connections.list(user_id, active_only=True))
             strategies = list(await uow.strategies.list(user_id, active_only=True))
+            notify_to = list(await uow.notification_targets.list(user_id))
             run = AutomationRun(user_id=user_id, trigger=trigger, started_at=self.clock.now())
             await uow.runs.add(run)
             await uow.commit()
@@ -110,7 +120,7 @@ class AutomationCycle:
         run.finish(self.clock.now(), steps)
         await self._save(run)
         digest = Digest.from_run(run, user_name=user.name)
-        await self._notify(run, digest)
+        await self._notify(run, digest, notify_to)
         return CycleOutcome(run=run, digest=digest)
 
     async def _save(self, run: AutomationRun) -> None:
@@ -248,13 +258,33 @@ class AutomationCycle:
             )
         return None
 
-    async def _notify(self, run: AutomationRun, digest: Digest) -> None:
-        if not self.notifiers:
+    def targets_of(self, targets: Sequence[NotificationTarget]) -> list[TargetNotifier]:
+        """Where a user's digest goes: the shared notifiers, then the user's own targets."""
+        shared = [
+            TargetNotifier(name=notifier.name, notifier=notifier) for notifier in self.notifiers
+        ]
+        return shared + notifiers_for(
+            targets,
+            factories=self.notifier_factories,
+            defaults=self.notifier_defaults,
+            clock=self.clock,
+        )
+
+    async def _notify(
+        self, run: AutomationRun, digest: Digest, targets: Sequence[NotificationTarget]
+    ) -> None:
+        resolved = self.targets_of(targets)
+        if not resolved:
             return
-        for notifier in self.notifiers:
-            timer = StepTimer(self.clock, TaskKind.NOTIFY, notifier.name, None)
+        for target in resolved:
+            timer = StepTimer(
+                self.clock, TaskKind.NOTIFY, target.name, None, secrets=target.secret_values
+            )
+            if target.notifier is None:
+                run.add_step(timer.result(TaskStatus.FAILURE, error=target.error or "unusable"))
+                continue
             try:
-                await notifier.send(digest)
+                await target.notifier.send(digest)
             except Exception as exc:
                 run.add_step(timer.result(TaskStatus.FAILURE, error=describe_error(exc)))
             else:

@@ -18,6 +18,7 @@ class RecordingNotifier:
         self._name = name
         self.fail_with = fail_with
         self.sent: list[Digest] = []
+        self.tests: list[str] = []
 
     @property
     def name(self) -> str:
@@ -29,3 +30,15 @@ class RecordingNotifier:
         if self.fail_with is not None:
             raise self.fail_with
         self.sent.append(digest)
+
+    async def send_test(self, user_name: str) -> None:
+        """Record a test for ``user_name`` in :attr:`tests`, or raise :attr:`fail_with`."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.tests.append(user_name)
+
+    async def check(self) -> str:
+        """Say it is reachable, or raise :attr:`fail_with`."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        return f"{self._name} is reachable"

@@ -58,6 +58,17 @@ class ConsoleNotifier:
         except (OSError, ValueError) as exc:  # ValueError: the stream is closed
             raise NotificationError(f"cannot write the digest to the terminal: {exc}") from exc
 
+    async def send_test(self, user_name: str) -> None:
+        """Print a test line. :raises NotificationError: the stream cannot be written."""
+        try:
+            print(f"Test message from tradecore for {user_name}.", file=self._stream or sys.stdout)
+        except (OSError, ValueError) as exc:
+            raise NotificationError(f"cannot write to the terminal: {exc}") from exc
+
+    async def check(self) -> str:
+        """Nothing to reach: the terminal is this process's own output."""
+        return "prints to this terminal"
+
 
 def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ...]) -> Table:
     title = Text(f"{section.heading} — {digest.user_name}", style="bold")

@@ -6,7 +6,13 @@ import logging
 
 import pytest
 
-from tradecore_adapters.redaction import MASK, RedactingFilter, redact, register_secret
+from tradecore_adapters.redaction import (
+    MASK,
+    RedactingFilter,
+    guard_logger,
+    redact,
+    register_secret,
+)
 
 
 def test_a_registered_secret_is_masked_wherever_it_appears() -> None:
@@ -52,3 +58,17 @@ def test_the_filter_masks_arguments_and_exception_text(caplog: pytest.LogCapture
             logger.exception("failed")
     assert "canary-in-an-exception-42" not in caplog.text
     assert caplog.text.count(MASK) >= 2
+
+
+def test_a_guarded_logger_is_masked_whatever_handler_catches_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # caplog's handler has no RedactingFilter: only the logger's own filter can mask this.
+    logger = logging.getLogger("tests.guarded.httpx")
+    url = "https://api.telegram.org/bot123456:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0/sendMessage"
+    guard_logger("tests.guarded.httpx")
+    guard_logger("tests.guarded.httpx")  # once is enough: no second filter
+    with caplog.at_level(logging.DEBUG, logger="tests.guarded.httpx"):
+        logger.info("HTTP Request: POST %s", url)
+    assert caplog.messages == [f"HTTP Request: POST https://api.telegram.org/bot{MASK}/sendMessage"]
+    assert sum(isinstance(f, RedactingFilter) for f in logger.filters) == 1
