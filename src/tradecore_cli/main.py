@@ -10,8 +10,10 @@ import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
 from tradecore_cli.commands.brokers import broker
+from tradecore_cli.commands.check import check
 from tradecore_cli.commands.demo import demo
 from tradecore_cli.commands.login import broker_login
+from tradecore_cli.commands.notify import notify
 from tradecore_cli.commands.plugins import plugins
 from tradecore_cli.commands.portfolio import positions, trades
 from tradecore_cli.commands.secrets import secrets
@@ -65,6 +67,8 @@ for _command in (
     demo,
     plugins,
     secrets,
+    notify,
+    check,
 ):
     cli.add_command(_command)
 broker.add_command(broker_login)

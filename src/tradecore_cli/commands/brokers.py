@@ -1,38 +1,35 @@
 """``tradecore broker add|list|remove|test``: a user's connections to brokers.
 
-A setting not given with ``--setting`` is read from the environment variable its plugin declares
-for it, when that is set and not empty; a setting given on the command line always wins.
-
-Secrets never come from command-line arguments (they would end up in the shell history and in
-``ps``): each secret a broker declares is read from its environment variable when that is set,
-otherwise asked for at a hidden prompt. Without a terminal to prompt on, a missing required
-secret is an error naming the variable to set. (Tests, whose standard input is never a terminal,
-say whether to prompt with ``obj["interactive"]``.)
+Settings and secrets are read as :mod:`tradecore_cli.plugin_values` says: never a secret from
+the command line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Mapping, Sequence
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from tradecore.domain import Account, BrokerConnection, Secret
+from tradecore.domain import Account, BrokerConnection
 from tradecore.errors import AlreadyExists, ConfigurationError, NotFound
 from tradecore.ports import (
     BrokerFactory,
     ConnectionRepository,
-    SecretSpec,
-    SettingSpec,
     check_settings,
 )
 from tradecore.services import create_broker, describe_broker_failure, mask_secrets, open_broker
 from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore_cli.plugin_values import (
+    ask_secrets,
+    interactive,
+    key_value_settings,
+    settings_from_environment,
+)
 from tradecore_cli.render import print_table
 from tradecore_cli.render_trades import timestamp
 
@@ -44,19 +41,6 @@ def broker() -> None:
     """A user's broker connections: add, list, test and remove them."""
 
 
-def _settings(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
-    settings: dict[str, str] = {}
-    for value in values:
-        key, sep, setting = value.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
-        if key in settings:
-            raise click.BadParameter(f"{key!r} is given twice", ctx=ctx, param=param)
-        settings[key] = setting.strip()
-    return settings
-
-
 def _connection_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if not value.strip() or value != value.strip():
         raise click.BadParameter(
@@ -65,55 +49,6 @@ def _connection_name(ctx: click.Context, param: click.Parameter, value: str) -> 
             param=param,
         )
     return value
-
-
-def _interactive(ctx: click.Context) -> bool:
-    flag = ctx.find_root().obj.get("interactive")
-    if flag is None:
-        return sys.stdin is not None and sys.stdin.isatty()
-    return bool(flag)
-
-
-def _settings_from_environment(
-    specs: Sequence[SettingSpec], given: Mapping[str, str], environ: Mapping[str, str]
-) -> dict[str, str]:
-    # The settings given, plus each one not given whose declared variable is set and not empty.
-    settings = dict(given)
-    for spec in specs:
-        if spec.name in settings or not spec.env_var:
-            continue
-        value = environ.get(spec.env_var, "").strip()
-        if value:
-            click.echo(f"setting {spec.name}: read from {spec.env_var}.")
-            settings[spec.name] = value
-    return settings
-
-
-def _ask_secrets(
-    specs: Sequence[SecretSpec], environ: Mapping[str, str], *, interactive: bool, owner: str
-) -> dict[str, Secret]:
-    # Each secret from its variable, else from a hidden prompt; never echoed, never an argument.
-    secrets: dict[str, Secret] = {}
-    for spec in specs:
-        value = environ.get(spec.env_var, "").strip() if spec.env_var else ""
-        if value:
-            click.echo(f"{spec.name}: read from {spec.env_var}.")
-        elif interactive:
-            value = click.prompt(
-                f"{spec.name} ({spec.description})" + ("" if spec.required else " [optional]"),
-                hide_input=True,
-                default=None if spec.required else "",
-                show_default=False,
-            ).strip()
-        elif spec.required:
-            where = f"set {spec.env_var}" if spec.env_var else "run it in a terminal"
-            raise click.UsageError(
-                f"{owner} needs the secret {spec.name!r} ({spec.description}) and there is no "
-                f"terminal to ask for it; {where}"
-            )
-        if value:
-            secrets[spec.name] = Secret(value)
-    return secrets
 
 
 def _factory(app: Application, broker_type: str) -> BrokerFactory:
@@ -142,7 +77,7 @@ def _factory(app: Application, broker_type: str) -> BrokerFactory:
     "given",
     metavar="KEY=VALUE",
     multiple=True,
-    callback=_settings,
+    callback=key_value_settings,
     help="A setting of the broker (repeat for several); see the broker's documentation. "
     "Wins over the environment variable the broker declares for the setting.",
 )
@@ -165,18 +100,18 @@ def broker_add(
     Example: tradecore broker add paper --name p1 --user alice --setting seed=7
     """
     environ = ctx.find_root().obj["environ"]
-    interactive = _interactive(ctx)
+    is_interactive = interactive(ctx)
 
     async def run() -> tuple[BrokerConnection, str]:
         async with open_app(ctx) as app:
             factory = _factory(app, broker_type)
             owner = f"broker {broker_type!r}"
-            settings = _settings_from_environment(factory.settings, given, environ)
+            settings = settings_from_environment(factory.settings, given, environ)
             check_settings(factory.settings, settings, owner=owner)
             async with app.repository.unit_of_work() as uow:
                 owner_user = await user_named(uow, user_name)
                 await _name_is_free(uow.connections, owner_user.id, owner_user.name, name)
-            secrets = _ask_secrets(factory.secrets, environ, interactive=interactive, owner=owner)
+            secrets = ask_secrets(factory.secrets, environ, interactive=is_interactive, owner=owner)
             connection = BrokerConnection(
                 user_id=owner_user.id,
                 broker=broker_type,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import click
+from attrs import evolve
 from rich.console import Console
+from rich.markup import escape
 
-from tradecore.domain import RunStatus, Trigger
+from tradecore.domain import RunStatus, TaskKind, Trigger
 from tradecore.services import ensure_demo
 from tradecore_adapters.bootstrap import initialise, open_application
 from tradecore_adapters.settings import Settings
@@ -26,16 +29,18 @@ def demo(ctx: click.Context, seed: str) -> None:
     The demo keeps its data in its own home (the `demo` folder of the data directory, with its
     own SQLite database and key), apart from your real data: run it again and its history grows
     without duplicates; delete the folder to start over. Prints the cycle's digest and the synced
-    positions. The exit status is 0 when the run succeeded, 1 otherwise.
+    positions. The digest goes to Telegram instead when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID
+    are set. The exit status is 0 when the run succeeded, 1 otherwise.
     """
-    status = asyncio.run(_demo(settings_of(ctx).demo(), seed))
+    environ = ctx.find_root().obj["environ"]
+    status = asyncio.run(_demo(settings_of(ctx).demo(), seed, environ))
     ctx.exit(0 if status is RunStatus.SUCCESS else 1)
 
 
-async def _demo(settings: Settings, seed: str) -> RunStatus:
+async def _demo(settings: Settings, seed: str, environ: Mapping[str, str]) -> RunStatus:
     console = Console(soft_wrap=True)
     await initialise(settings)
-    async with await open_application(settings) as app:
+    async with await open_application(settings, environ=environ) as app:
         setup = await ensure_demo(repository=app.repository, clock=app.clock, seed=seed)
         async with app.repository.unit_of_work() as uow:
             stored = await uow.trades.count(setup.user.id)
@@ -44,7 +49,23 @@ async def _demo(settings: Settings, seed: str) -> RunStatus:
             f"[bold]{setup.connection.name}[/], kept in [bold]{settings.home}[/] "
             f"({stored} trades stored so far; delete the folder to start over)."
         )
-        outcome = await app.cycle.run(setup.user.id, trigger=Trigger.MANUAL)
+        # The demo user has no stored targets: the environment's (Telegram) replace the console.
+        elsewhere = [
+            target.name
+            for target in app.cycle.targets_of([])
+            if target.name not in {notifier.name for notifier in app.notifiers}
+        ]
+        cycle = evolve(app.cycle, notifiers=()) if elsewhere else app.cycle
+        outcome = await cycle.run(setup.user.id, trigger=Trigger.MANUAL)
+        for step in outcome.run.steps:
+            if step.kind is TaskKind.NOTIFY and step.subject in elsewhere:
+                if step.failed:
+                    console.print(
+                        f"[red]The digest could not be sent to {step.subject}:[/] "
+                        f"{escape(step.error or '')}"
+                    )
+                else:
+                    console.print(f"Digest sent to {step.subject}.")
         async with app.repository.unit_of_work() as uow:
             positions = await uow.positions.list(setup.user.id)
             stored = await uow.trades.count(setup.user.id)

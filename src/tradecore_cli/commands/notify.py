@@ -1,0 +1,343 @@
+"""``tradecore notify add|list|remove|enable|disable|test``: where a user's digests go.
+
+A target is one notifier plugin (``telegram``…) with its settings. A setting not given with
+``--setting`` is read from the variable the plugin declares (``TELEGRAM_CHAT_ID``…) and stored.
+A secret (the bot token) whose variable is set (``TELEGRAM_BOT_TOKEN``) is *not* stored: it is
+read from the environment at each run, so an operator changes it in one place; otherwise it is
+asked for at a hidden prompt and stored encrypted. See ``docs/notifications/telegram.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tradecore.domain import NotificationTarget, User
+from tradecore.errors import AlreadyExists, NotFound
+from tradecore.ports import NotifierFactory, UnitOfWork, check_settings
+from tradecore.services.notify import TargetNotifier, notifiers_for
+from tradecore_adapters.bootstrap import Application
+from tradecore_cli.app import open_app, user_named, user_option
+from tradecore_cli.plugin_values import (
+    ask_secrets,
+    interactive,
+    key_value_settings,
+    settings_from_environment,
+)
+from tradecore_cli.render import print_table
+from tradecore_cli.render_trades import timestamp
+
+__all__ = ["notify"]
+
+
+@click.group()
+def notify() -> None:
+    """Where a user's digests go (a Telegram chat…): add, list, test and remove targets."""
+
+
+def _factory(app: Application, notifier_type: str) -> NotifierFactory:
+    factory = app.registry.notifiers.get(notifier_type)
+    if factory is None:
+        installed = ", ".join(sorted(app.registry.notifiers)) or "none"
+        raise click.BadParameter(
+            f"{notifier_type!r} is not an installed notifier plugin (installed: {installed}); "
+            "see `tradecore plugins`",
+            param_hint="TYPE",
+        )
+    return factory
+
+
+def _secrets_in_environment(factory: NotifierFactory, environ: Mapping[str, str]) -> list[str]:
+    return [
+        spec.name
+        for spec in factory.secrets
+        if spec.env_var and environ.get(spec.env_var, "").strip()
+    ]
+
+
+@notify.command("add", short_help="Send a user's digests to a target (a Telegram chat…).")
+@click.argument("notifier_type", metavar="TYPE")
+@click.option("--name", default=None, help="Your name for this target (default: TYPE).")
+@user_option
+@click.option(
+    "--setting",
+    "given",
+    metavar="KEY=VALUE",
+    multiple=True,
+    callback=key_value_settings,
+    help="A setting of the notifier (repeat for several), e.g. chat_id=123456789, "
+    "language=fr, api=off. Wins over the environment variable the notifier declares.",
+)
+@click.pass_context
+def notify_add(
+    ctx: click.Context,
+    notifier_type: str,
+    name: str | None,
+    user_name: str | None,
+    given: dict[str, str],
+) -> None:
+    """Send the user's digests to a target. TYPE is an installed notifier plugin (`telegram`).
+
+    Settings not given with --setting are read from the variables the notifier declares (for
+    Telegram: TELEGRAM_CHAT_ID, TELEGRAM_LANGUAGE, TELEGRAM_API_URL). A secret whose variable is
+    set (TELEGRAM_BOT_TOKEN) is read from the environment at each run and not stored; otherwise
+    it is asked for at a hidden prompt and stored encrypted. The target is checked (the bot
+    token and the chat) before it is saved; nothing is sent.
+
+    Example: tradecore notify add telegram --user alice --setting chat_id=123456789
+    """
+    environ = ctx.find_root().obj["environ"]
+    is_interactive = interactive(ctx)
+    target_name = (name or notifier_type).strip()
+    if not target_name:
+        raise click.BadParameter("a target name must not be empty", param_hint="--name")
+
+    async def run() -> tuple[NotificationTarget, str, str]:
+        async with open_app(ctx) as app:
+            factory = _factory(app, notifier_type)
+            owner = f"notifier {notifier_type!r}"
+            settings = settings_from_environment(factory.settings, given, environ)
+            check_settings(factory.settings, settings, owner=owner)
+            async with app.repository.unit_of_work() as uow:
+                user = await user_named(uow, user_name)
+                await _name_is_free(uow, user, target_name)
+            from_environment = _secrets_in_environment(factory, environ)
+            for secret in from_environment:
+                click.echo(f"{secret}: read from the environment at each run (not stored).")
+            specs = [spec for spec in factory.secrets if spec.name not in from_environment]
+            secrets = ask_secrets(specs, environ, interactive=is_interactive, owner=owner)
+            target = NotificationTarget(
+                user_id=user.id,
+                notifier=notifier_type,
+                name=target_name,
+                settings=settings,
+                secrets=secrets,
+                created_at=app.clock.now(),
+            )
+            checked = await _check(app, target)
+            async with app.repository.unit_of_work() as uow:
+                try:
+                    await uow.notification_targets.add(target)
+                except AlreadyExists:
+                    raise _taken(user, target_name) from None
+                await uow.commit()
+            return target, user.name, checked
+
+    target, owner_name, checked = asyncio.run(run())
+    stored = ", ".join(sorted(target.secrets))
+    click.echo(
+        f"Added {target.notifier} target {target.name} for {owner_name}"
+        + (f" (settings {_settings_text(target.settings)})" if target.settings else "")
+        + (f"; {stored} stored encrypted" if stored else "")
+        + "."
+    )
+    click.echo(f"Checked: {checked}.")
+    click.echo(f"Next: tradecore notify test --user {owner_name}")
+
+
+async def _check(app: Application, target: NotificationTarget) -> str:
+    # Build the notifier as a run would (with the environment's defaults) and ask it to check
+    # itself: a wrong token or chat is refused now, not at the first run.
+    (resolved,) = notifiers_for(
+        [target],
+        factories=app.registry.notifiers,
+        defaults=app.notifier_defaults,
+        clock=app.clock,
+    )
+    if resolved.notifier is None:
+        raise click.ClickException(f"target {target.name} cannot be used: {resolved.error}")
+    try:
+        return await resolved.notifier.check()
+    except Exception as exc:
+        raise click.ClickException(
+            f"target {target.name} does not work: {_reason(exc, resolved)}; nothing saved"
+        ) from None
+
+
+def _reason(exc: BaseException, resolved: TargetNotifier) -> str:
+    return resolved.masked(str(exc) or type(exc).__name__)
+
+
+async def _name_is_free(uow: UnitOfWork, user: User, name: str) -> None:
+    try:
+        await uow.notification_targets.get_by_name(user.id, name)
+    except NotFound:
+        return
+    raise _taken(user, name)
+
+
+def _taken(user: User, name: str) -> click.ClickException:
+    return click.ClickException(
+        f"{user.name} already has a notification target named {name!r}; choose another --name"
+    )
+
+
+def _settings_text(settings: Mapping[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in sorted(settings.items()))
+
+
+async def _user_targets(
+    ctx: click.Context, user_name: str | None
+) -> tuple[User, Sequence[NotificationTarget], list[str]]:
+    async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+        user = await user_named(uow, user_name)
+        targets = await uow.notification_targets.list(user.id)
+        configured = {target.notifier for target in targets}
+        implicit = [
+            name
+            for name, default in app.notifier_defaults.items()
+            if name not in configured
+            and name in app.registry.notifiers
+            and default.complete_for(app.registry.notifiers[name])
+        ]
+        return user, targets, implicit
+
+
+@notify.command("list")
+@user_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
+    """List where the user's digests go. Secrets are shown by name only, never by value.
+
+    A target marked "environment" is implicit: the environment alone configures it (for
+    Telegram: TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID) and the user has none of that type.
+    """
+    user, targets, implicit = asyncio.run(_user_targets(ctx, user_name))
+    rows = [
+        {
+            "name": target.name,
+            "type": target.notifier,
+            "active": target.active,
+            "source": "stored",
+            "settings": dict(sorted(target.settings.items())),
+            "secrets": dict.fromkeys(sorted(target.secrets), "stored"),
+            "created_at": timestamp(target.created_at),
+        }
+        for target in targets
+    ] + [{"name": name, "type": name, "active": True, "source": "environment"} for name in implicit]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(
+            f"{user.name}'s digests go nowhere yet; add a target with "
+            f"`tradecore notify add telegram --user {user.name}`."
+        )
+        return
+    table = Table(title=f"Notification targets of {user.name}", title_justify="left")
+    for header in ("name", "type", "active", "source", "settings", "secrets"):
+        table.add_column(header)
+    for target in targets:
+        table.add_row(
+            target.name,
+            target.notifier,
+            "yes" if target.active else "no",
+            "stored",
+            _settings_text(target.settings) or "-",
+            ", ".join(f"{key} stored" for key in sorted(target.secrets)) or "-",
+        )
+    for name in implicit:
+        table.add_row(name, name, "yes", "environment", "-", "-")
+    print_table(Console(soft_wrap=True), table)
+
+
+async def _change(ctx: click.Context, user_name: str | None, name: str, action: str) -> str:
+    async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+        user = await user_named(uow, user_name)
+        try:
+            target = await uow.notification_targets.get_by_name(user.id, name)
+        except NotFound:
+            raise click.UsageError(
+                f"{user.name} has no notification target named {name!r}; see "
+                "`tradecore notify list`"
+            ) from None
+        if action == "remove":
+            await uow.notification_targets.remove(user.id, target.id)
+        else:
+            target.active = action == "enable"
+            await uow.notification_targets.update(target)
+        await uow.commit()
+        return user.name
+
+
+@notify.command("remove")
+@click.argument("name")
+@user_option
+@click.pass_context
+def notify_remove(ctx: click.Context, name: str, user_name: str | None) -> None:
+    """Stop sending the user's digests to target NAME and forget it (with its secrets)."""
+    owner = asyncio.run(_change(ctx, user_name, name, "remove"))
+    click.echo(f"Removed notification target {name} of {owner}.")
+
+
+@notify.command("enable")
+@click.argument("name")
+@user_option
+@click.pass_context
+def notify_enable(ctx: click.Context, name: str, user_name: str | None) -> None:
+    """Send the user's digests to target NAME again."""
+    owner = asyncio.run(_change(ctx, user_name, name, "enable"))
+    click.echo(f"Target {name} of {owner} receives digests again.")
+
+
+@notify.command("disable")
+@click.argument("name")
+@user_option
+@click.pass_context
+def notify_disable(ctx: click.Context, name: str, user_name: str | None) -> None:
+    """Keep target NAME but send it nothing (it also stops an implicit target of its type)."""
+    owner = asyncio.run(_change(ctx, user_name, name, "disable"))
+    click.echo(f"Target {name} of {owner} receives nothing until `tradecore notify enable`.")
+
+
+@notify.command("test", short_help="Send a test message to the user's targets.")
+@user_option
+@click.pass_context
+def notify_test(ctx: click.Context, user_name: str | None) -> None:
+    """Send a short test message to each of the user's active targets.
+
+    Prints one line per target; the exit status is 1 when any could not be reached.
+    """
+
+    async def run() -> tuple[str, list[tuple[str, str | None]]]:
+        async with open_app(ctx) as app:
+            async with app.repository.unit_of_work() as uow:
+                user = await user_named(uow, user_name)
+                targets = await uow.notification_targets.list(user.id)
+            resolved = notifiers_for(
+                targets,
+                factories=app.registry.notifiers,
+                defaults=app.notifier_defaults,
+                clock=app.clock,
+            )
+            results: list[tuple[str, str | None]] = []
+            for item in resolved:
+                if item.notifier is None:
+                    results.append((item.name, item.error))
+                    continue
+                try:
+                    await item.notifier.send_test(user.name)
+                except Exception as exc:
+                    results.append((item.name, _reason(exc, item)))
+                else:
+                    results.append((item.name, None))
+            return user.name, results
+
+    owner, results = asyncio.run(run())
+    if not results:
+        raise click.ClickException(
+            f"{owner} has no active notification target; add one with "
+            f"`tradecore notify add telegram --user {owner}`"
+        )
+    for name, error in results:
+        if error is None:
+            click.echo(f"sent: {name}")
+        else:
+            click.echo(f"FAILED: {name}: {error}", err=True)
+    ctx.exit(1 if any(error for _, error in results) else 0)
