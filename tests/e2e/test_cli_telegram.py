@@ -179,3 +179,13 @@ def test_the_demo_prints_its_digest_without_telegram(tmp_path: Path, fake: FakeT
     out = ok(tmp_path / "home", "demo")
     assert "Summary — demo" in out
     assert fake.requests == []
+
+
+def test_the_demo_prints_its_digest_when_telegram_refuses_it(
+    tmp_path: Path, fake: FakeTelegram, url: str
+) -> None:
+    fake.block("42")
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": "42", "TELEGRAM_API_URL": url}
+    out = ok(tmp_path / "home", "demo", env=env)  # the run itself succeeded
+    assert "The digest could not be sent to telegram: NotificationError: Telegram refused" in out
+    assert "Summary — demo" in out

@@ -62,8 +62,10 @@ async def _demo(settings: Settings, seed: str, environ: Mapping[str, str]) -> Ru
                 if step.failed:
                     console.print(
                         f"[red]The digest could not be sent to {step.subject}:[/] "
-                        f"{escape(step.error or '')}"
+                        f"{escape(step.error or '')}; here it is:"
                     )
+                    for notifier in app.notifiers:
+                        await notifier.send(outcome.digest)
                 else:
                     console.print(f"Digest sent to {step.subject}.")
         async with app.repository.unit_of_work() as uow:
