@@ -21,7 +21,13 @@ import click
 from tradecore.domain import Secret
 from tradecore.ports import SecretSpec, SettingSpec
 
-__all__ = ["ask_secrets", "interactive", "key_value_settings", "settings_from_environment"]
+__all__ = [
+    "ask_secrets",
+    "interactive",
+    "key_value_settings",
+    "settings_from_environment",
+    "settings_text",
+]
 
 
 def key_value_settings(
@@ -91,3 +97,8 @@ def ask_secrets(
         if value:
             secrets[spec.name] = Secret(value)
     return secrets
+
+
+def settings_text(settings: Mapping[str, str]) -> str:
+    """``key=value, …`` by key, for lists and confirmations (settings are never secret)."""
+    return ", ".join(f"{key}={value}" for key, value in sorted(settings.items()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import click
 from rich.console import Console
@@ -29,6 +29,7 @@ from tradecore_cli.plugin_values import (
     interactive,
     key_value_settings,
     settings_from_environment,
+    settings_text,
 )
 from tradecore_cli.render import print_table
 from tradecore_cli.render_trades import timestamp
@@ -182,14 +183,10 @@ def _taken(user_name: str, name: str) -> click.ClickException:
 def _describe(connection: BrokerConnection) -> str:
     parts = []
     if connection.settings:
-        parts.append("settings " + _settings_text(connection.settings))
+        parts.append("settings " + settings_text(connection.settings))
     if connection.secrets:
         parts.append("secrets " + ", ".join(sorted(connection.secrets)) + " stored encrypted")
     return f" ({'; '.join(parts)})" if parts else ""
-
-
-def _settings_text(settings: Mapping[str, str]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in sorted(settings.items()))
 
 
 @broker.command("list")
@@ -236,7 +233,7 @@ def broker_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
             connection.name,
             connection.broker,
             "yes" if connection.active else "no",
-            _settings_text(connection.settings) or "-",
+            settings_text(connection.settings) or "-",
             ", ".join(f"{key} set" for key in sorted(connection.secrets)) or "-",
             connection.created_at.strftime("%Y-%m-%d %H:%M"),
         )

@@ -28,6 +28,7 @@ from tradecore_cli.plugin_values import (
     interactive,
     key_value_settings,
     settings_from_environment,
+    settings_text,
 )
 from tradecore_cli.render import print_table
 from tradecore_cli.render_trades import timestamp
@@ -132,7 +133,7 @@ def notify_add(
     stored = ", ".join(sorted(target.secrets))
     click.echo(
         f"Added {target.notifier} target {target.name} for {owner_name}"
-        + (f" (settings {_settings_text(target.settings)})" if target.settings else "")
+        + (f" (settings {settings_text(target.settings)})" if target.settings else "")
         + (f"; {stored} stored encrypted" if stored else "")
         + "."
     )
@@ -175,10 +176,6 @@ def _taken(user: User, name: str) -> click.ClickException:
     return click.ClickException(
         f"{user.name} already has a notification target named {name!r}; choose another --name"
     )
-
-
-def _settings_text(settings: Mapping[str, str]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in sorted(settings.items()))
 
 
 async def _user_targets(
@@ -239,7 +236,7 @@ def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
             target.notifier,
             "yes" if target.active else "no",
             "stored",
-            _settings_text(target.settings) or "-",
+            settings_text(target.settings) or "-",
             ", ".join(f"{key} stored" for key in sorted(target.secrets)) or "-",
         )
     for name in implicit:
