@@ -16,6 +16,7 @@ import pytest
 from tests.fakes.telegram_server import (
     FakeTelegram,
     bad_request,
+    chat_migrated,
     delay,
     disconnect,
     retry_after,
@@ -218,3 +219,15 @@ async def test_the_test_message(fake: FakeTelegram, make_notifier: MakeNotifier)
     (message,) = fake.messages(CHAT)
     assert "Message de test de tradecore pour alice" in message.plain_text
     assert TOKEN not in message.text
+
+
+async def test_a_migrated_group_names_its_new_chat_id(
+    fake: FakeTelegram, make_notifier: MakeNotifier
+) -> None:
+    fake.script("sendMessage", chat_migrated(-100999))
+    with pytest.raises(NotificationError) as raised:
+        await make_notifier().send(_digest())
+    assert "chat 42 became a supergroup with the id -100999; set chat_id=-100999" in str(
+        raised.value
+    )
+    assert fake.count("sendMessage") == 1
