@@ -6,7 +6,7 @@ header. :class:`RedactingFilter` masks, in every record's message and exception 
 
 - every value registered with :func:`register_secret` (the SQL repository registers each secret
   it decrypts, so whatever a broker library logs with it is masked too);
-- well-known shapes: Telegram bot tokens (``bot123:ABC…`` in URLs), ``signature=`` and
+- well-known shapes: Telegram bot tokens (``bot123:ABC…`` in URLs, or bare), ``signature=`` and
   ``timestamp=`` query parameters of signed requests, ``Authorization`` and ``X-MBX-APIKEY``
   header values, and ``access_token`` / ``refresh_token`` fields.
 
@@ -27,6 +27,7 @@ MASK = "**********"
 _MIN_LENGTH = 6  # shorter values would mask ordinary words
 _PATTERNS = (
     re.compile(r"(bot)\d+:[\w-]{20,}"),
+    re.compile(r"()(?<![\w:])\d{5,}:[\w-]{30,}"),  # a bare Telegram bot token
     re.compile(r"(?i)((?:signature|timestamp)=)[^&\s\"']+"),
     re.compile(
         r"(?i)((?:authorization|x-mbx-apikey)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)[^\s,\"']+"

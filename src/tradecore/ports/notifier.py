@@ -15,7 +15,8 @@ class NotifierPort(Protocol):
 
     @property
     def name(self) -> str:
-        """The notifier plugin's name (``console``, ``telegram``)."""
+        """The name the run's notify step shows: the user's name for the target
+        (:attr:`NotifierContext.name`), else the plugin's (``console``, ``telegram``)."""
         ...
 
     async def send(self, digest: Digest) -> None:

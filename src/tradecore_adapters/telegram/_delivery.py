@@ -1,7 +1,7 @@
 """Deliver messages to one chat the way Telegram wants them delivered.
 
 - **In order, no faster than allowed**: one message per second per chat, one per three seconds in
-  a group (20 a minute), 30 a second per bot (``telegram.constants.FloodLimit``), shared by every
+  a group or channel (20 a minute), 30 a second per bot (``telegram.constants.FloodLimit``), shared by every
   sender in the process (see :class:`Pacer`).
 - **Flood control**: ``RetryAfter`` waits exactly what Telegram asks (plus a margin), for at most
   ``max_wait`` seconds in all; longer than that, the message fails.
@@ -45,9 +45,9 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from tradecore.errors import NotificationError
-from tradecore_adapters.redaction import redact
+from tradecore_adapters.redaction import MASK, redact
 
-__all__ = ["ChatSender", "Pacer", "ptb_quietly", "telegram_failure"]
+__all__ = ["ChatSender", "Pacer", "masked", "ptb_quietly", "telegram_failure"]
 
 _log = logging.getLogger("tradecore.notify.telegram")
 T = TypeVar("T")
@@ -88,7 +88,8 @@ class Pacer:
 
     def reserve(self, bot_id: str, chat_id: str) -> float:
         """Reserve the next slot for ``chat_id`` of bot ``bot_id``; return the seconds to wait."""
-        chat_interval = _GROUP_INTERVAL if chat_id.startswith("-") else _CHAT_INTERVAL
+        # Groups (negative ids) and channels (@username) take 20 a minute; private chats 1 a second.
+        chat_interval = _GROUP_INTERVAL if chat_id.startswith(("-", "@")) else _CHAT_INTERVAL
         chat_key, bot_key = f"{bot_id}/{chat_id}", bot_id
         with self._lock:
             now = self._monotonic()
@@ -107,9 +108,14 @@ class Pacer:
 PACER = Pacer()
 
 
+def masked(text: str, token: str) -> str:
+    """``text`` with ``token`` and every known secret shape masked."""
+    return redact(text.replace(token, MASK))
+
+
 def telegram_failure(exc: TelegramError, *, chat_id: str, token: str) -> NotificationError:
     """The :class:`NotificationError` that says what ``exc`` means for this chat and what to do."""
-    reason = redact(exc.message.replace(token, "**********"))
+    reason = masked(exc.message, token)
     if isinstance(exc, InvalidToken):
         text = (
             "Telegram refused the bot token (Unauthorized); check TELEGRAM_BOT_TOKEN or the "
@@ -166,7 +172,7 @@ class ChatSender:
                 raise telegram_failure(exc, chat_id=self.chat_id, token=self.token) from None
             _log.warning(
                 "Telegram refused a message's HTML (%s); sending it again as plain text",
-                redact(exc.message),
+                masked(exc.message, self.token),
             )
         try:
             await self._deliver(plain, html=False, silent=silent)
@@ -207,9 +213,11 @@ class ChatSender:
                 if failures >= self.attempts:
                     raise NotificationError(
                         f"Telegram could not be reached for chat {self.chat_id} after "
-                        f"{failures} attempts: {redact(exc.message.replace(self.token, '**'))}"
+                        f"{failures} attempts: {masked(exc.message, self.token)}"
                     ) from None
-                _log.info("Telegram unreachable (%s); trying again", redact(exc.message))
+                _log.info(
+                    "Telegram unreachable (%s); trying again", masked(exc.message, self.token)
+                )
                 await self.sleep(self.backoff * 2 ** (failures - 1))
             except TelegramError as exc:
                 raise telegram_failure(exc, chat_id=self.chat_id, token=self.token) from None

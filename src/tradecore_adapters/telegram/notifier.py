@@ -23,7 +23,7 @@ from telegram.request import HTTPXRequest
 from tradecore.domain import Digest
 from tradecore.errors import NotificationError
 from tradecore.ports import NotifierContext
-from tradecore_adapters.redaction import guard_logger, register_secret
+from tradecore_adapters.redaction import MASK, guard_logger, redact, register_secret
 from tradecore_adapters.telegram._delivery import (
     PACER,
     ChatSender,
@@ -44,7 +44,12 @@ __all__ = ["TelegramNotifier"]
 
 # httpx logs "HTTP Request: POST https://…/bot<token>/…" at INFO; python-telegram-bot logs
 # "Set Bot API URL: …/bot<token>" at DEBUG, and its request classes may quote URLs.
-_LOGGERS_WITH_URLS = ("httpx", "telegram.Bot", "telegram.BaseRequest", "telegram.HTTPXRequest")
+_LOGGERS_WITH_URLS = (
+    "httpx",
+    "telegram.Bot",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+)
 
 
 class TelegramNotifier:
@@ -149,6 +154,9 @@ class TelegramNotifier:
                 raise self._failure(exc) from None
             return f"bot @{bot.username} can write to chat {self._config.chat_id} ({chat.type})"
 
+    def _masked(self, text: str) -> str:
+        return redact(text.replace(self._config.bot_token.reveal(), MASK))
+
     def _failure(self, exc: TelegramError) -> NotificationError:
         return telegram_failure(
             exc, chat_id=self._config.chat_id, token=self._config.bot_token.reveal()
@@ -195,7 +203,7 @@ class TelegramNotifier:
                 if attempt == self._attempts:
                     raise NotificationError(
                         f"Telegram could not be reached at {self._config.api_url} after "
-                        f"{attempt} attempts: {self._failure(exc)}"
+                        f"{attempt} attempts: {self._masked(exc.message)}"
                     ) from None
                 await self._sleep(float(attempt))
             except TelegramError as exc:

@@ -21,7 +21,7 @@ from tradecore_adapters.bootstrap import Application, key_ring_of
 from tradecore_adapters.settings import Settings
 from tradecore_adapters.sqlalchemy import describe_url
 from tradecore_adapters.sqlalchemy.migrate import current_revision, head_revision
-from tradecore_cli.app import open_app, user_named, user_option
+from tradecore_cli.app import open_app, user_named
 from tradecore_cli.settings import settings_of
 
 __all__ = ["check"]
@@ -35,15 +35,23 @@ class _Line:
 
 
 @click.command(short_help="Check the whole setup: database, key, brokers, notifications.")
-@user_option
+@click.option(
+    "--user",
+    "user_name",
+    metavar="NAME",
+    default=None,
+    help="Check only this user's connections and targets (default: every user's).",
+)
 @click.pass_context
 def check(ctx: click.Context, user_name: str | None) -> None:
-    """Check the setup and print one line per check; nothing is changed or sent.
+    """Check the setup and print one line per check; no message is sent, no order placed.
 
     The secret key, the database (reachable, at the newest migration), then for every user (or
     only --user): each active connection logs in and lists its accounts (and its clock offset,
     when the broker reports one), and each notification target is reachable (for Telegram: the
-    bot token is valid and the bot can reach the chat). Exit status 0 when all passed, else 1.
+    bot token is valid and the bot can reach the chat). Logging in renews (and stores) an OAuth
+    connection's tokens when they are due, as any command would. Exit status 0 when all passed,
+    else 1.
     """
     settings = settings_of(ctx)
     lines = asyncio.run(_check_all(ctx, settings, user_name))

@@ -144,12 +144,12 @@ def notify_add(
 async def _check(app: Application, target: NotificationTarget) -> str:
     # Build the notifier as a run would (with the environment's defaults) and ask it to check
     # itself: a wrong token or chat is refused now, not at the first run.
-    (resolved,) = notifiers_for(
+    resolved = notifiers_for(
         [target],
         factories=app.registry.notifiers,
         defaults=app.notifier_defaults,
         clock=app.clock,
-    )
+    )[0]  # the target itself (implicit targets of other notifiers follow it)
     if resolved.notifier is None:
         raise click.ClickException(f"target {target.name} cannot be used: {resolved.error}")
     try:

@@ -37,6 +37,11 @@ def test_short_values_are_not_registered_so_ordinary_words_survive() -> None:
         ("headers: {'X-MBX-APIKEY': 'vmPUZE6mv9SD5VNHk4'}", "X-MBX-APIKEY", "vmPUZE6mv9SD5VNHk4"),
         ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.x.y", "Authorization", "eyJhbGciOiJIUzI1NiJ9"),
         ('{"refresh_token": "rt-1234567", "x": 1}', "refresh_token", "rt-1234567"),
+        (
+            "TELEGRAM_BOT_TOKEN=123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw at 12:30:00",
+            "at 12:30:00",
+            "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        ),
     ],
 )
 def test_known_secret_shapes_are_masked(line: str, kept: str, hidden: str) -> None:

@@ -10,6 +10,7 @@ and other ``NetworkError`` are retried, ``BadRequest`` never (resent once as pla
 from __future__ import annotations
 
 import itertools
+import socket
 from datetime import timedelta
 
 import pytest
@@ -24,10 +25,12 @@ from tests.fakes.telegram_server import (
 )
 from tests.integration.adapters.telegram.conftest import CHAT, TOKEN, MakeNotifier, RecordingSleep
 
-from tradecore.domain import Digest, TaskStatus
+from tradecore.domain import Digest, Secret, TaskStatus
 from tradecore.errors import NotificationError
 from tradecore.testing.builders import DEFAULT_TIME, make_run, make_task_result
 from tradecore_adapters.telegram._split import MAX_MESSAGE_LENGTH, utf16_length
+from tradecore_adapters.telegram.config import TelegramConfig
+from tradecore_adapters.telegram.notifier import TelegramNotifier
 
 pytestmark = pytest.mark.asyncio
 
@@ -231,3 +234,20 @@ async def test_a_migrated_group_names_its_new_chat_id(
         raised.value
     )
     assert fake.count("sendMessage") == 1
+
+
+async def test_an_unreachable_server_is_said_plainly() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = TelegramConfig.parse(
+        {"chat_id": CHAT, "api_url": f"http://127.0.0.1:{port}"}, {"bot_token": Secret(TOKEN)}
+    )
+    sleep = RecordingSleep(real=False)
+    with pytest.raises(NotificationError) as raised:
+        await TelegramNotifier(config, timeout=1.0, sleep=sleep).send(_digest())
+    text = str(raised.value)
+    assert text.startswith(f"Telegram could not be reached at http://127.0.0.1:{port} after 3 ")
+    assert "refused the message" not in text
+    assert TOKEN not in text
+    assert sleep.calls == [1.0, 2.0]

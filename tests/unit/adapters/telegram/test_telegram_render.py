@@ -94,11 +94,13 @@ def test_token_shapes_and_signatures_are_masked_in_every_message() -> None:
         make_task_result(
             subject="binance",
             status=TaskStatus.FAILURE,
-            error=f"GET https://api.telegram.org/bot{token}/x?signature=abcdef0123&timestamp=1",
+            error=f"GET https://api.telegram.org/bot{token}/x?signature=abcdef0123&timestamp=1"
+            f" (token {token.replace('1234', '4321')})",
         )
     )
     whole = "\n".join(_plain(render_digest(digest, EN)))
     assert token not in whole
+    assert token.split(":")[1] not in whole  # in the URL and bare
     assert "abcdef0123" not in whole
     assert "signature=**********" in whole
 
