@@ -18,7 +18,13 @@ from tradecore.domain._checks import freeze_mapping
 from tradecore.ports import Clock, NotifierContext, NotifierFactory, NotifierPort
 from tradecore.services._steps import describe_error, mask
 
-__all__ = ["NotifierDefaults", "TargetNotifier", "defaults_from_environment", "notifiers_for"]
+__all__ = [
+    "NotifierDefaults",
+    "TargetNotifier",
+    "defaults_from_environment",
+    "implicit_targets",
+    "notifiers_for",
+]
 
 
 @frozen(kw_only=True)
@@ -97,11 +103,7 @@ def notifiers_for(
         for target in targets
         if target.active
     ]
-    configured = {target.notifier for target in targets}
-    for name, default in defaults.items():
-        factory = factories.get(name)
-        if name in configured or factory is None or not default.complete_for(factory):
-            continue
+    for name in implicit_targets(targets, factories=factories, defaults=defaults):
         resolved.append(
             _build(
                 name,
@@ -114,6 +116,24 @@ def notifiers_for(
             )
         )
     return resolved
+
+
+def implicit_targets(
+    targets: Sequence[NotificationTarget],
+    *,
+    factories: Mapping[str, NotifierFactory],
+    defaults: Mapping[str, NotifierDefaults],
+) -> list[str]:
+    """The notifiers the ``defaults`` alone configure for a user with these ``targets``: those
+    whose defaults are complete and of which the user has no target (active or not)."""
+    configured = {target.notifier for target in targets}
+    return [
+        name
+        for name, default in defaults.items()
+        if name not in configured
+        and (factory := factories.get(name)) is not None
+        and default.complete_for(factory)
+    ]
 
 
 def _build(

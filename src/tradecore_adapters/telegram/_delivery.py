@@ -28,7 +28,6 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TypeVar
 
 from attrs import define, field
 from telegram import Bot, LinkPreviewOptions
@@ -50,7 +49,6 @@ from tradecore_adapters.redaction import MASK, redact
 __all__ = ["ChatSender", "Pacer", "masked", "ptb_quietly", "telegram_failure"]
 
 _log = logging.getLogger("tradecore.notify.telegram")
-T = TypeVar("T")
 
 _CHAT_INTERVAL = 1.0 / FloodLimit.MESSAGES_PER_SECOND_PER_CHAT
 _GROUP_INTERVAL = 60.0 / FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP

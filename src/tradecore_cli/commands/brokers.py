@@ -17,7 +17,6 @@ from rich.table import Table
 from tradecore.domain import Account, BrokerConnection
 from tradecore.errors import AlreadyExists, ConfigurationError, NotFound
 from tradecore.ports import (
-    BrokerFactory,
     ConnectionRepository,
     check_settings,
 )
@@ -26,6 +25,7 @@ from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import connection_named, open_app, user_named, user_option
 from tradecore_cli.plugin_values import (
     ask_secrets,
+    installed,
     interactive,
     key_value_settings,
     settings_from_environment,
@@ -50,18 +50,6 @@ def _connection_name(ctx: click.Context, param: click.Parameter, value: str) -> 
             param=param,
         )
     return value
-
-
-def _factory(app: Application, broker_type: str) -> BrokerFactory:
-    factory = app.registry.brokers.get(broker_type)
-    if factory is None:
-        installed = ", ".join(sorted(app.registry.brokers)) or "none"
-        raise click.BadParameter(
-            f"{broker_type!r} is not an installed broker plugin (installed: {installed}); "
-            "see `tradecore plugins`",
-            param_hint="TYPE",
-        )
-    return factory
 
 
 @broker.command("add", short_help="Connect a user to a broker.")
@@ -105,7 +93,7 @@ def broker_add(
 
     async def run() -> tuple[BrokerConnection, str]:
         async with open_app(ctx) as app:
-            factory = _factory(app, broker_type)
+            factory = installed(app.registry.brokers, broker_type, "broker")
             owner = f"broker {broker_type!r}"
             settings = settings_from_environment(factory.settings, given, environ)
             check_settings(factory.settings, settings, owner=owner)

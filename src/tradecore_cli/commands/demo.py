@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from tradecore.domain import RunStatus, TaskKind, Trigger
 from tradecore.services import ensure_demo
+from tradecore.services.notify import implicit_targets
 from tradecore_adapters.bootstrap import initialise, open_application
 from tradecore_adapters.settings import Settings
 from tradecore_cli.render import positions_table, print_table
@@ -50,11 +51,9 @@ async def _demo(settings: Settings, seed: str, environ: Mapping[str, str]) -> Ru
             f"({stored} trades stored so far; delete the folder to start over)."
         )
         # The demo user has no stored targets: the environment's (Telegram) replace the console.
-        elsewhere = [
-            target.name
-            for target in app.cycle.targets_of([])
-            if target.name not in {notifier.name for notifier in app.notifiers}
-        ]
+        elsewhere = implicit_targets(
+            [], factories=app.registry.notifiers, defaults=app.notifier_defaults
+        )
         cycle = evolve(app.cycle, notifiers=()) if elsewhere else app.cycle
         outcome = await cycle.run(setup.user.id, trigger=Trigger.MANUAL)
         for step in outcome.run.steps:

@@ -20,11 +20,12 @@ from rich.table import Table
 from tradecore.domain import NotificationTarget, User
 from tradecore.errors import AlreadyExists, NotFound
 from tradecore.ports import NotifierFactory, UnitOfWork, check_settings
-from tradecore.services.notify import TargetNotifier, notifiers_for
+from tradecore.services.notify import TargetNotifier, implicit_targets, notifiers_for
 from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import open_app, user_named, user_option
 from tradecore_cli.plugin_values import (
     ask_secrets,
+    installed,
     interactive,
     key_value_settings,
     settings_from_environment,
@@ -39,18 +40,6 @@ __all__ = ["notify"]
 @click.group()
 def notify() -> None:
     """Where a user's digests go (a Telegram chat…): add, list, test and remove targets."""
-
-
-def _factory(app: Application, notifier_type: str) -> NotifierFactory:
-    factory = app.registry.notifiers.get(notifier_type)
-    if factory is None:
-        installed = ", ".join(sorted(app.registry.notifiers)) or "none"
-        raise click.BadParameter(
-            f"{notifier_type!r} is not an installed notifier plugin (installed: {installed}); "
-            "see `tradecore plugins`",
-            param_hint="TYPE",
-        )
-    return factory
 
 
 def _secrets_in_environment(factory: NotifierFactory, environ: Mapping[str, str]) -> list[str]:
@@ -100,7 +89,7 @@ def notify_add(
 
     async def run() -> tuple[NotificationTarget, str, str]:
         async with open_app(ctx) as app:
-            factory = _factory(app, notifier_type)
+            factory = installed(app.registry.notifiers, notifier_type, "notifier")
             owner = f"notifier {notifier_type!r}"
             settings = settings_from_environment(factory.settings, given, environ)
             check_settings(factory.settings, settings, owner=owner)
@@ -184,14 +173,9 @@ async def _user_targets(
     async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
         user = await user_named(uow, user_name)
         targets = await uow.notification_targets.list(user.id)
-        configured = {target.notifier for target in targets}
-        implicit = [
-            name
-            for name, default in app.notifier_defaults.items()
-            if name not in configured
-            and name in app.registry.notifiers
-            and default.complete_for(app.registry.notifiers[name])
-        ]
+        implicit = implicit_targets(
+            targets, factories=app.registry.notifiers, defaults=app.notifier_defaults
+        )
         return user, targets, implicit
 
 
