@@ -37,14 +37,23 @@ from tradecore.domain.order import (
     client_order_id_for,
 )
 from tradecore.domain.portfolio import Account, Asset, Position, PositionKey, Quote
+from tradecore.domain.risk import (
+    DEFAULT_MAX_ORDERS_PER_CYCLE,
+    RiskBlock,
+    RiskGate,
+    RiskLimits,
+    RiskRule,
+    TradingHalt,
+)
 from tradecore.domain.secret import Secret
-from tradecore.domain.strategy import OrderIntent, StrategyConfig
+from tradecore.domain.strategy import OrderIntent, StrategyConfig, StrategyDecision
 from tradecore.domain.trade import Side, Trade, TradeKey, TradePage
 from tradecore.domain.user import User
 
 __all__ = [
     "CLIENT_ORDER_ID_MAX_LENGTH",
     "DEFAULT_FREQUENCY_MINUTES",
+    "DEFAULT_MAX_ORDERS_PER_CYCLE",
     "MAX_FREQUENCY_MINUTES",
     "MIN_FREQUENCY_MINUTES",
     "Account",
@@ -68,10 +77,15 @@ __all__ = [
     "Position",
     "PositionKey",
     "Quote",
+    "RiskBlock",
+    "RiskGate",
+    "RiskLimits",
+    "RiskRule",
     "RunStatus",
     "Secret",
     "Side",
     "StrategyConfig",
+    "StrategyDecision",
     "TaskKind",
     "TaskResult",
     "TaskStatus",
@@ -79,6 +93,7 @@ __all__ = [
     "Trade",
     "TradeKey",
     "TradePage",
+    "TradingHalt",
     "Trigger",
     "User",
     "client_order_id_for",

@@ -48,7 +48,12 @@ class TimeInForce(enum.StrEnum):
 
 
 class OrderStatus(enum.StrEnum):
-    """Where an order stands. ``UNKNOWN`` means "ask the broker by client id", never "resend"."""
+    """Where an order stands. ``UNKNOWN`` means "ask the broker by client id", never "resend".
+
+    ``NOT_PLACED`` is our conclusion, not the broker's: the order was recorded but the broker
+    never had it (not found by several lookups after the safe window, see
+    :func:`tradecore.services.reconcile_orders`). Only then may a strategy decide again.
+    """
 
     PENDING_SUBMIT = "pending_submit"
     OPEN = "open"
@@ -57,6 +62,7 @@ class OrderStatus(enum.StrEnum):
     CANCELED = "canceled"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    NOT_PLACED = "not_placed"
     UNKNOWN = "unknown"
 
     @property
@@ -66,7 +72,13 @@ class OrderStatus(enum.StrEnum):
 
 
 _TERMINAL = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.REJECTED,
+        OrderStatus.EXPIRED,
+        OrderStatus.NOT_PLACED,
+    }
 )
 
 
@@ -89,6 +101,11 @@ def _check_client_order_id(instance: object, attribute: Any, value: Any) -> None
         raise DomainError(
             f"client order id {value!r} is longer than {CLIENT_ORDER_ID_MAX_LENGTH} characters"
         )
+
+
+def _count(instance: object, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DomainError(f"{attribute.name} must be a whole number >= 0, got {value!r}")
 
 
 @frozen(kw_only=True)
@@ -126,6 +143,9 @@ class Order:
     :param filled_quantity: how much has been filled so far.
     :param average_fill_price: the volume-weighted fill price, once something filled.
     :param reason: why it was rejected or is unknown, in words.
+    :param strategy_id: the strategy that asked for it; ``None`` for an order placed by hand.
+    :param missing_lookups: how many lookups by client id found nothing since it was recorded
+        (what decides ``NOT_PLACED``).
     """
 
     request: OrderRequest
@@ -136,6 +156,8 @@ class Order:
     created_at: datetime = field(converter=utc)
     updated_at: datetime | None = field(default=None, converter=optional_utc)
     reason: str | None = None
+    strategy_id: str | None = None
+    missing_lookups: int = field(default=0, validator=_count)
 
     def __attrs_post_init__(self) -> None:
         if self.filled_quantity > self.request.quantity:

@@ -16,6 +16,14 @@ from tradecore.ports.factories import (
 )
 from tradecore.ports.login import LoginRequest, OAuthLogin
 from tradecore.ports.notifier import NotifierPort
+from tradecore.ports.parameters import (
+    ParameterKind,
+    ParameterValues,
+    StrategyParameter,
+    format_duration,
+    parse_duration,
+    parse_parameters,
+)
 from tradecore.ports.repository import (
     AutomationRepository,
     ConnectionRepository,
@@ -24,6 +32,7 @@ from tradecore.ports.repository import (
     OrderRepository,
     PositionRepository,
     RepositoryPort,
+    RiskRepository,
     RunRepository,
     StrategyRepository,
     TradeRepository,
@@ -50,15 +59,19 @@ __all__ = [
     "NotifierPort",
     "OAuthLogin",
     "OrderRepository",
+    "ParameterKind",
+    "ParameterValues",
     "PositionRepository",
     "RateLimits",
     "RepositoryPort",
+    "RiskRepository",
     "RunRepository",
     "SecretSpec",
     "SettingSpec",
     "Strategy",
     "StrategyContext",
     "StrategyFactory",
+    "StrategyParameter",
     "StrategyRepository",
     "TokenExchange",
     "TokenStore",
@@ -66,4 +79,7 @@ __all__ = [
     "UnitOfWork",
     "UserRepository",
     "check_settings",
+    "format_duration",
+    "parse_duration",
+    "parse_parameters",
 ]

@@ -18,6 +18,7 @@ from tradecore.ports.broker import BrokerPort
 from tradecore.ports.clock import Clock
 from tradecore.ports.login import OAuthLogin
 from tradecore.ports.notifier import NotifierPort
+from tradecore.ports.parameters import ParameterValues, StrategyParameter, parse_parameters
 from tradecore.ports.strategy import Strategy
 from tradecore.ports.tokens import TokenStore
 
@@ -169,15 +170,35 @@ class NotifierFactory:
     secrets: tuple[SecretSpec, ...] = field(default=(), converter=_secret_specs)
 
 
+def _parameters(value: Iterable[StrategyParameter]) -> tuple[StrategyParameter, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class StrategyFactory:
     """A strategy type a plugin provides.
 
-    :param parameters: the parameters it accepts, validated when a strategy is added.
-    :param create: build the strategy for one configuration.
+    :param name: unique across all installed plugins; what :attr:`StrategyConfig.strategy_type`
+        names.
+    :param parameters: the parameters it accepts, typed; a strategy is added only when they
+        validate (see :func:`~tradecore.ports.parse_parameters`).
+    :param create: build the strategy for one configuration from its validated parameters; no
+        I/O. It may raise :class:`~tradecore.errors.ConfigurationError` for a combination of
+        parameters that cannot work (weights above 100%…), which refuses the strategy when it
+        is added.
     """
 
     name: str = field(validator=non_empty)
     description: str
-    create: Callable[[StrategyConfig], Strategy]
-    parameters: tuple[SettingSpec, ...] = field(default=(), converter=_setting_specs)
+    create: Callable[[StrategyConfig, ParameterValues], Strategy]
+    parameters: tuple[StrategyParameter, ...] = field(default=(), converter=_parameters)
+
+    def build(self, config: StrategyConfig) -> Strategy:
+        """Validate ``config``'s parameters and build its strategy.
+
+        :raises ConfigurationError: a parameter is unknown, missing, malformed or out of bounds,
+            or ``create`` refused the combination.
+        """
+        owner = f"strategy {config.name!r} ({self.name})"
+        values = parse_parameters(self.parameters, config.parameters, owner=owner)
+        return self.create(config, values)

@@ -19,7 +19,7 @@ Typical use::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -31,8 +31,10 @@ from tradecore.domain import (
     NotificationTarget,
     Order,
     Position,
+    RiskLimits,
     StrategyConfig,
     Trade,
+    TradingHalt,
     User,
 )
 
@@ -44,6 +46,7 @@ __all__ = [
     "OrderRepository",
     "PositionRepository",
     "RepositoryPort",
+    "RiskRepository",
     "RunRepository",
     "StrategyRepository",
     "TradeRepository",
@@ -265,9 +268,13 @@ class OrderRepository(Protocol):
         user_id: str,
         *,
         connection_id: str | None = None,
+        strategy_id: str | None = None,
         open_only: bool = False,
+        limit: int | None = None,
     ) -> Sequence[Order]:
-        """The user's orders, oldest first; with ``open_only``, only non-terminal ones."""
+        """The user's orders, oldest first (by creation, then insertion); with ``open_only``,
+        only non-terminal ones; with ``strategy_id``, only that strategy's; with ``limit``, the
+        newest ``limit`` of them (still oldest first)."""
         ...
 
 
@@ -292,7 +299,19 @@ class StrategyRepository(Protocol):
         ...
 
     async def update(self, strategy: StrategyConfig) -> None:
-        """:raises NotFound: no such strategy for its user."""
+        """Replace a stored strategy's name, parameters, active and dry-run flags; its
+        :attr:`~StrategyConfig.state` is left as stored (see :meth:`save_state`).
+
+        :raises NotFound: no such strategy for its user.
+        :raises AlreadyExists: the new name is another of the user's strategies'.
+        """
+        ...
+
+    async def save_state(self, user_id: str, strategy_id: str, state: Mapping[str, str]) -> None:
+        """Replace what the strategy remembers between cycles.
+
+        :raises NotFound: no such strategy for this user.
+        """
         ...
 
     async def remove(self, user_id: str, strategy_id: str) -> None:
@@ -313,6 +332,27 @@ class AutomationRepository(Protocol):
 
     async def list(self) -> Sequence[AutomationConfig]:
         """Every user's config (for the scheduler)."""
+        ...
+
+
+class RiskRepository(Protocol):
+    """Each user's risk limits, and the global kill switch."""
+
+    async def get_limits(self, user_id: str) -> RiskLimits:
+        """The user's limits; the defaults (:class:`RiskLimits` with only ``user_id``) when
+        never set."""
+        ...
+
+    async def save_limits(self, limits: RiskLimits) -> None:
+        """Insert or replace the user's limits. :raises NotFound: no such user."""
+        ...
+
+    async def get_halt(self) -> TradingHalt | None:
+        """The engaged kill switch, or ``None`` when trading is allowed."""
+        ...
+
+    async def set_halt(self, halt: TradingHalt | None) -> None:
+        """Engage the kill switch (replacing an engaged one) or release it with ``None``."""
         ...
 
 
@@ -350,6 +390,7 @@ class UnitOfWork(Protocol):
     strategies: StrategyRepository
     automation: AutomationRepository
     runs: RunRepository
+    risk: RiskRepository
 
     async def __aenter__(self) -> Self: ...
 

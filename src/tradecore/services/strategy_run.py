@@ -75,9 +75,9 @@ async def run_strategy(
         if factory is None:
             known = ", ".join(sorted(factories)) or "none installed"
             raise PluginError(f"strategy type {config.strategy_type!r} is not installed ({known})")
-        strategy = factory.create(config)
+        strategy = factory.build(config)
         context = await _context(config, target, broker, strategy.instruments(), repository, clock)
-        intents = list(await strategy.evaluate(context))
+        intents = list((await strategy.evaluate(context)).intents)
     except Exception as exc:
         return timer.result(TaskStatus.FAILURE, error=describe_error(exc))
     if config.dry_run:
