@@ -22,6 +22,7 @@ Code decides what to do from an exception's *class*, never by parsing its messag
     │   ├── NotFound                 no such row for this user
     │   └── AlreadyExists            a row with that natural key exists
     ├── NotificationError            a notifier could not deliver a digest
+    ├── OrderBlocked                 a risk rule (``rule``) forbids the order; nothing was recorded
     └── PluginError                  a plugin is broken, duplicated, or unknown
 
 Adapters translate vendor exceptions at their edge with ``raise … from exc`` so the cause is kept
@@ -42,6 +43,7 @@ __all__ = [
     "MalformedResponse",
     "NotFound",
     "NotificationError",
+    "OrderBlocked",
     "OrderExists",
     "OrderNotFound",
     "OrderOutcomeUnknown",
@@ -173,6 +175,18 @@ class AlreadyExists(RepositoryError):
 
 class NotificationError(TradecoreError):
     """A notifier could not deliver a digest."""
+
+
+class OrderBlocked(TradecoreError):
+    """A risk rule forbids the order; it was neither recorded nor sent.
+
+    :param rule: the rule's name (``max_order_notional``, ``kill_switch``…), as
+        :class:`~tradecore.domain.RiskRule` values.
+    """
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 class PluginError(TradecoreError):

@@ -3,7 +3,9 @@
 1. Load the user's active connections and strategies.
 2. For every connection, concurrently (bounded): refresh its OAuth token when near expiry, sync
    positions and trades, then reconcile its open orders. One broker failing never stops the others.
-3. Run every active strategy against its synced connection.
+3. Run every active strategy against its synced connection, one after the other, through one risk
+   gate (the user's limits, the kill switch, paused automation) so per-cycle limits count every
+   order of the cycle.
 4. Save the run with every step's result and its status.
 5. Send the digest to every notifier; a notification failure is its own step and changes nothing
    else.
@@ -40,7 +42,8 @@ from tradecore.ports import (
 from tradecore.services._steps import StepTimer, describe_error
 from tradecore.services.brokers import create_broker
 from tradecore.services.notify import NotifierDefaults, TargetNotifier, notifiers_for
-from tradecore.services.orders import reconcile_orders
+from tradecore.services.orders import SAFE_WINDOW, reconcile_orders
+from tradecore.services.risk import load_risk_gate
 from tradecore.services.strategy_run import StrategyTarget, run_strategy
 from tradecore.services.sync import sync_connection
 
@@ -69,6 +72,8 @@ class AutomationCycle:
     :param max_concurrent_connections: how many connections sync at the same time.
     :param http_client: handed to broker factories (tests pass one over a mock transport).
     :param token_refresh_margin: refresh OAuth tokens expiring within this margin.
+    :param order_safe_window: how long after an order was recorded a broker that does not know
+        it proves nothing (see :func:`~tradecore.services.reconcile_orders`).
     """
 
     repository: RepositoryPort
@@ -81,6 +86,7 @@ class AutomationCycle:
     max_concurrent_connections: int = 4
     http_client: object | None = None
     token_refresh_margin: timedelta = timedelta(minutes=5)
+    order_safe_window: timedelta = SAFE_WINDOW
 
     async def run(self, user_id: str, *, trigger: Trigger = Trigger.MANUAL) -> CycleOutcome:
         """Run one cycle for ``user_id`` and return the stored run and its digest.
@@ -92,6 +98,7 @@ class AutomationCycle:
             connections = list(await uow.connections.list(user_id, active_only=True))
             strategies = list(await uow.strategies.list(user_id, active_only=True))
             notify_to = list(await uow.notification_targets.list(user_id))
+            gate = await load_risk_gate(uow, user_id)
             run = AutomationRun(user_id=user_id, trigger=trigger, started_at=self.clock.now())
             await uow.runs.add(run)
             await uow.commit()
@@ -110,6 +117,7 @@ class AutomationCycle:
                         repository=self.repository,
                         clock=self.clock,
                         run_id=run.id,
+                        gate=gate,
                     )
                 )
         finally:
@@ -239,7 +247,11 @@ class AutomationCycle:
         )
         try:
             result = await reconcile_orders(
-                repository=self.repository, broker=broker, connection=connection, clock=self.clock
+                repository=self.repository,
+                broker=broker,
+                connection=connection,
+                clock=self.clock,
+                safe_window=self.order_safe_window,
             )
         except Exception as exc:
             steps.append(timer.result(TaskStatus.FAILURE, error=describe_error(exc)))
@@ -249,12 +261,13 @@ class AutomationCycle:
                 "orders_checked": result.checked,
                 "orders_updated": result.updated,
                 "orders_unresolved": result.unresolved,
+                "orders_not_placed": result.not_placed,
             }
-            steps.append(timer.result(TaskStatus.SUCCESS, counts=counts))
+            steps.append(timer.result(TaskStatus.SUCCESS, counts=counts, notes=result.notes))
         if result.unresolved:
             return (
                 f"{result.unresolved} order(s) on {connection.name!r} have an unknown outcome; "
-                "no new orders until they are found"
+                "no strategy trades it until they are found or shown never placed"
             )
         return None
 

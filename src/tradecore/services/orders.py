@@ -1,7 +1,24 @@
 """The order protocol (DESIGN.md §5): an order is a durable intent before it is a request, it is
-sent once, and an uncertain outcome is resolved by looking it up, never by sending it again."""
+sent once, and an uncertain outcome is resolved by looking it up, never by sending it again.
+
+1. :func:`submit_order` records the order ``PENDING_SUBMIT`` under its deterministic client id and
+   commits, then sends it once. A refusal proven by the broker is ``REJECTED``; anything uncertain
+   (timeout, reset, 5xx, an unreadable answer) is ``UNKNOWN`` and is looked up by client id at
+   once; "duplicate order" means it exists and is adopted as the broker reports it.
+2. :func:`reconcile_orders` (every cycle, before strategies run) looks every non-terminal order up
+   by client id. An order the broker still does not know once the safe window has passed since it
+   was recorded, after :data:`NOT_PLACED_LOOKUPS` lookups, is marked ``NOT_PLACED``: it never
+   reached the broker, and only then may a strategy decide again.
+
+The safe window (:data:`SAFE_WINDOW`, 3 minutes) covers Binance's longest ``recvWindow`` (60 s:
+a request arriving later than that after it was signed is refused) plus the up to 62 s Binance has
+been measured to report a live order as "does not exist", with margin
+(``../shared/reference/reliability.md`` §1.1).
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from attrs import evolve, frozen
 
@@ -10,9 +27,37 @@ from tradecore.errors import OrderExists, OrderNotFound, OrderRejected
 from tradecore.ports import BrokerPort, Clock, RepositoryPort
 from tradecore.services._steps import describe_error
 
-__all__ = ["ReconcileResult", "reconcile_orders", "submit_order"]
+__all__ = [
+    "LOOKUP_INTERVAL",
+    "NOT_PLACED_LOOKUPS",
+    "SAFE_WINDOW",
+    "ReconcileResult",
+    "adopt_reported",
+    "describe_order",
+    "pending_order",
+    "reconcile_orders",
+    "refresh_order",
+    "send_recorded",
+    "submit_order",
+]
+
+SAFE_WINDOW = timedelta(minutes=3)
+"""How long after an order was recorded a broker that does not know it proves nothing."""
+
+NOT_PLACED_LOOKUPS = 3
+"""How many lookups must find nothing (after the safe window) before an order is ``NOT_PLACED``."""
+
+LOOKUP_INTERVAL = timedelta(seconds=2)
+"""The pause between two lookups of the same order within one reconciliation."""
 
 _UNRESOLVED = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN})
+
+
+def describe_order(order: Order) -> str:
+    """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``."""
+    request = order.request
+    price = "at market" if request.limit_price is None else f"limit {request.limit_price}"
+    return f"{request.side.value} {request.quantity} {request.instrument.symbol} {price}"
 
 
 async def submit_order(
@@ -22,32 +67,64 @@ async def submit_order(
     user_id: str,
     request: OrderRequest,
     clock: Clock,
+    strategy_id: str | None = None,
 ) -> Order:
     """Record ``request`` as ``PENDING_SUBMIT``, commit, send it once, and record the outcome.
 
     A definitive refusal is ``REJECTED``. When the broker says an order with this client id
-    already exists (:class:`~tradecore.errors.OrderExists`), it is looked up at once and recorded
-    as the broker reports it. Anything else that goes wrong after the intent was committed
-    (timeout, outage, unexpected error, or that lookup failing) is ``UNKNOWN``, to be settled by
-    :func:`reconcile_orders`. A request is never retried here.
+    already exists (:class:`~tradecore.errors.OrderExists`), or the outcome is uncertain (timeout,
+    outage, unexpected error), the order is looked up by client id at once and recorded as the
+    broker reports it; when that lookup does not settle it, it is ``UNKNOWN``, to be settled by
+    :func:`reconcile_orders`. A request is never sent twice.
 
+    :param strategy_id: the strategy asking, recorded with the order.
     :raises AlreadyExists: an order with this client id was already recorded: it may have been
         sent, so it must be reconciled, not submitted again.
     """
-    pending = Order(request=request, status=OrderStatus.PENDING_SUBMIT, created_at=clock.now())
+    pending = pending_order(request, clock=clock, strategy_id=strategy_id)
     async with repository.unit_of_work() as uow:
         await uow.orders.add(user_id, pending)
         await uow.commit()
+    return await send_recorded(
+        repository=repository, broker=broker, user_id=user_id, pending=pending, clock=clock
+    )
+
+
+def pending_order(request: OrderRequest, *, clock: Clock, strategy_id: str | None = None) -> Order:
+    """The ``PENDING_SUBMIT`` record of ``request``, to be committed before it is sent."""
+    return Order(
+        request=request,
+        status=OrderStatus.PENDING_SUBMIT,
+        created_at=clock.now(),
+        strategy_id=strategy_id,
+    )
+
+
+async def send_recorded(
+    *,
+    repository: RepositoryPort,
+    broker: BrokerPort,
+    user_id: str,
+    pending: Order,
+    clock: Clock,
+) -> Order:
+    """Send an order whose ``PENDING_SUBMIT`` record is already committed, once, and record the
+    outcome (the second half of :func:`submit_order`, for callers that commit several intents,
+    or an intent with other state, in one transaction)."""
     try:
-        acknowledged = await broker.place_order(request)
+        acknowledged = await broker.place_order(pending.request)
     except OrderRejected as exc:
         outcome = evolve(pending, status=OrderStatus.REJECTED, reason=describe_error(exc))
     except OrderExists as exc:
-        outcome = await _look_up_existing(broker, pending, exc)
+        outcome = await _settle_uncertain(
+            broker,
+            pending,
+            f"the broker reported the order as existing ({describe_error(exc)})",
+        )
     except Exception as exc:  # anything after the intent is durable leaves the outcome open
-        outcome = evolve(pending, status=OrderStatus.UNKNOWN, reason=describe_error(exc))
+        outcome = await _settle_uncertain(broker, pending, describe_error(exc))
     else:
-        outcome = evolve(acknowledged, request=request, created_at=pending.created_at)
+        outcome = adopt_reported(pending, acknowledged)
     outcome = evolve(outcome, updated_at=clock.now())
     async with repository.unit_of_work() as uow:
         await uow.orders.update(user_id, outcome)
@@ -55,33 +132,54 @@ async def submit_order(
     return outcome
 
 
-async def _look_up_existing(broker: BrokerPort, pending: Order, exists: OrderExists) -> Order:
-    """The order the broker already holds under ``pending``'s client id, as it reports it."""
-    request = pending.request
+def adopt_reported(recorded: Order, reported: Order) -> Order:
+    """``reported`` (the broker's view of an order) with what only our ledger knows kept from
+    ``recorded``: the request as we made it, when we recorded it, the strategy that asked."""
+    return evolve(
+        reported,
+        request=recorded.request,
+        created_at=recorded.created_at,
+        strategy_id=recorded.strategy_id,
+        missing_lookups=0,
+    )
+
+
+async def _look_up(broker: BrokerPort, order: Order) -> Order:
+    request = order.request
     account = Account(connection_id=request.connection_id, account_id=request.account_id)
+    return await broker.get_order_status(
+        account, request.client_order_id, instrument=request.instrument
+    )
+
+
+async def _settle_uncertain(broker: BrokerPort, pending: Order, why: str) -> Order:
+    """Look ``pending`` up once after an uncertain send: adopt it if found, else ``UNKNOWN``."""
     try:
-        found = await broker.get_order_status(
-            account, request.client_order_id, instrument=request.instrument
-        )
-        return evolve(found, request=request, created_at=pending.created_at)
-    except Exception as exc:  # the order exists but its state is unknown: reconcile settles it
-        reason = (
-            f"the broker reported the order as existing ({describe_error(exists)}) "
-            f"but looking it up failed: {describe_error(exc)}"
-        )
+        found = await _look_up(broker, pending)
+    except OrderNotFound:
+        reason = f"{why}; not found by client id yet"
+        return evolve(pending, status=OrderStatus.UNKNOWN, reason=reason, missing_lookups=1)
+    except Exception as exc:  # the lookup failed too: reconcile settles it later
+        reason = f"{why}; looking it up failed: {describe_error(exc)}"
         return evolve(pending, status=OrderStatus.UNKNOWN, reason=reason)
+    return adopt_reported(pending, found)
 
 
 @frozen(kw_only=True)
 class ReconcileResult:
     """What reconciling a connection's open orders found.
 
-    :param unresolved: orders whose outcome is still unknown (not found at the broker yet).
+    :param unresolved: orders whose outcome is still unknown (not found at the broker yet, and
+        not long enough to conclude); while there are any, no strategy trades the connection.
+    :param not_placed: orders concluded ``NOT_PLACED`` by this reconciliation.
+    :param notes: one line per order whose state changed.
     """
 
     checked: int
     updated: int
     unresolved: int
+    not_placed: int = 0
+    notes: tuple[str, ...] = ()
 
 
 async def reconcile_orders(
@@ -90,35 +188,119 @@ async def reconcile_orders(
     broker: BrokerPort,
     connection: BrokerConnection,
     clock: Clock,
+    safe_window: timedelta = SAFE_WINDOW,
+    lookups: int = NOT_PLACED_LOOKUPS,
+    lookup_interval: timedelta = LOOKUP_INTERVAL,
 ) -> ReconcileResult:
     """Ask the broker, by client id, about every non-terminal order of ``connection``.
 
-    Orders the broker does not know stay as they are (``UNKNOWN`` or ``PENDING_SUBMIT``) and are
-    counted as unresolved: they are never resent.
+    An order found is recorded as the broker reports it. An order not found stays as it is and
+    counts as unresolved, unless it is ``PENDING_SUBMIT`` or ``UNKNOWN``, was recorded at least
+    ``safe_window`` ago, and ``lookups`` lookups in all (spaced by ``lookup_interval`` within
+    this call) found nothing: then it is ``NOT_PLACED``. Nothing is ever resent. An order the
+    broker had acknowledged (``OPEN``) and no longer finds is left open and counted unresolved.
+
+    :raises BrokerError: a lookup failed for another reason than "not found" (the caller keeps
+        strategies off the connection).
     """
     async with repository.unit_of_work() as uow:
         open_orders = await uow.orders.list(
             connection.user_id, connection_id=connection.id, open_only=True
         )
-    updated = unresolved = 0
+    updated = unresolved = not_placed = 0
+    notes: list[str] = []
     for order in open_orders:
-        account = Account(connection_id=connection.id, account_id=order.request.account_id)
-        try:
-            current = await broker.get_order_status(
-                account, order.client_order_id, instrument=order.request.instrument
-            )
-        except OrderNotFound:
+        current = await _reconcile_one(
+            broker, order, clock, safe_window, max(1, lookups), lookup_interval
+        )
+        if current == order:
             unresolved += order.status in _UNRESOLVED
             continue
-        if (current.status, current.filled_quantity) == (order.status, order.filled_quantity) and (
-            current.broker_order_id == order.broker_order_id
-        ):
-            continue
-        refreshed = evolve(
-            current, request=order.request, created_at=order.created_at, updated_at=clock.now()
-        )
         async with repository.unit_of_work() as uow:
-            await uow.orders.update(connection.user_id, refreshed)
+            await uow.orders.update(connection.user_id, evolve(current, updated_at=clock.now()))
             await uow.commit()
+        if current.status is OrderStatus.NOT_PLACED:
+            not_placed += 1
+        elif current.status in _UNRESOLVED:
+            unresolved += 1
+            continue  # only the count of lookups changed
         updated += 1
-    return ReconcileResult(checked=len(open_orders), updated=updated, unresolved=unresolved)
+        notes.append(f"{order.client_order_id} {describe_order(order)}: {current.status.value}")
+    return ReconcileResult(
+        checked=len(open_orders),
+        updated=updated,
+        unresolved=unresolved,
+        not_placed=not_placed,
+        notes=tuple(notes),
+    )
+
+
+async def _reconcile_one(
+    broker: BrokerPort,
+    order: Order,
+    clock: Clock,
+    safe_window: timedelta,
+    lookups: int,
+    interval: timedelta,
+) -> Order:
+    """``order`` as it now stands: the broker's view, more missed lookups, or ``NOT_PLACED``."""
+    missing = order.missing_lookups
+    while True:
+        try:
+            found = await _look_up(broker, order)
+        except OrderNotFound:
+            missing += 1
+        else:
+            adopted = adopt_reported(order, found)
+            unchanged = (adopted.status, adopted.filled_quantity, adopted.broker_order_id) == (
+                order.status,
+                order.filled_quantity,
+                order.broker_order_id,
+            )
+            return order if unchanged and order.missing_lookups == 0 else adopted
+        waited = clock.now() - order.created_at
+        if order.status not in _UNRESOLVED or waited < safe_window:
+            return evolve(order, missing_lookups=missing)
+        if missing >= lookups:
+            reason = (
+                f"never placed: not found by client id in {missing} lookups, the last "
+                f"{_minutes(waited)} after it was recorded"
+                + (f" (earlier: {order.reason})" if order.reason else "")
+            )
+            return evolve(
+                order, status=OrderStatus.NOT_PLACED, missing_lookups=missing, reason=reason
+            )
+        await clock.sleep(interval.total_seconds())
+
+
+async def refresh_order(
+    *,
+    repository: RepositoryPort,
+    broker: BrokerPort,
+    user_id: str,
+    order: Order,
+    clock: Clock,
+    safe_window: timedelta = SAFE_WINDOW,
+    lookups: int = NOT_PLACED_LOOKUPS,
+    lookup_interval: timedelta = LOOKUP_INTERVAL,
+) -> Order:
+    """Look one order up by client id and record what the broker says (``tradecore order
+    status``), by the rules of :func:`reconcile_orders`. A terminal order is returned as stored.
+    """
+    if order.is_terminal:
+        return order
+    current = await _reconcile_one(
+        broker, order, clock, safe_window, max(1, lookups), lookup_interval
+    )
+    if current == order:
+        return order
+    current = evolve(current, updated_at=clock.now())
+    async with repository.unit_of_work() as uow:
+        await uow.orders.update(user_id, current)
+        await uow.commit()
+    return current
+
+
+def _minutes(duration: timedelta) -> str:
+    seconds = int(duration.total_seconds())
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"

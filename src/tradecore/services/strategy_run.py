@@ -1,5 +1,12 @@
-"""Run one strategy inside a cycle: build its context, evaluate it, and turn its intents into
-orders through the order protocol (or, in dry-run, only record them)."""
+"""Run one strategy inside a cycle: build its context, evaluate it, check each intent against the
+risk limits, and turn the allowed ones into orders through the order protocol (in dry-run, only
+record them).
+
+The allowed intents, as ``PENDING_SUBMIT`` orders, and the strategy's new state are committed in
+one transaction before anything is sent: a crash at any point either leaves neither (the strategy
+decides again next cycle) or both (the orders are reconciled by client id, and the state says they
+were decided, so the strategy does not decide them twice).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +18,15 @@ from tradecore.domain import (
     Account,
     BrokerConnection,
     Instrument,
+    Order,
     OrderIntent,
     OrderRequest,
     OrderStatus,
     OrderType,
     Quote,
+    RiskGate,
     StrategyConfig,
+    StrategyDecision,
     TaskKind,
     TaskResult,
     TaskStatus,
@@ -25,12 +35,16 @@ from tradecore.domain import (
 from tradecore.errors import InstrumentNotFound, PluginError
 from tradecore.ports import BrokerPort, Clock, RepositoryPort, StrategyContext, StrategyFactory
 from tradecore.services._steps import StepTimer, describe_error
-from tradecore.services.orders import submit_order
+from tradecore.services.orders import pending_order, send_recorded
+from tradecore.services.risk import notional_of
 
-__all__ = ["RECENT_TRADES", "StrategyTarget", "run_strategy"]
+__all__ = ["RECENT_ORDERS", "RECENT_TRADES", "StrategyTarget", "describe_intent", "run_strategy"]
 
 RECENT_TRADES = 500
 """How many of the connection's latest fills a strategy sees."""
+
+RECENT_ORDERS = 50
+"""How many of its own latest orders a strategy sees."""
 
 
 @frozen(kw_only=True)
@@ -61,8 +75,13 @@ async def run_strategy(
     repository: RepositoryPort,
     clock: Clock,
     run_id: str,
+    gate: RiskGate,
 ) -> TaskResult:
-    """Evaluate ``config`` against its connection and act on its intents; never raises."""
+    """Evaluate ``config`` against its connection and act on its intents; never raises.
+
+    :param gate: the cycle's risk gate, shared by all the user's strategies so that per-cycle
+        limits count every order of the cycle.
+    """
     secrets = target.connection.secret_values() if target is not None else ()
     timer = StepTimer(clock, TaskKind.STRATEGY, config.name, config.id, secrets=secrets)
     if target is None or target.broker is None:
@@ -77,17 +96,18 @@ async def run_strategy(
             raise PluginError(f"strategy type {config.strategy_type!r} is not installed ({known})")
         strategy = factory.build(config)
         context = await _context(config, target, broker, strategy.instruments(), repository, clock)
-        intents = list((await strategy.evaluate(context)).intents)
+        decision = await strategy.evaluate(context)
+        if not isinstance(decision, StrategyDecision):
+            raise PluginError(
+                f"strategy type {config.strategy_type!r} returned {type(decision).__name__}, "
+                "not a StrategyDecision"
+            )
     except Exception as exc:
         return timer.result(TaskStatus.FAILURE, error=describe_error(exc))
-    if config.dry_run:
-        return timer.result(
-            TaskStatus.SUCCESS,
-            counts={"intents": len(intents), "orders_placed": 0},
-            notes=[f"dry run, would {describe_intent(intent)}" for intent in intents],
-        )
     try:
-        return await _place(config, target, broker, intents, repository, clock, run_id, timer)
+        return await _act(
+            config, target, broker, context, decision, repository, clock, run_id, gate, timer
+        )
     except Exception as exc:  # the ledger refused an intent: stop this strategy, keep the cycle
         return timer.result(TaskStatus.FAILURE, error=describe_error(exc))
 
@@ -106,6 +126,7 @@ async def _context(
         trades = await uow.trades.list(
             user_id, connection_id=config.connection_id, limit=RECENT_TRADES
         )
+        orders = await uow.orders.list(user_id, strategy_id=config.id, limit=RECENT_ORDERS)
     instruments = {p.instrument.symbol: p.instrument for p in positions}
     instruments.update({instrument.symbol: instrument for instrument in wanted})
     prices: dict[str, Quote] = {}
@@ -120,23 +141,28 @@ async def _context(
         positions=positions,
         prices=prices,
         recent_trades=trades,
+        orders=orders,
         now=clock.now(),
     )
 
 
-async def _place(
+async def _act(
     config: StrategyConfig,
     target: StrategyTarget,
     broker: BrokerPort,
-    intents: Sequence[OrderIntent],
+    context: StrategyContext,
+    decision: StrategyDecision,
     repository: RepositoryPort,
     clock: Clock,
     run_id: str,
+    gate: RiskGate,
     timer: StepTimer,
 ) -> TaskResult:
-    counts = {"intents": len(intents), "orders_placed": 0, "rejected": 0, "unknown": 0}
-    notes: list[str] = []
+    intents = decision.intents
+    counts = {"intents": len(intents), "orders_placed": 0, "blocked": 0}
+    notes: list[str] = list(decision.notes)
     problems: list[str] = []
+    allowed: list[tuple[Order, OrderIntent]] = []
     for index, intent in enumerate(intents):
         account_id = intent.account_id or _only_account(target.accounts)
         if account_id is None:
@@ -144,6 +170,21 @@ async def _place(
                 f"{describe_intent(intent)}: the connection has several accounts; "
                 "the strategy must name one"
             )
+            continue
+        notional = notional_of(
+            intent.side,
+            intent.quantity,
+            limit_price=intent.limit_price,
+            quote=context.prices.get(intent.instrument.symbol),
+        )
+        block = gate.check(intent.instrument.symbol, notional, consume=not config.dry_run)
+        if block is not None:
+            counts["blocked"] += 1
+            problems.append(f"{describe_intent(intent)} {block}")
+            continue
+        if config.dry_run:
+            counts["would_place"] = counts.get("would_place", 0) + 1
+            notes.append(f"dry run, would {describe_intent(intent)}")
             continue
         request = OrderRequest(
             connection_id=target.connection.id,
@@ -155,29 +196,44 @@ async def _place(
             quantity=intent.quantity,
             limit_price=intent.limit_price,
         )
-        order = await submit_order(
+        allowed.append((pending_order(request, clock=clock, strategy_id=config.id), intent))
+    async with repository.unit_of_work() as uow:
+        for pending, _ in allowed:
+            await uow.orders.add(config.user_id, pending)
+        if decision.state is not None:
+            await uow.strategies.save_state(config.user_id, config.id, decision.state)
+        await uow.commit()
+    for pending, intent in allowed:
+        order = await send_recorded(
             repository=repository,
             broker=broker,
             user_id=config.user_id,
-            request=request,
+            pending=pending,
             clock=clock,
         )
-        if order.status is OrderStatus.REJECTED:
-            counts["rejected"] += 1
-            problems.append(f"{describe_intent(intent)} rejected: {order.reason}")
-        elif order.status is OrderStatus.UNKNOWN:
-            counts["unknown"] += 1
-            problems.append(
-                f"{describe_intent(intent)}: outcome unknown ({order.reason}); it will be looked "
-                f"up as {order.client_order_id}, never resent"
-            )
+        outcome = _outcome(intent, order)
+        if order.status in (OrderStatus.REJECTED, OrderStatus.UNKNOWN):
+            counts[order.status.value] = counts.get(order.status.value, 0) + 1
+            problems.append(outcome)
         else:
             counts["orders_placed"] += 1
-            notes.append(f"{describe_intent(intent)}: {order.status.value}")
+            notes.append(outcome)
     if problems:
-        error = "; ".join(problems)
-        return timer.result(TaskStatus.FAILURE, counts=counts, error=error, notes=notes)
+        return timer.result(
+            TaskStatus.FAILURE, counts=counts, error="; ".join(problems), notes=notes
+        )
     return timer.result(TaskStatus.SUCCESS, counts=counts, notes=notes)
+
+
+def _outcome(intent: OrderIntent, order: Order) -> str:
+    if order.status is OrderStatus.REJECTED:
+        return f"{describe_intent(intent)} rejected: {order.reason}"
+    if order.status is OrderStatus.UNKNOWN:
+        return (
+            f"{describe_intent(intent)}: outcome unknown ({order.reason}); it will be looked "
+            f"up as {order.client_order_id}, never resent"
+        )
+    return f"{describe_intent(intent)}: {order.status.value}"
 
 
 def _only_account(accounts: Sequence[Account]) -> str | None:
