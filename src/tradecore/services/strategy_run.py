@@ -2,6 +2,9 @@
 risk limits, and turn the allowed ones into orders through the order protocol (in dry-run, only
 record them).
 
+A live intent blocked by a risk rule fails the step (the run is partial and the digest's errors
+name the rule); a dry run only reports what would be placed and what would be blocked.
+
 The allowed intents, as ``PENDING_SUBMIT`` orders, and the strategy's new state are committed in
 one transaction before anything is sent: a crash at any point either leaves neither (the strategy
 decides again next cycle) or both (the orders are reconciled by client id, and the state says they
@@ -180,7 +183,10 @@ async def _act(
         block = gate.check(intent.instrument.symbol, notional, consume=not config.dry_run)
         if block is not None:
             counts["blocked"] += 1
-            problems.append(f"{describe_intent(intent)} {block}")
+            if config.dry_run:  # a simulation: what would be blocked is what it reports
+                notes.append(f"dry run, would {describe_intent(intent)}, {block}")
+            else:
+                problems.append(f"{describe_intent(intent)} {block}")
             continue
         if config.dry_run:
             counts["would_place"] = counts.get("would_place", 0) + 1
