@@ -30,6 +30,7 @@ from tradecore.ports.factories import (
     SettingSpec,
     StrategyFactory,
 )
+from tradecore.ports.parameters import ParameterKind, ParameterValues, StrategyParameter
 
 __all__ = [
     "ENTRYPOINT_GROUP",
@@ -38,11 +39,14 @@ __all__ = [
     "BrokerFactory",
     "NotifierContext",
     "NotifierFactory",
+    "ParameterKind",
+    "ParameterValues",
     "PluginInfo",
     "PluginRegistry",
     "SecretSpec",
     "SettingSpec",
     "StrategyFactory",
+    "StrategyParameter",
     "get_plugin_manager",
     "hookimpl",
 ]

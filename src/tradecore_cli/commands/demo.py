@@ -27,6 +27,10 @@ __all__ = ["demo"]
 def demo(ctx: click.Context, seed: str) -> None:
     """Run one automation cycle for a demo user on the simulated paper broker.
 
+    The demo user has three `dca` strategies: one live (buys 100 USD of BTC-USD every hour), one
+    dry run (says what it would buy of ETH-USD), and one dry run too large for the demo's risk
+    limit (1000 per order), which the digest shows blocked by max_order_notional.
+
     The demo keeps its data in its own home (the `demo` folder of the data directory, with its
     own SQLite database and key), apart from your real data: run it again and its history grows
     without duplicates; delete the folder to start over. Prints the cycle's digest and the synced
