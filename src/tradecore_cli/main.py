@@ -11,6 +11,7 @@ import click
 from tradecore.errors import ConfigurationError, TradecoreError
 from tradecore_cli.commands.brokers import broker
 from tradecore_cli.commands.check import check
+from tradecore_cli.commands.cycle import cycle
 from tradecore_cli.commands.demo import demo
 from tradecore_cli.commands.login import broker_login
 from tradecore_cli.commands.notify import notify
@@ -61,6 +62,7 @@ for _command in (
     user,
     broker,
     sync,
+    cycle,
     refresh_tokens,
     positions,
     trades,
