@@ -15,10 +15,13 @@ from tradecore_cli.commands.cycle import cycle
 from tradecore_cli.commands.demo import demo
 from tradecore_cli.commands.login import broker_login
 from tradecore_cli.commands.notify import notify
+from tradecore_cli.commands.orders import order
 from tradecore_cli.commands.plugins import plugins
 from tradecore_cli.commands.portfolio import positions, trades
+from tradecore_cli.commands.risk import risk
 from tradecore_cli.commands.secrets import secrets
 from tradecore_cli.commands.setup import db, init
+from tradecore_cli.commands.strategies import strategy
 from tradecore_cli.commands.sync import sync
 from tradecore_cli.commands.tokens import refresh_tokens
 from tradecore_cli.commands.users import user
@@ -71,6 +74,9 @@ for _command in (
     secrets,
     notify,
     check,
+    strategy,
+    order,
+    risk,
 ):
     cli.add_command(_command)
 broker.add_command(broker_login)

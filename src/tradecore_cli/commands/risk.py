@@ -1,0 +1,243 @@
+"""``tradecore risk show|set|halt|resume``: a user's risk limits and the global kill switch.
+
+Every order, a strategy's or one placed by hand, passes these checks before it is recorded; the
+rules are listed in ``docs/orders.md``. Notional is quantity times price in the instrument's price
+currency, so one number applies to every currency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+from attrs import evolve
+
+from tradecore.domain import AutomationState, RiskLimits, TradingHalt, User
+from tradecore.services import engage_halt, release_halt
+from tradecore_cli.app import open_app, user_named, user_option
+from tradecore_cli.render_orders import limits_lines
+
+__all__ = ["risk"]
+
+_NONE = frozenset({"none", "no", "off", "unlimited"})
+_UNSET = object()
+"""An option not given (``None`` means "no limit")."""
+
+
+@click.group()
+def risk() -> None:
+    """Risk limits of a user, and the kill switch that halts all trading."""
+
+
+def _notional(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+    if value is None:
+        return _UNSET
+    text = value.strip()
+    if text.lower() in _NONE:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or "e" in text.lower() or number <= 0:
+        raise click.BadParameter(
+            f"{value!r} is not an amount greater than 0 (such as 1000 or 250.50) nor 'none'",
+            ctx=ctx,
+            param=param,
+        )
+    return number
+
+
+def _count(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+    if value is None:
+        return _UNSET
+    text = value.strip()
+    if text.lower() in _NONE:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise click.BadParameter(
+            f"{value!r} is not a whole number of 0 or more (0 forbids strategy orders) nor 'none'",
+            ctx=ctx,
+            param=param,
+        )
+    return int(text)
+
+
+def _instruments(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+    if value is None:
+        return _UNSET
+    text = value.strip()
+    if text.lower() == "all":
+        return None
+    symbols = [item.strip() for item in text.split(",") if item.strip()]
+    if not symbols:
+        raise click.BadParameter(
+            f"{value!r} lists no symbol; give SYMBOL,SYMBOL,... or 'all'", ctx=ctx, param=param
+        )
+    return frozenset(symbols)
+
+
+def _print_limits(limits: RiskLimits) -> None:
+    for label, value in limits_lines(limits):
+        click.echo(f"  {label + ':':22}{value}")
+
+
+@risk.command("show", short_help="A user's risk limits and the kill switch.")
+@user_option
+@click.pass_context
+def risk_show(ctx: click.Context, user_name: str | None) -> None:
+    """Show the user's risk limits ("no limit" when not set), whether the kill switch is engaged
+    (for everyone), and whether the user's automation is paused."""
+
+    async def run() -> tuple[User, RiskLimits, TradingHalt | None, bool]:
+        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+            user = await user_named(uow, user_name)
+            limits = await uow.risk.get_limits(user.id)
+            halt = await uow.risk.get_halt()
+            automation = await uow.automation.get(user.id)
+            paused = automation is not None and automation.state is AutomationState.PAUSED
+            return user, limits, halt, paused
+
+    user, limits, halt, paused = asyncio.run(run())
+    click.echo(f"Risk limits of {user.name} (every order, a strategy's or placed by hand):")
+    _print_limits(limits)
+    click.echo("  (notional = quantity x price, in the instrument's price currency)")
+    if halt is None:
+        click.echo("Kill switch: not engaged.")
+    else:
+        click.echo(
+            f"Kill switch: ENGAGED since {halt.since:%Y-%m-%d %H:%M} UTC ({halt.reason}): no "
+            "order is placed for anyone until `tradecore risk resume`."
+        )
+    if paused:
+        click.echo(f"Automation of {user.name}: PAUSED: none of their orders is placed.")
+    else:
+        click.echo(f"Automation of {user.name}: not paused.")
+
+
+@risk.command("set", short_help="Change some of a user's risk limits.")
+@user_option
+@click.option(
+    "--max-order-notional",
+    "max_order_notional",
+    metavar="AMOUNT|none",
+    callback=_notional,
+    help="The largest notional of one order.",
+)
+@click.option(
+    "--max-cycle-notional",
+    "max_cycle_notional",
+    metavar="AMOUNT|none",
+    callback=_notional,
+    help="The largest notional of all the orders of the user's strategies in one cycle.",
+)
+@click.option(
+    "--max-orders-per-cycle",
+    "max_orders_per_cycle",
+    metavar="N|none",
+    callback=_count,
+    help="How many orders the user's strategies may place in one cycle (default 10); 0 "
+    "forbids every order, manual ones included.",
+)
+@click.option(
+    "--allowed-instruments",
+    "allowed_instruments",
+    metavar="A,B,...|all",
+    callback=_instruments,
+    help="The only symbols that may be traded, as the brokers name them; 'all' allows any.",
+)
+@click.pass_context
+def risk_set(
+    ctx: click.Context,
+    user_name: str | None,
+    max_order_notional: object,
+    max_cycle_notional: object,
+    max_orders_per_cycle: object,
+    allowed_instruments: object,
+) -> None:
+    """Change the given limits of the user; the others stay as they are. 'none' (or 'all' for
+    --allowed-instruments) removes a limit.
+
+    Example: tradecore risk set --max-order-notional 500 --allowed-instruments BTC-USD,ETH-USD
+    """
+    given = {
+        "max_order_notional": max_order_notional,
+        "max_cycle_notional": max_cycle_notional,
+        "max_orders_per_cycle": max_orders_per_cycle,
+        "allowed_instruments": allowed_instruments,
+    }
+    changes: dict[str, Any] = {name: value for name, value in given.items() if value is not _UNSET}
+    if not changes:
+        raise click.UsageError(
+            "nothing to change; give at least one of --max-order-notional, "
+            "--max-cycle-notional, --max-orders-per-cycle, --allowed-instruments"
+        )
+
+    async def run() -> tuple[User, RiskLimits]:
+        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+            user = await user_named(uow, user_name)
+            limits = evolve(await uow.risk.get_limits(user.id), **changes)
+            await uow.risk.save_limits(limits)
+            await uow.commit()
+            return user, limits
+
+    user, limits = asyncio.run(run())
+    click.echo(f"Risk limits of {user.name} are now:")
+    _print_limits(limits)
+
+
+@risk.command("halt", short_help="Engage the kill switch: stop all order placement.")
+@click.option("--reason", required=True, help="Why; shown with every blocked order.")
+@click.pass_context
+def risk_halt(ctx: click.Context, reason: str) -> None:
+    """Engage the global kill switch: from now on no order is placed for any user, neither by
+    strategies nor by hand, until `tradecore risk resume`.
+
+    Orders already at a broker stay there (cancel them with `tradecore order cancel`); cycles
+    still sync and follow open orders up.
+    """
+    if not reason.strip():
+        raise click.BadParameter("say why trading is halted", param_hint="--reason")
+
+    async def run() -> tuple[TradingHalt, TradingHalt | None]:
+        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+            before = await uow.risk.get_halt()
+            halt = TradingHalt(reason=reason.strip(), since=app.clock.now())
+            await engage_halt(uow, halt)
+            await uow.commit()
+            return halt, before
+
+    halt, before = asyncio.run(run())
+    if before is not None:
+        click.echo(
+            f"(It was already engaged since {before.since:%Y-%m-%d %H:%M} UTC: {before.reason}; "
+            "the reason is replaced.)"
+        )
+    click.echo(
+        f"Kill switch engaged at {halt.since:%Y-%m-%d %H:%M} UTC ({halt.reason}): no order is "
+        "placed for any user, by a strategy or by hand, until `tradecore risk resume`. Orders "
+        "already at a broker stay there: cancel them with `tradecore order cancel CLIENT_ID`."
+    )
+
+
+@risk.command("resume", short_help="Release the kill switch.")
+@click.pass_context
+def risk_resume(ctx: click.Context) -> None:
+    """Release the global kill switch: orders are placed again, within each user's limits."""
+
+    async def run() -> TradingHalt | None:
+        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
+            released = await release_halt(uow)
+            await uow.commit()
+            return released
+
+    released = asyncio.run(run())
+    if released is None:
+        click.echo("The kill switch was not engaged; nothing to release.")
+        return
+    click.echo(
+        f"Kill switch released (engaged since {released.since:%Y-%m-%d %H:%M} UTC: "
+        f"{released.reason}). Orders are placed again, within each user's limits."
+    )
