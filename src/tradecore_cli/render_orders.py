@@ -19,6 +19,7 @@ from tradecore.domain import (
     OrderType,
     RiskLimits,
     StrategyConfig,
+    TimeInForce,
 )
 from tradecore.ports import StrategyParameter
 from tradecore.services import mask_secrets
@@ -68,12 +69,11 @@ def secret_mask(connection: BrokerConnection) -> Mask:
     return scrub
 
 
-def time_in_force_text(order: Order) -> str:
+def time_in_force_text(order_type: OrderType, time_in_force: TimeInForce) -> str:
     """``good till cancelled``…, for a limit order; empty for a market order."""
-    request = order.request
-    if request.order_type is OrderType.MARKET:
+    if order_type is OrderType.MARKET:
         return ""
-    return _TIME_IN_FORCE.get(request.time_in_force.value, request.time_in_force.value)
+    return _TIME_IN_FORCE.get(time_in_force.value, time_in_force.value)
 
 
 def order_price(order: Order) -> str:
@@ -88,7 +88,7 @@ def order_summary(order: Order) -> str:
     """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5 (good till cancelled)``."""
     request = order.request
     price = "at market" if request.limit_price is None else f"limit {amount(request.limit_price)}"
-    tif = time_in_force_text(order)
+    tif = time_in_force_text(request.order_type, request.time_in_force)
     return (
         f"{request.side.value} {amount(request.quantity)} {request.instrument.symbol} {price}"
         + (f" ({tif})" if tif else "")

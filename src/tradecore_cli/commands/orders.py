@@ -55,6 +55,7 @@ from tradecore_cli.render_orders import (
     order_summary,
     orders_table,
     secret_mask,
+    time_in_force_text,
 )
 from tradecore_cli.render_trades import amount
 
@@ -437,11 +438,8 @@ def _confirmed(question: str) -> bool:
 def _wanted_summary(wanted: ManualOrder) -> str:
     price = "at market" if wanted.limit_price is None else f"limit {amount(wanted.limit_price)}"
     text = f"{wanted.side.value} {amount(wanted.quantity)} {wanted.instrument.symbol} {price}"
-    if wanted.order_type is OrderType.LIMIT:
-        names = {"gtc": "good till cancelled", "ioc": "immediate or cancel"}
-        names |= {"fok": "fill or kill", "day": "good for the day"}
-        text += f" ({names[wanted.time_in_force.value]})"
-    return text
+    tif = time_in_force_text(wanted.order_type, wanted.time_in_force)
+    return text + (f" ({tif})" if tif else "")
 
 
 def _accepted(current: Order) -> bool:
