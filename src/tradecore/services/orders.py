@@ -221,7 +221,7 @@ async def reconcile_orders(
             await uow.commit()
         if current.status is OrderStatus.NOT_PLACED:
             not_placed += 1
-        elif current.status in _UNRESOLVED:
+        elif current.missing_lookups > 0:  # not found this time, whatever it was before
             unresolved += 1
             continue  # only the count of lookups changed
         updated += 1

@@ -14,6 +14,8 @@ from attrs import evolve
 
 from tradecore.domain import (
     Account,
+    AutomationConfig,
+    AutomationState,
     BrokerConnection,
     DigestSection,
     Instrument,
@@ -22,12 +24,15 @@ from tradecore.domain import (
     OrderStatus,
     Position,
     Quote,
+    RiskLimits,
     RunStatus,
     Secret,
     StrategyConfig,
+    StrategyDecision,
     TaskKind,
     TaskStatus,
     Trade,
+    TradingHalt,
     Trigger,
     User,
 )
@@ -38,7 +43,13 @@ from tradecore.errors import (
     OrderRejected,
     ReauthorizationRequired,
 )
-from tradecore.ports import BrokerContext, BrokerFactory, StrategyContext, StrategyFactory
+from tradecore.ports import (
+    BrokerContext,
+    BrokerFactory,
+    ParameterValues,
+    StrategyContext,
+    StrategyFactory,
+)
 from tradecore.services import AutomationCycle
 from tradecore.testing import FakeBroker, FakeClock, RecordingNotifier
 from tradecore_adapters.memory import MemoryRepository
@@ -466,13 +477,15 @@ class BuyOnce:
     def instruments(self) -> Sequence[Instrument]:
         return [BTC]
 
-    async def evaluate(self, context: StrategyContext) -> Sequence[OrderIntent]:
+    async def evaluate(self, context: StrategyContext) -> StrategyDecision:
         self.seen.append(context)
-        return [OrderIntent(instrument=BTC, side="buy", quantity=Decimal("0.01"), reason="test")]
+        runs = int(context.state.get("runs", "0")) + 1
+        intent = OrderIntent(instrument=BTC, side="buy", quantity=Decimal("0.01"), reason="test")
+        return StrategyDecision(intents=[intent], state={"runs": str(runs)})
 
 
 def buy_once_factory(created: list[BuyOnce]) -> StrategyFactory:
-    def create(config: StrategyConfig) -> BuyOnce:
+    def create(config: StrategyConfig, values: ParameterValues) -> BuyOnce:
         strategy = BuyOnce(config)
         created.append(strategy)
         return strategy
@@ -516,8 +529,9 @@ async def test_a_dry_run_strategy_records_its_intents_and_places_nothing(
     assert "place_order" not in broker.calls
     (step,) = [s for s in outcome.run.steps if s.kind is TaskKind.STRATEGY]
     assert step.status is TaskStatus.SUCCESS
-    assert step.counts == {"intents": 1, "orders_placed": 0}
+    assert step.counts == {"intents": 1, "orders_placed": 0, "blocked": 0, "would_place": 1}
     assert step.notes == ("dry run, would buy 0.01 BTC-USD at market (test)",)
+    assert "would buy 0.01 BTC-USD" in (outcome.digest.summary[-1].text or "")
     (context,) = created[0].seen
     assert context.prices["BTC-USD"].last == Decimal("40000")
     assert [p.quantity for p in context.positions] == [Decimal("1.5")]
@@ -573,7 +587,9 @@ async def test_an_order_with_unknown_outcome_is_never_resent(repository, clock, 
     assert reconcile.counts["orders_unresolved"] == 1
 
 
-async def test_an_unknown_order_found_by_lookup_is_adopted(repository, clock, venue) -> None:
+async def test_an_order_whose_answer_was_lost_is_adopted_by_lookup_at_once(
+    repository, clock, venue
+) -> None:
     user = await add_user(repository, clock)
     connection = await add_connection(repository, clock, user, "main")
     broker = venue.add(connection, quotes=[quote(clock)])
@@ -587,15 +603,53 @@ async def test_an_unknown_order_found_by_lookup_is_adopted(repository, clock, ve
         raise OrderOutcomeUnknown("connection reset", client_order_id=request.client_order_id)
 
     broker.place_order = place_then_lose_answer  # type: ignore[method-assign]
-    await cycle.run(user.id)
+    outcome = await cycle.run(user.id)
+
+    async with repository.unit_of_work() as uow:
+        (order,) = await uow.orders.list(user.id)
+    assert order.status is OrderStatus.FILLED
+    assert broker.calls.count("place_order") == 1
+    assert broker.calls[-1] == "get_order_status"
+    assert outcome.run.status is RunStatus.SUCCESS
+
+
+async def test_an_unknown_order_found_by_a_later_reconcile_is_adopted(
+    repository, clock, venue
+) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(repository, clock, user, "main")
+    broker = venue.add(connection, quotes=[quote(clock)])
+    await add_strategy(repository, clock, user, connection)
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory([])})
+    real_place = broker.place_order
+    hidden: list[Any] = []
+
+    async def place_then_hide(request: Any) -> Any:
+        # Accepted, the answer lost, and not visible to a lookup yet (Binance's -2013 lag).
+        hidden.append(await real_place(request))
+        del broker.orders[request.client_order_id]
+        raise OrderOutcomeUnknown("read timeout", client_order_id=request.client_order_id)
+
+    broker.place_order = place_then_hide  # type: ignore[method-assign]
+    first = await cycle.run(user.id)
     broker.place_order = real_place  # type: ignore[method-assign]
+    broker.orders[hidden[0].client_order_id] = hidden[0]  # now the broker shows it
+    clock.advance(timedelta(minutes=30))
     second = await cycle.run(user.id)
 
     async with repository.unit_of_work() as uow:
         orders = await uow.orders.list(user.id)
-    assert [o.status for o in orders] == [OrderStatus.FILLED, OrderStatus.FILLED]
+    assert orders[0].status is OrderStatus.FILLED
+    assert orders[0].client_order_id == hidden[0].client_order_id
     (reconcile,) = [s for s in second.run.steps if s.kind is TaskKind.RECONCILE]
-    assert reconcile.counts == {"orders_checked": 1, "orders_updated": 1, "orders_unresolved": 0}
+    assert reconcile.counts == {
+        "orders_checked": 1,
+        "orders_updated": 1,
+        "orders_unresolved": 0,
+        "orders_not_placed": 0,
+    }
+    assert first.run.status is not RunStatus.SUCCESS
+    assert second.run.status is RunStatus.SUCCESS
     assert len(broker.orders) == 2  # the lost one, then the next cycle's own: never a resend
 
 
@@ -677,3 +731,158 @@ async def test_secrets_in_an_order_rejection_are_masked_in_the_strategy_step(
     assert step.status is TaskStatus.FAILURE
     assert "k3y-canary" not in (step.error or "")
     assert "OrderRejected: key ********** may not trade" in (step.error or "")
+
+
+async def set_limits(repository: MemoryRepository, user: User, **limits: Any) -> None:
+    async with repository.unit_of_work() as uow:
+        await uow.risk.save_limits(RiskLimits(user_id=user.id, **limits))
+        await uow.commit()
+
+
+async def test_an_oversized_intent_is_blocked_naming_the_rule_and_nothing_is_recorded(
+    repository, clock, venue
+) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(repository, clock, user, "main")
+    broker = venue.add(connection, quotes=[quote(clock)])  # 0.01 BTC at 40000 = 400
+    await add_strategy(repository, clock, user, connection)
+    await set_limits(repository, user, max_order_notional=Decimal("250"))
+
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory([])})
+    outcome = await cycle.run(user.id)
+
+    assert "place_order" not in broker.calls
+    (step,) = [s for s in outcome.run.steps if s.kind is TaskKind.STRATEGY]
+    assert step.status is TaskStatus.FAILURE
+    assert step.counts["blocked"] == 1
+    assert step.error == (
+        "buy 0.01 BTC-USD at market (test) blocked by max_order_notional: "
+        "notional 400.00 exceeds the limit of 250"
+    )
+    assert outcome.run.status is RunStatus.PARTIAL  # the sync succeeded
+    (error,) = outcome.digest.errors
+    assert "max_order_notional" in (error.text or "")
+    async with repository.unit_of_work() as uow:
+        assert await uow.orders.list(user.id) == []
+        stored = await uow.runs.get(user.id, outcome.run.id)
+    assert stored.steps == outcome.run.steps[: len(stored.steps)]
+
+
+async def test_the_cycle_limits_count_every_strategy_of_the_cycle(repository, clock, venue) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(repository, clock, user, "main")
+    broker = venue.add(connection, quotes=[quote(clock)])
+    for name in ("a", "b", "c"):
+        await add_strategy(repository, clock, user, connection, name=name)
+    await set_limits(repository, user, max_cycle_notional=Decimal("900"), max_orders_per_cycle=5)
+
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory([])})
+    outcome = await cycle.run(user.id)
+
+    assert broker.calls.count("place_order") == 2  # 400 + 400; the third would make 1200
+    steps = {s.subject: s for s in outcome.run.steps if s.kind is TaskKind.STRATEGY}
+    assert [steps[n].status for n in "abc"] == [TaskStatus.SUCCESS] * 2 + [TaskStatus.FAILURE]
+    assert "blocked by max_cycle_notional" in (steps["c"].error or "")
+
+
+async def test_the_kill_switch_and_a_paused_automation_stop_all_placement(
+    repository, clock, venue
+) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(repository, clock, user, "main")
+    broker = venue.add(connection, quotes=[quote(clock)])
+    await add_strategy(repository, clock, user, connection)
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory([])})
+
+    async with repository.unit_of_work() as uow:
+        await uow.risk.set_halt(TradingHalt(reason="exchange incident", since=clock.now()))
+        await uow.commit()
+    halted = await cycle.run(user.id)
+    async with repository.unit_of_work() as uow:
+        await uow.risk.set_halt(None)
+        await uow.automation.save(AutomationConfig(user_id=user.id, state=AutomationState.PAUSED))
+        await uow.commit()
+    paused = await cycle.run(user.id)
+
+    assert "place_order" not in broker.calls
+    for outcome, rule in ((halted, "kill_switch"), (paused, "automation_paused")):
+        (step,) = [s for s in outcome.run.steps if s.kind is TaskKind.STRATEGY]
+        assert f"blocked by {rule}" in (step.error or "")
+    assert "exchange incident" in str(
+        [s.error for s in halted.run.steps if s.kind is TaskKind.STRATEGY]
+    )
+
+
+async def test_a_dry_run_intent_is_checked_but_never_uses_the_cycle_budget(
+    repository, clock, venue
+) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(repository, clock, user, "main")
+    broker = venue.add(connection, quotes=[quote(clock)])
+    await add_strategy(repository, clock, user, connection, name="a-dry", dry_run=True)
+    await add_strategy(repository, clock, user, connection, name="b-live")
+    await set_limits(repository, user, max_orders_per_cycle=1)
+
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory([])})
+    outcome = await cycle.run(user.id)
+
+    assert broker.calls.count("place_order") == 1
+    assert outcome.run.status is RunStatus.SUCCESS
+    summary = {line.subject: line.text for line in outcome.digest.summary}
+    assert summary["a-dry"] == "dry run, would buy 0.01 BTC-USD at market (test)"
+    assert summary["b-live"] == "buy 0.01 BTC-USD at market (test): filled"
+
+
+async def test_the_strategy_state_is_saved_with_its_orders_and_seen_next_cycle(
+    repository, clock, venue
+) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(repository, clock, user, "main")
+    venue.add(connection, quotes=[quote(clock)])
+    config = await add_strategy(repository, clock, user, connection)
+    created: list[BuyOnce] = []
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory(created)})
+
+    await cycle.run(user.id)
+    await cycle.run(user.id)
+
+    assert [dict(s.seen[0].state) for s in created] == [{}, {"runs": "1"}]
+    assert [len(s.seen[0].orders) for s in created] == [0, 1]
+    async with repository.unit_of_work() as uow:
+        stored = await uow.strategies.get(user.id, config.id)
+        orders = await uow.orders.list(user.id, strategy_id=config.id)
+    assert dict(stored.state) == {"runs": "2"}
+    assert [o.strategy_id for o in orders] == [config.id, config.id]
+
+
+async def test_an_order_never_seen_by_the_broker_is_marked_not_placed_after_the_safe_window(
+    repository, clock, venue
+) -> None:
+    user = await add_user(repository, clock)
+    connection = await add_connection(repository, clock, user, "main")
+    broker = venue.add(connection, quotes=[quote(clock)])
+    await add_strategy(repository, clock, user, connection)
+    cycle = make_cycle(repository, clock, venue, strategies={"buy-once": buy_once_factory([])})
+    broker.fail("place_order", BrokerUnavailable("read timeout", broker="fake"), times=1)
+
+    await cycle.run(user.id)  # sent (the fake raised before keeping it), outcome unknown
+    clock.advance(timedelta(minutes=1))
+    early = await cycle.run(user.id)  # within the safe window: still unresolved
+    clock.advance(timedelta(minutes=5))
+    late = await cycle.run(user.id)
+
+    (early_step,) = [s for s in early.run.steps if s.kind is TaskKind.STRATEGY]
+    assert early_step.status is TaskStatus.SKIPPED
+    (reconcile,) = [s for s in late.run.steps if s.kind is TaskKind.RECONCILE]
+    assert reconcile.counts["orders_not_placed"] == 1
+    (note,) = reconcile.notes
+    assert note.endswith(": not_placed")
+    async with repository.unit_of_work() as uow:
+        first, second = await uow.orders.list(user.id)
+    assert first.status is OrderStatus.NOT_PLACED
+    assert first.missing_lookups >= 3
+    assert (first.reason or "").startswith("never placed: not found by client id in ")
+    assert second.status is OrderStatus.FILLED  # only then did the strategy decide again
+    assert first.client_order_id != second.client_order_id
+    assert broker.calls.count("place_order") == 2
+    assert "get_order_status" in broker.calls

@@ -88,7 +88,7 @@ async def test_a_duplicate_whose_lookup_fails_is_unknown_and_not_sent_again() ->
     assert order.broker_order_id is None
     assert order.reason == (
         "the broker reported the order as existing (OrderExists: Duplicate order sent. "
-        "(code -2010)) but looking it up failed: BrokerUnavailable: gateway timeout"
+        "(code -2010)); looking it up failed: BrokerUnavailable: gateway timeout"
     )
     assert broker.calls.count("place_order") == 1
     assert await stored_orders(repository) == [order]

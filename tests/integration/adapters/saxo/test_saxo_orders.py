@@ -192,16 +192,16 @@ async def test_submit_order_persists_then_resolves_an_unknown_outcome_by_lookup(
         clock=clock,
     )
 
-    assert order.status is OrderStatus.UNKNOWN
+    # The answer was lost; the order is looked up by its ExternalReference at once, not resent.
+    assert order.status is OrderStatus.FILLED
+    assert order.broker_order_id == fake.orders[0].order_id
     result = await reconcile_orders(
         repository=repository, broker=broker, connection=connection, clock=clock
     )
-
-    assert (result.checked, result.updated, result.unresolved) == (1, 1, 0)
+    assert (result.checked, result.updated, result.unresolved) == (0, 0, 0)
     async with repository.unit_of_work() as uow:
         stored = await uow.orders.get(connection.user_id, wanted.client_order_id)
-    assert stored.status is OrderStatus.FILLED
-    assert stored.broker_order_id == fake.orders[0].order_id
+    assert stored == order
     assert fake.count("POST", "/trade/v2/orders") == 1, "the order was sent again"
     await broker.aclose()
 
