@@ -24,9 +24,10 @@ def describe_error(exc: BaseException) -> str:
 
 
 def mask(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with each of ``secrets`` replaced by ``**********``."""
+    """``text`` with each of ``secrets`` replaced by ``**********`` (empty ones ignored)."""
     for secret in secrets:
-        text = text.replace(secret, _MASK)
+        if secret:
+            text = text.replace(secret, _MASK)
     return text
 
 

@@ -28,7 +28,11 @@ DEMO_MAX_ORDER_NOTIONAL = Decimal(1000)
 
 DEMO_STRATEGIES: tuple[tuple[str, dict[str, str], bool], ...] = (
     ("dca-btc-live", {"instrument": "BTC-USD", "amount": "100", "every": "1h"}, False),
-    ("dca-eth-dry-run", {"instrument": "ETH-USD", "amount": "50", "every": "1h"}, True),
+    (
+        "dca-eth-dry-run",
+        {"instrument": "ETH-USD", "amount": "50", "every": "1h", "quantity_step": "0.001"},
+        True,
+    ),
     ("dca-btc-oversized", {"instrument": "BTC-USD", "amount": "5000", "every": "1h"}, True),
 )
 """The demo's strategies: name, ``dca`` parameters, dry run."""

@@ -8,6 +8,7 @@ never sent a second time. Without a key, every call is a new order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from attrs import evolve, frozen
@@ -23,7 +24,13 @@ from tradecore.domain import (
     client_order_id_for,
     new_id,
 )
-from tradecore.errors import InstrumentNotFound, NotFound, OrderBlocked, OrderNotFound
+from tradecore.errors import (
+    AlreadyExists,
+    InstrumentNotFound,
+    NotFound,
+    OrderBlocked,
+    OrderNotFound,
+)
 from tradecore.ports import BrokerPort, Clock, RepositoryPort
 from tradecore.services.orders import adopt_reported, refresh_order, submit_order
 from tradecore.services.risk import load_risk_gate, notional_of
@@ -76,10 +83,17 @@ async def place_manual_order(
     user_id: str,
     wanted: ManualOrder,
     clock: Clock,
+    secrets: Iterable[str] = (),
 ) -> PlacedOrder:
     """Check ``wanted`` against the user's risk limits, then submit it by the order protocol.
 
+    A manual order passes the kill switch, the user's paused automation, the allowed instruments
+    and the maximum notional per order; the per-cycle limits count the orders of a strategy
+    cycle and do not apply to it.
+
+    :param secrets: the connection's secret values, masked in the reason recorded with the order.
     :raises OrderBlocked: a risk rule forbids it; nothing was recorded or sent.
+    :raises AlreadyExists: ``wanted.key`` was used for an order on another connection.
     :raises DomainError: the order itself is malformed (a limit order without a price…).
     """
     client_order_id = manual_client_order_id(user_id, wanted.key or new_id())
@@ -89,7 +103,13 @@ async def place_manual_order(
         except NotFound:
             existing = None
         gate = await load_risk_gate(uow, user_id)
+    gate.limits = evolve(gate.limits, max_orders_per_cycle=None, max_cycle_notional=None)
     if existing is not None:
+        if existing.request.connection_id != wanted.connection_id:
+            raise AlreadyExists(
+                f"the key {wanted.key!r} was already used for order {client_order_id} on "
+                "another connection; use a new key"
+            )
         current = await refresh_order(
             repository=repository, broker=broker, user_id=user_id, order=existing, clock=clock
         )
@@ -118,7 +138,12 @@ async def place_manual_order(
     if block is not None:
         raise OrderBlocked(str(block), rule=block.rule.value)
     order = await submit_order(
-        repository=repository, broker=broker, user_id=user_id, request=request, clock=clock
+        repository=repository,
+        broker=broker,
+        user_id=user_id,
+        request=request,
+        clock=clock,
+        secrets=secrets,
     )
     return PlacedOrder(order=order, existed=False)
 

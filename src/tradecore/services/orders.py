@@ -18,6 +18,7 @@ been measured to report a live order as "does not exist", with margin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from attrs import evolve, frozen
@@ -25,7 +26,7 @@ from attrs import evolve, frozen
 from tradecore.domain import Account, BrokerConnection, Order, OrderRequest, OrderStatus
 from tradecore.errors import OrderExists, OrderNotFound, OrderRejected
 from tradecore.ports import BrokerPort, Clock, RepositoryPort
-from tradecore.services._steps import describe_error
+from tradecore.services._steps import describe_error, mask
 
 __all__ = [
     "LOOKUP_INTERVAL",
@@ -68,6 +69,7 @@ async def submit_order(
     request: OrderRequest,
     clock: Clock,
     strategy_id: str | None = None,
+    secrets: Iterable[str] = (),
 ) -> Order:
     """Record ``request`` as ``PENDING_SUBMIT``, commit, send it once, and record the outcome.
 
@@ -78,6 +80,8 @@ async def submit_order(
     :func:`reconcile_orders`. A request is never sent twice.
 
     :param strategy_id: the strategy asking, recorded with the order.
+    :param secrets: the connection's secret values: masked in the reason recorded with the order
+        (adapters never quote secrets; this is the second line of defence).
     :raises AlreadyExists: an order with this client id was already recorded: it may have been
         sent, so it must be reconciled, not submitted again.
     """
@@ -86,7 +90,12 @@ async def submit_order(
         await uow.orders.add(user_id, pending)
         await uow.commit()
     return await send_recorded(
-        repository=repository, broker=broker, user_id=user_id, pending=pending, clock=clock
+        repository=repository,
+        broker=broker,
+        user_id=user_id,
+        pending=pending,
+        clock=clock,
+        secrets=secrets,
     )
 
 
@@ -107,10 +116,11 @@ async def send_recorded(
     user_id: str,
     pending: Order,
     clock: Clock,
+    secrets: Iterable[str] = (),
 ) -> Order:
     """Send an order whose ``PENDING_SUBMIT`` record is already committed, once, and record the
     outcome (the second half of :func:`submit_order`, for callers that commit several intents,
-    or an intent with other state, in one transaction)."""
+    or an intent with other state, in one transaction); ``secrets`` are masked in the reason."""
     try:
         acknowledged = await broker.place_order(pending.request)
     except OrderRejected as exc:
@@ -125,7 +135,8 @@ async def send_recorded(
         outcome = await _settle_uncertain(broker, pending, describe_error(exc))
     else:
         outcome = adopt_reported(pending, acknowledged)
-    outcome = evolve(outcome, updated_at=clock.now())
+    reason = None if outcome.reason is None else mask(outcome.reason, tuple(secrets))
+    outcome = evolve(outcome, updated_at=clock.now(), reason=reason)
     async with repository.unit_of_work() as uow:
         await uow.orders.update(user_id, outcome)
         await uow.commit()

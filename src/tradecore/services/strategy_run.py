@@ -216,6 +216,7 @@ async def _act(
             user_id=config.user_id,
             pending=pending,
             clock=clock,
+            secrets=target.connection.secret_values(),
         )
         outcome = _outcome(intent, order)
         if order.status in (OrderStatus.REJECTED, OrderStatus.UNKNOWN):

@@ -337,6 +337,7 @@ def order_place(
                 user_id=user.id,
                 wanted=wanted,
                 clock=app.clock,
+                secrets=connection.secret_values(),
             )
         except OrderBlocked:
             raise

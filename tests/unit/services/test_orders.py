@@ -5,14 +5,30 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from tradecore.domain import OrderStatus
-from tradecore.errors import BrokerUnavailable, OrderExists
-from tradecore.services import submit_order
+import pytest
+from attrs import evolve
+
+from tradecore.domain import Instrument, OrderStatus, Quote, RiskLimits, Side
+from tradecore.errors import (
+    AlreadyExists,
+    BrokerUnavailable,
+    OrderBlocked,
+    OrderExists,
+    OrderRejected,
+)
+from tradecore.services import ManualOrder, place_manual_order, submit_order
 from tradecore.testing import FakeBroker, FakeClock
 from tradecore.testing.builders import make_connection, make_order, make_user
 from tradecore_adapters.memory import MemoryRepository
 
 CONNECTION = make_connection()
+BTC = Instrument(symbol="BTC-USD")
+
+
+def BTC_QUOTE(clock: FakeClock) -> Quote:
+    return Quote(instrument=BTC, last=Decimal(40000), as_of=clock.now())
+
+
 DUPLICATE = OrderExists(
     "Duplicate order sent.", client_order_id="tc-1", broker="fake", code="-2010"
 )
@@ -92,3 +108,102 @@ async def test_a_duplicate_whose_lookup_fails_is_unknown_and_not_sent_again() ->
     )
     assert broker.calls.count("place_order") == 1
     assert await stored_orders(repository) == [order]
+
+
+async def test_the_reason_recorded_with_an_order_never_holds_the_connections_secret() -> None:
+    clock = FakeClock()
+    repository = await alices_repository()
+    broker = FakeBroker(clock=clock, connection_id=CONNECTION.id)
+    broker.fail("place_order", OrderRejected("key s3cr3t-k3y may not trade", broker="fake"))
+    request = make_order(connection_id=CONNECTION.id, client_order_id="tc-2").request
+
+    order = await submit_order(
+        repository=repository,
+        broker=broker,
+        user_id=make_user().id,
+        request=request,
+        clock=clock,
+        secrets=("s3cr3t-k3y", ""),
+    )
+
+    assert order.reason == "OrderRejected: key ********** may not trade"
+    (stored,) = await stored_orders(repository)
+    assert "s3cr3t-k3y" not in repr(stored)
+
+
+async def test_a_manual_order_is_checked_per_order_not_against_the_cycle_limits() -> None:
+    clock = FakeClock()
+    repository = await alices_repository()
+    user = make_user()
+    broker = FakeBroker(clock=clock, connection_id=CONNECTION.id, quotes=[BTC_QUOTE(clock)])
+    async with repository.unit_of_work() as uow:
+        await uow.risk.save_limits(
+            RiskLimits(
+                user_id=user.id,
+                max_orders_per_cycle=0,
+                max_cycle_notional=Decimal(1),
+                max_order_notional=Decimal(500),
+            )
+        )
+        await uow.commit()
+    wanted = ManualOrder(
+        connection_id=CONNECTION.id,
+        account_id="main",
+        instrument=BTC,
+        side=Side.BUY,
+        quantity=Decimal("0.01"),
+        key="k1",
+    )
+
+    placed = await place_manual_order(
+        repository=repository, broker=broker, user_id=user.id, wanted=wanted, clock=clock
+    )
+    with pytest.raises(OrderBlocked) as blocked:
+        await place_manual_order(
+            repository=repository,
+            broker=broker,
+            user_id=user.id,
+            wanted=evolve(wanted, quantity=Decimal("0.02"), key="k2"),
+            clock=clock,
+        )
+
+    assert placed.order.status is OrderStatus.FILLED
+    assert blocked.value.rule == "max_order_notional"
+    assert str(blocked.value) == (
+        "blocked by max_order_notional: notional 800.00 exceeds the limit of 500"
+    )
+    assert broker.calls.count("place_order") == 1
+
+
+async def test_the_same_key_is_looked_up_not_sent_and_refused_on_another_connection() -> None:
+    clock = FakeClock()
+    repository = await alices_repository()
+    user = make_user()
+    broker = FakeBroker(clock=clock, connection_id=CONNECTION.id, quotes=[BTC_QUOTE(clock)])
+    wanted = ManualOrder(
+        connection_id=CONNECTION.id,
+        account_id="main",
+        instrument=BTC,
+        side=Side.BUY,
+        quantity=Decimal("0.01"),
+        key="same",
+    )
+
+    first = await place_manual_order(
+        repository=repository, broker=broker, user_id=user.id, wanted=wanted, clock=clock
+    )
+    again = await place_manual_order(
+        repository=repository, broker=broker, user_id=user.id, wanted=wanted, clock=clock
+    )
+    with pytest.raises(AlreadyExists, match="on another connection"):
+        await place_manual_order(
+            repository=repository,
+            broker=broker,
+            user_id=user.id,
+            wanted=evolve(wanted, connection_id="other-connection"),
+            clock=clock,
+        )
+
+    assert (first.existed, again.existed) == (False, True)
+    assert again.order.client_order_id == first.order.client_order_id
+    assert broker.calls.count("place_order") == 1
