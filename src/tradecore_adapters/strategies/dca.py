@@ -144,7 +144,8 @@ class DcaStrategy:
         if last_at is not None and last_at >= start:
             lost = self._never_placed(context, last_at)
             if not lost:
-                bought = f"already bought in slot {last_slot} at {when(last_at)}"
+                done = "decided (dry run)" if context.dry_run else "bought"
+                bought = f"already {done} in slot {last_slot} at {when(last_at)}"
                 return StrategyDecision(notes=[*notes, f"{bought}; {due}"])
             notes.append(
                 f"the slot {slot} buy was never placed ({', '.join(lost)}), so it is decided again"

@@ -142,6 +142,10 @@ async def test_a_second_evaluation_in_the_same_slot_buys_nothing() -> None:
     assert again.notes == (
         "already bought in slot 0 at 2026-11-19 11:00 UTC; next buy due at 2026-11-20 10:00 UTC",
     )
+    dry = await decide(
+        dca_config(state=first.state, dry_run=True), CREATED + timedelta(hours=23), prices
+    )
+    assert dry.notes[0].startswith("already decided (dry run) in slot 0 at 2026-11-19 11:00 UTC")
 
 
 async def test_a_buy_whose_order_never_reached_the_broker_is_decided_again_in_its_slot() -> None:
