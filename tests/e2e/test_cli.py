@@ -165,3 +165,39 @@ def test_demo_keeps_its_history_in_its_own_home_and_grows_it_without_duplicates(
     assert new[1] < new[0]
     assert (tmp_path / "demo" / "tradecore.db").exists()
     assert not (tmp_path / "tradecore.db").exists()  # the demo never touches the real database
+
+
+def test_the_demo_runs_a_live_and_a_dry_run_dca_and_a_risk_limit_blocks_the_oversized_one(
+    tmp_path: Path,
+) -> None:
+    env = {"TRADECORE_HOME": str(tmp_path)}
+    code, out, err = run("demo", env=env)
+    assert code == 0, err
+    for name in ("dca-btc-live", "dca-eth-dry-run", "dca-btc-oversized"):
+        assert name in out
+    assert "strategies: 3, orders placed: 1" in out
+    assert "max_order_notional" in out
+    text = " ".join(re.sub(r"[│┃]", " ", out).split())  # the digest's table cells, unwrapped
+    assert text.count("dry run, would buy") == 2
+    assert "blocked by max_order_notional: notional" in text
+
+    # The demo's home is an ordinary tradecore home: its ledger is there to inspect.
+    home = {"TRADECORE_HOME": str(tmp_path / "demo")}
+    code, listed, err = run("order", "list", "--user", "demo", "--json", env=home)
+    assert code == 0, err
+    (order,) = json.loads(listed)
+    assert (order["symbol"], order["side"], order["status"]) == ("BTC-USD", "buy", "filled")
+    code, strategies, err = run("strategy", "list", "--user", "demo", "--json", env=home)
+    assert code == 0, err
+    modes = {entry["name"]: entry["mode"] for entry in json.loads(strategies)}
+    assert modes == {
+        "dca-btc-live": "live",
+        "dca-eth-dry-run": "dry-run",
+        "dca-btc-oversized": "dry-run",
+    }
+
+    code, again, err = run("demo", env=env)  # within the hour: nothing is due, nothing is placed
+    assert code == 0, err
+    assert "strategies: 3, orders placed: 0" in again
+    code, listed, err = run("order", "list", "--user", "demo", "--json", env=home)
+    assert len(json.loads(listed)) == 1
