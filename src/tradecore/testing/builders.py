@@ -36,6 +36,7 @@ from tradecore.domain import (
     OrderStatus,
     OrderType,
     Position,
+    RiskLimits,
     RunStatus,
     Secret,
     Side,
@@ -60,6 +61,7 @@ __all__ = [
     "make_notification_target",
     "make_order",
     "make_position",
+    "make_risk_limits",
     "make_run",
     "make_strategy",
     "make_task_result",
@@ -274,6 +276,8 @@ def make_order(
     created_at: datetime = DEFAULT_TIME,
     updated_at: datetime | None = None,
     reason: str | None = None,
+    strategy_id: str | None = None,
+    missing_lookups: int = 0,
 ) -> Order:
     """Build an :class:`~tradecore.domain.Order` with its :class:`~tradecore.domain.OrderRequest`.
 
@@ -300,6 +304,8 @@ def make_order(
         created_at=created_at,
         updated_at=updated_at,
         reason=reason,
+        strategy_id=strategy_id,
+        missing_lookups=missing_lookups,
     )
 
 
@@ -314,11 +320,13 @@ def make_strategy(
     active: bool = True,
     dry_run: bool = False,
     created_at: datetime = DEFAULT_TIME,
+    state: Mapping[str, str] | None = None,
 ) -> StrategyConfig:
     """Build a :class:`~tradecore.domain.StrategyConfig`.
 
     :param id: defaults to an id derived from ``user_id`` and ``name``.
     :param parameters: defaults to ``{"symbol": "BTCUSDT", "amount": "25"}``.
+    :param state: defaults to nothing remembered (``{}``).
     """
     return StrategyConfig(
         id=id or _stable_id("strategy", user_id, name),
@@ -330,6 +338,26 @@ def make_strategy(
         active=active,
         dry_run=dry_run,
         created_at=created_at,
+        state=state or {},
+    )
+
+
+def make_risk_limits(
+    *,
+    user_id: str = DEFAULT_USER_ID,
+    max_order_notional: Decimal | None = Decimal("1000.50"),
+    max_cycle_notional: Decimal | None = Decimal("2500.00"),
+    max_orders_per_cycle: int | None = 3,
+    allowed_instruments: Iterable[str] | None = ("BTCUSDT", "ETHUSDT"),
+) -> RiskLimits:
+    """Build :class:`~tradecore.domain.RiskLimits` with every limit set (unlike the domain's
+    defaults); pass ``None`` to lift one."""
+    return RiskLimits(
+        user_id=user_id,
+        max_order_notional=max_order_notional,
+        max_cycle_notional=max_cycle_notional,
+        max_orders_per_cycle=max_orders_per_cycle,
+        allowed_instruments=None if allowed_instruments is None else frozenset(allowed_instruments),
     )
 
 

@@ -8,8 +8,10 @@ in and on the way out, so neither the caller nor the store can change the other'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
+
+import attrs
 
 from tradecore.domain import (
     AutomationConfig,
@@ -18,6 +20,7 @@ from tradecore.domain import (
     StrategyConfig,
     User,
 )
+from tradecore.domain._checks import frozen_settings
 from tradecore.errors import AlreadyExists, NotFound
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
@@ -274,14 +277,24 @@ class Strategies:
         row = copy_entity(strategy)
 
         def update(tables: Tables) -> None:
-            _owned_strategy(tables, row.user_id, row.id)
+            stored = _owned_strategy(tables, row.user_id, row.id)
             owned_connection(tables, row.user_id, row.connection_id)
             namesake = _strategy_named(tables, row.user_id, row.name)
             if namesake is not None and namesake.id != row.id:
                 raise AlreadyExists(f"another strategy is named {row.name!r}")
-            tables.strategies.put(row.id, row)
+            # The state stays as stored: only save_state writes it.
+            tables.strategies.put(row.id, attrs.evolve(row, state=stored.state))
 
         self._session.write(update)
+
+    async def save_state(self, user_id: str, strategy_id: str, state: Mapping[str, str]) -> None:
+        frozen = frozen_settings(state)
+
+        def save_state(tables: Tables) -> None:
+            stored = _owned_strategy(tables, user_id, strategy_id)
+            tables.strategies.put(strategy_id, attrs.evolve(stored, state=frozen))
+
+        self._session.write(save_state)
 
     async def remove(self, user_id: str, strategy_id: str) -> None:
         def remove(tables: Tables) -> None:

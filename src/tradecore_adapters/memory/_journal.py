@@ -10,8 +10,10 @@ from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryErr
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
     OrderKey,
+    StoredOrder,
     Tables,
     copy_entity,
+    next_insertion,
     owned_connection,
     user_connection_ids,
 )
@@ -32,12 +34,13 @@ class Orders:
 
     async def add(self, user_id: str, order: Order) -> None:
         key = _key(order)
+        stored = StoredOrder(next_insertion(), order)
 
         def add(tables: Tables) -> None:
             owned_connection(tables, user_id, order.request.connection_id)
             if tables.orders.get(key) is not None:
                 raise AlreadyExists(f"an order with client id {order.client_order_id!r} exists")
-            tables.orders.put(key, order)
+            tables.orders.put(key, stored)
 
         self._session.write(add)
 
@@ -45,8 +48,8 @@ class Orders:
         def get(tables: Tables) -> Order:
             owned = user_connection_ids(tables, user_id)
             found = [
-                order
-                for key, order in tables.orders.items()
+                stored.order
+                for key, stored in tables.orders.items()
                 if key[0] in owned and key[2] == client_order_id
             ]
             if not found:
@@ -63,12 +66,13 @@ class Orders:
         key = _key(order)
 
         def update(tables: Tables) -> None:
+            stored = tables.orders.get(key)
             if (
                 order.request.connection_id not in user_connection_ids(tables, user_id)
-                or tables.orders.get(key) is None
+                or stored is None
             ):
                 raise NotFound(f"no order with client id {order.client_order_id!r} for this user")
-            tables.orders.put(key, order)
+            tables.orders.put(key, StoredOrder(stored.insertion, order))
 
         self._session.write(update)
 
@@ -77,18 +81,30 @@ class Orders:
         user_id: str,
         *,
         connection_id: str | None = None,
+        strategy_id: str | None = None,
         open_only: bool = False,
+        limit: int | None = None,
     ) -> Sequence[Order]:
+        if limit is not None and limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
+
         def list_(tables: Tables) -> list[Order]:
             owned = user_connection_ids(tables, user_id)
             if connection_id is not None:
                 owned &= {connection_id}
-            rows = [
-                order
-                for key, order in tables.orders.items()
-                if key[0] in owned and not (open_only and order.is_terminal)
-            ]
-            return sorted(rows, key=_order_order)
+            rows = sorted(
+                (
+                    stored
+                    for key, stored in tables.orders.items()
+                    if key[0] in owned
+                    and (strategy_id is None or stored.order.strategy_id == strategy_id)
+                    and not (open_only and stored.order.is_terminal)
+                ),
+                key=_order_order,
+            )
+            if limit is not None:
+                rows = rows[len(rows) - limit :] if limit else []
+            return [stored.order for stored in rows]
 
         return self._session.read(list_)
 
@@ -146,9 +162,9 @@ def _key(order: Order) -> OrderKey:
     return (request.connection_id, request.account_id, request.client_order_id)
 
 
-def _order_order(order: Order) -> tuple[datetime, str, str, str]:
-    request = order.request
-    return (order.created_at, request.client_order_id, request.connection_id, request.account_id)
+def _order_order(stored: StoredOrder) -> tuple[datetime, int]:
+    # By creation, then insertion: as the SQL repository's auto-incrementing id.
+    return (stored.order.created_at, stored.insertion)
 
 
 def _owned_run(tables: Tables, user_id: str, run_id: str) -> AutomationRun:

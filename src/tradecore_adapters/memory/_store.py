@@ -9,9 +9,10 @@ grandchild layer that is merged into the unit's layer only if the statement succ
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import attrs
 
@@ -23,22 +24,27 @@ from tradecore.domain import (
     Order,
     Position,
     PositionKey,
+    RiskLimits,
     StrategyConfig,
     Trade,
     TradeKey,
+    TradingHalt,
     User,
 )
 from tradecore.errors import DomainError, NotFound
 
 __all__ = [
+    "HALT",
     "CursorKey",
     "OrderKey",
+    "StoredOrder",
     "Table",
     "Tables",
     "aware",
     "copy_entity",
     "drop_connection",
     "drop_user",
+    "next_insertion",
     "owned_connection",
     "user_connection_ids",
 ]
@@ -53,6 +59,7 @@ E = TypeVar(
     StrategyConfig,
     AutomationConfig,
     AutomationRun,
+    RiskLimits,
 )
 
 CursorKey = tuple[str, str]
@@ -60,6 +67,27 @@ CursorKey = tuple[str, str]
 
 OrderKey = tuple[str, str, str]
 """``(connection_id, account_id, client_order_id)``."""
+
+HALT = "halt"
+"""The key of the one row of :attr:`Tables.halt` (the global kill switch)."""
+
+
+class StoredOrder(NamedTuple):
+    """An order and when it was first added (:func:`next_insertion`): orders created at the same
+    time are listed in insertion order."""
+
+    insertion: int
+    order: Order
+
+
+_INSERTIONS = itertools.count(1)
+
+
+def next_insertion() -> int:
+    """A number greater than every one returned before (in this process), like a database's
+    auto-incrementing id. Take it when the write is asked for, not in the operation, so that the
+    replay at commit keeps it."""
+    return next(_INSERTIONS)
 
 
 class _Tombstone(enum.Enum):
@@ -143,9 +171,11 @@ class Tables:
         "automation",
         "connections",
         "cursors",
+        "halt",
         "notification_targets",
         "orders",
         "positions",
+        "risk_limits",
         "runs",
         "strategies",
         "trades",
@@ -163,10 +193,12 @@ class Tables:
         self.positions: Table[PositionKey, Position] = Table(parent.positions if parent else None)
         self.trades: Table[TradeKey, Trade] = Table(parent.trades if parent else None)
         self.cursors: Table[CursorKey, str] = Table(parent.cursors if parent else None)
-        self.orders: Table[OrderKey, Order] = Table(parent.orders if parent else None)
+        self.orders: Table[OrderKey, StoredOrder] = Table(parent.orders if parent else None)
         self.strategies: Table[str, StrategyConfig] = Table(parent.strategies if parent else None)
         self.automation: Table[str, AutomationConfig] = Table(parent.automation if parent else None)
         self.runs: Table[str, AutomationRun] = Table(parent.runs if parent else None)
+        self.risk_limits: Table[str, RiskLimits] = Table(parent.risk_limits if parent else None)
+        self.halt: Table[str, TradingHalt] = Table(parent.halt if parent else None)
 
     def child(self) -> Tables:
         """Return a new, empty layer of changes over these tables."""
@@ -185,6 +217,8 @@ class Tables:
             self.strategies,
             self.automation,
             self.runs,
+            self.risk_limits,
+            self.halt,
         ):
             table.apply()
 
@@ -248,4 +282,5 @@ def drop_user(tables: Tables, user_id: str) -> None:
     for target_id in [t.id for t in tables.notification_targets.values() if t.user_id == user_id]:
         tables.notification_targets.delete(target_id)
     tables.automation.delete(user_id)
+    tables.risk_limits.delete(user_id)
     tables.users.delete(user_id)

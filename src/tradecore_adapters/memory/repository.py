@@ -14,6 +14,7 @@ from tradecore.ports.repository import (
     OrderRepository,
     PositionRepository,
     RepositoryPort,
+    RiskRepository,
     RunRepository,
     StrategyRepository,
     TradeRepository,
@@ -29,6 +30,7 @@ from tradecore_adapters.memory._directory import (
 )
 from tradecore_adapters.memory._journal import Orders, Runs
 from tradecore_adapters.memory._ledger import Cursors, Positions, Trades
+from tradecore_adapters.memory._risk import Risk
 from tradecore_adapters.memory._session import RowLocks, Session
 from tradecore_adapters.memory._store import Tables
 
@@ -56,6 +58,7 @@ class MemoryUnitOfWork:
         "notification_targets",
         "orders",
         "positions",
+        "risk",
         "runs",
         "strategies",
         "trades",
@@ -74,6 +77,7 @@ class MemoryUnitOfWork:
         self.strategies: StrategyRepository = Strategies(session)
         self.automation: AutomationRepository = Automation(session)
         self.runs: RunRepository = Runs(session)
+        self.risk: RiskRepository = Risk(session)
 
     async def __aenter__(self) -> Self:
         self._session.begin()

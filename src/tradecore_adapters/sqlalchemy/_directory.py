@@ -20,6 +20,7 @@ from tradecore.domain import (
     StrategyConfig,
     User,
 )
+from tradecore.domain._checks import frozen_settings
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
 from tradecore_adapters.encryption import DecryptionFailed, KeyRing
 from tradecore_adapters.redaction import register_secret
@@ -27,6 +28,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     UnreadableRow,
     automation_from_row,
     automation_row,
+    fetching,
     strategy_from_row,
     strategy_row,
     user_from_row,
@@ -379,20 +381,41 @@ class Strategies:
             query = query.where(strategies.c.active.is_(True))
         db = await self._tx.read()
         result = await db.execute(query.order_by(self._tx.text_order(strategies.c.name)))
-        return [strategy_from_row(row) for row in result.mappings()]
+        with fetching("strategies"):
+            rows = result.mappings().all()
+        return [strategy_from_row(row) for row in rows]
 
     async def update(self, strategy: StrategyConfig) -> None:
+        # Everything but the state, which only save_state writes (a cycle may save it while
+        # the user edits the strategy).
+        row = strategy_row(strategy)
         async with self._tx.atomic() as db:
+            if not await db.scalar(
+                select(exists().where(self._owned(strategy.user_id, strategy.id)))
+            ):
+                raise NotFound(f"no strategy {strategy.id!r} for this user")
             await connection_owned(self._tx, strategy.user_id, strategy.connection_id)
             await self._check_free(strategy, new=False)
-            row = strategy_row(strategy)
             result = await db.execute(
                 update(strategies)
-                .where(strategies.c.id == strategy.id, strategies.c.user_id == strategy.user_id)
-                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+                .where(self._owned(strategy.user_id, strategy.id))
+                .values({k: v for k, v in row.items() if k not in ("id", "user_id", "state")})
             )
             if result.rowcount == 0:
                 raise NotFound(f"no strategy {strategy.id!r} for this user")
+
+    async def save_state(self, user_id: str, strategy_id: str, state: Mapping[str, str]) -> None:
+        values = {"state": dict(frozen_settings(state))}
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                update(strategies).where(self._owned(user_id, strategy_id)).values(values)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no strategy {strategy_id!r} for this user")
+
+    @staticmethod
+    def _owned(user_id: str, strategy_id: str) -> Any:
+        return (strategies.c.id == strategy_id) & (strategies.c.user_id == user_id)
 
     async def remove(self, user_id: str, strategy_id: str) -> None:
         async with self._tx.atomic() as db:
@@ -421,7 +444,9 @@ class Strategies:
     async def _one(self, user_id: str, condition: Any, what: str) -> StrategyConfig:
         db = await self._tx.read()
         query = select(strategies).where(strategies.c.user_id == user_id, condition)
-        row = (await db.execute(query)).mappings().first()
+        result = await db.execute(query)
+        with fetching("strategies"):
+            row = result.mappings().first()
         if row is None:
             raise NotFound(f"no strategy with {what} for this user")
         return strategy_from_row(row)

@@ -12,6 +12,7 @@ from tradecore.domain import AutomationRun, Order, OrderStatus, TaskResult
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._rows import (
+    fetching,
     order_from_row,
     order_row,
     run_from_row,
@@ -53,7 +54,9 @@ class Orders:
         query = select(orders).where(
             orders.c.user_id == user_id, orders.c.client_order_id == client_order_id
         )
-        rows = (await db.execute(query.limit(2))).mappings().all()
+        result = await db.execute(query.limit(2))
+        with fetching("orders"):
+            rows = result.mappings().all()
         if not rows:
             raise NotFound(f"no order with client id {client_order_id!r} for this user")
         if len(rows) > 1:
@@ -82,22 +85,31 @@ class Orders:
         user_id: str,
         *,
         connection_id: str | None = None,
+        strategy_id: str | None = None,
         open_only: bool = False,
+        limit: int | None = None,
     ) -> Sequence[Order]:
+        if limit is not None and limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
         query = select(orders).where(orders.c.user_id == user_id)
         if connection_id is not None:
             query = query.where(orders.c.connection_id == connection_id)
+        if strategy_id is not None:
+            query = query.where(orders.c.strategy_id == strategy_id)
         if open_only:
             query = query.where(orders.c.status.not_in(_TERMINAL))
-        order = self._tx.text_order
-        query = query.order_by(
-            orders.c.created_at,
-            order(orders.c.client_order_id),
-            order(orders.c.connection_id),
-            order(orders.c.account_id),
-        )
+        # By creation, then insertion (the surrogate id grows with every insert).
+        keys = [orders.c.created_at, orders.c.id]
+        if limit is None:
+            query = query.order_by(*keys)
+        else:
+            query = query.order_by(*(key.desc() for key in keys)).limit(limit)
         db = await self._tx.read()
-        return [order_from_row(row) for row in (await db.execute(query)).mappings()]
+        result = await db.execute(query)
+        with fetching("orders"):
+            rows = result.mappings().all()
+        found = [order_from_row(row) for row in rows]
+        return found if limit is None else found[::-1]
 
 
 class Runs:

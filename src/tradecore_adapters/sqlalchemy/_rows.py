@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import InvalidOperation
 from typing import Any
 
-from sqlalchemy import RowMapping
+from sqlalchemy import RowMapping, null
 
 from tradecore.domain import (
     AutomationConfig,
@@ -21,10 +21,12 @@ from tradecore.domain import (
     Order,
     OrderRequest,
     Position,
+    RiskLimits,
     RunStatus,
     StrategyConfig,
     TaskResult,
     Trade,
+    TradingHalt,
     User,
 )
 from tradecore.errors import DomainError, RepositoryError
@@ -34,11 +36,16 @@ __all__ = [
     "UnreadableRow",
     "automation_from_row",
     "automation_row",
+    "fetching",
+    "halt_from_row",
+    "halt_row",
     "instrument_columns",
     "order_from_row",
     "order_row",
     "position_from_row",
     "position_row",
+    "risk_limits_from_row",
+    "risk_limits_row",
     "run_from_row",
     "run_row",
     "step_from_row",
@@ -58,13 +65,29 @@ class UnreadableRow(RepositoryError):
     """A stored row does not make a valid domain object (the database was changed by hand?)."""
 
 
+_BAD_VALUE = (DomainError, ValueError, TypeError, KeyError, InvalidOperation)
+
+
 @contextmanager
 def _reading(table: str, key: Callable[[], object]) -> Iterator[None]:
     try:
         yield
-    except (DomainError, ValueError, TypeError, KeyError, InvalidOperation) as exc:
+    except _BAD_VALUE as exc:
         raise UnreadableRow(
             f"a row of table {table!r} ({key()}) cannot be read: {type(exc).__name__}; "
+            "the database holds a value tradecore never writes"
+        ) from None
+
+
+@contextmanager
+def fetching(table: str) -> Iterator[None]:
+    """Around fetching rows of ``table``: a value the column type cannot convert (text that is not
+    a decimal or not JSON on SQLite) raises :class:`UnreadableRow` naming the table."""
+    try:
+        yield
+    except _BAD_VALUE as exc:
+        raise UnreadableRow(
+            f"a row of table {table!r} cannot be read: {type(exc).__name__}; "
             "the database holds a value tradecore never writes"
         ) from None
 
@@ -214,6 +237,8 @@ def order_row(user_id: str, order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "reason": order.reason,
+        "strategy_id": order.strategy_id,
+        "missing_lookups": order.missing_lookups,
     }
 
 
@@ -239,6 +264,8 @@ def order_from_row(row: Row) -> Order:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             reason=row["reason"],
+            strategy_id=row["strategy_id"],
+            missing_lookups=row["missing_lookups"],
         )
 
 
@@ -254,15 +281,16 @@ def strategy_row(strategy: StrategyConfig) -> dict[str, Any]:
         "active": strategy.active,
         "dry_run": strategy.dry_run,
         "created_at": strategy.created_at,
+        "state": dict(strategy.state),
     }
 
 
 def strategy_from_row(row: Row) -> StrategyConfig:
     """A ``strategies`` row as a :class:`StrategyConfig`."""
     with _reading("strategies", lambda: f"id {row['id']!r}"):
-        parameters = row["parameters"]
-        if not isinstance(parameters, dict):
-            raise TypeError("parameters")
+        parameters, state = row["parameters"], row["state"]
+        if not isinstance(parameters, dict) or not isinstance(state, dict):
+            raise TypeError("parameters or state")
         return StrategyConfig(
             id=row["id"],
             user_id=row["user_id"],
@@ -273,6 +301,7 @@ def strategy_from_row(row: Row) -> StrategyConfig:
             active=bool(row["active"]),
             dry_run=bool(row["dry_run"]),
             created_at=row["created_at"],
+            state=state,
         )
 
 
@@ -297,6 +326,48 @@ def automation_from_row(row: Row) -> AutomationConfig:
             next_due_at=row["next_due_at"],
             last_run_at=row["last_run_at"],
         )
+
+
+def risk_limits_row(limits: RiskLimits) -> dict[str, Any]:
+    """:class:`RiskLimits` as a ``risk_limits`` row.
+
+    ``allowed_instruments`` is a sorted JSON list, or SQL ``NULL`` (not JSON ``null``) when every
+    instrument is allowed; an empty list allows none.
+    """
+    allowed = limits.allowed_instruments
+    return {
+        "user_id": limits.user_id,
+        "max_order_notional": limits.max_order_notional,
+        "max_cycle_notional": limits.max_cycle_notional,
+        "max_orders_per_cycle": limits.max_orders_per_cycle,
+        "allowed_instruments": null() if allowed is None else sorted(allowed),
+    }
+
+
+def risk_limits_from_row(row: Row) -> RiskLimits:
+    """A ``risk_limits`` row as :class:`RiskLimits`."""
+    with _reading("risk_limits", lambda: f"user id {row['user_id']!r}"):
+        allowed = row["allowed_instruments"]
+        if allowed is not None and not isinstance(allowed, list):
+            raise TypeError("allowed_instruments")
+        return RiskLimits(
+            user_id=row["user_id"],
+            max_order_notional=row["max_order_notional"],
+            max_cycle_notional=row["max_cycle_notional"],
+            max_orders_per_cycle=row["max_orders_per_cycle"],
+            allowed_instruments=allowed,
+        )
+
+
+def halt_row(halt: TradingHalt) -> dict[str, Any]:
+    """The engaged kill switch as the ``trading_halt`` row (always id 1)."""
+    return {"id": 1, "reason": halt.reason, "since": halt.since}
+
+
+def halt_from_row(row: Row) -> TradingHalt:
+    """The ``trading_halt`` row as a :class:`TradingHalt`."""
+    with _reading("trading_halt", lambda: f"id {row['id']!r}"):
+        return TradingHalt(reason=row["reason"], since=row["since"])
 
 
 def run_row(run: AutomationRun) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from tradecore.ports.repository import (
     NotificationTargetRepository,
     OrderRepository,
     PositionRepository,
+    RiskRepository,
     RunRepository,
     StrategyRepository,
     TradeRepository,
@@ -176,6 +177,7 @@ class SqlUnitOfWork:
         "notification_targets",
         "orders",
         "positions",
+        "risk",
         "runs",
         "strategies",
         "trades",
@@ -191,6 +193,7 @@ class SqlUnitOfWork:
         )
         from tradecore_adapters.sqlalchemy._journal import Orders, Runs
         from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
+        from tradecore_adapters.sqlalchemy._risk import Risk
         from tradecore_adapters.sqlalchemy._targets import NotificationTargets
 
         self._tx = Transaction(engine)
@@ -206,6 +209,7 @@ class SqlUnitOfWork:
         self.strategies: StrategyRepository = Strategies(self._tx)
         self.automation: AutomationRepository = Automation(self._tx)
         self.runs: RunRepository = Runs(self._tx)
+        self.risk: RiskRepository = Risk(self._tx)
 
     async def __aenter__(self) -> Self:
         self._tx.begin()

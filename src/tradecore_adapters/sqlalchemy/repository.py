@@ -60,8 +60,8 @@ _TARGETS = _Sealed(
 
 
 class SqlRepository:
-    """Users, connections, notification targets, positions, trades, orders, strategies and runs
-    in SQLite or PostgreSQL.
+    """Users, connections, notification targets, positions, trades, orders, strategies, runs, risk
+    limits and the kill switch in SQLite or PostgreSQL.
 
     Broker secrets, OAuth tokens and notification targets' secrets are encrypted with
     ``key_ring`` before they reach the database and decrypted when read. Open one with

@@ -45,10 +45,12 @@ __all__ = [
     "notification_targets",
     "orders",
     "positions",
+    "risk_limits",
     "run_steps",
     "strategies",
     "sync_cursors",
     "trades",
+    "trading_halt",
     "users",
 ]
 
@@ -211,11 +213,17 @@ orders = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime()),
     Column("reason", Text),
+    # The strategy that asked for the order, NULL for one placed by hand. Deliberately no
+    # foreign key: orders are the money ledger and outlive a removed strategy.
+    Column("strategy_id", String(_ID)),
+    # Lookups by client id that found nothing since the order was recorded (NOT_PLACED).
+    Column("missing_lookups", Integer, nullable=False, server_default=text("0")),
     # A durable intent: a second row with the same client id means "already submitted".
     UniqueConstraint("connection_id", "account_id", "client_order_id"),
     _owned_by_connection("orders"),
     Index(None, "user_id", "client_order_id"),
     Index(None, "user_id", "status"),
+    Index(None, "user_id", "strategy_id"),
 )
 
 strategies = Table(
@@ -230,6 +238,8 @@ strategies = Table(
     Column("active", Boolean, nullable=False),
     Column("dry_run", Boolean, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # What the strategy remembers between cycles: a JSON object of text values.
+    Column("state", _Json, nullable=False, server_default=text("'{}'")),
     UniqueConstraint("user_id", "name"),
     _owned_by_connection("strategies"),
 )
@@ -243,6 +253,28 @@ automation_configs = Table(
     Column("next_due_at", UtcDateTime()),
     Column("last_run_at", UtcDateTime()),
     CheckConstraint(text("frequency_minutes BETWEEN 5 AND 120"), name="frequency_range"),
+)
+
+risk_limits = Table(
+    "risk_limits",
+    metadata,
+    Column("user_id", String(_ID), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # NULL: no limit. max_orders_per_cycle is stored as given (NULL is not the default 10).
+    Column("max_order_notional", ExactDecimal()),
+    Column("max_cycle_notional", ExactDecimal()),
+    Column("max_orders_per_cycle", Integer),
+    # A sorted JSON list of symbols; NULL allows every instrument, [] none.
+    Column("allowed_instruments", _Json),
+)
+
+# The global kill switch: one row (id 1) while trading is halted, none otherwise.
+trading_halt = Table(
+    "trading_halt",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("reason", Text, nullable=False),
+    Column("since", UtcDateTime(), nullable=False),
+    CheckConstraint(text("id = 1"), name="single_row"),
 )
 
 automation_runs = Table(

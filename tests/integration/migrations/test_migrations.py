@@ -3,7 +3,7 @@
 Upgrading an empty database creates exactly the tables of ``schema.py`` (``check_drift`` proves
 it), downgrading removes them, and ``ensure_at_head`` refuses every database that is not at head
 with a message that says what to run. Where a later revision is needed, a copy of the shipped
-migrations gains a test revision ``0003`` on top of the shipped head ``0002`` (the "next
+migrations gains a test revision ``0004`` on top of the shipped head ``0003`` (the "next
 release"), so the shipped chain is what runs. Each shipped revision also round-trips (upgrade,
 downgrade, upgrade) with data in the tables it leaves alone.
 """
@@ -18,10 +18,12 @@ import sys
 import textwrap
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Select, func, inspect, select, text
 
 from tradecore.errors import ConfigurationError, RepositoryError
 from tradecore_adapters.sqlalchemy import migrate
@@ -41,6 +43,10 @@ from tradecore_adapters.sqlalchemy.schema import (
     broker_connections,
     metadata,
     notification_targets,
+    orders,
+    risk_limits,
+    strategies,
+    trading_halt,
     users,
 )
 
@@ -52,8 +58,8 @@ NOW = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 # A later release adds a column; on SQLite its downgrade copies `users` (batch "move and copy"),
 # which would cascade-delete every connection if foreign keys were on while migrating.
 NEXT_RELEASE = """
-    revision = "0003"
-    down_revision = "0002"
+    revision = "0004"
+    down_revision = "0003"
 
 
     def upgrade() -> None:
@@ -70,8 +76,8 @@ NEXT_RELEASE = """
 ORPHANING_RELEASE = """
     from tradecore_adapters.sqlalchemy.schema import broker_connections
 
-    revision = "0003"
-    down_revision = "0002"
+    revision = "0004"
+    down_revision = "0003"
 
 
     def upgrade() -> None:
@@ -97,7 +103,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0003``."""
+    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0004``."""
     location = tmp_path / "migrations"
     shutil.copytree(SHIPPED, location, ignore=shutil.ignore_patterns("__pycache__"))
     header = """
@@ -108,7 +114,7 @@ def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
         NOW = datetime(2024, 1, 2, tzinfo=UTC)
     """
-    (location / "versions" / "0003_next.py").write_text(
+    (location / "versions" / "0004_next.py").write_text(
         textwrap.dedent(header) + textwrap.dedent(body)
     )
     monkeypatch.setattr(migrate, "MIGRATIONS", str(location))
@@ -206,11 +212,89 @@ async def insert_notification_target(url: str) -> None:
         await engine.dispose()
 
 
+async def column_names(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(lambda sync: inspect(sync).get_columns(table))
+            return {column["name"] for column in columns}
+    finally:
+        await engine.dispose()
+
+
+async def one(url: str, query: Select[Any]) -> Any:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(query)).one()
+    finally:
+        await engine.dispose()
+
+
+async def insert_strategy_and_order(url: str) -> None:
+    """A strategy of u1 on c1 and an order it placed, with only the columns revision 0002 has."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                strategies.insert().values(
+                    id="s1",
+                    user_id="u1",
+                    name="dca-btc",
+                    strategy_type="dca",
+                    connection_id="c1",
+                    parameters={"amount": "25"},
+                    active=True,
+                    dry_run=False,
+                    created_at=NOW,
+                )
+            )
+            await connection.execute(
+                orders.insert().values(
+                    user_id="u1",
+                    connection_id="c1",
+                    account_id="spot",
+                    client_order_id="o1",
+                    symbol="BTCUSDT",
+                    asset_type="spot",
+                    side="buy",
+                    order_type="market",
+                    quantity=Decimal("0.10"),
+                    time_in_force="gtc",
+                    status="filled",
+                    filled_quantity=Decimal("0.10"),
+                    created_at=NOW,
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+async def insert_limits_and_halt(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                risk_limits.insert().values(
+                    user_id="u1",
+                    max_order_notional=Decimal("1000.50"),
+                    max_cycle_notional=None,
+                    max_orders_per_cycle=None,
+                    allowed_instruments=["BTCUSDT"],
+                )
+            )
+            await connection.execute(
+                trading_halt.insert().values(id=1, reason="maintenance", since=NOW)
+            )
+    finally:
+        await engine.dispose()
+
+
 def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     scripts = migrate._scripts(migrate.MIGRATIONS)
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
-    assert [script.revision for script in scripts.walk_revisions()] == ["0002", "0001"]
+    assert [script.revision for script in scripts.walk_revisions()] == ["0003", "0002", "0001"]
 
 
 async def test_0002_adds_notification_targets_to_a_0001_database_and_downgrades_cleanly(
@@ -224,7 +308,6 @@ async def test_0002_adds_notification_targets_to_a_0001_database_and_downgrades_
     assert "notification_targets" in await table_names(url)
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
     await insert_notification_target(url)
-    await check_drift(url)
 
     await downgrade(url, "0001")
     assert await current_revision(url) == "0001"
@@ -235,6 +318,7 @@ async def test_0002_adds_notification_targets_to_a_0001_database_and_downgrades_
     assert await current_revision(url) == "0002"
     assert await count(url, "notification_targets") == 0  # a downgrade drops the targets
     await insert_notification_target(url)  # the table is back and usable
+    await upgrade(url)
     await check_drift(url)
     await ensure(url)
 
@@ -247,6 +331,57 @@ async def test_removing_a_user_in_the_database_removes_its_notification_targets(
     await execute(url, "DELETE FROM users WHERE id = 'u1'")
 
     assert await count(url, "notification_targets") == 0
+
+
+async def test_0003_adds_state_order_columns_and_risk_tables_and_downgrades_cleanly(
+    url: str,
+) -> None:
+    await upgrade(url, "0002")
+    await insert_user_and_connection(url)
+    await insert_strategy_and_order(url)
+
+    await upgrade(url, "0003")
+    assert {"risk_limits", "trading_halt"} <= await table_names(url)
+    # Rows written before 0003 get the defaults: no state, no strategy, no missed lookups.
+    assert (await one(url, select(strategies.c.state))).state == {}
+    order = await one(url, select(orders.c.strategy_id, orders.c.missing_lookups))
+    assert (order.strategy_id, order.missing_lookups) == (None, 0)
+    await insert_limits_and_halt(url)
+    await check_drift(url)
+    await ensure(url)
+
+    await downgrade(url, "0002")
+    assert await current_revision(url) == "0002"
+    assert not {"risk_limits", "trading_halt"} & await table_names(url)
+    assert "state" not in await column_names(url, "strategies")
+    assert not {"strategy_id", "missing_lookups"} & await column_names(url, "orders")
+    counted = [await count(url, table) for table in ("users", "strategies", "orders")]
+    assert counted == [1, 1, 1]
+
+    await upgrade(url, "0003")
+    assert await current_revision(url) == "0003"
+    assert (await count(url, "risk_limits"), await count(url, "trading_halt")) == (0, 0)
+    assert (await one(url, select(strategies.c.state))).state == {}
+    await insert_limits_and_halt(url)  # the tables are back and usable
+    await check_drift(url)
+
+
+async def test_removing_a_strategy_keeps_its_orders_and_removing_a_user_its_limits(
+    url: str,
+) -> None:
+    await upgrade(url)
+    await insert_user_and_connection(url)
+    await insert_strategy_and_order(url)
+    await execute(url, "UPDATE orders SET strategy_id = 's1'")
+    await insert_limits_and_halt(url)
+
+    # Orders are the money ledger: no foreign key makes them go with (or block) their strategy.
+    await execute(url, "DELETE FROM strategies WHERE id = 's1'")
+    assert (await one(url, select(orders.c.strategy_id))).strategy_id == "s1"
+
+    await execute(url, "DELETE FROM users WHERE id = 'u1'")
+    assert (await count(url, "risk_limits"), await count(url, "orders")) == (0, 0)
+    assert await count(url, "trading_halt") == 1  # global, nobody's
 
 
 async def test_upgrade_creates_exactly_the_declared_tables(url: str) -> None:
@@ -317,15 +452,15 @@ async def test_ensure_at_head_refuses_a_database_downgraded_to_base(url: str) ->
 
 @pytest.mark.usefixtures("next_release")
 async def test_ensure_at_head_refuses_an_older_revision(url: str) -> None:
-    await upgrade(url, "0002")
+    await upgrade(url, "0003")
 
     with pytest.raises(SchemaNotAtHead) as raised:
         await ensure(url)
 
-    assert "is at revision 0002 but this tradecore needs 0003; run `tradecore db upgrade`" in str(
+    assert "is at revision 0003 but this tradecore needs 0004; run `tradecore db upgrade`" in str(
         raised.value
     )
-    assert (raised.value.current, raised.value.head) == ("0002", "0003")
+    assert (raised.value.current, raised.value.head) == ("0003", "0004")
 
     await upgrade(url)
     await ensure(url)
@@ -350,23 +485,23 @@ async def test_data_survives_a_downgrade_and_upgrade(url: str) -> None:
     await insert_user_and_connection(url)
 
     await downgrade(url, "-1")
-    assert await current_revision(url) == "0002"
+    assert await current_revision(url) == "0003"
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
     await upgrade(url)
-    assert await current_revision(url) == "0003"
+    assert await current_revision(url) == "0004"
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
 
 @pytest.mark.usefixtures("orphaning_release")
 async def test_a_failed_migration_leaves_the_database_as_it_was(url: str) -> None:
-    await upgrade(url, "0002")
+    await upgrade(url, "0003")
 
     # SQLite: PRAGMA foreign_key_check before COMMIT; PostgreSQL: the foreign key itself.
     with pytest.raises(RepositoryError):
         await upgrade(url)
 
-    assert await current_revision(url) == "0002"
+    assert await current_revision(url) == "0003"
     assert await count(url, "broker_connections") == 0
 
 

@@ -56,6 +56,7 @@ from tradecore.testing.contracts.repository._isolation import IsolationTests
 from tradecore.testing.contracts.repository._notification_targets import NotificationTargetTests
 from tradecore.testing.contracts.repository._orders import OrderTests
 from tradecore.testing.contracts.repository._positions_and_cursors import PositionAndCursorTests
+from tradecore.testing.contracts.repository._risk import RiskTests
 from tradecore.testing.contracts.repository._runs import RunTests
 from tradecore.testing.contracts.repository._strategies_and_automation import (
     StrategyAndAutomationTests,
@@ -83,6 +84,7 @@ class RepositoryPortContract(
     TradeTests,
     OrderTests,
     RunTests,
+    RiskTests,
     StrategyAndAutomationTests,
     NotificationTargetTests,
     ConnectionLockTests,

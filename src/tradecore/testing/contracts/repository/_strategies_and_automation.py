@@ -1,4 +1,4 @@
-"""Contract tests of ``uow.strategies`` and ``uow.automation``."""
+"""Contract tests of ``uow.strategies`` (with their state) and ``uow.automation``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tradecore.testing.contracts.repository._helpers import (
 
 
 class StrategyAndAutomationTests(ContractBase):
-    """Strategies (per-user names, update, removal) and automation configs."""
+    """Strategies (per-user names, update, state, removal) and automation configs."""
 
     # -- strategies ------------------------------------------------------------------------------
 
@@ -100,6 +100,142 @@ class StrategyAndAutomationTests(ContractBase):
                 await uow.strategies.update(changed)
             with pytest.raises(NotFound):
                 await uow.strategies.remove(owner.user.id, strategy.id)
+
+    @pytest.mark.asyncio
+    async def test_strategy_state_round_trips_and_defaults_to_nothing(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository)
+        remembering = make_strategy(
+            user_id=owner.user.id,
+            connection_id=owner.connection.id,
+            name="remembering",
+            state={"last_buy_at": "2024-01-02T12:00:00+00:00", "bought": "0.00012345", "é": ""},
+        )
+        fresh = make_strategy(
+            user_id=owner.user.id, connection_id=owner.connection.id, name="fresh"
+        )
+        async with committing(repository) as uow:
+            await uow.strategies.add(remembering)
+            await uow.strategies.add(fresh)
+        async with repository.unit_of_work() as uow:
+            stored = await uow.strategies.get(owner.user.id, remembering.id)
+            stored_fresh = await uow.strategies.get_by_name(owner.user.id, "fresh")
+        assert stored == remembering
+        assert dict(stored.state) == {
+            "last_buy_at": "2024-01-02T12:00:00+00:00",
+            "bought": "0.00012345",
+            "é": "",
+        }
+        assert stored_fresh == fresh
+        assert dict(stored_fresh.state) == {}
+
+    @pytest.mark.asyncio
+    async def test_save_state_replaces_only_the_state(self, repository: RepositoryPort) -> None:
+        owner = await add_owner(repository)
+        strategy = make_strategy(
+            user_id=owner.user.id,
+            connection_id=owner.connection.id,
+            state={"a": "1", "b": "2"},
+        )
+        async with committing(repository) as uow:
+            await uow.strategies.add(strategy)
+        async with committing(repository) as uow:
+            await uow.strategies.save_state(owner.user.id, strategy.id, {"b": "3"})
+        async with repository.unit_of_work() as uow:
+            stored = await uow.strategies.get(owner.user.id, strategy.id)
+        assert stored == evolve(strategy, state={"b": "3"})  # replaced, not merged
+        async with committing(repository) as uow:
+            await uow.strategies.save_state(owner.user.id, strategy.id, {})
+        async with repository.unit_of_work() as uow:
+            assert dict((await uow.strategies.get(owner.user.id, strategy.id)).state) == {}
+
+    @pytest.mark.asyncio
+    async def test_update_leaves_the_stored_state_alone(self, repository: RepositoryPort) -> None:
+        owner = await add_owner(repository)
+        strategy = make_strategy(
+            user_id=owner.user.id, connection_id=owner.connection.id, state={"step": "1"}
+        )
+        async with committing(repository) as uow:
+            await uow.strategies.add(strategy)
+            await uow.strategies.save_state(owner.user.id, strategy.id, {"step": "2"})
+        # The user's edit was read before the cycle saved "2", and carries another state.
+        edited = evolve(
+            strategy,
+            name="renamed",
+            parameters={"amount": "50"},
+            active=False,
+            dry_run=True,
+            state={"step": "edited by hand"},
+        )
+        async with committing(repository) as uow:
+            await uow.strategies.update(edited)
+        async with repository.unit_of_work() as uow:
+            stored = await uow.strategies.get(owner.user.id, strategy.id)
+        assert stored == evolve(edited, state={"step": "2"})
+
+    @pytest.mark.asyncio
+    async def test_renaming_a_strategy_onto_a_taken_name_raises_already_exists(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository)
+        first, second = (
+            make_strategy(user_id=owner.user.id, connection_id=owner.connection.id, name=name)
+            for name in ("first", "second")
+        )
+        other = await add_owner(repository, "bob")
+        bobs = make_strategy(user_id=other.user.id, connection_id=other.connection.id, name="bobs")
+        async with committing(repository) as uow:
+            await uow.strategies.add(first)
+            await uow.strategies.add(second)
+            await uow.strategies.add(bobs)
+        async with repository.unit_of_work() as uow:
+            with pytest.raises(AlreadyExists):
+                await uow.strategies.update(evolve(second, name="first"))
+            # Another user's name is free; the failed update left the unit usable.
+            await uow.strategies.update(evolve(second, name="bobs"))
+            await uow.commit()
+        async with repository.unit_of_work() as uow:
+            names = [s.name for s in await uow.strategies.list(owner.user.id)]
+        assert names == ["bobs", "first"]
+
+    @pytest.mark.asyncio
+    async def test_save_state_of_another_users_or_a_missing_strategy_raises_not_found(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = await add_owner(repository, "alice")
+        bob = await add_owner(repository, "bob")
+        alices = make_strategy(
+            user_id=alice.user.id, connection_id=alice.connection.id, state={"k": "alice"}
+        )
+        async with committing(repository) as uow:
+            await uow.strategies.add(alices)
+        async with repository.unit_of_work() as uow:
+            with pytest.raises(NotFound):
+                await uow.strategies.save_state(bob.user.id, alices.id, {"k": "bob"})
+            with pytest.raises(NotFound):
+                await uow.strategies.save_state(alice.user.id, new_id(), {"k": "ghost"})
+            await uow.commit()
+        async with repository.unit_of_work() as uow:
+            assert await uow.strategies.get(alice.user.id, alices.id) == alices
+
+    @pytest.mark.asyncio
+    async def test_an_uncommitted_state_is_not_stored(self, repository: RepositoryPort) -> None:
+        owner = await add_owner(repository)
+        strategy = make_strategy(
+            user_id=owner.user.id, connection_id=owner.connection.id, state={"k": "kept"}
+        )
+        async with committing(repository) as uow:
+            await uow.strategies.add(strategy)
+        async with repository.unit_of_work() as uow:
+            await uow.strategies.save_state(owner.user.id, strategy.id, {"k": "dropped"})
+            assert (await uow.strategies.get(owner.user.id, strategy.id)).state == {"k": "dropped"}
+        async with repository.unit_of_work() as uow:
+            await uow.strategies.save_state(owner.user.id, strategy.id, {"k": "rolled back"})
+            await uow.rollback()
+            assert await uow.strategies.get(owner.user.id, strategy.id) == strategy
+        async with repository.unit_of_work() as uow:
+            assert await uow.strategies.get(owner.user.id, strategy.id) == strategy
 
     # -- automation configs ----------------------------------------------------------------------
 
