@@ -23,7 +23,14 @@ from datetime import timedelta
 
 from attrs import evolve, frozen
 
-from tradecore.domain import Account, BrokerConnection, Order, OrderRequest, OrderStatus
+from tradecore.domain import (
+    Account,
+    BrokerConnection,
+    Order,
+    OrderIntent,
+    OrderRequest,
+    OrderStatus,
+)
 from tradecore.errors import OrderExists, OrderNotFound, OrderRejected
 from tradecore.ports import BrokerPort, Clock, RepositoryPort
 from tradecore.services._steps import describe_error, mask
@@ -54,11 +61,11 @@ LOOKUP_INTERVAL = timedelta(seconds=2)
 _UNRESOLVED = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN})
 
 
-def describe_order(order: Order) -> str:
-    """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``."""
-    request = order.request
-    price = "at market" if request.limit_price is None else f"limit {request.limit_price}"
-    return f"{request.side.value} {request.quantity} {request.instrument.symbol} {price}"
+def describe_order(order: Order | OrderIntent) -> str:
+    """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``, for an order or an intent."""
+    what = order.request if isinstance(order, Order) else order
+    price = "at market" if what.limit_price is None else f"limit {what.limit_price}"
+    return f"{what.side.value} {what.quantity} {what.instrument.symbol} {price}"
 
 
 async def submit_order(

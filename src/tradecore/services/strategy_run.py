@@ -25,7 +25,6 @@ from tradecore.domain import (
     OrderIntent,
     OrderRequest,
     OrderStatus,
-    OrderType,
     Quote,
     RiskGate,
     StrategyConfig,
@@ -38,7 +37,7 @@ from tradecore.domain import (
 from tradecore.errors import InstrumentNotFound, PluginError
 from tradecore.ports import BrokerPort, Clock, RepositoryPort, StrategyContext, StrategyFactory
 from tradecore.services._steps import StepTimer, describe_error
-from tradecore.services.orders import pending_order, send_recorded
+from tradecore.services.orders import describe_order, pending_order, send_recorded
 from tradecore.services.risk import notional_of
 
 __all__ = ["RECENT_ORDERS", "RECENT_TRADES", "StrategyTarget", "describe_intent", "run_strategy"]
@@ -65,8 +64,7 @@ class StrategyTarget:
 
 def describe_intent(intent: OrderIntent) -> str:
     """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``, plus the reason."""
-    price = "at market" if intent.order_type is OrderType.MARKET else f"limit {intent.limit_price}"
-    text = f"{intent.side.value} {intent.quantity} {intent.instrument.symbol} {price}"
+    text = describe_order(intent)
     return f"{text} ({intent.reason})" if intent.reason else text
 
 
