@@ -15,6 +15,7 @@ from rich.table import Table
 from tradecore.domain import (
     BrokerConnection,
     Order,
+    OrderRequest,
     OrderStatus,
     OrderType,
     RiskLimits,
@@ -22,14 +23,18 @@ from tradecore.domain import (
     TimeInForce,
 )
 from tradecore.ports import StrategyParameter
-from tradecore.services import mask_secrets
+from tradecore.services import SAFE_WINDOW, ManualOrder, mask_secrets
+from tradecore.services.orders import NOT_PLACED_LOOKUPS
 from tradecore_cli.render_trades import amount, timestamp
 
 __all__ = [
     "ACCEPTED",
     "limits_lines",
+    "manual_order_summary",
+    "not_found_text",
     "order_json",
     "order_price",
+    "order_report",
     "order_summary",
     "orders_table",
     "parameter_bounds",
@@ -47,6 +52,8 @@ Mask = Callable[[str], str]
 
 ACCEPTED = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
 """The statuses of an order the broker has taken and that is working or (partly) filled."""
+
+_UNRESOLVED = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN})
 
 _TIME_IN_FORCE = {
     "gtc": "good till cancelled",
@@ -84,14 +91,109 @@ def order_price(order: Order) -> str:
     return f"{request.order_type.value} {amount(request.limit_price)}"
 
 
-def order_summary(order: Order) -> str:
-    """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5 (good till cancelled)``."""
-    request = order.request
+def _summary(request: OrderRequest | ManualOrder) -> str:
     price = "at market" if request.limit_price is None else f"limit {amount(request.limit_price)}"
     tif = time_in_force_text(request.order_type, request.time_in_force)
     return (
         f"{request.side.value} {amount(request.quantity)} {request.instrument.symbol} {price}"
         + (f" ({tif})" if tif else "")
+    )
+
+
+def order_summary(order: Order) -> str:
+    """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5 (good till cancelled)``."""
+    return _summary(order.request)
+
+
+def manual_order_summary(wanted: ManualOrder) -> str:
+    """An order about to be placed by hand, as :func:`order_summary` shows a recorded one."""
+    return _summary(wanted)
+
+
+def _minutes() -> str:
+    return f"{int(SAFE_WINDOW.total_seconds() // 60)} minutes"
+
+
+def _paper_note(connection: BrokerConnection) -> str:
+    if connection.broker != "paper":
+        return ""
+    return (
+        " (The paper broker keeps its orders in the memory of the process that placed them, so "
+        "a later command cannot find them.)"
+    )
+
+
+def order_report(
+    current: Order,
+    connection: BrokerConnection,
+    *,
+    just_placed: bool = False,
+    keyed: bool = False,
+    explain: bool = True,
+) -> list[str]:
+    """The lines of the order's state, and (with ``explain``) what it means."""
+    mask = secret_mask(connection)
+    request = current.request
+    cid = current.client_order_id
+    lines = [
+        f"Order {cid}: {order_summary(current)} on {connection.name} ({connection.broker}), "
+        f"account {request.account_id}",
+        f"  status:        {current.status.value}",
+        f"  filled:        {amount(current.filled_quantity)} of {amount(request.quantity)}",
+    ]
+    if current.average_fill_price is not None:
+        lines.append(f"  average price: {amount(current.average_fill_price)}")
+    if current.broker_order_id:
+        lines.append(f"  broker id:     {current.broker_order_id}")
+    lines.append(f"  recorded:      {current.created_at:%Y-%m-%d %H:%M:%S} UTC")
+    if current.updated_at is not None:
+        lines.append(f"  updated:       {current.updated_at:%Y-%m-%d %H:%M:%S} UTC")
+    if current.reason:
+        lines.append(f"  reason:        {mask(current.reason)}")
+    if not explain:
+        return lines
+    status = current.status
+    if status is OrderStatus.UNKNOWN or status is OrderStatus.PENDING_SUBMIT:
+        lines.append(
+            "The outcome is unknown: the broker did not confirm the order, which may or may not "
+            f"have reached the market. It is never sent again: it is looked up by its client "
+            f"id, by `tradecore order status {cid}` and by every cycle. If the broker still "
+            f"does not know it {_minutes()} after it was recorded and after "
+            f"{NOT_PLACED_LOOKUPS} lookups, it is marked not_placed."
+        )
+        if just_placed and not keyed:
+            lines.append(
+                "Running this command again would place a new order: look this one up first "
+                "(or use --key, which never places twice)."
+            )
+    elif status is OrderStatus.OPEN or status is OrderStatus.PARTIALLY_FILLED:
+        lines.append(
+            f"It is working at the broker. Follow it with `tradecore order status {cid}`; "
+            f"cancel it with `tradecore order cancel {cid}`."
+        )
+    elif status is OrderStatus.REJECTED:
+        lines.append("The broker refused it: nothing was placed.")
+    elif status is OrderStatus.NOT_PLACED:
+        lines.append("It never reached the broker (concluded after lookups that found nothing).")
+    return lines
+
+
+def not_found_text(current: Order, connection: BrokerConnection) -> str:
+    """What it means that the broker, asked by client id, does not know ``current``."""
+    where = f"{connection.name} ({connection.broker})"
+    if current.status in _UNRESOLVED:
+        return (
+            f"{where} does not know this order (looked up by its client id; "
+            f"{current.missing_lookups} lookup(s) found nothing so far). It may never have "
+            "reached the broker: it is never sent again, and once it was recorded "
+            f"{_minutes()} ago or more and {NOT_PLACED_LOOKUPS} lookups found nothing, it is "
+            f"marked not_placed.{_paper_note(connection)}"
+        )
+    return (
+        f"{where} does not know this order any more (looked up by its client id; "
+        f"{current.missing_lookups} lookup(s) found nothing). The broker had accepted it, "
+        f"so it stays {current.status.value} in the ledger and is never sent again; check "
+        f"it at the broker.{_paper_note(connection)}"
     )
 
 
