@@ -40,6 +40,7 @@ __all__ = [
     "DomainError",
     "InstrumentNotFound",
     "InsufficientFunds",
+    "LeaseLost",
     "MalformedResponse",
     "NotFound",
     "NotificationError",
@@ -171,6 +172,11 @@ class NotFound(RepositoryError):
 
 class AlreadyExists(RepositoryError):
     """A row with the same natural key already exists."""
+
+
+class LeaseLost(TradecoreError):
+    """This process no longer holds the lease of the cycle it runs (another scheduler took it
+    over after it expired): the cycle stops before its next side effect."""
 
 
 class NotificationError(TradecoreError):

@@ -15,6 +15,8 @@ from tradecore.domain.automation import (
     TaskStatus,
     Trigger,
     run_status,
+    slot_after,
+    slot_at_or_after,
 )
 from tradecore.domain.connection import BrokerConnection, OAuthTokens
 from tradecore.domain.digest import (
@@ -26,6 +28,7 @@ from tradecore.domain.digest import (
 )
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import AssetType, Instrument
+from tradecore.domain.lease import DaemonInfo, Lease, LeaseInterval
 from tradecore.domain.notification import NotificationTarget
 from tradecore.domain.order import (
     CLIENT_ORDER_ID_MAX_LENGTH,
@@ -63,10 +66,13 @@ __all__ = [
     "AutomationRun",
     "AutomationState",
     "BrokerConnection",
+    "DaemonInfo",
     "Digest",
     "DigestLine",
     "DigestSection",
     "Instrument",
+    "Lease",
+    "LeaseInterval",
     "NotificationTarget",
     "OAuthTokens",
     "Order",
@@ -101,4 +107,6 @@ __all__ = [
     "new_id",
     "render_plain",
     "run_status",
+    "slot_after",
+    "slot_at_or_after",
 ]

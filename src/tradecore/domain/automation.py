@@ -33,6 +33,8 @@ __all__ = [
     "TaskStatus",
     "Trigger",
     "run_status",
+    "slot_after",
+    "slot_at_or_after",
 ]
 
 MIN_FREQUENCY_MINUTES = 5
@@ -80,6 +82,7 @@ class TaskKind(enum.StrEnum):
     RECONCILE = "reconcile"
     STRATEGY = "strategy"
     NOTIFY = "notify"
+    LEASE = "lease"
 
     @property
     def is_trading(self) -> bool:
@@ -110,11 +113,113 @@ class AutomationConfig:
     frequency_minutes: int = field(default=DEFAULT_FREQUENCY_MINUTES, validator=_check_frequency)
     next_due_at: datetime | None = field(default=None, converter=optional_utc)
     last_run_at: datetime | None = field(default=None, converter=optional_utc)
+    run_requested_at: datetime | None = field(default=None, converter=optional_utc)
 
     @property
     def frequency(self) -> timedelta:
         """The frequency as a :class:`timedelta`."""
         return timedelta(minutes=self.frequency_minutes)
+
+    def is_due(self, now: datetime) -> bool:
+        """``True`` when a cycle should run at ``now``: active and its slot has come, or a run
+        was asked for (``run-now`` runs whatever the state)."""
+        if self.run_requested_at is not None:
+            return True
+        return (
+            self.state is AutomationState.ACTIVE
+            and self.next_due_at is not None
+            and self.next_due_at <= utc(now)
+        )
+
+    def start(self, now: datetime) -> None:
+        """Start the schedule: a stopped user's first cycle is due at ``now``, and the next ones
+        every ``frequency`` after it. Starting a paused user resumes it; an active one is left
+        as it is."""
+        if self.state is AutomationState.PAUSED:
+            self.resume(now)
+        elif self.state is AutomationState.STOPPED or self.next_due_at is None:
+            self.state = AutomationState.ACTIVE
+            self.next_due_at = utc(now)
+
+    def pause(self) -> None:
+        """Pause: no scheduled cycle runs, but the schedule (its slots) is kept for
+        :meth:`resume`.
+
+        :raises DomainError: automation is stopped (there is no schedule to keep).
+        """
+        if self.state is AutomationState.STOPPED:
+            raise DomainError("automation is stopped; there is nothing to pause (start it first)")
+        self.state = AutomationState.PAUSED
+
+    def resume(self, now: datetime) -> None:
+        """Resume a paused schedule on its own slots: the next cycle is the first slot at or
+        after ``now`` (slots missed while paused are skipped, not replayed).
+
+        :raises DomainError: automation is stopped, not paused.
+        """
+        if self.state is AutomationState.STOPPED:
+            raise DomainError("automation is stopped, not paused; start it instead")
+        self.state = AutomationState.ACTIVE
+        if self.next_due_at is None:
+            self.next_due_at = utc(now)
+        else:
+            self.next_due_at = slot_at_or_after(self.next_due_at, self.frequency, utc(now))
+
+    def stop(self) -> None:
+        """Stop: no scheduled cycle runs and the schedule is cleared (a later start begins a
+        new one). A run already asked for with run-now still runs."""
+        self.state = AutomationState.STOPPED
+        self.next_due_at = None
+
+    def change_frequency(self, minutes: int, now: datetime) -> None:
+        """Run every ``minutes`` from now on. The next cycle moves to one new period after the
+        last scheduled slot (at once if that is already past).
+
+        :raises DomainError: ``minutes`` is outside 5 to 120.
+        """
+        _check_frequency(self, None, minutes)
+        previous = self.frequency
+        self.frequency_minutes = minutes
+        if self.next_due_at is not None:
+            last_slot = self.next_due_at - previous
+            self.next_due_at = max(last_slot + self.frequency, utc(now))
+
+    def request_run(self, now: datetime) -> None:
+        """Ask for one cycle as soon as a scheduler can run it (``run-now``); asking again
+        before it ran keeps the first request."""
+        if self.run_requested_at is None:
+            self.run_requested_at = utc(now)
+
+    def completed(
+        self, *, due_at: datetime | None, requested_at: datetime | None, now: datetime
+    ) -> None:
+        """Record a finished cycle that served the slot ``due_at`` and/or the run request made
+        at ``requested_at``.
+
+        The next slot is ``due_at`` plus whole periods, the first one after ``now``: runs never
+        drift with how long cycles take, and slots missed during an outage are skipped rather
+        than replayed in a burst. A schedule changed while the cycle ran (stopped, new
+        frequency) is kept as changed; a request made while the cycle ran is kept for the next.
+        """
+        self.last_run_at = utc(now)
+        if requested_at is not None and self.run_requested_at == utc(requested_at):
+            self.run_requested_at = None
+        if due_at is not None and self.next_due_at == utc(due_at):
+            self.next_due_at = slot_after(self.next_due_at, self.frequency, utc(now))
+
+
+def slot_after(anchor: datetime, period: timedelta, now: datetime) -> datetime:
+    """The first of ``anchor + k * period`` (k >= 0) strictly after ``now``."""
+    if anchor > now:
+        return anchor
+    return anchor + ((now - anchor) // period + 1) * period
+
+
+def slot_at_or_after(anchor: datetime, period: timedelta, now: datetime) -> datetime:
+    """The first of ``anchor + k * period`` (k >= 0) at or after ``now``."""
+    if anchor >= now:
+        return anchor
+    return anchor + -((anchor - now) // period) * period
 
 
 def _counts(value: Mapping[str, int] | None) -> Mapping[str, int]:

@@ -20,7 +20,7 @@ Typical use::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
@@ -28,6 +28,9 @@ from tradecore.domain import (
     AutomationConfig,
     AutomationRun,
     BrokerConnection,
+    DaemonInfo,
+    Lease,
+    LeaseInterval,
     NotificationTarget,
     Order,
     Position,
@@ -35,6 +38,7 @@ from tradecore.domain import (
     StrategyConfig,
     Trade,
     TradingHalt,
+    Trigger,
     User,
 )
 
@@ -42,6 +46,8 @@ __all__ = [
     "AutomationRepository",
     "ConnectionRepository",
     "CursorRepository",
+    "DaemonRepository",
+    "LeaseRepository",
     "NotificationTargetRepository",
     "OrderRepository",
     "PositionRepository",
@@ -326,6 +332,12 @@ class AutomationRepository(Protocol):
         """The stored config, or ``None`` when the user never configured automation."""
         ...
 
+    async def get_for_update(self, user_id: str) -> AutomationConfig | None:
+        """As :meth:`get`, holding the row locked until the unit ends, so that a control
+        (pause, frequency…) and a scheduler finishing a cycle never lose each other's change
+        (PostgreSQL ``FOR UPDATE``, SQLite ``BEGIN IMMEDIATE``)."""
+        ...
+
     async def save(self, config: AutomationConfig) -> None:
         """Insert or replace the user's config. :raises NotFound: no such user."""
         ...
@@ -375,6 +387,101 @@ class RunRepository(Protocol):
         """The user's most recent runs, newest first."""
         ...
 
+    async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
+        """Delete runs (with their steps) that started before ``started_before``, and each
+        user's runs beyond the newest ``keep_per_user``; ``None`` turns a rule off. Returns
+        how many runs were deleted.
+
+        :raises DomainError: ``keep_per_user`` is below 1.
+        """
+        ...
+
+
+class LeaseRepository(Protocol):
+    """Claims on users' cycles (DESIGN.md §6, reliability.md §4.3). Each user with an
+    :class:`AutomationConfig` has one lease slot; a claim takes it for ``ttl`` and increments the
+    user's fencing token. All lease arithmetic uses the store's clock (:meth:`now`: the database
+    server's on PostgreSQL), never the clocks of several machines.
+
+    Claims are meant for short units of work: claim, commit, run the cycle outside any
+    transaction, then release in another short unit.
+    """
+
+    async def now(self) -> datetime:
+        """The store's current time (UTC): the database server's on PostgreSQL, this host's
+        on SQLite (one host only)."""
+        ...
+
+    async def claim_due(
+        self, owner: str, *, ttl: timedelta, limit: int, trigger: Trigger
+    ) -> Sequence[Lease]:
+        """Claim up to ``limit`` users whose cycle is due (:meth:`AutomationConfig.is_due`)
+        and whose lease is free or expired, earliest due first. Rows another claimer holds
+        locked are skipped, never waited for (``FOR UPDATE SKIP LOCKED``). A claim that serves
+        only a run request gets :attr:`Trigger.MANUAL`, otherwise ``trigger``.
+        """
+        ...
+
+    async def claim(
+        self, user_id: str, owner: str, *, ttl: timedelta, trigger: Trigger
+    ) -> Lease | None:
+        """Claim ``user_id``'s cycle now, whatever its schedule (``--force``, ``--user``, a
+        cycle run by hand). The lease serves the user's slot if it is due and its run request
+        if any. ``None`` when another owner holds an unexpired lease.
+
+        :raises NotFound: the user has no automation config.
+        """
+        ...
+
+    async def renew(self, lease: Lease, *, ttl: timedelta) -> Lease | None:
+        """Extend a held lease to ``now + ttl`` (the heartbeat); ``None`` when it was lost
+        (taken over, or expired: an expired lease is never revived)."""
+        ...
+
+    async def confirm(self, lease: Lease) -> bool:
+        """Whether ``lease`` is still held and unexpired, checked inside this unit's
+        transaction so that it holds until the unit commits (the fencing check of every write
+        a cycle makes)."""
+        ...
+
+    async def release(self, lease: Lease, *, completed: bool) -> bool:
+        """End a held lease. ``completed``: the cycle ran, so the schedule moves on
+        (:meth:`AutomationConfig.completed`); otherwise (shutdown) the schedule is left as it
+        was so that another scheduler runs the cycle at once. ``False`` when the lease had
+        been lost: nothing is changed then."""
+        ...
+
+    async def next_wake(self) -> datetime | None:
+        """The earliest time a claim could find work: the earliest due slot or run request
+        of a user not leased, or the expiry of a lease held on a due user; ``None`` when
+        nothing is scheduled."""
+        ...
+
+    async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:
+        """The lease audit, oldest first (of one user, or of all)."""
+        ...
+
+    async def prune_intervals(self, *, ended_before: datetime) -> int:
+        """Delete audit records that ended before ``ended_before``; returns how many."""
+        ...
+
+
+class DaemonRepository(Protocol):
+    """The registry of running schedulers (to show them, and to refuse a second host on
+    SQLite)."""
+
+    async def register(self, daemon: DaemonInfo) -> None:
+        """Add or refresh (``seen_at`` = the store's now) a daemon's entry."""
+        ...
+
+    async def unregister(self, owner: str) -> None:
+        """Remove a daemon's entry (at shutdown); a missing one is fine."""
+        ...
+
+    async def list(self) -> Sequence[DaemonInfo]:
+        """Every registered daemon, by start time."""
+        ...
+
 
 @runtime_checkable
 class UnitOfWork(Protocol):
@@ -391,6 +498,8 @@ class UnitOfWork(Protocol):
     automation: AutomationRepository
     runs: RunRepository
     risk: RiskRepository
+    leases: LeaseRepository
+    daemons: DaemonRepository
 
     async def __aenter__(self) -> Self: ...
 
