@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from tradecore.services.automation import (
+    RECENT_RUNS,
+    AutomationStatus,
+    automation_status,
+    change_automation,
+    change_frequency,
+    pause_automation,
+    request_run,
+    resume_automation,
+    start_automation,
+    stop_automation,
+)
 from tradecore.services.brokers import (
     create_broker,
     describe_broker_failure,
@@ -10,6 +22,8 @@ from tradecore.services.brokers import (
 )
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
+from tradecore.services.fencing import FencedRepository, LeaseGuard
+from tradecore.services.ledger import DEFAULT_RETENTION, PruneResult, Retention, prune_ledger
 from tradecore.services.manual_orders import (
     ManualOrder,
     PlacedOrder,
@@ -26,6 +40,7 @@ from tradecore.services.orders import (
     submit_order,
 )
 from tradecore.services.risk import engage_halt, load_risk_gate, notional_of, release_halt
+from tradecore.services.scheduler import DEFAULT_LEASE_TTL, LeasedRun, PassReport, Scheduler
 from tradecore.services.strategies import (
     add_strategy,
     remove_strategy,
@@ -37,18 +52,32 @@ from tradecore.services.sync import SyncResult, sync_connection
 from tradecore.services.tokens import RepositoryTokenStore, login_hint, save_login
 
 __all__ = [
+    "DEFAULT_LEASE_TTL",
+    "DEFAULT_RETENTION",
+    "RECENT_RUNS",
     "SAFE_WINDOW",
     "AutomationCycle",
+    "AutomationStatus",
     "CycleOutcome",
     "DemoSetup",
+    "FencedRepository",
+    "LeaseGuard",
+    "LeasedRun",
     "ManualOrder",
+    "PassReport",
     "PlacedOrder",
+    "PruneResult",
     "ReconcileResult",
     "RepositoryTokenStore",
+    "Retention",
+    "Scheduler",
     "StrategyTarget",
     "SyncResult",
     "add_strategy",
+    "automation_status",
     "cancel_recorded_order",
+    "change_automation",
+    "change_frequency",
     "create_broker",
     "describe_broker_failure",
     "describe_intent",
@@ -61,14 +90,20 @@ __all__ = [
     "mask_secrets",
     "notional_of",
     "open_broker",
+    "pause_automation",
     "place_manual_order",
+    "prune_ledger",
     "reconcile_orders",
     "refresh_order",
     "release_halt",
     "remove_strategy",
+    "request_run",
+    "resume_automation",
     "run_strategy",
     "save_login",
     "set_strategy_active",
+    "start_automation",
+    "stop_automation",
     "strategy_factory",
     "submit_order",
     "sync_connection",

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
@@ -29,7 +30,9 @@ from tradecore.domain import (
     TaskResult,
     TaskStatus,
     Trigger,
+    new_id,
 )
+from tradecore.logs import run_context
 from tradecore.ports import (
     BrokerFactory,
     BrokerPort,
@@ -48,6 +51,8 @@ from tradecore.services.strategy_run import StrategyTarget, run_strategy
 from tradecore.services.sync import sync_connection
 
 __all__ = ["AutomationCycle", "CycleOutcome"]
+
+_log = logging.getLogger("tradecore.cycle")
 
 
 @frozen(kw_only=True)
@@ -88,20 +93,41 @@ class AutomationCycle:
     token_refresh_margin: timedelta = timedelta(minutes=5)
     order_safe_window: timedelta = SAFE_WINDOW
 
-    async def run(self, user_id: str, *, trigger: Trigger = Trigger.MANUAL) -> CycleOutcome:
+    async def run(
+        self, user_id: str, *, trigger: Trigger = Trigger.MANUAL, run_id: str | None = None
+    ) -> CycleOutcome:
         """Run one cycle for ``user_id`` and return the stored run and its digest.
 
+        Every log line written while it runs carries the run's id (:mod:`tradecore.logs`).
+
+        :param run_id: the id to give the run (a scheduler chooses it when it claims the
+            cycle); a new one by default.
         :raises NotFound: no such user.
+        :raises LeaseLost: the cycle runs under a lease (a fenced repository) that was lost.
         """
+        run_id = run_id or new_id()
+        with run_context(run_id, user_id):
+            return await self._run(user_id, trigger=trigger, run_id=run_id)
+
+    async def _run(self, user_id: str, *, trigger: Trigger, run_id: str) -> CycleOutcome:
         async with self.repository.unit_of_work() as uow:
             user = await uow.users.get(user_id)
             connections = list(await uow.connections.list(user_id, active_only=True))
             strategies = list(await uow.strategies.list(user_id, active_only=True))
             notify_to = list(await uow.notification_targets.list(user_id))
             gate = await load_risk_gate(uow, user_id)
-            run = AutomationRun(user_id=user_id, trigger=trigger, started_at=self.clock.now())
+            run = AutomationRun(
+                id=run_id, user_id=user_id, trigger=trigger, started_at=self.clock.now()
+            )
             await uow.runs.add(run)
             await uow.commit()
+        _log.info(
+            "cycle of %s started (%s): %d connection(s), %d strategy(ies)",
+            user.name,
+            trigger.value,
+            len(connections),
+            len(strategies),
+        )
 
         limit = asyncio.Semaphore(max(1, self.max_concurrent_connections))
         prepared = await asyncio.gather(*(self._connection(c, limit) for c in connections))
@@ -127,6 +153,21 @@ class AutomationCycle:
 
         run.finish(self.clock.now(), steps)
         await self._save(run)
+        for step in run.steps:
+            _log.log(
+                logging.WARNING if step.failed else logging.DEBUG,
+                "%s %s: %s%s",
+                step.kind.value,
+                step.subject,
+                step.status.value,
+                f" ({step.error})" if step.error else "",
+            )
+        _log.info(
+            "cycle of %s finished: %s in %.1f s",
+            user.name,
+            run.status.value if run.status else "unknown",
+            run.duration.total_seconds() if run.duration else 0.0,
+        )
         digest = Digest.from_run(run, user_name=user.name)
         await self._notify(run, digest, notify_to)
         return CycleOutcome(run=run, digest=digest)

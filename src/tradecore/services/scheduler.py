@@ -1,0 +1,497 @@
+"""The scheduler: runs users' cycles when they are due, under leases (DESIGN.md §6).
+
+:meth:`Scheduler.run_pass` is one pass (``tradecore run``, for cron); :meth:`Scheduler.serve`
+runs until asked to stop (``tradecore daemon``). Both claim each cycle as a lease in the database
+(:class:`~tradecore.ports.LeaseRepository`), so any number of schedulers on any number of
+machines can share one PostgreSQL database and no user's cycle ever runs twice at once:
+
+- a claim is a short transaction; the cycle runs outside it, renewing the lease every third of
+  its time to live (the heartbeat), and writes only through a :class:`FencedRepository`: once the
+  lease is lost, the next write raises :class:`~tradecore.errors.LeaseLost` and the cycle stops
+  before its next side effect;
+- finishing a cycle releases the lease and moves the schedule to the next slot on the user's
+  grid (:meth:`AutomationConfig.completed`): no drift, no burst after downtime;
+- a lease left by a scheduler that died lapses after its time to live and is taken over; the
+  new owner closes the run the dead one left unfinished, then runs the cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, evolve, field, frozen
+
+from tradecore.domain import (
+    DEFAULT_FREQUENCY_MINUTES,
+    AutomationConfig,
+    DaemonInfo,
+    Lease,
+    RunStatus,
+    TaskKind,
+    TaskResult,
+    TaskStatus,
+    Trigger,
+)
+from tradecore.errors import ConfigurationError, LeaseLost, NotFound
+from tradecore.logs import run_context
+from tradecore.ports import Clock, RepositoryPort
+from tradecore.services._steps import describe_error
+from tradecore.services.cycle import AutomationCycle
+from tradecore.services.fencing import FencedRepository, LeaseGuard
+from tradecore.services.ledger import Retention, prune_ledger
+
+__all__ = ["DEFAULT_LEASE_TTL", "LeasedRun", "PassReport", "Scheduler"]
+
+DEFAULT_LEASE_TTL = timedelta(seconds=60)
+"""How long a claim holds without a heartbeat. The heartbeat renews it every third of that, so
+only a scheduler that is gone (or stalled that long) loses it."""
+
+_log = logging.getLogger("tradecore.scheduler")
+
+
+@frozen(kw_only=True)
+class LeasedRun:
+    """What became of one claimed cycle.
+
+    :param status: the stored run's status; ``None`` when the cycle did not finish.
+    :param error: why it did not finish (lease lost, shutdown, an unexpected error).
+    """
+
+    user_id: str
+    run_id: str
+    trigger: Trigger
+    status: RunStatus | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when the run finished with every step successful."""
+        return self.status is RunStatus.SUCCESS and self.error is None
+
+
+@frozen(kw_only=True)
+class PassReport:
+    """The cycles one pass ran, and the users it had to leave alone.
+
+    :param busy: users whose cycle another scheduler holds right now, with who holds it.
+    """
+
+    runs: tuple[LeasedRun, ...] = ()
+    busy: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when every cycle of the pass succeeded (a pass with nothing due is ok)."""
+        return all(run.ok for run in self.runs)
+
+
+@define(kw_only=True)
+class Scheduler:
+    """Claims due cycles and runs them (see the module docstring).
+
+    :param cycle: runs one user's cycle; its repository and clock are the scheduler's.
+    :param owner: this process's name in leases (``host:pid:tag``), unique among schedulers.
+    :param lease_ttl: how long a claim holds without a heartbeat.
+    :param concurrency: how many cycles run at the same time.
+    :param idle_check: the longest the daemon sleeps without looking for work (run-now requests
+        and changed schedules of other processes are seen within it).
+    :param grace: at shutdown, how long running cycles may go on before they are cancelled.
+    :param retention: what the run ledger keeps; ``None`` keeps everything.
+    :param default_frequency_minutes: the frequency of a user's first automation config.
+    :param prune_every: how often the daemon prunes the run ledger (a pass prunes at its end).
+    """
+
+    cycle: AutomationCycle
+    owner: str
+    lease_ttl: timedelta = DEFAULT_LEASE_TTL
+    concurrency: int = field(default=4)
+    idle_check: timedelta = timedelta(seconds=15)
+    grace: timedelta = timedelta(seconds=60)
+    retention: Retention | None = None
+    default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
+    prune_every: timedelta = timedelta(hours=1)
+    _started_at: datetime | None = field(default=None, init=False)
+
+    @concurrency.validator
+    def _check_concurrency(self, attribute: object, value: int) -> None:
+        if value < 1:
+            raise ConfigurationError(f"concurrency must be 1 or more, got {value}")
+
+    @property
+    def repository(self) -> RepositoryPort:
+        """The store (the cycle's)."""
+        return self.cycle.repository
+
+    @property
+    def clock(self) -> Clock:
+        """The clock (the cycle's)."""
+        return self.cycle.clock
+
+    # -- one pass ---------------------------------------------------------------------------
+
+    async def run_pass(
+        self,
+        *,
+        trigger: Trigger = Trigger.CRON,
+        user_ids: Sequence[str] | None = None,
+        force: bool = False,
+    ) -> PassReport:
+        """Run every cycle that is due now, ``concurrency`` at a time, and return what became of
+        each. With ``user_ids``, only those users; with ``force``, their cycles (all users'
+        without ``user_ids``) run whether due or not, even when automation is stopped. A user
+        whose cycle another scheduler holds is left alone and reported in ``busy``.
+        """
+        if force or user_ids is not None:
+            report = await self._run_users(trigger=trigger, user_ids=user_ids, force=force)
+        else:
+            report = await self._run_due(trigger)
+        await self._prune()
+        return report
+
+    async def _run_due(self, trigger: Trigger) -> PassReport:
+        results: list[LeasedRun] = []
+
+        async def worker() -> None:
+            while True:
+                leases = await self._claim_due(1, trigger)
+                if not leases:
+                    return
+                results.append(await self._run_lease(leases[0]))
+
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        return PassReport(runs=tuple(results))
+
+    async def _run_users(
+        self, *, trigger: Trigger, user_ids: Sequence[str] | None, force: bool
+    ) -> PassReport:
+        async with self.repository.unit_of_work() as uow:
+            if user_ids is None:
+                user_ids = [user.id for user in await uow.users.list()]
+            for user_id in user_ids:
+                await uow.users.get(user_id)
+                if await uow.automation.get(user_id) is None:
+                    await uow.automation.save(
+                        AutomationConfig(
+                            user_id=user_id, frequency_minutes=self.default_frequency_minutes
+                        )
+                    )
+            await uow.commit()
+        limit = asyncio.Semaphore(self.concurrency)
+        results: list[LeasedRun] = []
+        busy: list[str] = []
+
+        async def one(user_id: str) -> None:
+            async with limit:
+                lease = await self._claim_user(user_id, trigger, force=force)
+                if isinstance(lease, str):
+                    if lease:
+                        busy.append(lease)
+                    return
+                results.append(await self._run_lease(lease))
+
+        await asyncio.gather(*(one(user_id) for user_id in user_ids))
+        return PassReport(runs=tuple(results), busy=tuple(busy))
+
+    async def _claim_user(self, user_id: str, trigger: Trigger, *, force: bool) -> Lease | str:
+        # A lease, or why not: "" when the cycle is simply not due, else who holds it.
+        async with self.repository.unit_of_work() as uow:
+            lease = await uow.leases.claim(user_id, self.owner, ttl=self.lease_ttl, trigger=trigger)
+            if lease is None:
+                holder = next(
+                    (
+                        interval
+                        for interval in reversed(await uow.leases.intervals(user_id))
+                        if interval.released_at is None
+                    ),
+                    None,
+                )
+                who = f" by {holder.owner} since {holder.claimed_at:%H:%M:%S} UTC" if holder else ""
+                return f"{user_id}: its cycle is running{who}"
+            if not force and lease.due_at is None and lease.requested_at is None:
+                await uow.rollback()
+                return ""
+            await uow.commit()
+        return lease
+
+    # -- the daemon -------------------------------------------------------------------------
+
+    async def serve(
+        self, stop: asyncio.Event, *, host: str, pid: int, single_host: bool = False
+    ) -> None:
+        """Run due cycles until ``stop`` is set, sleeping until the next one is due.
+
+        At most ``concurrency`` cycles run at once. When ``stop`` is set, no new cycle starts;
+        running ones may finish within ``grace``, then they are cancelled: their runs are
+        closed as interrupted and their leases released with the schedule untouched, so that
+        another scheduler runs them at once.
+
+        :param single_host: the store is SQLite: refuse to start while a daemon of another
+            host is registered and alive (SQLite's locks do not work across machines).
+        :raises ConfigurationError: ``single_host`` and another host's daemon is alive.
+        """
+        await self._register(host, pid, single_host=single_host)
+        _log.info("daemon %s started (up to %d cycles at once)", self.owner, self.concurrency)
+        running: set[asyncio.Task[LeasedRun]] = set()
+        stopping = asyncio.create_task(stop.wait())
+        last_seen = last_prune = self.clock.now()
+        try:
+            while not stop.is_set():
+                free = self.concurrency - len(running)
+                claimed: Sequence[Lease] = []
+                if free > 0:
+                    try:
+                        claimed = await self._claim_due(free, Trigger.SCHEDULE)
+                    except Exception as exc:  # the database may be away for a while
+                        _log.warning("could not look for due cycles: %s", describe_error(exc))
+                    for lease in claimed:
+                        running.add(asyncio.create_task(self._run_lease(lease)))
+                now = self.clock.now()
+                if now - last_seen >= self.lease_ttl / 3:
+                    last_seen = now
+                    await self._seen(host, pid)
+                if now - last_prune >= self.prune_every:
+                    last_prune = now
+                    await self._prune()
+                waiters: set[asyncio.Future[Any]] = {stopping, *running}
+                timer: asyncio.Task[None] | None = None
+                if len(running) < self.concurrency:
+                    if claimed:
+                        delay = 0.0  # there may be more due right now
+                    else:
+                        delay = await self._idle_delay()
+                    timer = asyncio.create_task(self.clock.sleep(delay))
+                    waiters.add(timer)
+                done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                if timer is not None and timer not in done:
+                    timer.cancel()
+                for task in [task for task in running if task in done]:
+                    running.discard(task)
+                    _report(task)
+        finally:
+            stopping.cancel()
+            await self._shutdown(running)
+            await self._unregister()
+            _log.info("daemon %s stopped", self.owner)
+
+    async def _idle_delay(self) -> float:
+        try:
+            async with self.repository.unit_of_work() as uow:
+                wake = await uow.leases.next_wake()
+                now = await uow.leases.now()
+        except Exception as exc:
+            _log.warning("could not read the schedule: %s", describe_error(exc))
+            return self.idle_check.total_seconds()
+        ceiling = self.idle_check.total_seconds()
+        if wake is None:
+            return ceiling
+        # Never 0 while nothing was claimed: a due cycle we could not claim (another scheduler
+        # holds its row locked this instant) must not make us spin.
+        return min(ceiling, max((wake - now).total_seconds(), 1.0))
+
+    async def _shutdown(self, running: set[asyncio.Task[LeasedRun]]) -> None:
+        if not running:
+            return
+        _log.info("waiting up to %s for %d running cycle(s)", self.grace, len(running))
+        done, pending = await asyncio.wait(running, timeout=self.grace.total_seconds())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            _report(task)
+
+    async def _register(self, host: str, pid: int, *, single_host: bool) -> None:
+        async with self.repository.unit_of_work() as uow:
+            now = await uow.leases.now()
+            if single_host:
+                alive = [
+                    daemon
+                    for daemon in await uow.daemons.list()
+                    if daemon.host != host and now - daemon.seen_at < self.lease_ttl * 3
+                ]
+                if alive:
+                    other = alive[0]
+                    raise ConfigurationError(
+                        f"a daemon on another host is using this SQLite database: "
+                        f"{other.owner} on {other.host!r}, last seen "
+                        f"{other.seen_at:%Y-%m-%d %H:%M:%S} UTC. SQLite's locks do not work "
+                        "across machines: run one daemon per SQLite database, or use "
+                        "PostgreSQL for several (docs/operations.md)"
+                    )
+            await uow.daemons.register(
+                DaemonInfo(owner=self.owner, host=host, pid=pid, started_at=now, seen_at=now)
+            )
+            await uow.commit()
+        self._started_at = now
+
+    async def _seen(self, host: str, pid: int) -> None:
+        try:
+            async with self.repository.unit_of_work() as uow:
+                now = await uow.leases.now()
+                await uow.daemons.register(
+                    DaemonInfo(
+                        owner=self.owner,
+                        host=host,
+                        pid=pid,
+                        started_at=self._started_at or now,
+                        seen_at=now,
+                    )
+                )
+                await uow.commit()
+        except Exception as exc:
+            _log.warning("could not refresh this daemon's registration: %s", describe_error(exc))
+
+    async def _unregister(self) -> None:
+        try:
+            async with self.repository.unit_of_work() as uow:
+                await uow.daemons.unregister(self.owner)
+                await uow.commit()
+        except Exception as exc:
+            _log.warning("could not unregister this daemon: %s", describe_error(exc))
+
+    # -- one leased cycle -------------------------------------------------------------------
+
+    async def _claim_due(self, limit: int, trigger: Trigger) -> Sequence[Lease]:
+        async with self.repository.unit_of_work() as uow:
+            leases = await uow.leases.claim_due(
+                self.owner, ttl=self.lease_ttl, limit=limit, trigger=trigger
+            )
+            await uow.commit()
+        return leases
+
+    async def _run_lease(self, lease: Lease) -> LeasedRun:
+        guard = LeaseGuard(lease)
+        with run_context(lease.run_id, lease.user_id):
+            _log.info(
+                "claimed the cycle of user %s (%s, fencing token %d)",
+                lease.user_id,
+                lease.trigger.value,
+                lease.fencing,
+            )
+            heartbeat = asyncio.create_task(self._heartbeat(guard))
+            completed = False
+            fenced = FencedRepository(self.repository, guard)
+            try:
+                if lease.interrupted_run_id is not None:
+                    await self._close_run(
+                        fenced,
+                        lease.user_id,
+                        lease.interrupted_run_id,
+                        f"interrupted: the scheduler running it stopped renewing its lease "
+                        f"before the cycle finished; {self.owner} took the cycle over "
+                        f"(run {lease.run_id})",
+                    )
+                cycle = evolve(self.cycle, repository=fenced)
+                outcome = await cycle.run(lease.user_id, trigger=lease.trigger, run_id=lease.run_id)
+                completed = True
+                result = LeasedRun(
+                    user_id=lease.user_id,
+                    run_id=lease.run_id,
+                    trigger=lease.trigger,
+                    status=outcome.run.status,
+                )
+            except LeaseLost as exc:
+                _log.warning("%s", exc)
+                result = _unfinished(lease, str(exc))
+            except asyncio.CancelledError:
+                await self._abandon(guard, fenced, "stopped: the scheduler shut down mid-cycle")
+                raise
+            except NotFound as exc:  # the user was removed meanwhile
+                completed = True
+                result = _unfinished(lease, describe_error(exc))
+            except Exception as exc:
+                _log.exception("the cycle failed unexpectedly")
+                completed = True
+                error = describe_error(exc)
+                await self._close_run(fenced, lease.user_id, lease.run_id, error)
+                result = _unfinished(lease, error)
+            finally:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
+            await self._release(guard, completed=completed)
+            return result
+
+    async def _heartbeat(self, guard: LeaseGuard) -> None:
+        interval = self.lease_ttl.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)  # real time: the lease lapses in real time
+            try:
+                async with self.repository.unit_of_work() as uow:
+                    renewed = await uow.leases.renew(guard.lease, ttl=self.lease_ttl)
+                    await uow.commit()
+            except Exception as exc:  # try again; the store decides when it has lapsed
+                _log.warning("could not renew the lease: %s", describe_error(exc))
+                continue
+            if renewed is None:
+                guard.lost = True
+                _log.warning("lost the lease (it expired or was taken over); stopping the cycle")
+                return
+            guard.lease = renewed
+
+    async def _release(self, guard: LeaseGuard, *, completed: bool) -> None:
+        if guard.lost:
+            return
+        try:
+            async with self.repository.unit_of_work() as uow:
+                released = await uow.leases.release(guard.lease, completed=completed)
+                await uow.commit()
+        except Exception as exc:  # it will lapse on its own
+            _log.warning("could not release the lease: %s", describe_error(exc))
+            return
+        if not released:
+            _log.warning("the lease was lost before the cycle could release it")
+
+    async def _abandon(self, guard: LeaseGuard, fenced: RepositoryPort, reason: str) -> None:
+        try:
+            await self._close_run(fenced, guard.lease.user_id, guard.lease.run_id, reason)
+        except Exception as exc:
+            _log.warning("could not close the interrupted run: %s", describe_error(exc))
+        await self._release(guard, completed=False)
+
+    async def _close_run(
+        self, repository: RepositoryPort, user_id: str, run_id: str, reason: str
+    ) -> None:
+        # Finish a run that will never finish by itself, as a failure that says why.
+        async with repository.unit_of_work() as uow:
+            try:
+                run = await uow.runs.get(user_id, run_id)
+            except NotFound:
+                return
+            if run.finished_at is not None:
+                return
+            now = max(self.clock.now(), run.started_at)
+            step = TaskResult(
+                kind=TaskKind.LEASE,
+                subject="scheduler",
+                status=TaskStatus.FAILURE,
+                started_at=now,
+                duration=timedelta(0),
+                error=reason,
+            )
+            run.finish(now, [*run.steps, step])
+            await uow.runs.update(run)
+            await uow.commit()
+        _log.warning("closed run %s: %s", run_id, reason)
+
+    async def _prune(self) -> None:
+        if self.retention is None:
+            return
+        try:
+            await prune_ledger(self.repository, self.retention)
+        except Exception as exc:
+            _log.warning("could not prune the run ledger: %s", describe_error(exc))
+
+
+def _unfinished(lease: Lease, error: str) -> LeasedRun:
+    return LeasedRun(user_id=lease.user_id, run_id=lease.run_id, trigger=lease.trigger, error=error)
+
+
+def _report(task: asyncio.Task[LeasedRun]) -> None:
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        _log.error("a cycle task failed: %s", describe_error(exc))
