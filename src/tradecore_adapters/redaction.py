@@ -10,9 +10,8 @@ header. :class:`RedactingFilter` masks, in every record's message and exception 
   ``timestamp=`` query parameters of signed requests, ``Authorization`` and ``X-MBX-APIKEY``
   header values, and ``access_token`` / ``refresh_token`` fields.
 
-:func:`install` attaches it to the handlers of the root logger and keeps ``httpx``, ``httpcore``
-and ``aiosqlite`` (which log request URLs and statement arguments) at ``WARNING``, and Alembic's
-routine messages out of the way unless the level is ``DEBUG``.
+:func:`tradecore_adapters.logging_setup.configure_logging` attaches it to every handler of the
+root logger (:func:`install` is its older name, for standard error only).
 """
 
 from __future__ import annotations
@@ -36,8 +35,6 @@ _PATTERNS = (
         r"(?i)((?:access_token|refresh_token|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s,&\"']+"
     ),
 )
-_QUIET = ("httpx", "httpcore", "aiosqlite")  # they log URLs and statement arguments
-_CHATTY = ("alembic",)  # "Context impl SQLiteImpl." on every command; shown at DEBUG only
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -83,21 +80,11 @@ class RedactingFilter(logging.Filter):
 
 
 def install(level: str) -> None:
-    """Log to standard error at ``level`` through a :class:`RedactingFilter`; keep the chatty
-    HTTP and SQLite driver loggers at ``WARNING``."""
-    root = logging.getLogger()
-    if not root.handlers:
-        stream = logging.StreamHandler()
-        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(stream)
-    root.setLevel(level)
-    for handler in root.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
-    for name in _QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for name in _CHATTY:
-        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    """Log to standard error at ``level`` through a :class:`RedactingFilter`: the same as
+    :func:`tradecore_adapters.logging_setup.configure_logging` without a log file."""
+    from tradecore_adapters.logging_setup import configure_logging  # it imports this module
+
+    configure_logging(level)
 
 
 def guard_logger(name: str) -> None:

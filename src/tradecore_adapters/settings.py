@@ -11,6 +11,7 @@ from attrs import evolve, field, frozen
 
 from tradecore.domain import DEFAULT_FREQUENCY_MINUTES
 from tradecore.domain.secret import Secret
+from tradecore_adapters.logging_setup import DEFAULT_LOG_BACKUPS, DEFAULT_LOG_MAX_BYTES
 
 __all__ = [
     "DATABASE_FILE_NAME",
@@ -32,6 +33,10 @@ def _names(value: Iterable[str]) -> tuple[str, ...]:
 
 def _optional_names(value: Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
+
+
+def _optional_path(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 def default_home() -> Path:
@@ -56,6 +61,10 @@ class Settings:
         ``None`` means the key file ``secret.key`` in ``home``.
     :param default_frequency_minutes: ``AUTOMATION_DEFAULT_FREQUENCY``.
     :param log_level: ``AUTOMATION_LOG_LEVEL``.
+    :param log_file: ``AUTOMATION_LOG_FILE``: a rotating log file, besides standard error;
+        ``None``: no log file.
+    :param log_max_bytes: ``AUTOMATION_LOG_MAX_BYTES``: the size at which the log file rotates.
+    :param log_backups: ``AUTOMATION_LOG_BACKUPS``: how many rotated log files are kept.
     :param disabled_plugins: ``TRADECORE_DISABLE_PLUGINS``: plugin names never loaded.
     :param allowed_plugins: ``TRADECORE_PLUGINS``: when set, only these entry-point plugins load.
     :param trace_plugins: ``TRADECORE_TRACE_PLUGINS``: print pluggy's hook-call trace.
@@ -68,6 +77,9 @@ class Settings:
     secret_keys: Secret | None = None
     default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
     log_level: str = "INFO"
+    log_file: Path | None = field(default=None, converter=_optional_path)
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    log_backups: int = DEFAULT_LOG_BACKUPS
     disabled_plugins: tuple[str, ...] = field(default=(), converter=_names)
     allowed_plugins: tuple[str, ...] | None = field(default=None, converter=_optional_names)
     trace_plugins: bool = False

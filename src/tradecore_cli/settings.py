@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import click
+from attrs import evolve
 
 from tradecore.domain import (
     DEFAULT_FREQUENCY_MINUTES,
@@ -18,15 +19,21 @@ from tradecore.domain import (
     Secret,
 )
 from tradecore.errors import ConfigurationError
-from tradecore_adapters import redaction
+from tradecore_adapters.logging_setup import (
+    DEFAULT_LOG_BACKUPS,
+    DEFAULT_LOG_MAX_BYTES,
+    configure_logging,
+)
 from tradecore_adapters.settings import Settings, default_home
 from tradecore_adapters.sqlalchemy import database_url
 
-__all__ = ["load_settings", "settings_of"]
+__all__ = ["apply_verbosity", "load_settings", "settings_of", "verbosity_level"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_MIN_LOG_MAX_BYTES = 1024
+_MAX_LOG_BACKUPS = 100
 
 
 def _names(raw: str | None) -> tuple[str, ...]:
@@ -65,6 +72,52 @@ def _log_level(environ: Mapping[str, str]) -> str:
             f"AUTOMATION_LOG_LEVEL must be one of {', '.join(_LEVELS)}; got {level!r}"
         )
     return level
+
+
+def _log_file(environ: Mapping[str, str]) -> Path | None:
+    raw = environ.get("AUTOMATION_LOG_FILE", "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        raise ConfigurationError(f"AUTOMATION_LOG_FILE must be a file; {path} is a directory")
+    return path.absolute()
+
+
+def _whole_number(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return -1
+
+
+def _log_max_bytes(environ: Mapping[str, str]) -> int:
+    size = _whole_number(environ, "AUTOMATION_LOG_MAX_BYTES")
+    if size is None:
+        return DEFAULT_LOG_MAX_BYTES
+    if size < _MIN_LOG_MAX_BYTES:
+        raw = environ["AUTOMATION_LOG_MAX_BYTES"].strip()
+        raise ConfigurationError(
+            f"AUTOMATION_LOG_MAX_BYTES must be a whole number of bytes, at least "
+            f"{_MIN_LOG_MAX_BYTES}; got {raw!r}"
+        )
+    return size
+
+
+def _log_backups(environ: Mapping[str, str]) -> int:
+    backups = _whole_number(environ, "AUTOMATION_LOG_BACKUPS")
+    if backups is None:
+        return DEFAULT_LOG_BACKUPS
+    if not 0 <= backups <= _MAX_LOG_BACKUPS:
+        raw = environ["AUTOMATION_LOG_BACKUPS"].strip()
+        raise ConfigurationError(
+            f"AUTOMATION_LOG_BACKUPS must be a whole number from 0 to {_MAX_LOG_BACKUPS}; "
+            f"got {raw!r}"
+        )
+    return backups
 
 
 def _home(environ: Mapping[str, str]) -> Path:
@@ -106,19 +159,55 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         secret_keys=_secret_keys(environ),
         default_frequency_minutes=_frequency(environ),
         log_level=_log_level(environ),
+        log_file=_log_file(environ),
+        log_max_bytes=_log_max_bytes(environ),
+        log_backups=_log_backups(environ),
         disabled_plugins=_names(environ.get("TRADECORE_DISABLE_PLUGINS")),
         allowed_plugins=None if allowed is None else _names(allowed),
         trace_plugins=_flag(environ, "TRADECORE_TRACE_PLUGINS"),
     )
 
 
+def _configure_logging(settings: Settings) -> None:
+    try:
+        configure_logging(
+            settings.log_level,
+            log_file=settings.log_file,
+            max_bytes=settings.log_max_bytes,
+            backups=settings.log_backups,
+        )
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"AUTOMATION_LOG_FILE: {exc}") from None
+
+
 def settings_of(ctx: click.Context) -> Settings:
     """The settings of the command's environment, read once per invocation (which also sets up
-    logging at ``AUTOMATION_LOG_LEVEL``, through the redacting filter)."""
+    logging at ``AUTOMATION_LOG_LEVEL``, to standard error and ``AUTOMATION_LOG_FILE``, through
+    the redacting filter)."""
     root = ctx.find_root()
     if "settings" not in root.obj:
         loaded = load_settings(root.obj["environ"])
-        redaction.install(loaded.log_level)
+        _configure_logging(loaded)
         root.obj["settings"] = loaded
     settings: Settings = root.obj["settings"]
     return settings
+
+
+def verbosity_level(base: str, verbose: int) -> str:
+    """The log level for a command given ``-v`` ``verbose`` times: ``-v`` shows ``INFO``, ``-vv``
+    (or more) ``DEBUG``; never less than ``base`` (``AUTOMATION_LOG_LEVEL``) shows."""
+    wanted = "DEBUG" if verbose >= 2 else "INFO" if verbose == 1 else base
+    return wanted if _LEVELS.index(wanted) > _LEVELS.index(base) else base
+
+
+def apply_verbosity(ctx: click.Context, verbose: int) -> str:
+    """Raise the log level of this invocation for a command's ``-v`` flags (see
+    :func:`verbosity_level`) and return the level in effect; ``settings_of`` then reports it as
+    ``log_level``. Without ``-v`` nothing changes."""
+    settings = settings_of(ctx)
+    level = verbosity_level(settings.log_level, verbose)
+    if level != settings.log_level:
+        settings = evolve(settings, log_level=level)
+        _configure_logging(settings)
+        ctx.find_root().obj["settings"] = settings
+    return level
