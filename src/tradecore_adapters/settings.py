@@ -11,10 +11,15 @@ from attrs import evolve, field, frozen
 
 from tradecore.domain import DEFAULT_FREQUENCY_MINUTES
 from tradecore.domain.secret import Secret
+from tradecore.services.ledger import DEFAULT_RETENTION, Retention
 from tradecore_adapters.logging_setup import DEFAULT_LOG_BACKUPS, DEFAULT_LOG_MAX_BYTES
 
 __all__ = [
     "DATABASE_FILE_NAME",
+    "DEFAULT_CONCURRENT_CYCLES",
+    "DEFAULT_IDLE_CHECK_SECONDS",
+    "DEFAULT_LEASE_SECONDS",
+    "DEFAULT_SHUTDOWN_GRACE_SECONDS",
     "DEMO_HOME_NAME",
     "KEY_FILE_NAME",
     "Settings",
@@ -25,6 +30,10 @@ __all__ = [
 DATABASE_FILE_NAME = "tradecore.db"
 KEY_FILE_NAME = "secret.key"
 DEMO_HOME_NAME = "demo"
+DEFAULT_CONCURRENT_CYCLES = 4
+DEFAULT_LEASE_SECONDS = 60
+DEFAULT_IDLE_CHECK_SECONDS = 15
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 60
 
 
 def _names(value: Iterable[str]) -> tuple[str, ...]:
@@ -70,6 +79,15 @@ class Settings:
     :param trace_plugins: ``TRADECORE_TRACE_PLUGINS``: print pluggy's hook-call trace.
     :param notifiers: the notifiers every digest goes to.
     :param max_concurrent_connections: how many connections of one user sync at once.
+    :param max_concurrent_cycles: ``AUTOMATION_MAX_CONCURRENT_CYCLES``: how many users' cycles
+        a scheduler runs at once.
+    :param lease_seconds: ``AUTOMATION_LEASE_SECONDS``: how long a claimed cycle stays claimed
+        without a heartbeat (a dead scheduler's work is taken over after it).
+    :param idle_check_seconds: ``AUTOMATION_IDLE_CHECK_SECONDS``: the longest the daemon sleeps
+        without looking for work (run-now requests are picked up within it).
+    :param shutdown_grace_seconds: ``AUTOMATION_SHUTDOWN_GRACE``: how long running cycles may
+        finish after SIGTERM.
+    :param retention: ``AUTOMATION_RUN_RETENTION_DAYS`` and ``AUTOMATION_RUN_RETENTION_COUNT``.
     """
 
     home: Path = field(factory=default_home, converter=Path)
@@ -85,6 +103,11 @@ class Settings:
     trace_plugins: bool = False
     notifiers: tuple[str, ...] = field(default=("console",), converter=_names)
     max_concurrent_connections: int = 4
+    max_concurrent_cycles: int = DEFAULT_CONCURRENT_CYCLES
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+    idle_check_seconds: int = DEFAULT_IDLE_CHECK_SECONDS
+    shutdown_grace_seconds: int = DEFAULT_SHUTDOWN_GRACE_SECONDS
+    retention: Retention = DEFAULT_RETENTION
 
     @property
     def database(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
+from tradecore_cli.commands.automation import automation
 from tradecore_cli.commands.brokers import broker
 from tradecore_cli.commands.check import check
 from tradecore_cli.commands.cycle import cycle
@@ -19,6 +20,7 @@ from tradecore_cli.commands.orders import order
 from tradecore_cli.commands.plugins import plugins
 from tradecore_cli.commands.portfolio import positions, trades
 from tradecore_cli.commands.risk import risk
+from tradecore_cli.commands.scheduling import daemon, run
 from tradecore_cli.commands.secrets import secrets
 from tradecore_cli.commands.setup import db, init
 from tradecore_cli.commands.strategies import strategy
@@ -66,6 +68,9 @@ for _command in (
     broker,
     sync,
     cycle,
+    automation,
+    run,
+    daemon,
     refresh_tokens,
     positions,
     trades,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -19,16 +20,27 @@ from tradecore.domain import (
     Secret,
 )
 from tradecore.errors import ConfigurationError
+from tradecore.services import Retention
 from tradecore_adapters.logging_setup import (
     DEFAULT_LOG_BACKUPS,
     DEFAULT_LOG_MAX_BYTES,
     configure_logging,
 )
-from tradecore_adapters.settings import Settings, default_home
+from tradecore_adapters.settings import (
+    DEFAULT_CONCURRENT_CYCLES,
+    DEFAULT_IDLE_CHECK_SECONDS,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    Settings,
+    default_home,
+)
 from tradecore_adapters.sqlalchemy import database_url
 
 __all__ = ["apply_verbosity", "load_settings", "settings_of", "verbosity_level"]
 
+_KEEP_ALL = {"none", "off", "never"}
+_RETENTION_DAYS = 90
+_RETENTION_COUNT = 1000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -120,6 +132,53 @@ def _log_backups(environ: Mapping[str, str]) -> int:
     return backups
 
 
+def _bounded(
+    environ: Mapping[str, str], name: str, *, default: int, low: int, high: int, unit: str
+) -> int:
+    number = _whole_number(environ, name)
+    if number is None:
+        return default
+    if not low <= number <= high:
+        raw = environ[name].strip()
+        raise ConfigurationError(
+            f"{name} must be a whole number of {unit} from {low} to {high}; got {raw!r}"
+        )
+    return number
+
+
+def _optional_bounded(
+    environ: Mapping[str, str], name: str, *, default: int, high: int, unit: str
+) -> int | None:
+    if environ.get(name, "").strip().lower() in _KEEP_ALL:
+        return None
+    try:
+        return _bounded(environ, name, default=default, low=1, high=high, unit=unit)
+    except ConfigurationError:
+        raw = environ[name].strip()
+        raise ConfigurationError(
+            f"{name} must be a whole number of {unit} from 1 to {high}, or 'none' to keep "
+            f"everything; got {raw!r}"
+        ) from None
+
+
+def _retention(environ: Mapping[str, str]) -> Retention:
+    days = _optional_bounded(
+        environ,
+        "AUTOMATION_RUN_RETENTION_DAYS",
+        default=_RETENTION_DAYS,
+        high=36_500,
+        unit="days",
+    )
+    count = _optional_bounded(
+        environ,
+        "AUTOMATION_RUN_RETENTION_COUNT",
+        default=_RETENTION_COUNT,
+        high=10_000_000,
+        unit="runs",
+    )
+    return Retention(max_age=None if days is None else timedelta(days=days), keep_per_user=count)
+
+
 def _home(environ: Mapping[str, str]) -> Path:
     raw = environ.get("TRADECORE_HOME", "").strip()
     if not raw:
@@ -165,6 +224,39 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         disabled_plugins=_names(environ.get("TRADECORE_DISABLE_PLUGINS")),
         allowed_plugins=None if allowed is None else _names(allowed),
         trace_plugins=_flag(environ, "TRADECORE_TRACE_PLUGINS"),
+        max_concurrent_cycles=_bounded(
+            environ,
+            "AUTOMATION_MAX_CONCURRENT_CYCLES",
+            default=DEFAULT_CONCURRENT_CYCLES,
+            low=1,
+            high=64,
+            unit="cycles",
+        ),
+        lease_seconds=_bounded(
+            environ,
+            "AUTOMATION_LEASE_SECONDS",
+            default=DEFAULT_LEASE_SECONDS,
+            low=3,
+            high=3600,
+            unit="seconds",
+        ),
+        idle_check_seconds=_bounded(
+            environ,
+            "AUTOMATION_IDLE_CHECK_SECONDS",
+            default=DEFAULT_IDLE_CHECK_SECONDS,
+            low=1,
+            high=600,
+            unit="seconds",
+        ),
+        shutdown_grace_seconds=_bounded(
+            environ,
+            "AUTOMATION_SHUTDOWN_GRACE",
+            default=DEFAULT_SHUTDOWN_GRACE_SECONDS,
+            low=0,
+            high=3600,
+            unit="seconds",
+        ),
+        retention=_retention(environ),
     )
 
 

@@ -12,6 +12,7 @@ PUBLIC_MODULES = [
     "tradecore",
     "tradecore.domain",
     "tradecore.errors",
+    "tradecore.logs",
     "tradecore.ports",
     "tradecore.plugins",
     "tradecore.services",

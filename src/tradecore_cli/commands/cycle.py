@@ -7,7 +7,11 @@ import asyncio
 import click
 
 from tradecore.domain import RunStatus, Trigger
+from tradecore.services import PassReport
 from tradecore_cli.app import open_app, user_named, user_option
+from tradecore_cli.commands.scheduling import build_scheduler
+from tradecore_cli.render_runs import leased_run_line
+from tradecore_cli.settings import settings_of
 
 __all__ = ["cycle"]
 
@@ -21,16 +25,28 @@ def cycle(ctx: click.Context, user_name: str | None) -> None:
     nothing), store the run, and send the digest to the console and the user's notification
     targets.
 
-    This is what the scheduler does every N minutes; use it to try a strategy by hand. The
-    exit status is 0 when the run succeeded, 1 when it was partial or failed.
+    This is what the scheduler does every N minutes; use it to try a strategy by hand. Like the
+    scheduler, it claims the user's cycle first, so it never runs beside a daemon's cycle of the
+    same user (it says so and exits 1 instead). The exit status is 0 when the run succeeded, 1
+    when it was partial, failed or could not run.
     """
+    settings = settings_of(ctx)
 
-    async def run() -> RunStatus:
+    async def run() -> tuple[str, PassReport]:
         async with open_app(ctx) as app:
             async with app.repository.unit_of_work() as uow:
                 owner = await user_named(uow, user_name)
-            outcome = await app.cycle.run(owner.id, trigger=Trigger.MANUAL)
-            return outcome.run.status or RunStatus.FAILURE
+            scheduler = build_scheduler(app, settings, concurrency=1)
+            report = await scheduler.run_pass(
+                trigger=Trigger.MANUAL, user_ids=[owner.id], force=True
+            )
+            return owner.name, report
 
-    status = asyncio.run(run())
-    ctx.exit(0 if status is RunStatus.SUCCESS else 1)
+    name, report = asyncio.run(run())
+    for busy in report.busy:
+        click.echo(f"{name}: not run, {busy.partition(': ')[2]}; try again when it ends", err=True)
+    for leased in report.runs:
+        if leased.error is not None:
+            click.echo(leased_run_line(leased, name), err=True)
+    ok = bool(report.runs) and all(r.status is RunStatus.SUCCESS for r in report.runs)
+    ctx.exit(0 if ok else 1)

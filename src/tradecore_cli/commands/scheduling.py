@@ -1,0 +1,167 @@
+"""``tradecore run`` (one pass, for cron) and ``tradecore daemon`` (until SIGTERM/SIGINT).
+
+Both claim each cycle as a lease in the database, so they can run side by side, on several
+machines when the database is PostgreSQL, without ever running one user's cycle twice at once.
+See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+from datetime import timedelta
+
+import click
+
+from tradecore.domain import Trigger
+from tradecore.services import PassReport, Scheduler
+from tradecore_adapters.bootstrap import Application
+from tradecore_adapters.settings import Settings
+from tradecore_cli.app import open_app, user_named
+from tradecore_cli.render_runs import leased_run_line
+from tradecore_cli.settings import apply_verbosity, settings_of
+
+__all__ = ["daemon", "owner_name", "run"]
+
+
+def owner_name() -> str:
+    """This process's name in leases and the daemon registry: ``host:pid:tag``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+
+
+def build_scheduler(
+    app: Application, settings: Settings, *, concurrency: int | None = None
+) -> Scheduler:
+    """The scheduler of this process, from the settings (AUTOMATION_*)."""
+    return Scheduler(
+        cycle=app.cycle,
+        owner=owner_name(),
+        lease_ttl=timedelta(seconds=settings.lease_seconds),
+        concurrency=concurrency or settings.max_concurrent_cycles,
+        idle_check=timedelta(seconds=settings.idle_check_seconds),
+        grace=timedelta(seconds=settings.shutdown_grace_seconds),
+        retention=settings.retention,
+        default_frequency_minutes=settings.default_frequency_minutes,
+    )
+
+
+_verbose = click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log more: -v the cycles' progress (INFO), -vv and -vvv everything (DEBUG).",
+)
+
+
+def _traceback(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.find_root().obj["traceback"] = True
+    return value
+
+
+_traceback_option = click.option(
+    "--traceback",
+    is_flag=True,
+    expose_value=False,
+    callback=_traceback,
+    help="Show the full traceback of an error (for bug reports).",
+)
+
+
+@click.command()
+@click.option(
+    "--user",
+    "user_names",
+    metavar="NAME",
+    multiple=True,
+    help="Only this user (repeatable); by default every user whose cycle is due.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run the cycles whether due or not, even when automation is stopped or paused.",
+)
+@_verbose
+@_traceback_option
+@click.pass_context
+def run(ctx: click.Context, user_names: tuple[str, ...], force: bool, verbose: int) -> None:
+    """One pass: run the cycle of every user whose cycle is due, then exit (for cron).
+
+    Safe to run beside daemons and other passes: each cycle is claimed in the database first.
+    The exit status is 0 when every cycle that ran succeeded (or none was due), 1 when one was
+    partial, failed or could not finish, or a requested user's cycle was held by another
+    scheduler.
+    """
+    settings = settings_of(ctx)
+    apply_verbosity(ctx, verbose)
+
+    async def go() -> tuple[PassReport, dict[str, str]]:
+        async with open_app(ctx) as app:
+            ids: list[str] | None = None
+            names: dict[str, str] = {}
+            async with app.repository.unit_of_work() as uow:
+                if user_names:
+                    users = [await user_named(uow, name) for name in user_names]
+                    ids = [user.id for user in users]
+                else:
+                    users = list(await uow.users.list())
+                names = {user.id: user.name for user in users}
+            scheduler = build_scheduler(app, settings)
+            report = await scheduler.run_pass(trigger=Trigger.CRON, user_ids=ids, force=force)
+            return report, names
+
+    report, names = asyncio.run(go())
+    for leased in report.runs:
+        click.echo(leased_run_line(leased, names.get(leased.user_id, leased.user_id)))
+    for busy in report.busy:
+        user_id, _, why = busy.partition(": ")
+        click.echo(f"{names.get(user_id, user_id)}: skipped, {why}")
+    if not report.runs and not report.busy:
+        click.echo("No cycle was due.")
+    ctx.exit(0 if report.ok and not report.busy else 1)
+
+
+@click.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="How many cycles run at once (default AUTOMATION_MAX_CONCURRENT_CYCLES, 4).",
+)
+@_verbose
+@_traceback_option
+@click.pass_context
+def daemon(ctx: click.Context, concurrency: int | None, verbose: int) -> None:
+    """Run due cycles until SIGTERM or SIGINT (Ctrl-C), sleeping until the next one is due.
+
+    Several daemons can share one PostgreSQL database, on any number of machines; on SQLite run
+    one (a daemon of another host is refused). On SIGTERM it starts nothing new, lets running
+    cycles finish within AUTOMATION_SHUTDOWN_GRACE seconds, then releases their leases.
+    """
+    settings = settings_of(ctx)
+    apply_verbosity(ctx, verbose)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_app(ctx) as app:
+            scheduler = build_scheduler(app, settings, concurrency=concurrency)
+            click.echo(
+                f"tradecore daemon {scheduler.owner}: running up to {scheduler.concurrency} "
+                "cycle(s) at once; stop with SIGTERM or Ctrl-C.",
+                err=True,
+            )
+            await scheduler.serve(
+                stop,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                single_host=settings.database.startswith("sqlite"),
+            )
+        click.echo("tradecore daemon: stopped.", err=True)
+
+    asyncio.run(go())
