@@ -24,6 +24,7 @@ from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.services.ledger import DEFAULT_RETENTION, PruneResult, Retention, prune_ledger
+from tradecore.services.logins import KEEP_ALIVE_HORIZON, KeptLogin, keep_logins_alive
 from tradecore.services.manual_orders import (
     ManualOrder,
     PlacedOrder,
@@ -54,6 +55,7 @@ from tradecore.services.tokens import RepositoryTokenStore, login_hint, save_log
 __all__ = [
     "DEFAULT_LEASE_TTL",
     "DEFAULT_RETENTION",
+    "KEEP_ALIVE_HORIZON",
     "RECENT_RUNS",
     "SAFE_WINDOW",
     "AutomationCycle",
@@ -61,6 +63,7 @@ __all__ = [
     "CycleOutcome",
     "DemoSetup",
     "FencedRepository",
+    "KeptLogin",
     "LeaseGuard",
     "LeasedRun",
     "ManualOrder",
@@ -84,6 +87,7 @@ __all__ = [
     "describe_order",
     "engage_halt",
     "ensure_demo",
+    "keep_logins_alive",
     "load_risk_gate",
     "login_hint",
     "manual_client_order_id",

@@ -43,6 +43,7 @@ from tradecore.services._steps import describe_error
 from tradecore.services.cycle import AutomationCycle
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.services.ledger import Retention, prune_ledger
+from tradecore.services.logins import keep_logins_alive
 
 __all__ = ["DEFAULT_LEASE_TTL", "LeasedRun", "PassReport", "Scheduler"]
 
@@ -103,6 +104,8 @@ class Scheduler:
     :param retention: what the run ledger keeps; ``None`` keeps everything.
     :param default_frequency_minutes: the frequency of a user's first automation config.
     :param prune_every: how often the daemon prunes the run ledger (a pass prunes at its end).
+    :param keep_logins_every: how often the daemon renews OAuth logins about to lapse
+        (:mod:`tradecore.services.logins`; a pass does it at its end).
     """
 
     cycle: AutomationCycle
@@ -114,6 +117,7 @@ class Scheduler:
     retention: Retention | None = None
     default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
     prune_every: timedelta = timedelta(hours=1)
+    keep_logins_every: timedelta = timedelta(minutes=5)
     _started_at: datetime | None = field(default=None, init=False)
 
     @concurrency.validator
@@ -149,6 +153,7 @@ class Scheduler:
             report = await self._run_users(trigger=trigger, user_ids=user_ids, force=force)
         else:
             report = await self._run_due(trigger)
+        await self._keep_logins()
         await self._prune()
         return report
 
@@ -237,7 +242,7 @@ class Scheduler:
         _log.info("daemon %s started (up to %d cycles at once)", self.owner, self.concurrency)
         running: set[asyncio.Task[LeasedRun]] = set()
         stopping = asyncio.create_task(stop.wait())
-        last_seen = last_prune = self.clock.now()
+        last_seen = last_prune = last_logins = self.clock.now()
         try:
             while not stop.is_set():
                 free = self.concurrency - len(running)
@@ -256,6 +261,9 @@ class Scheduler:
                 if now - last_prune >= self.prune_every:
                     last_prune = now
                     await self._prune()
+                if now - last_logins >= self.keep_logins_every:
+                    last_logins = now
+                    await self._keep_logins()
                 waiters: set[asyncio.Future[Any]] = {stopping, *running}
                 timer: asyncio.Task[None] | None = None
                 if len(running) < self.concurrency:
@@ -475,6 +483,17 @@ class Scheduler:
             await uow.runs.update(run)
             await uow.commit()
         _log.warning("closed run %s: %s", run_id, reason)
+
+    async def _keep_logins(self) -> None:
+        try:
+            await keep_logins_alive(
+                repository=self.repository,
+                brokers=self.cycle.brokers,
+                clock=self.clock,
+                http_client=self.cycle.http_client,
+            )
+        except Exception as exc:
+            _log.warning("could not renew the logins about to lapse: %s", describe_error(exc))
 
     async def _prune(self) -> None:
         if self.retention is None:
