@@ -124,19 +124,27 @@ def statuses_table(rows: Sequence[tuple[str, AutomationStatus]]) -> Table:
     return table
 
 
-def daemons_lines(daemons: Sequence[DaemonInfo], now: datetime) -> list[str]:
-    """The registered daemons, with when each was last seen."""
+def daemons_lines(
+    daemons: Sequence[DaemonInfo], now: datetime, *, silent_after: timedelta
+) -> list[str]:
+    """The registered daemons, with when each was last seen (one silent for longer than
+    ``silent_after`` is flagged: it probably died without unregistering)."""
     if not daemons:
         return ["Schedulers: no daemon is registered (cron passes do not register)"]
-    return ["Schedulers:"] + [
-        f"  {daemon.owner} on {daemon.host}, up since {at(daemon.started_at)}, "
-        f"last seen {relative(daemon.seen_at, now)}"
-        for daemon in daemons
-    ]
+    lines = ["Schedulers:"]
+    for daemon in daemons:
+        line = (
+            f"  {daemon.owner} on {daemon.host}, up since {at(daemon.started_at)}, "
+            f"last seen {relative(daemon.seen_at, now)}"
+        )
+        if now - daemon.seen_at > silent_after:
+            line += " (silent: probably stopped without unregistering)"
+        lines.append(line)
+    return lines
 
 
 def _step_line(step: TaskResult) -> str:
-    facts = [f"{count} {name.replace('_', ' ')}" for name, count in step.counts.items()]
+    facts = [f"{name.replace('_', ' ')}: {count}" for name, count in step.counts.items()]
     text = f"    {step.kind.value:<13} {step.subject:<20} {step.status.value:<8}"
     text += f" {_duration(step.duration)}"
     if facts:

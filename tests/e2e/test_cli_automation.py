@@ -107,7 +107,7 @@ def test_frequency_pause_resume_run_now_and_stop(home: Cli) -> None:
 
     queued = home.ok("automation", "run-now")
     assert "a cycle is queued" in queued
-    assert "No daemon is registered" in queued
+    assert "No daemon is running" in queued
     assert re.search(r"alice: success \(run \w+, manual\)", home.ok("run"))
     assert "No cycle was due." in home.ok("run")  # the request is served once
 
@@ -174,11 +174,15 @@ def test_a_pass_writes_its_run_id_on_every_log_line_of_the_log_file(
     log_file = tmp_path / "logs" / "tradecore.log"
     home.env["AUTOMATION_LOG_FILE"] = str(log_file)
     home.ok("automation", "start")
-    output = home.ok("run", "-v")
+    output = home.ok("run", "-vv")
     run_id = re.search(r"alice: success \(run (\w+), cron\)", output)
     assert run_id is not None
-    lines = [line for line in log_file.read_text().splitlines() if "tradecore.cycle" in line]
-    assert len(lines) >= 2
+    lines = [
+        line
+        for line in log_file.read_text().splitlines()
+        if "tradecore.cycle" in line or "claimed the cycle" in line
+    ]
+    assert len(lines) >= 4  # claimed, started, each step, finished
     assert all(f"[run {run_id.group(1)}]" in line for line in lines)
 
 

@@ -121,7 +121,7 @@ class AutomationCycle:
             )
             await uow.runs.add(run)
             await uow.commit()
-        _log.info(
+        _log.debug(
             "cycle of %s started (%s): %d connection(s), %d strategy(ies)",
             user.name,
             trigger.value,

@@ -51,6 +51,9 @@ DEFAULT_LEASE_TTL = timedelta(seconds=60)
 """How long a claim holds without a heartbeat. The heartbeat renews it every third of that, so
 only a scheduler that is gone (or stalled that long) loses it."""
 
+_FORGET_SILENT_DAEMONS = timedelta(days=1)
+"""A starting daemon removes the registrations of daemons silent for this long."""
+
 _log = logging.getLogger("tradecore.scheduler")
 
 
@@ -329,6 +332,9 @@ class Scheduler:
                         "across machines: run one daemon per SQLite database, or use "
                         "PostgreSQL for several (docs/operations.md)"
                     )
+            for daemon in await uow.daemons.list():
+                if now - daemon.seen_at > _FORGET_SILENT_DAEMONS:
+                    await uow.daemons.unregister(daemon.owner)  # died without unregistering
             await uow.daemons.register(
                 DaemonInfo(owner=self.owner, host=host, pid=pid, started_at=now, seen_at=now)
             )
@@ -373,7 +379,7 @@ class Scheduler:
     async def _run_lease(self, lease: Lease) -> LeasedRun:
         guard = LeaseGuard(lease)
         with run_context(lease.run_id, lease.user_id):
-            _log.info(
+            _log.debug(
                 "claimed the cycle of user %s (%s, fencing token %d)",
                 lease.user_id,
                 lease.trigger.value,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 from rich.console import Console
@@ -128,9 +128,12 @@ def frequency(ctx: click.Context, minutes: int, user_name: str | None) -> None:
 @user_option
 @click.pass_context
 def run_now(ctx: click.Context, user_name: str | None) -> None:
-    """Queue one cycle now, whatever the state: the daemon runs it within seconds, or the next
-    `tradecore run`. To run a cycle in this process instead, use `tradecore cycle`."""
-    default = settings_of(ctx).default_frequency_minutes
+    """Queue one cycle now, whatever the state: a running daemon starts it within
+    AUTOMATION_IDLE_CHECK_SECONDS (15 s by default), or else the next `tradecore run`. To run
+    a cycle in this process instead, use `tradecore cycle`."""
+    settings = settings_of(ctx)
+    default = settings.default_frequency_minutes
+    silent_after = timedelta(seconds=settings.lease_seconds * 3)
 
     async def run() -> tuple[User, bool]:
         async with open_app(ctx) as app:
@@ -138,13 +141,14 @@ def run_now(ctx: click.Context, user_name: str | None) -> None:
                 user = await user_named(uow, user_name)
             await request_run(app.repository, user.id, default_frequency_minutes=default)
             async with app.repository.unit_of_work() as uow:
-                daemons = await uow.daemons.list()
-            return user, bool(daemons)
+                now = await uow.leases.now()
+                alive = [d for d in await uow.daemons.list() if now - d.seen_at <= silent_after]
+            return user, bool(alive)
 
     user, daemon_running = asyncio.run(run())
     click.echo(f"{user.name}: a cycle is queued; the next scheduler pass runs it.")
     if not daemon_running:
-        click.echo("No daemon is registered: run `tradecore run` (or start `tradecore daemon`).")
+        click.echo("No daemon is running: run `tradecore run` (or start `tradecore daemon`).")
 
 
 async def _status_of(repository: RepositoryPort, user: User) -> tuple[str, AutomationStatus]:
@@ -182,7 +186,8 @@ def status(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
             click.echo(line)
     else:
         print_table(Console(), statuses_table(rows))
-    for line in daemons_lines(daemons, now):
+    silent_after = timedelta(seconds=settings_of(ctx).lease_seconds * 3)
+    for line in daemons_lines(daemons, now, silent_after=silent_after):
         click.echo(line)
 
 
