@@ -31,7 +31,14 @@ from tradecore_adapters.memory._store import (
     owned_connection,
 )
 
-__all__ = ["Automation", "Connections", "NotificationTargets", "Strategies", "Users"]
+__all__ = [
+    "Automation",
+    "Connections",
+    "NotificationTargets",
+    "Strategies",
+    "Users",
+    "automation_lock",
+]
 
 Named = TypeVar("Named", BrokerConnection, NotificationTarget, StrategyConfig)
 
@@ -317,7 +324,13 @@ class Automation:
 
         return self._session.read(get)
 
+    async def get_for_update(self, user_id: str) -> AutomationConfig | None:
+        # Locked even when there is no config yet, so that a first save is serialised too.
+        await self._session.lock(automation_lock(user_id))
+        return await self.get(user_id)
+
     async def save(self, config: AutomationConfig) -> None:
+        # The lease state lives in its own table (Tables.lease_slots): saving never touches it.
         row = copy_entity(config)
 
         def save(tables: Tables) -> None:
@@ -334,6 +347,12 @@ class Automation:
             return [copy_entity(c) for c in rows]
 
         return self._session.read(list_)
+
+
+def automation_lock(user_id: str) -> str:
+    """The row-lock key of a user's automation config and lease slot (one row in SQL): taken
+    by :meth:`Automation.get_for_update` and by every lease write."""
+    return f"automation:{user_id}"
 
 
 def _by_name(row: User | BrokerConnection | NotificationTarget | StrategyConfig) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from tradecore_adapters.memory._store import (
     OrderKey,
     StoredOrder,
     Tables,
+    aware,
     copy_entity,
     next_insertion,
     owned_connection,
@@ -149,12 +150,42 @@ class Runs:
         def list_(tables: Tables) -> list[AutomationRun]:
             rows = sorted(
                 (r for r in tables.runs.values() if r.user_id == user_id),
-                key=lambda r: (r.started_at, r.id),
+                key=_newest_first,
                 reverse=True,
             )
             return [copy_entity(r) for r in rows[:limit]]
 
         return self._session.read(list_)
+
+    async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
+        if keep_per_user is not None and keep_per_user < 1:
+            raise DomainError(f"keep_per_user must be 1 or more, got {keep_per_user}")
+        if started_before is not None:
+            aware(started_before, "started_before")
+
+        # A rule, not a list of ids: replayed at commit, it also prunes runs committed meanwhile,
+        # and keeps each user's newest runs as they are then.
+        def prune(tables: Tables) -> int:
+            doomed: set[str] = set()
+            by_user: dict[str, list[AutomationRun]] = {}
+            for run in tables.runs.values():
+                if started_before is not None and run.started_at < started_before:
+                    doomed.add(run.id)
+                by_user.setdefault(run.user_id, []).append(run)
+            if keep_per_user is not None:
+                for runs in by_user.values():
+                    runs.sort(key=_newest_first, reverse=True)
+                    doomed.update(run.id for run in runs[keep_per_user:])
+            for run_id in doomed:
+                tables.runs.delete(run_id)
+            return len(doomed)
+
+        return self._session.write(prune)
+
+
+def _newest_first(run: AutomationRun) -> tuple[datetime, str]:
+    # The order of Runs.list (reversed): by start, then id.
+    return (run.started_at, run.id)
 
 
 def _key(order: Order) -> OrderKey:

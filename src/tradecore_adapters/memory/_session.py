@@ -9,11 +9,16 @@ operations, not row images, are replayed, concurrent units that touch different 
 each other's work.
 
 Reads see the shared store as committed now, plus the unit's own pending writes (read committed).
+
+Row locks (:class:`RowLocks`) stand in for a database's: a unit holds the ones it took until it
+commits, rolls back or ends; :meth:`Session.lock` waits for a row another unit holds and
+:meth:`Session.try_lock` skips it (``FOR UPDATE SKIP LOCKED``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,17 +34,66 @@ Operation = Callable[[Tables], R]
 the tables, because they run again at commit."""
 
 
+class _RowLock:
+    # Who holds one row (a session, or _HANDED_OVER while a woken waiter has not run yet) and
+    # who waits for it, first come first served.
+    __slots__ = ("holder", "waiters")
+
+    def __init__(self) -> None:
+        self.holder: object | None = None
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+
+_HANDED_OVER = object()
+
+
 class RowLocks:
-    """The row locks of one memory repository, shared by all its units of work."""
+    """The row locks of one memory repository, shared by all its units of work.
+
+    A lock is held by one session at a time; :meth:`acquire` waits (in arrival order) and
+    :meth:`try_acquire` never does (``FOR UPDATE SKIP LOCKED``).
+    """
 
     __slots__ = ("_locks",)
 
     def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _RowLock] = {}
 
-    def of(self, key: str) -> asyncio.Lock:
-        """The lock of row ``key``."""
-        return self._locks.setdefault(key, asyncio.Lock())
+    def try_acquire(self, key: str, holder: object) -> bool:
+        """Take the lock of row ``key`` for ``holder`` if nobody holds or waits for it."""
+        lock = self._locks.setdefault(key, _RowLock())
+        if lock.holder is None and not lock.waiters:
+            lock.holder = holder
+            return True
+        return False
+
+    async def acquire(self, key: str, holder: object) -> None:
+        """Take the lock of row ``key`` for ``holder``, waiting while another holds it."""
+        if self.try_acquire(key, holder):
+            return
+        lock = self._locks[key]
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lock.waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release(key)  # handed over, then cancelled before it could run: pass it on
+            elif waiter in lock.waiters:
+                lock.waiters.remove(waiter)
+            raise
+        lock.holder = holder
+
+    def release(self, key: str) -> None:
+        """Give back the lock of row ``key``, handing it to the first live waiter."""
+        lock = self._locks[key]
+        lock.holder = None
+        while lock.waiters:
+            waiter = lock.waiters.popleft()
+            if not waiter.done():
+                lock.holder = _HANDED_OVER
+                waiter.set_result(None)
+                return
 
 
 class Session:
@@ -55,7 +109,7 @@ class Session:
     def __init__(self, store: Tables, locks: RowLocks | None = None) -> None:
         self._store = store
         self._locks = locks if locks is not None else RowLocks()
-        self._held: dict[str, asyncio.Lock] = {}
+        self._held: set[str] = set()
         self._pending: Tables | None = None
         self._log: list[Callable[[Tables], object]] = []
         self._active = False
@@ -65,14 +119,24 @@ class Session:
         self._check_active()
         if key in self._held:
             return
-        lock = self._locks.of(key)
-        await lock.acquire()
-        self._held[key] = lock
+        await self._locks.acquire(key, self)
+        self._held.add(key)
+
+    def try_lock(self, key: str) -> bool:
+        """Take the lock of row ``key`` unless another unit holds it (never waits); ``True``
+        when this unit holds it now."""
+        self._check_active()
+        if key in self._held:
+            return True
+        if not self._locks.try_acquire(key, self):
+            return False
+        self._held.add(key)
+        return True
 
     def _release(self) -> None:
-        held, self._held = self._held, {}
-        for lock in held.values():
-            lock.release()
+        held, self._held = self._held, set()
+        for key in held:
+            self._locks.release(key)
 
     def begin(self) -> None:
         """Start the transaction (entering the ``async with`` block)."""

@@ -20,6 +20,8 @@ from tradecore.domain import (
     AutomationConfig,
     AutomationRun,
     BrokerConnection,
+    DaemonInfo,
+    LeaseInterval,
     NotificationTarget,
     Order,
     Position,
@@ -34,9 +36,13 @@ from tradecore.domain import (
 from tradecore.errors import DomainError, NotFound
 
 __all__ = [
+    "FREE_SLOT",
     "HALT",
     "CursorKey",
+    "IntervalKey",
+    "LeaseSlot",
     "OrderKey",
+    "StoredInterval",
     "StoredOrder",
     "Table",
     "Tables",
@@ -70,6 +76,36 @@ OrderKey = tuple[str, str, str]
 
 HALT = "halt"
 """The key of the one row of :attr:`Tables.halt` (the global kill switch)."""
+
+IntervalKey = tuple[str, int]
+"""``(user_id, fencing)``: a user's fencing token names one lease, hence one audit interval."""
+
+
+class LeaseSlot(NamedTuple):
+    """The lease state of one user's cycle, kept apart from its :class:`AutomationConfig` so that
+    saving a config never touches it.
+
+    :param fencing: the user's fencing token, incremented by every claim (0 before the first).
+    :param leased_by: the owner holding (or last holding, if expired) the lease; ``None`` when free.
+    :param lease_until: when the lease lapses; ``None`` when free.
+    :param lease_run_id: the run id of the lease's cycle; ``None`` when free.
+    """
+
+    fencing: int = 0
+    leased_by: str | None = None
+    lease_until: datetime | None = None
+    lease_run_id: str | None = None
+
+
+FREE_SLOT = LeaseSlot()
+"""The slot of a user never claimed."""
+
+
+class StoredInterval(NamedTuple):
+    """A lease audit record and when it was added (:func:`next_insertion`), for a stable order."""
+
+    insertion: int
+    interval: LeaseInterval
 
 
 class StoredOrder(NamedTuple):
@@ -171,7 +207,10 @@ class Tables:
         "automation",
         "connections",
         "cursors",
+        "daemons",
         "halt",
+        "lease_intervals",
+        "lease_slots",
         "notification_targets",
         "orders",
         "positions",
@@ -199,6 +238,11 @@ class Tables:
         self.runs: Table[str, AutomationRun] = Table(parent.runs if parent else None)
         self.risk_limits: Table[str, RiskLimits] = Table(parent.risk_limits if parent else None)
         self.halt: Table[str, TradingHalt] = Table(parent.halt if parent else None)
+        self.lease_slots: Table[str, LeaseSlot] = Table(parent.lease_slots if parent else None)
+        self.lease_intervals: Table[IntervalKey, StoredInterval] = Table(
+            parent.lease_intervals if parent else None
+        )
+        self.daemons: Table[str, DaemonInfo] = Table(parent.daemons if parent else None)
 
     def child(self) -> Tables:
         """Return a new, empty layer of changes over these tables."""
@@ -219,6 +263,9 @@ class Tables:
             self.runs,
             self.risk_limits,
             self.halt,
+            self.lease_slots,
+            self.lease_intervals,
+            self.daemons,
         ):
             table.apply()
 
@@ -282,5 +329,8 @@ def drop_user(tables: Tables, user_id: str) -> None:
     for target_id in [t.id for t in tables.notification_targets.values() if t.user_id == user_id]:
         tables.notification_targets.delete(target_id)
     tables.automation.delete(user_id)
+    tables.lease_slots.delete(user_id)
+    for interval_key in [k for k in tables.lease_intervals if k[0] == user_id]:
+        tables.lease_intervals.delete(interval_key)
     tables.risk_limits.delete(user_id)
     tables.users.delete(user_id)

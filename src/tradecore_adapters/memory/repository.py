@@ -6,10 +6,13 @@ from types import TracebackType
 from typing import Self, final
 
 from tradecore.errors import RepositoryError
+from tradecore.ports import Clock
 from tradecore.ports.repository import (
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
+    DaemonRepository,
+    LeaseRepository,
     NotificationTargetRepository,
     OrderRepository,
     PositionRepository,
@@ -21,6 +24,7 @@ from tradecore.ports.repository import (
     UnitOfWork,
     UserRepository,
 )
+from tradecore_adapters.clock import SystemClock
 from tradecore_adapters.memory._directory import (
     Automation,
     Connections,
@@ -29,6 +33,7 @@ from tradecore_adapters.memory._directory import (
     Users,
 )
 from tradecore_adapters.memory._journal import Orders, Runs
+from tradecore_adapters.memory._leases import Daemons, Leases
 from tradecore_adapters.memory._ledger import Cursors, Positions, Trades
 from tradecore_adapters.memory._risk import Risk
 from tradecore_adapters.memory._session import RowLocks, Session
@@ -48,6 +53,10 @@ class MemoryUnitOfWork:
     :class:`~tradecore.errors.RepositoryError`.
 
     Create it with :meth:`MemoryRepository.unit_of_work`.
+
+    :param session: its transaction.
+    :param clock: the store's clock for :attr:`leases` and :attr:`daemons` (the system clock
+        when ``None``).
     """
 
     __slots__ = (
@@ -55,6 +64,8 @@ class MemoryUnitOfWork:
         "automation",
         "connections",
         "cursors",
+        "daemons",
+        "leases",
         "notification_targets",
         "orders",
         "positions",
@@ -65,8 +76,9 @@ class MemoryUnitOfWork:
         "users",
     )
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, clock: Clock | None = None) -> None:
         self._session = session
+        store_clock: Clock = clock if clock is not None else SystemClock()
         self.users: UserRepository = Users(session)
         self.connections: ConnectionRepository = Connections(session)
         self.notification_targets: NotificationTargetRepository = NotificationTargets(session)
@@ -78,6 +90,8 @@ class MemoryUnitOfWork:
         self.automation: AutomationRepository = Automation(session)
         self.runs: RunRepository = Runs(session)
         self.risk: RiskRepository = Risk(session)
+        self.leases: LeaseRepository = Leases(session, store_clock)
+        self.daemons: DaemonRepository = Daemons(session, store_clock)
 
     async def __aenter__(self) -> Self:
         self._session.begin()
@@ -120,6 +134,10 @@ class MemoryRepository:
     another's commit. Entities are copied in and out: changing a returned object changes nothing
     stored until it is written back.
 
+    :param clock: the store's clock, which all lease arithmetic uses (as a database server's
+        clock would); the system clock by default. Tests pass a
+        :class:`~tradecore.testing.FakeClock`.
+
     Example::
 
         repository = MemoryRepository()
@@ -129,9 +147,10 @@ class MemoryRepository:
         await repository.aclose()
     """
 
-    __slots__ = ("_closed", "_locks", "_store")
+    __slots__ = ("_clock", "_closed", "_locks", "_store")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self._store = Tables()
         self._locks = RowLocks()
         self._closed = False
@@ -143,7 +162,7 @@ class MemoryRepository:
         """
         if self._closed:
             raise RepositoryError("the memory repository is closed")
-        return MemoryUnitOfWork(Session(self._store, self._locks))
+        return MemoryUnitOfWork(Session(self._store, self._locks), self._clock)
 
     async def aclose(self) -> None:
         """Close the repository; later :meth:`unit_of_work` calls fail. Closing twice is fine."""
