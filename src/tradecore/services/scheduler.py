@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from attrs import define, evolve, field, frozen
 from tradecore.domain import (
     DEFAULT_FREQUENCY_MINUTES,
     AutomationConfig,
+    AutomationRun,
     DaemonInfo,
     Lease,
     RunStatus,
@@ -228,7 +229,13 @@ class Scheduler:
     # -- the daemon -------------------------------------------------------------------------
 
     async def serve(
-        self, stop: asyncio.Event, *, host: str, pid: int, single_host: bool = False
+        self,
+        stop: asyncio.Event,
+        *,
+        host: str,
+        pid: int,
+        single_host: bool = False,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         """Run due cycles until ``stop`` is set, sleeping until the next one is due.
 
@@ -239,9 +246,12 @@ class Scheduler:
 
         :param single_host: the store is SQLite: refuse to start while a daemon of another
             host is registered and alive (SQLite's locks do not work across machines).
+        :param on_ready: called once registered, before the first claim.
         :raises ConfigurationError: ``single_host`` and another host's daemon is alive.
         """
         await self._register(host, pid, single_host=single_host)
+        if on_ready is not None:
+            on_ready()
         _log.info("daemon %s started (up to %d cycles at once)", self.owner, self.concurrency)
         running: set[asyncio.Task[LeasedRun]] = set()
         stopping = asyncio.create_task(stop.wait())
@@ -389,8 +399,9 @@ class Scheduler:
             completed = False
             fenced = FencedRepository(self.repository, guard)
             try:
+                finished = None
                 if lease.interrupted_run_id is not None:
-                    await self._close_run(
+                    finished = await self._close_run(
                         fenced,
                         lease.user_id,
                         lease.interrupted_run_id,
@@ -398,15 +409,33 @@ class Scheduler:
                         f"before the cycle finished; {self.owner} took the cycle over "
                         f"(run {lease.run_id})",
                     )
-                cycle = evolve(self.cycle, repository=fenced)
-                outcome = await cycle.run(lease.user_id, trigger=lease.trigger, run_id=lease.run_id)
-                completed = True
-                result = LeasedRun(
-                    user_id=lease.user_id,
-                    run_id=lease.run_id,
-                    trigger=lease.trigger,
-                    status=outcome.run.status,
-                )
+                if finished is not None:
+                    # The previous owner ran the cycle to its end and lost the lease only
+                    # afterwards (sending the digest, or releasing): the slot is served.
+                    _log.info(
+                        "the previous owner finished this cycle (run %s) but did not release "
+                        "it; not running it again",
+                        finished.id,
+                    )
+                    completed = True
+                    result = LeasedRun(
+                        user_id=lease.user_id,
+                        run_id=finished.id,
+                        trigger=finished.trigger,
+                        status=finished.status,
+                    )
+                else:
+                    cycle = evolve(self.cycle, repository=fenced)
+                    outcome = await cycle.run(
+                        lease.user_id, trigger=lease.trigger, run_id=lease.run_id
+                    )
+                    completed = True
+                    result = LeasedRun(
+                        user_id=lease.user_id,
+                        run_id=lease.run_id,
+                        trigger=lease.trigger,
+                        status=outcome.run.status,
+                    )
             except LeaseLost as exc:
                 _log.warning("%s", exc)
                 result = _unfinished(lease, str(exc))
@@ -467,15 +496,16 @@ class Scheduler:
 
     async def _close_run(
         self, repository: RepositoryPort, user_id: str, run_id: str, reason: str
-    ) -> None:
-        # Finish a run that will never finish by itself, as a failure that says why.
+    ) -> AutomationRun | None:
+        # Finish a run that will never finish by itself, as a failure that says why. Returns
+        # the run when it had finished already (nothing is changed then).
         async with repository.unit_of_work() as uow:
             try:
                 run = await uow.runs.get(user_id, run_id)
             except NotFound:
-                return
+                return None
             if run.finished_at is not None:
-                return
+                return run
             now = max(self.clock.now(), run.started_at)
             step = TaskResult(
                 kind=TaskKind.LEASE,
@@ -489,6 +519,7 @@ class Scheduler:
             await uow.runs.update(run)
             await uow.commit()
         _log.warning("closed run %s: %s", run_id, reason)
+        return None
 
     async def _keep_logins(self) -> None:
         try:

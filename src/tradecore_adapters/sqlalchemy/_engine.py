@@ -37,6 +37,10 @@ __all__ = [
 
 SQLITE_BUSY_TIMEOUT_S = 30
 POSTGRES_CONNECT_TIMEOUT_S = 10
+POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_S = 120
+"""The server ends a session left idle inside a transaction this long (a process paused or cut
+off mid-unit): its row locks would otherwise keep another scheduler from taking its cycles over
+after their leases lapsed. No unit of work waits that long between two statements."""
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _ALIASES = {"postgres": "postgresql"}
 _ACCEPTED = {"sqlite": {"aiosqlite"}, "postgresql": {"psycopg", "psycopg_async"}}
@@ -110,7 +114,11 @@ def create_engine(url: str | URL, *, for_migrations: bool = False) -> AsyncEngin
         options["isolation_level"] = "AUTOCOMMIT"
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     else:
-        options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+        options["connect_args"] = {
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "options": "-c idle_in_transaction_session_timeout="
+            f"{POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_S * 1000}",
+        }
         options["pool_pre_ping"] = True
     engine = create_async_engine(checked, **options)
     if is_sqlite(checked):

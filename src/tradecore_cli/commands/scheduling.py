@@ -151,16 +151,20 @@ def daemon(ctx: click.Context, concurrency: int | None, verbose: int) -> None:
             loop.add_signal_handler(signum, stop.set)
         async with open_app(ctx) as app:
             scheduler = build_scheduler(app, settings, concurrency=concurrency)
-            click.echo(
-                f"tradecore daemon {scheduler.owner}: running up to {scheduler.concurrency} "
-                "cycle(s) at once; stop with SIGTERM or Ctrl-C.",
-                err=True,
-            )
+
+            def ready() -> None:
+                click.echo(
+                    f"tradecore daemon {scheduler.owner}: running up to "
+                    f"{scheduler.concurrency} cycle(s) at once; stop with SIGTERM or Ctrl-C.",
+                    err=True,
+                )
+
             await scheduler.serve(
                 stop,
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 single_host=settings.database.startswith("sqlite"),
+                on_ready=ready,
             )
         click.echo("tradecore daemon: stopped.", err=True)
 

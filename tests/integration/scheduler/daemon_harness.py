@@ -379,31 +379,16 @@ async def orders_per_user(repository: SqlRepository) -> dict[str, list[str]]:
     return dict(grouped)
 
 
-KNOWN_DOUBLE_RUN = (
-    "known scheduler bug: a cycle whose run was recorded finished but whose lease was lost "
-    "before its release (the process stalled or died in the notify step, or between the cycle "
-    "and Scheduler._release) is run a second time in the same slot by the next owner: "
-    "Scheduler._run_lease only closes the previous run when it is unfinished and then runs the "
-    "cycle anyway"
-)
-
-
 def completed_but_lapsed(runs: Iterable[RunRow], audit: Iterable[LeaseInterval]) -> set[str]:
     """The runs recorded finished (not interrupted) whose lease lapsed instead of being
-    released: the cycle ran to its end, so the next owner should not have run it again
-    (:data:`KNOWN_DOUBLE_RUN`)."""
+    released (the process stalled or died while notifying, or before releasing): the cycle ran
+    to its end, so the next owner must count it as the slot's run and not run it again."""
     lapsed = {interval.run_id for interval in audit if interval.released_at is None}
     return {
         run.run_id for run in runs if run.finished and not run.interrupted and run.run_id in lapsed
     }
 
 
-def expected_completions(
-    user_ids: Iterable[str], wave: int, runs: Iterable[RunRow], doubled: set[str]
-) -> dict[str, int]:
-    """``wave`` completed runs per user, plus the known double runs (one each) and nothing else."""
-    extra: dict[str, int] = defaultdict(int)
-    for run in runs:
-        if run.run_id in doubled:
-            extra[run.user_id] += 1
-    return {user_id: wave + extra[user_id] for user_id in user_ids}
+def expected_completions(user_ids: Iterable[str], wave: int) -> dict[str, int]:
+    """Exactly ``wave`` completed runs per user: each due cycle ran once."""
+    return dict.fromkeys(user_ids, wave)

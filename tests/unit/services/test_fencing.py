@@ -203,3 +203,45 @@ async def test_a_fenced_unit_refuses_to_lock_a_connection_for_a_token_refresh_on
     async with fenced.unit_of_work() as uow:
         with pytest.raises(LeaseLost):
             await uow.connections.get_for_update(world.user.id, world.connection.id)
+
+
+class LapsingNotifier:
+    """A digest that takes longer than the lease: the scheduler loses it while notifying."""
+
+    name = "slow"
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.sent = 0
+
+    async def send(self, digest: object) -> None:
+        self.clock.advance(TTL + timedelta(seconds=1))
+        self.sent += 1
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_cycle_that_finished_before_its_lease_lapsed_is_not_run_again_by_the_next_owner(
+    world: World,
+) -> None:
+    notifier = LapsingNotifier(world.clock)
+    first = world.scheduler("a:1:aa")
+    first.cycle.notifiers = (notifier,)
+    (lost,) = (await first.run_pass(trigger=Trigger.SCHEDULE, user_ids=[world.user.id])).runs
+    assert lost.error is not None  # saving the notification step hit the lost lease
+    assert len(world.broker.orders) == 1
+
+    second = await world.scheduler("b:2:bb").run_pass(trigger=Trigger.SCHEDULE)
+    (served,) = second.runs
+    assert served.run_id == lost.run_id  # the finished run stands for the slot
+    assert served.status is RunStatus.SUCCESS
+    assert len(world.broker.orders) == 1
+    async with world.repository.unit_of_work() as uow:
+        runs = await uow.runs.list(world.user.id)
+        config = await uow.automation.get(world.user.id)
+    assert [run.id for run in runs] == [lost.run_id]
+    assert config is not None
+    assert config.next_due_at is not None
+    assert config.next_due_at > world.clock.now()  # the slot is served, the schedule moved on
+    assert (await world.scheduler("c:3:cc").run_pass()).runs == ()
