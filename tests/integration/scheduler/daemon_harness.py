@@ -370,6 +370,17 @@ def assert_no_overlap(audit: Sequence[LeaseInterval]) -> None:
             assert after.fencing > before.fencing, (user_id, before, after)
 
 
+async def order_statuses(repository: SqlRepository) -> dict[str, list[tuple[str, str]]]:
+    """Each user's recorded orders as ``(client_order_id, status)``."""
+    rows = await _rows(
+        repository, select(orders.c.user_id, orders.c.client_order_id, orders.c.status)
+    )
+    grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["user_id"]].append((row["client_order_id"], row["status"]))
+    return dict(grouped)
+
+
 async def orders_per_user(repository: SqlRepository) -> dict[str, list[str]]:
     """The client order ids of each user's recorded orders."""
     rows = await _rows(repository, select(orders.c.user_id, orders.c.client_order_id))
