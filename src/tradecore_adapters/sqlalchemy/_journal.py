@@ -5,8 +5,9 @@ from __future__ import annotations
 import builtins
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, update
 
 from tradecore.domain import AutomationRun, Order, OrderStatus, TaskResult
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
@@ -175,6 +176,43 @@ class Runs:
         rows = (await db.execute(query)).mappings().all()
         steps = await self._steps([row["id"] for row in rows])
         return [run_from_row(row, steps[row["id"]]) for row in rows]
+
+    async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
+        if keep_per_user is not None and (
+            isinstance(keep_per_user, bool) or not isinstance(keep_per_user, int)
+        ):
+            raise DomainError(f"keep_per_user must be a whole number, got {keep_per_user!r}")
+        if keep_per_user is not None and keep_per_user < 1:
+            raise DomainError(f"keep_per_user must be at least 1, got {keep_per_user}")
+        rules: builtins.list[ColumnElement[bool]] = []
+        if started_before is not None:
+            rules.append(automation_runs.c.started_at < started_before)
+        if keep_per_user is not None:
+            # Each user's runs ranked newest first, in the order of list(); beyond the newest
+            # keep_per_user they go.
+            ranked = select(
+                automation_runs.c.id,
+                func.row_number()
+                .over(
+                    partition_by=automation_runs.c.user_id,
+                    order_by=(
+                        automation_runs.c.started_at.desc(),
+                        self._tx.text_order(automation_runs.c.id).desc(),
+                    ),
+                )
+                .label("newest"),
+            ).subquery()
+            excess = select(ranked.c.id).where(ranked.c.newest > keep_per_user)
+            rules.append(automation_runs.c.id.in_(excess))
+        if not rules:
+            return 0
+        doomed = select(automation_runs.c.id).where(or_(*rules))
+        async with self._tx.atomic() as db:
+            # The steps first: the foreign key cascades too, but this does not depend on it
+            # (SQLite enforces foreign keys only when a connection turns them on).
+            await db.execute(delete(run_steps).where(run_steps.c.run_id.in_(doomed)))
+            result = await db.execute(delete(automation_runs).where(or_(*rules)))
+            return result.rowcount
 
     async def _steps(self, run_ids: Sequence[str]) -> dict[str, builtins.list[TaskResult]]:
         found: dict[str, builtins.list[TaskResult]] = defaultdict(builtins.list)

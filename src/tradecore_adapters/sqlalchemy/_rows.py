@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import InvalidOperation
 from typing import Any
 
+from attrs import frozen
 from sqlalchemy import RowMapping, null
 
 from tradecore.domain import (
     AutomationConfig,
     AutomationRun,
+    DaemonInfo,
     Instrument,
+    LeaseInterval,
     Order,
     OrderRequest,
     Position,
@@ -33,13 +36,18 @@ from tradecore.errors import DomainError, RepositoryError
 
 __all__ = [
     "TRADE_COLUMNS",
+    "LeaseSlot",
     "UnreadableRow",
     "automation_from_row",
     "automation_row",
+    "daemon_from_row",
+    "daemon_row",
     "fetching",
     "halt_from_row",
     "halt_row",
     "instrument_columns",
+    "interval_from_row",
+    "lease_slot_from_row",
     "order_from_row",
     "order_row",
     "position_from_row",
@@ -313,6 +321,7 @@ def automation_row(config: AutomationConfig) -> dict[str, Any]:
         "frequency_minutes": config.frequency_minutes,
         "next_due_at": config.next_due_at,
         "last_run_at": config.last_run_at,
+        "run_requested_at": config.run_requested_at,
     }
 
 
@@ -325,6 +334,81 @@ def automation_from_row(row: Row) -> AutomationConfig:
             frequency_minutes=row["frequency_minutes"],
             next_due_at=row["next_due_at"],
             last_run_at=row["last_run_at"],
+            run_requested_at=row["run_requested_at"],
+        )
+
+
+@frozen
+class LeaseSlot:
+    """An ``automation_configs`` row as the lease repository sees it: the config and the lease
+    columns (``leased_by``, ``lease_until``, ``fencing``, ``lease_run_id``)."""
+
+    config: AutomationConfig
+    leased_by: str | None
+    lease_until: datetime | None
+    fencing: int
+    lease_run_id: str | None
+
+    def free_at(self, now: datetime) -> bool:
+        """``True`` when no lease is held at ``now``: never claimed, released, or expired."""
+        return self.lease_until is None or self.lease_until < now
+
+
+def lease_slot_from_row(row: Row) -> LeaseSlot:
+    """An ``automation_configs`` row with its lease columns as a :class:`LeaseSlot`."""
+    with _reading("automation_configs", lambda: f"user id {row['user_id']!r}"):
+        fencing = row["fencing"]
+        if isinstance(fencing, bool) or not isinstance(fencing, int) or fencing < 0:
+            raise ValueError("fencing")
+        leased_by, lease_until = row["leased_by"], row["lease_until"]
+        if lease_until is not None and not isinstance(lease_until, datetime):
+            raise TypeError("lease_until")
+        if (leased_by is None) != (lease_until is None):
+            raise ValueError("a lease needs both its owner and its expiry")
+        return LeaseSlot(
+            config=automation_from_row(row),
+            leased_by=leased_by,
+            lease_until=lease_until,
+            fencing=fencing,
+            lease_run_id=row["lease_run_id"],
+        )
+
+
+def interval_from_row(row: Row) -> LeaseInterval:
+    """A ``lease_audit`` row as a :class:`LeaseInterval`."""
+    with _reading("lease_audit", lambda: f"id {row['id']!r}"):
+        return LeaseInterval(
+            user_id=row["user_id"],
+            owner=row["owner"],
+            fencing=row["fencing"],
+            run_id=row["run_id"],
+            claimed_at=row["claimed_at"],
+            expires_at=row["expires_at"],
+            released_at=row["released_at"],
+            outcome=row["outcome"],
+        )
+
+
+def daemon_row(daemon: DaemonInfo) -> dict[str, Any]:
+    """A :class:`DaemonInfo` as an ``automation_daemons`` row."""
+    return {
+        "owner": daemon.owner,
+        "host": daemon.host,
+        "pid": daemon.pid,
+        "started_at": daemon.started_at,
+        "seen_at": daemon.seen_at,
+    }
+
+
+def daemon_from_row(row: Row) -> DaemonInfo:
+    """An ``automation_daemons`` row as a :class:`DaemonInfo`."""
+    with _reading("automation_daemons", lambda: f"owner {row['owner']!r}"):
+        return DaemonInfo(
+            owner=row["owner"],
+            host=row["host"],
+            pid=row["pid"],
+            started_at=row["started_at"],
+            seen_at=row["seen_at"],
         )
 
 

@@ -29,6 +29,8 @@ from tradecore.ports.repository import (
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
+    DaemonRepository,
+    LeaseRepository,
     NotificationTargetRepository,
     OrderRepository,
     PositionRepository,
@@ -174,6 +176,8 @@ class SqlUnitOfWork:
         "automation",
         "connections",
         "cursors",
+        "daemons",
+        "leases",
         "notification_targets",
         "orders",
         "positions",
@@ -192,6 +196,7 @@ class SqlUnitOfWork:
             Users,
         )
         from tradecore_adapters.sqlalchemy._journal import Orders, Runs
+        from tradecore_adapters.sqlalchemy._leases import SqlDaemons, SqlLeases
         from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
         from tradecore_adapters.sqlalchemy._risk import Risk
         from tradecore_adapters.sqlalchemy._targets import NotificationTargets
@@ -210,6 +215,9 @@ class SqlUnitOfWork:
         self.automation: AutomationRepository = Automation(self._tx)
         self.runs: RunRepository = Runs(self._tx)
         self.risk: RiskRepository = Risk(self._tx)
+        leases = SqlLeases(self._tx)
+        self.leases: LeaseRepository = leases
+        self.daemons: DaemonRepository = SqlDaemons(self._tx, leases)
 
     async def __aenter__(self) -> Self:
         self._tx.begin()

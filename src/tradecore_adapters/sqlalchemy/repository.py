@@ -61,7 +61,8 @@ _TARGETS = _Sealed(
 
 class SqlRepository:
     """Users, connections, notification targets, positions, trades, orders, strategies, runs, risk
-    limits and the kill switch in SQLite or PostgreSQL.
+    limits, the kill switch, the leases of users' cycles (with their audit) and the registry of
+    running schedulers in SQLite or PostgreSQL.
 
     Broker secrets, OAuth tokens and notification targets' secrets are encrypted with
     ``key_ring`` before they reach the database and decrypted when read. Open one with

@@ -39,8 +39,10 @@ from tradecore_adapters.sqlalchemy._types import ExactDecimal, UtcDateTime
 __all__ = [
     "NAMING_CONVENTION",
     "automation_configs",
+    "automation_daemons",
     "automation_runs",
     "broker_connections",
+    "lease_audit",
     "metadata",
     "notification_targets",
     "orders",
@@ -252,7 +254,48 @@ automation_configs = Table(
     Column("frequency_minutes", Integer, nullable=False),
     Column("next_due_at", UtcDateTime()),
     Column("last_run_at", UtcDateTime()),
+    # A run asked for with run-now, served by the next claim whatever the state.
+    Column("run_requested_at", UtcDateTime()),
+    # The lease slot of the user's cycle (see _leases.py). Only the lease repository writes these
+    # columns; saving a config never touches them. lease_until is by the store's clock.
+    Column("leased_by", String(_NAME)),
+    Column("lease_until", UtcDateTime()),
+    # Incremented by every claim, never reset: a write under an older token is refused.
+    Column("fencing", BigInteger, nullable=False, server_default=text("0")),
+    # The run id of the current (or last, lapsed) lease, for a taking-over owner to close.
+    Column("lease_run_id", String(_ID)),
     CheckConstraint(text("frequency_minutes BETWEEN 5 AND 120"), name="frequency_range"),
+)
+
+# The lease audit: one row per claim, closed on release (or left to lapse at expires_at), so that
+# tests and operators can check that no two leases of a user ever overlapped.
+lease_audit = Table(
+    "lease_audit",
+    metadata,
+    Column("id", _RowId, primary_key=True, autoincrement=True),
+    Column("user_id", String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("owner", String(_NAME), nullable=False),
+    Column("fencing", BigInteger, nullable=False),
+    Column("run_id", String(_ID), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=False),
+    # Moved on by every renewal.
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("released_at", UtcDateTime()),
+    # 'completed' or 'released'; NULL while held or when the lease lapsed.
+    Column("outcome", String(_CODE)),
+    Index(None, "user_id", "fencing"),
+)
+
+# Running schedulers, as they register themselves (seen_at: the store's clock at their last
+# heartbeat).
+automation_daemons = Table(
+    "automation_daemons",
+    metadata,
+    Column("owner", String(_NAME), primary_key=True),
+    Column("host", String(_NAME), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("seen_at", UtcDateTime(), nullable=False),
 )
 
 risk_limits = Table(

@@ -3,7 +3,7 @@
 Upgrading an empty database creates exactly the tables of ``schema.py`` (``check_drift`` proves
 it), downgrading removes them, and ``ensure_at_head`` refuses every database that is not at head
 with a message that says what to run. Where a later revision is needed, a copy of the shipped
-migrations gains a test revision ``0004`` on top of the shipped head ``0003`` (the "next
+migrations gains a test revision ``0005`` on top of the shipped head ``0004`` (the "next
 release"), so the shipped chain is what runs. Each shipped revision also round-trips (upgrade,
 downgrade, upgrade) with data in the tables it leaves alone.
 """
@@ -40,7 +40,10 @@ from tradecore_adapters.sqlalchemy.migrate import (
     upgrade,
 )
 from tradecore_adapters.sqlalchemy.schema import (
+    automation_configs,
+    automation_daemons,
     broker_connections,
+    lease_audit,
     metadata,
     notification_targets,
     orders,
@@ -54,12 +57,19 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = Path(migrate.__file__).parent / "migrations"
 TRADECORE_TABLES = set(metadata.tables)
 NOW = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+LEASE_COLUMNS = (
+    automation_configs.c.run_requested_at,
+    automation_configs.c.leased_by,
+    automation_configs.c.lease_until,
+    automation_configs.c.fencing,
+    automation_configs.c.lease_run_id,
+)
 
 # A later release adds a column; on SQLite its downgrade copies `users` (batch "move and copy"),
 # which would cascade-delete every connection if foreign keys were on while migrating.
 NEXT_RELEASE = """
-    revision = "0004"
-    down_revision = "0003"
+    revision = "0005"
+    down_revision = "0004"
 
 
     def upgrade() -> None:
@@ -76,8 +86,8 @@ NEXT_RELEASE = """
 ORPHANING_RELEASE = """
     from tradecore_adapters.sqlalchemy.schema import broker_connections
 
-    revision = "0004"
-    down_revision = "0003"
+    revision = "0005"
+    down_revision = "0004"
 
 
     def upgrade() -> None:
@@ -103,7 +113,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0004``."""
+    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0005``."""
     location = tmp_path / "migrations"
     shutil.copytree(SHIPPED, location, ignore=shutil.ignore_patterns("__pycache__"))
     header = """
@@ -114,7 +124,7 @@ def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
         NOW = datetime(2024, 1, 2, tzinfo=UTC)
     """
-    (location / "versions" / "0004_next.py").write_text(
+    (location / "versions" / "0005_next.py").write_text(
         textwrap.dedent(header) + textwrap.dedent(body)
     )
     monkeypatch.setattr(migrate, "MIGRATIONS", str(location))
@@ -290,11 +300,62 @@ async def insert_limits_and_halt(url: str) -> None:
         await engine.dispose()
 
 
+async def insert_automation_config(url: str) -> None:
+    """An automation config of u1 with only the columns revision 0003 has."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                automation_configs.insert().values(
+                    user_id="u1", state="active", frequency_minutes=30, next_due_at=NOW
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+async def insert_lease_and_daemon(url: str) -> None:
+    """u1's config leased (token 1) with its audit record, and a registered daemon."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                automation_configs.update().values(
+                    leased_by="host:1:daemon",
+                    lease_until=NOW,
+                    fencing=automation_configs.c.fencing + 1,
+                    lease_run_id="r1",
+                )
+            )
+            await connection.execute(
+                lease_audit.insert().values(
+                    user_id="u1",
+                    owner="host:1:daemon",
+                    fencing=1,
+                    run_id="r1",
+                    claimed_at=NOW,
+                    expires_at=NOW,
+                )
+            )
+            await connection.execute(
+                automation_daemons.insert().values(
+                    owner="host:1:daemon", host="host", pid=1, started_at=NOW, seen_at=NOW
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
 def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     scripts = migrate._scripts(migrate.MIGRATIONS)
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
-    assert [script.revision for script in scripts.walk_revisions()] == ["0003", "0002", "0001"]
+    assert [script.revision for script in scripts.walk_revisions()] == [
+        "0004",
+        "0003",
+        "0002",
+        "0001",
+    ]
 
 
 async def test_0002_adds_notification_targets_to_a_0001_database_and_downgrades_cleanly(
@@ -347,8 +408,6 @@ async def test_0003_adds_state_order_columns_and_risk_tables_and_downgrades_clea
     order = await one(url, select(orders.c.strategy_id, orders.c.missing_lookups))
     assert (order.strategy_id, order.missing_lookups) == (None, 0)
     await insert_limits_and_halt(url)
-    await check_drift(url)
-    await ensure(url)
 
     await downgrade(url, "0002")
     assert await current_revision(url) == "0002"
@@ -363,7 +422,51 @@ async def test_0003_adds_state_order_columns_and_risk_tables_and_downgrades_clea
     assert (await count(url, "risk_limits"), await count(url, "trading_halt")) == (0, 0)
     assert (await one(url, select(strategies.c.state))).state == {}
     await insert_limits_and_halt(url)  # the tables are back and usable
+    await upgrade(url)
     await check_drift(url)
+    await ensure(url)
+
+
+async def test_0004_adds_run_requests_lease_columns_audit_and_daemons_and_downgrades_cleanly(
+    url: str,
+) -> None:
+    await upgrade(url, "0003")
+    await insert_user_and_connection(url)
+    await insert_automation_config(url)
+
+    await upgrade(url, "0004")
+    assert {"lease_audit", "automation_daemons"} <= await table_names(url)
+    # A config written before 0004: no run request, no lease, fencing token 0.
+    assert await one(url, select(*LEASE_COLUMNS)) == (None, None, None, 0, None)
+    await insert_lease_and_daemon(url)
+    await check_drift(url)
+    await ensure(url)
+
+    await downgrade(url, "0003")
+    assert await current_revision(url) == "0003"
+    assert not {"lease_audit", "automation_daemons"} & await table_names(url)
+    assert not {c.name for c in LEASE_COLUMNS} & await column_names(url, "automation_configs")
+    assert (await count(url, "users"), await count(url, "automation_configs")) == (1, 1)
+
+    await upgrade(url, "0004")
+    assert await current_revision(url) == "0004"
+    assert (await count(url, "lease_audit"), await count(url, "automation_daemons")) == (0, 0)
+    # A downgrade forgets held leases: the slot is free again, its token back to 0.
+    assert await one(url, select(*LEASE_COLUMNS)) == (None, None, None, 0, None)
+    await insert_lease_and_daemon(url)  # the tables are back and usable
+    await check_drift(url)
+
+
+async def test_removing_a_user_in_the_database_removes_its_lease_audit(url: str) -> None:
+    await upgrade(url)
+    await insert_user_and_connection(url)
+    await insert_automation_config(url)
+    await insert_lease_and_daemon(url)
+
+    await execute(url, "DELETE FROM users WHERE id = 'u1'")
+
+    assert (await count(url, "lease_audit"), await count(url, "automation_configs")) == (0, 0)
+    assert await count(url, "automation_daemons") == 1  # a daemon is nobody's
 
 
 async def test_removing_a_strategy_keeps_its_orders_and_removing_a_user_its_limits(
@@ -452,15 +555,15 @@ async def test_ensure_at_head_refuses_a_database_downgraded_to_base(url: str) ->
 
 @pytest.mark.usefixtures("next_release")
 async def test_ensure_at_head_refuses_an_older_revision(url: str) -> None:
-    await upgrade(url, "0003")
+    await upgrade(url, "0004")
 
     with pytest.raises(SchemaNotAtHead) as raised:
         await ensure(url)
 
-    assert "is at revision 0003 but this tradecore needs 0004; run `tradecore db upgrade`" in str(
+    assert "is at revision 0004 but this tradecore needs 0005; run `tradecore db upgrade`" in str(
         raised.value
     )
-    assert (raised.value.current, raised.value.head) == ("0003", "0004")
+    assert (raised.value.current, raised.value.head) == ("0004", "0005")
 
     await upgrade(url)
     await ensure(url)
@@ -485,23 +588,23 @@ async def test_data_survives_a_downgrade_and_upgrade(url: str) -> None:
     await insert_user_and_connection(url)
 
     await downgrade(url, "-1")
-    assert await current_revision(url) == "0003"
+    assert await current_revision(url) == "0004"
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
     await upgrade(url)
-    assert await current_revision(url) == "0004"
+    assert await current_revision(url) == "0005"
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
 
 @pytest.mark.usefixtures("orphaning_release")
 async def test_a_failed_migration_leaves_the_database_as_it_was(url: str) -> None:
-    await upgrade(url, "0003")
+    await upgrade(url, "0004")
 
     # SQLite: PRAGMA foreign_key_check before COMMIT; PostgreSQL: the foreign key itself.
     with pytest.raises(RepositoryError):
         await upgrade(url)
 
-    assert await current_revision(url) == "0003"
+    assert await current_revision(url) == "0004"
     assert await count(url, "broker_connections") == 0
 
 

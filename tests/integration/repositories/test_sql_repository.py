@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from tradecore.domain import BrokerConnection, NotificationTarget
+from tradecore.domain import (
+    AutomationConfig,
+    AutomationState,
+    BrokerConnection,
+    NotificationTarget,
+    Trigger,
+)
 from tradecore.errors import ConfigurationError
 from tradecore.testing.builders import (
     DEFAULT_TIME,
@@ -27,7 +34,12 @@ from tradecore.testing.contracts.repository import RepositoryPortContract
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SecretsUnreadable, SqlRepository, UnreadableRow
 from tradecore_adapters.sqlalchemy.migrate import SchemaNotAtHead, downgrade, upgrade
-from tradecore_adapters.sqlalchemy.schema import broker_connections, notification_targets, trades
+from tradecore_adapters.sqlalchemy.schema import (
+    automation_configs,
+    broker_connections,
+    notification_targets,
+    trades,
+)
 
 K1, K2, K3 = (KeyRing.generate_key() for _ in range(3))
 CANARY = "canary-5f1d9e2b-secret-value"
@@ -392,6 +404,48 @@ async def test_a_hand_edited_row_is_a_clear_error(database: str) -> None:
         async with repository.unit_of_work() as uow:
             with pytest.raises(UnreadableRow, match="trades"):
                 await uow.trades.list(connection.user_id)
+    finally:
+        await repository.aclose()
+
+
+@pytest.mark.asyncio
+async def test_hand_edited_lease_rows_are_a_clear_error(database: str) -> None:
+    repository = await open_migrated(database, KeyRing.from_keys([K1]))
+    user = make_user()
+    try:
+        async with repository.unit_of_work() as uow:
+            await uow.users.add(user)
+            await uow.automation.save(
+                AutomationConfig(
+                    user_id=user.id,
+                    state=AutomationState.ACTIVE,
+                    next_due_at=await uow.leases.now(),
+                )
+            )
+            (lease,) = await uow.leases.claim_due(
+                "host:1:daemon", ttl=timedelta(minutes=1), limit=1, trigger=Trigger.SCHEDULE
+            )
+            await uow.commit()
+        await raw_write(database, update(automation_configs).values(fencing=-3))
+        async with repository.unit_of_work() as uow:
+            with pytest.raises(UnreadableRow, match="automation_configs"):
+                await uow.leases.claim(
+                    user.id, "host:2:daemon", ttl=timedelta(minutes=1), trigger=Trigger.MANUAL
+                )
+            with pytest.raises(UnreadableRow, match="automation_configs"):
+                await uow.leases.next_wake()
+            assert not await uow.leases.confirm(lease)  # a plain mismatch, nothing to read
+        await raw_write(database, update(automation_configs).values(fencing=1, state="sleepy"))
+        async with repository.unit_of_work() as uow:
+            with pytest.raises(UnreadableRow, match="automation_configs"):
+                await uow.leases.release(lease, completed=True)
+            with pytest.raises(UnreadableRow, match="automation_configs"):
+                await uow.automation.get_for_update(user.id)
+        if database.startswith("sqlite"):  # PostgreSQL's timestamptz refuses such text itself
+            await raw_write(database, text("UPDATE lease_audit SET expires_at = 'next tuesday'"))
+            async with repository.unit_of_work() as uow:
+                with pytest.raises(UnreadableRow, match="lease_audit"):
+                    await uow.leases.intervals()
     finally:
         await repository.aclose()
 

@@ -53,11 +53,12 @@ from tradecore.testing.contracts.repository._helpers import (
     committing,
 )
 from tradecore.testing.contracts.repository._isolation import IsolationTests
+from tradecore.testing.contracts.repository._leases import LeaseTests
 from tradecore.testing.contracts.repository._notification_targets import NotificationTargetTests
 from tradecore.testing.contracts.repository._orders import OrderTests
 from tradecore.testing.contracts.repository._positions_and_cursors import PositionAndCursorTests
 from tradecore.testing.contracts.repository._risk import RiskTests
-from tradecore.testing.contracts.repository._runs import RunTests
+from tradecore.testing.contracts.repository._runs import RunPruneTests, RunTests
 from tradecore.testing.contracts.repository._strategies_and_automation import (
     StrategyAndAutomationTests,
 )
@@ -80,9 +81,11 @@ __all__ = [
 class RepositoryPortContract(
     TransactionTests,
     IsolationTests,
+    LeaseTests,
     PositionAndCursorTests,
     TradeTests,
     OrderTests,
+    RunPruneTests,
     RunTests,
     RiskTests,
     StrategyAndAutomationTests,

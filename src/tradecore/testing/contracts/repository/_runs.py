@@ -1,4 +1,4 @@
-"""Contract tests of ``uow.runs``: runs with their steps, newest first."""
+"""Contract tests of ``uow.runs``: runs with their steps, newest first, and pruning."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tradecore.domain import TaskKind, TaskStatus, new_id
-from tradecore.errors import AlreadyExists, NotFound
+from tradecore.domain import AutomationRun, TaskKind, TaskStatus, new_id
+from tradecore.errors import AlreadyExists, DomainError, NotFound
 from tradecore.ports.repository import RepositoryPort
 from tradecore.testing.builders import make_run, make_task_result
 from tradecore.testing.contracts.repository._helpers import (
@@ -100,3 +100,89 @@ class RunTests(ContractBase):
                 await uow.runs.get(owner.user.id, new_id())
             with pytest.raises(NotFound):
                 await uow.runs.update(make_run(user_id=owner.user.id))
+
+
+class RunPruneTests(ContractBase):
+    """``runs.prune``: by age, by count per user (the newest kept), both, with the steps."""
+
+    async def _store_runs(
+        self, repository: RepositoryPort, user_id: str, starts: list[int]
+    ) -> list[AutomationRun]:
+        runs = []
+        for start in starts:
+            run = make_run(user_id=user_id, started_at=T0 + minutes(start))
+            run.finish(T0 + minutes(start + 1), [make_task_result(started_at=T0 + minutes(start))])
+            runs.append(run)
+        async with committing(repository) as uow:
+            for run in runs:
+                await uow.runs.add(run)
+        return runs
+
+    async def _started(self, repository: RepositoryPort, user_id: str) -> list[int]:
+        async with repository.unit_of_work() as uow:
+            runs = await uow.runs.list(user_id, limit=100)
+        return [(run.started_at - T0) // minutes(1) for run in runs]
+
+    @pytest.mark.asyncio
+    async def test_prune_deletes_runs_started_before_a_time(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = await add_owner(repository, "alice")
+        bob = await add_owner(repository, "bob")
+        old = await self._store_runs(repository, alice.user.id, [0, 10, 20, 30])
+        await self._store_runs(repository, bob.user.id, [5, 25])
+
+        async with committing(repository) as uow:
+            deleted = await uow.runs.prune(started_before=T0 + minutes(20), keep_per_user=None)
+
+        assert deleted == 3
+        assert await self._started(repository, alice.user.id) == [30, 20]
+        assert await self._started(repository, bob.user.id) == [25]
+        async with repository.unit_of_work() as uow:
+            with pytest.raises(NotFound):
+                await uow.runs.get(alice.user.id, old[0].id)
+            kept = await uow.runs.get(alice.user.id, old[2].id)
+        assert kept == old[2]  # with its steps
+
+    @pytest.mark.asyncio
+    async def test_prune_keeps_the_newest_runs_of_each_user(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = await add_owner(repository, "alice")
+        bob = await add_owner(repository, "bob")
+        await self._store_runs(repository, alice.user.id, [20, 0, 40, 10, 30])
+        await self._store_runs(repository, bob.user.id, [1, 2])
+
+        async with committing(repository) as uow:
+            deleted = await uow.runs.prune(started_before=None, keep_per_user=3)
+
+        assert deleted == 2
+        assert await self._started(repository, alice.user.id) == [40, 30, 20]
+        assert await self._started(repository, bob.user.id) == [2, 1]
+
+    @pytest.mark.asyncio
+    async def test_prune_applies_both_rules_and_none_turns_a_rule_off(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = await add_owner(repository, "alice")
+        bob = await add_owner(repository, "bob")
+        await self._store_runs(repository, alice.user.id, [0, 10, 20, 30])
+        await self._store_runs(repository, bob.user.id, [0, 50])
+
+        async with committing(repository) as uow:
+            assert await uow.runs.prune(started_before=None, keep_per_user=None) == 0
+            deleted = await uow.runs.prune(started_before=T0 + minutes(5), keep_per_user=2)
+            with pytest.raises(DomainError):
+                await uow.runs.prune(started_before=None, keep_per_user=0)
+
+        assert deleted == 3  # alice's 0 and 10, bob's 0
+        assert await self._started(repository, alice.user.id) == [30, 20]
+        assert await self._started(repository, bob.user.id) == [50]
+
+    @pytest.mark.asyncio
+    async def test_a_rolled_back_prune_deletes_nothing(self, repository: RepositoryPort) -> None:
+        alice = await add_owner(repository)
+        await self._store_runs(repository, alice.user.id, [0, 10])
+        async with repository.unit_of_work() as uow:
+            assert await uow.runs.prune(started_before=None, keep_per_user=1) == 1
+        assert await self._started(repository, alice.user.id) == [10, 0]

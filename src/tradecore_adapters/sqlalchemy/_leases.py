@@ -1,0 +1,398 @@
+"""SQL repositories of the scheduler: the lease of each user's cycle and the daemon registry.
+
+The lease slot is four columns of ``automation_configs`` (``leased_by``, ``lease_until``,
+``fencing``, ``lease_run_id``) that only this module writes; each claim is also kept in
+``lease_audit`` (reliability.md §4.3).
+
+Time is the store's: PostgreSQL's ``clock_timestamp()`` (the server's clock when the statement
+runs, not the start of the transaction as ``now()`` would be, so that a unit that lives a while
+still compares against the present), read once per operation and then used in bound parameters,
+so the SQL is the same on both backends; on SQLite, which runs on one host, this host's clock.
+
+Locking. Every write reads the rows it changes under a lock first, then reads the time:
+
+* PostgreSQL: ``SELECT … FOR UPDATE`` (``SKIP LOCKED`` for :meth:`SqlLeases.claim_due`, so that
+  claimers never wait for each other and never get the same user), held until the unit ends;
+* SQLite: ``BEGIN IMMEDIATE`` (:meth:`Transaction.write`), the database's single write lock,
+  which serialises claimers (one host only).
+
+:meth:`SqlLeases.confirm` is a conditional ``UPDATE`` of the row onto itself: on PostgreSQL it
+keeps the row locked until the unit commits, so a claimer cannot take the lease over between the
+check and the unit's commit (it skips or waits for the row).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from attrs import evolve
+from sqlalchemy import DateTime, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tradecore.domain import AutomationState, DaemonInfo, Lease, LeaseInterval, Trigger, new_id
+from tradecore.errors import DomainError, NotFound, RepositoryError
+from tradecore_adapters.sqlalchemy._rows import (
+    LeaseSlot,
+    daemon_from_row,
+    daemon_row,
+    fetching,
+    interval_from_row,
+    lease_slot_from_row,
+)
+from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
+from tradecore_adapters.sqlalchemy.schema import automation_configs, automation_daemons, lease_audit
+
+__all__ = ["SqlDaemons", "SqlLeases"]
+
+_COMPLETED = "completed"
+_RELEASED = "released"
+_configs = automation_configs.c
+_audit = lease_audit.c
+
+
+def _check_ttl(ttl: timedelta) -> None:
+    if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
+        raise DomainError(f"a lease's ttl must be a positive duration, got {ttl!r}")
+
+
+def _check_owner(owner: str) -> None:
+    if not isinstance(owner, str) or not owner.strip():
+        raise DomainError("a lease's owner must be a non-empty name")
+
+
+def _slot_due(now: datetime) -> Any:
+    """The rows whose scheduled slot has come at ``now``."""
+    return (_configs.state == AutomationState.ACTIVE.value) & (_configs.next_due_at <= now)
+
+
+def _due_at(slot: LeaseSlot, now: datetime) -> datetime | None:
+    """The scheduled slot a claim at ``now`` serves, if any."""
+    config = slot.config
+    if (
+        config.state is AutomationState.ACTIVE
+        and config.next_due_at is not None
+        and config.next_due_at <= now
+    ):
+        return config.next_due_at
+    return None
+
+
+class SqlLeases:
+    """:class:`~tradecore.ports.LeaseRepository` in SQL (see the module docstring)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def now(self) -> datetime:
+        if self._tx.sqlite:
+            return datetime.now(UTC)
+        db = await self._tx.read()
+        try:
+            value = await db.scalar(select(func.clock_timestamp(type_=DateTime(timezone=True))))
+        except DBAPIError as exc:
+            raise database_error(exc) from None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise RepositoryError(f"the database's clock gave {value!r}, not a time")
+        return value.astimezone(UTC)
+
+    async def claim_due(
+        self, owner: str, *, ttl: timedelta, limit: int, trigger: Trigger
+    ) -> Sequence[Lease]:
+        _check_owner(owner)
+        _check_ttl(ttl)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise DomainError(f"limit must be a whole number >= 0, got {limit!r}")
+        trigger = Trigger(trigger)
+        if limit == 0:
+            return []
+        async with self._tx.atomic() as db:
+            now = await self.now()  # on SQLite, after BEGIN IMMEDIATE took the write lock
+            slot_due = _slot_due(now)
+            free = _configs.lease_until.is_(None) | (_configs.lease_until < now)
+            # When the claim became due: its slot or its run request, whichever came first.
+            due_since = case(
+                (
+                    slot_due
+                    & (
+                        _configs.run_requested_at.is_(None)
+                        | (_configs.next_due_at <= _configs.run_requested_at)
+                    ),
+                    _configs.next_due_at,
+                ),
+                else_=_configs.run_requested_at,
+            )
+            query = (
+                select(automation_configs)
+                .where((_configs.run_requested_at.is_not(None) | slot_due) & free)
+                .order_by(due_since, self._tx.text_order(_configs.user_id))
+                .limit(limit)
+            )
+            if not self._tx.sqlite:
+                query = query.with_for_update(skip_locked=True)
+            slots = await self._fetch_slots(db, query)
+            leases = []
+            for slot in slots:
+                due_at = _due_at(slot, now)
+                serves_only_a_request = due_at is None and slot.config.run_requested_at is not None
+                leases.append(
+                    self._lease(
+                        slot,
+                        owner,
+                        now=now,
+                        ttl=ttl,
+                        trigger=Trigger.MANUAL if serves_only_a_request else trigger,
+                    )
+                )
+            await self._take(db, slots, leases)
+        return leases
+
+    async def claim(
+        self, user_id: str, owner: str, *, ttl: timedelta, trigger: Trigger
+    ) -> Lease | None:
+        _check_owner(owner)
+        _check_ttl(ttl)
+        trigger = Trigger(trigger)
+        async with self._tx.atomic() as db:
+            slot = await self._lock(db, user_id)
+            if slot is None:
+                raise NotFound(f"no automation config for user {user_id!r}")
+            now = await self.now()
+            if not slot.free_at(now):
+                return None
+            lease = self._lease(slot, owner, now=now, ttl=ttl, trigger=trigger)
+            await self._take(db, [slot], [lease])
+        return lease
+
+    async def renew(self, lease: Lease, *, ttl: timedelta) -> Lease | None:
+        _check_ttl(ttl)
+        async with self._tx.atomic() as db:
+            now = await self.now()
+            until = now + ttl
+            result = await db.execute(
+                update(automation_configs).where(self._held(lease, now)).values(lease_until=until)
+            )
+            if result.rowcount != 1:
+                return None
+            await db.execute(
+                update(lease_audit).where(self._audited(lease)).values(expires_at=until)
+            )
+        return evolve(lease, expires_at=until)
+
+    async def confirm(self, lease: Lease) -> bool:
+        async with self._tx.atomic() as db:
+            now = await self.now()
+            # Writes the row onto itself: PostgreSQL keeps it locked until the unit ends, so
+            # the lease cannot be taken over before this unit's writes are committed.
+            result = await db.execute(
+                update(automation_configs)
+                .where(self._held(lease, now))
+                .values(fencing=_configs.fencing)
+            )
+            return result.rowcount == 1
+
+    async def release(self, lease: Lease, *, completed: bool) -> bool:
+        async with self._tx.atomic() as db:
+            slot = await self._lock(db, lease.user_id)
+            if slot is None or slot.leased_by != lease.owner or slot.fencing != lease.fencing:
+                return False  # taken over (or the user removed): not ours to change
+            now = await self.now()
+            values: dict[str, Any] = {"leased_by": None, "lease_until": None, "lease_run_id": None}
+            if completed:
+                config = slot.config
+                config.completed(due_at=lease.due_at, requested_at=lease.requested_at, now=now)
+                values |= {
+                    "next_due_at": config.next_due_at,
+                    "last_run_at": config.last_run_at,
+                    "run_requested_at": config.run_requested_at,
+                }
+            result = await db.execute(
+                update(automation_configs)
+                .where(
+                    _configs.user_id == lease.user_id,
+                    _configs.leased_by == lease.owner,
+                    _configs.fencing == lease.fencing,
+                )
+                .values(values)
+            )
+            if result.rowcount != 1:
+                raise RepositoryError(f"the lease of user {lease.user_id!r} changed while locked")
+            await db.execute(
+                update(lease_audit)
+                .where(self._audited(lease))
+                .values(released_at=now, outcome=_COMPLETED if completed else _RELEASED)
+            )
+        return True
+
+    async def next_wake(self) -> datetime | None:
+        db = await self._tx.read()
+        query = select(automation_configs).where(
+            _configs.run_requested_at.is_not(None)
+            | ((_configs.state == AutomationState.ACTIVE.value) & _configs.next_due_at.is_not(None))
+        )
+        slots = await self._fetch_slots(db, query)
+        now = await self.now()
+        wake: datetime | None = None
+        for slot in slots:
+            config = slot.config
+            due = [config.run_requested_at] if config.run_requested_at is not None else []
+            if config.state is AutomationState.ACTIVE and config.next_due_at is not None:
+                due.append(config.next_due_at)
+            if not due:
+                continue
+            at = min(due)
+            if not slot.free_at(now) and slot.lease_until is not None:
+                # Held: a claim can take it when the lease lapses, and not before it is due.
+                at = max(at, slot.lease_until)
+            wake = at if wake is None else min(wake, at)
+        return wake
+
+    async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:
+        query = select(lease_audit)
+        if user_id is not None:
+            query = query.where(_audit.user_id == user_id)
+        query = query.order_by(_audit.claimed_at, _audit.fencing, _audit.id)
+        db = await self._tx.read()
+        result = await db.execute(query)
+        with fetching("lease_audit"):
+            rows = result.mappings().all()
+        return [interval_from_row(row) for row in rows]
+
+    async def prune_intervals(self, *, ended_before: datetime) -> int:
+        ended = or_(
+            and_(_audit.released_at.is_not(None), _audit.released_at < ended_before),
+            and_(_audit.released_at.is_(None), _audit.expires_at < ended_before),
+        )
+        async with self._tx.atomic() as db:
+            result = await db.execute(delete(lease_audit).where(ended))
+            return result.rowcount
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _held(lease: Lease, now: datetime) -> Any:
+        """The config row while ``lease`` is held and unexpired at ``now``."""
+        return (
+            (_configs.user_id == lease.user_id)
+            & (_configs.leased_by == lease.owner)
+            & (_configs.fencing == lease.fencing)
+            & (_configs.lease_until > now)
+        )
+
+    @staticmethod
+    def _audited(lease: Lease) -> Any:
+        """The audit row of ``lease``."""
+        return (
+            (_audit.user_id == lease.user_id)
+            & (_audit.fencing == lease.fencing)
+            & (_audit.owner == lease.owner)
+        )
+
+    async def _fetch_slots(self, db: AsyncConnection, query: Any) -> builtins.list[LeaseSlot]:
+        try:
+            result = await db.execute(query)
+            with fetching("automation_configs"):
+                rows: Sequence[RowMapping] = result.mappings().all()
+        except DBAPIError as exc:
+            raise database_error(exc) from None
+        return [lease_slot_from_row(row) for row in rows]
+
+    async def _lock(self, db: AsyncConnection, user_id: str) -> LeaseSlot | None:
+        """The user's row, locked until the unit ends (PostgreSQL ``FOR UPDATE``; on SQLite the
+        caller holds the write lock)."""
+        query = select(automation_configs).where(_configs.user_id == user_id)
+        if not self._tx.sqlite:
+            query = query.with_for_update()
+        slots = await self._fetch_slots(db, query)
+        return slots[0] if slots else None
+
+    @staticmethod
+    def _lease(
+        slot: LeaseSlot, owner: str, *, now: datetime, ttl: timedelta, trigger: Trigger
+    ) -> Lease:
+        """The next claim of ``slot``: the next fencing token, a new run, the slot due at
+        ``now`` and the pending run request; the run of an expired lease is interrupted."""
+        return Lease(
+            user_id=slot.config.user_id,
+            owner=owner,
+            fencing=slot.fencing + 1,
+            run_id=new_id(),
+            trigger=trigger,
+            claimed_at=now,
+            expires_at=now + ttl,
+            due_at=_due_at(slot, now),
+            requested_at=slot.config.run_requested_at,
+            interrupted_run_id=slot.lease_run_id if slot.lease_until is not None else None,
+        )
+
+    async def _take(
+        self, db: AsyncConnection, slots: Sequence[LeaseSlot], leases: Sequence[Lease]
+    ) -> None:
+        """Write the claims (each row is locked by the caller) and their audit records."""
+        if not leases:
+            return
+        for slot, lease in zip(slots, leases, strict=True):
+            result = await db.execute(
+                update(automation_configs)
+                .where(_configs.user_id == lease.user_id, _configs.fencing == slot.fencing)
+                .values(
+                    leased_by=lease.owner,
+                    lease_until=lease.expires_at,
+                    fencing=lease.fencing,
+                    lease_run_id=lease.run_id,
+                )
+            )
+            if result.rowcount != 1:
+                raise RepositoryError(f"the lease of user {lease.user_id!r} changed while locked")
+        await db.execute(
+            insert(lease_audit),
+            [
+                {
+                    "user_id": lease.user_id,
+                    "owner": lease.owner,
+                    "fencing": lease.fencing,
+                    "run_id": lease.run_id,
+                    "claimed_at": lease.claimed_at,
+                    "expires_at": lease.expires_at,
+                }
+                for lease in leases
+            ],
+        )
+
+
+class SqlDaemons:
+    """:class:`~tradecore.ports.DaemonRepository` in SQL."""
+
+    def __init__(self, tx: Transaction, leases: SqlLeases) -> None:
+        self._tx = tx
+        self._leases = leases
+
+    async def register(self, daemon: DaemonInfo) -> None:
+        async with self._tx.atomic() as db:
+            now = await self._leases.now()
+            row = daemon_row(daemon) | {"seen_at": now}
+            result = await db.execute(
+                update(automation_daemons)
+                .where(automation_daemons.c.owner == daemon.owner)
+                .values({k: v for k, v in row.items() if k != "owner"})
+            )
+            if result.rowcount == 0:
+                await db.execute(insert(automation_daemons), [row])
+
+    async def unregister(self, owner: str) -> None:
+        async with self._tx.atomic() as db:
+            await db.execute(delete(automation_daemons).where(automation_daemons.c.owner == owner))
+
+    async def list(self) -> Sequence[DaemonInfo]:
+        query = select(automation_daemons).order_by(
+            automation_daemons.c.started_at, self._tx.text_order(automation_daemons.c.owner)
+        )
+        db = await self._tx.read()
+        result = await db.execute(query)
+        with fetching("automation_daemons"):
+            rows = result.mappings().all()
+        return [daemon_from_row(row) for row in rows]
