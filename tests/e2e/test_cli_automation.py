@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -168,6 +170,19 @@ def test_cycle_and_a_forced_run_leave_a_cycle_held_by_another_scheduler_alone(
     assert running["owner"] == "elsewhere:42:ab"
 
 
+@pytest.fixture
+def restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_root_logger")
 def test_a_pass_writes_its_run_id_on_every_log_line_of_the_log_file(
     home: Cli, tmp_path: Path
 ) -> None:

@@ -42,6 +42,9 @@ def _restore_logging() -> Iterator[None]:
         logging.getLogger(name).setLevel(saved)
 
 
+OUR_HANDLERS = {"tradecore.stderr", "tradecore.file"}
+
+
 def context(environ: dict[str, str]) -> click.Context:
     return click.Context(click.Command("test"), obj={"environ": environ})
 
@@ -115,7 +118,8 @@ def test_setting_up_twice_adds_no_handler_and_writes_each_line_once(tmp_path: Pa
     log_file = tmp_path / "tradecore.log"
     first, second = io.StringIO(), io.StringIO()
     root = logging.getLogger()
-    before = len(root.handlers)
+    # Handlers of an earlier setup in this process (a CLI test's) are replaced, not kept.
+    before = len([h for h in root.handlers if h.get_name() not in OUR_HANDLERS])
 
     configure_logging("INFO", log_file=log_file, stream=first)
     after_one = root.handlers[:]
