@@ -23,6 +23,7 @@ from tradecore.services.brokers import (
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
 from tradecore.services.fencing import FencedRepository, LeaseGuard
+from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
 from tradecore.services.ledger import DEFAULT_RETENTION, PruneResult, Retention, prune_ledger
 from tradecore.services.logins import KEEP_ALIVE_HORIZON, KeptLogin, keep_logins_alive
 from tradecore.services.manual_orders import (
@@ -41,7 +42,7 @@ from tradecore.services.orders import (
     submit_order,
 )
 from tradecore.services.risk import engage_halt, load_risk_gate, notional_of, release_halt
-from tradecore.services.scheduler import DEFAULT_LEASE_TTL, LeasedRun, PassReport, Scheduler
+from tradecore.services.scheduler import DEFAULT_LEASE_TTL, PassReport, Scheduler
 from tradecore.services.strategies import (
     add_strategy,
     remove_strategy,
@@ -65,6 +66,7 @@ __all__ = [
     "FencedRepository",
     "KeptLogin",
     "LeaseGuard",
+    "LeasedCycle",
     "LeasedRun",
     "ManualOrder",
     "PassReport",

@@ -5,10 +5,10 @@ runs until asked to stop (``tradecore daemon``). Both claim each cycle as a leas
 (:class:`~tradecore.ports.LeaseRepository`), so any number of schedulers on any number of
 machines can share one PostgreSQL database and no user's cycle ever runs twice at once:
 
-- a claim is a short transaction; the cycle runs outside it, renewing the lease every third of
-  its time to live (the heartbeat), and writes only through a :class:`FencedRepository`: once the
-  lease is lost, the next write raises :class:`~tradecore.errors.LeaseLost` and the cycle stops
-  before its next side effect;
+- a claim is a short transaction; the cycle runs outside it (:mod:`tradecore.services.leased_cycle`),
+  renewing the lease every third of its time to live (the heartbeat), and writes only through a
+  :class:`~tradecore.services.fencing.FencedRepository`: once the lease is lost, the next write
+  raises :class:`~tradecore.errors.LeaseLost` and the cycle stops before its next side effect;
 - finishing a cycle releases the lease and moves the schedule to the next slot on the user's
   grid (:meth:`AutomationConfig.completed`): no drift, no burst after downtime;
 - a lease left by a scheduler that died lapses after its time to live and is taken over; the
@@ -23,30 +23,24 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from attrs import define, evolve, field, frozen
+from attrs import define, field, frozen
 
 from tradecore.domain import (
     DEFAULT_FREQUENCY_MINUTES,
     AutomationConfig,
-    AutomationRun,
     DaemonInfo,
     Lease,
-    RunStatus,
-    TaskKind,
-    TaskResult,
-    TaskStatus,
     Trigger,
 )
-from tradecore.errors import ConfigurationError, LeaseLost, NotFound
-from tradecore.logs import run_context
+from tradecore.errors import ConfigurationError
 from tradecore.ports import Clock, RepositoryPort
 from tradecore.services._steps import describe_error
 from tradecore.services.cycle import AutomationCycle
-from tradecore.services.fencing import FencedRepository, LeaseGuard
+from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
 from tradecore.services.ledger import Retention, prune_ledger
 from tradecore.services.logins import keep_logins_alive
 
-__all__ = ["DEFAULT_LEASE_TTL", "LeasedRun", "PassReport", "Scheduler"]
+__all__ = ["DEFAULT_LEASE_TTL", "PassReport", "Scheduler"]
 
 DEFAULT_LEASE_TTL = timedelta(seconds=60)
 """How long a claim holds without a heartbeat. The heartbeat renews it every third of that, so
@@ -56,26 +50,6 @@ _FORGET_SILENT_DAEMONS = timedelta(days=1)
 """A starting daemon removes the registrations of daemons silent for this long."""
 
 _log = logging.getLogger("tradecore.scheduler")
-
-
-@frozen(kw_only=True)
-class LeasedRun:
-    """What became of one claimed cycle.
-
-    :param status: the stored run's status; ``None`` when the cycle did not finish.
-    :param error: why it did not finish (lease lost, shutdown, an unexpected error).
-    """
-
-    user_id: str
-    run_id: str
-    trigger: Trigger
-    status: RunStatus | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """``True`` when the run finished with every step successful."""
-        return self.status is RunStatus.SUCCESS and self.error is None
 
 
 @frozen(kw_only=True)
@@ -135,6 +109,10 @@ class Scheduler:
         return self.cycle.repository
 
     @property
+    def _leased(self) -> LeasedCycle:
+        return LeasedCycle(cycle=self.cycle, owner=self.owner, lease_ttl=self.lease_ttl)
+
+    @property
     def clock(self) -> Clock:
         """The clock (the cycle's)."""
         return self.cycle.clock
@@ -169,7 +147,7 @@ class Scheduler:
                 leases = await self._claim_due(1, trigger)
                 if not leases:
                     return
-                results.append(await self._run_lease(leases[0]))
+                results.append(await self._leased.run(leases[0]))
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
         return PassReport(runs=tuple(results))
@@ -200,7 +178,7 @@ class Scheduler:
                     if lease:
                         busy.append(lease)
                     return
-                results.append(await self._run_lease(lease))
+                results.append(await self._leased.run(lease))
 
         await asyncio.gather(*(one(user_id) for user_id in user_ids))
         return PassReport(runs=tuple(results), busy=tuple(busy))
@@ -266,7 +244,7 @@ class Scheduler:
                     except Exception as exc:  # the database may be away for a while
                         _log.warning("could not look for due cycles: %s", describe_error(exc))
                     for lease in claimed:
-                        running.add(asyncio.create_task(self._run_lease(lease)))
+                        running.add(asyncio.create_task(self._leased.run(lease)))
                 now = self.clock.now()
                 if now - last_seen >= self.lease_ttl / 3:
                     last_seen = now
@@ -386,141 +364,6 @@ class Scheduler:
             await uow.commit()
         return leases
 
-    async def _run_lease(self, lease: Lease) -> LeasedRun:
-        guard = LeaseGuard(lease)
-        with run_context(lease.run_id, lease.user_id):
-            _log.debug(
-                "claimed the cycle of user %s (%s, fencing token %d)",
-                lease.user_id,
-                lease.trigger.value,
-                lease.fencing,
-            )
-            heartbeat = asyncio.create_task(self._heartbeat(guard))
-            completed = False
-            fenced = FencedRepository(self.repository, guard)
-            try:
-                finished = None
-                if lease.interrupted_run_id is not None:
-                    finished = await self._close_run(
-                        fenced,
-                        lease.user_id,
-                        lease.interrupted_run_id,
-                        f"interrupted: the scheduler running it stopped renewing its lease "
-                        f"before the cycle finished; {self.owner} took the cycle over "
-                        f"(run {lease.run_id})",
-                    )
-                if finished is not None:
-                    # The previous owner ran the cycle to its end and lost the lease only
-                    # afterwards (sending the digest, or releasing): the slot is served.
-                    _log.info(
-                        "the previous owner finished this cycle (run %s) but did not release "
-                        "it; not running it again",
-                        finished.id,
-                    )
-                    completed = True
-                    result = LeasedRun(
-                        user_id=lease.user_id,
-                        run_id=finished.id,
-                        trigger=finished.trigger,
-                        status=finished.status,
-                    )
-                else:
-                    cycle = evolve(self.cycle, repository=fenced)
-                    outcome = await cycle.run(
-                        lease.user_id, trigger=lease.trigger, run_id=lease.run_id
-                    )
-                    completed = True
-                    result = LeasedRun(
-                        user_id=lease.user_id,
-                        run_id=lease.run_id,
-                        trigger=lease.trigger,
-                        status=outcome.run.status,
-                    )
-            except LeaseLost as exc:
-                _log.warning("%s", exc)
-                result = _unfinished(lease, str(exc))
-            except asyncio.CancelledError:
-                await self._abandon(guard, fenced, "stopped: the scheduler shut down mid-cycle")
-                raise
-            except NotFound as exc:  # the user was removed meanwhile
-                completed = True
-                result = _unfinished(lease, describe_error(exc))
-            except Exception as exc:
-                _log.exception("the cycle failed unexpectedly")
-                completed = True
-                error = describe_error(exc)
-                await self._close_run(fenced, lease.user_id, lease.run_id, error)
-                result = _unfinished(lease, error)
-            finally:
-                heartbeat.cancel()
-                await asyncio.gather(heartbeat, return_exceptions=True)
-            await self._release(guard, completed=completed)
-            return result
-
-    async def _heartbeat(self, guard: LeaseGuard) -> None:
-        interval = self.lease_ttl.total_seconds() / 3
-        while True:
-            await asyncio.sleep(interval)  # real time: the lease lapses in real time
-            try:
-                async with self.repository.unit_of_work() as uow:
-                    renewed = await uow.leases.renew(guard.lease, ttl=self.lease_ttl)
-                    await uow.commit()
-            except Exception as exc:  # try again; the store decides when it has lapsed
-                _log.warning("could not renew the lease: %s", describe_error(exc))
-                continue
-            if renewed is None:
-                guard.lost = True
-                _log.warning("lost the lease (it expired or was taken over); stopping the cycle")
-                return
-            guard.lease = renewed
-
-    async def _release(self, guard: LeaseGuard, *, completed: bool) -> None:
-        if guard.lost:
-            return
-        try:
-            async with self.repository.unit_of_work() as uow:
-                released = await uow.leases.release(guard.lease, completed=completed)
-                await uow.commit()
-        except Exception as exc:  # it will lapse on its own
-            _log.warning("could not release the lease: %s", describe_error(exc))
-            return
-        if not released:
-            _log.warning("the lease was lost before the cycle could release it")
-
-    async def _abandon(self, guard: LeaseGuard, fenced: RepositoryPort, reason: str) -> None:
-        try:
-            await self._close_run(fenced, guard.lease.user_id, guard.lease.run_id, reason)
-        except Exception as exc:
-            _log.warning("could not close the interrupted run: %s", describe_error(exc))
-        await self._release(guard, completed=False)
-
-    async def _close_run(
-        self, repository: RepositoryPort, user_id: str, run_id: str, reason: str
-    ) -> AutomationRun | None:
-        # Finish a run that will never finish by itself, as a failure that says why. Returns
-        # the run when it had finished already (nothing is changed then).
-        async with repository.unit_of_work() as uow:
-            try:
-                run = await uow.runs.get(user_id, run_id)
-            except NotFound:
-                return None
-            if run.finished_at is not None:
-                return run
-            now = max(self.clock.now(), run.started_at)
-            step = TaskResult(
-                kind=TaskKind.LEASE,
-                subject="scheduler",
-                status=TaskStatus.FAILURE,
-                started_at=now,
-                duration=timedelta(0),
-                error=reason,
-            )
-            run.finish(now, [*run.steps, step])
-            await uow.runs.update(run)
-            await uow.commit()
-        _log.warning("closed run %s: %s", run_id, reason)
-        return None
-
     async def _keep_logins(self) -> None:
         try:
             await keep_logins_alive(
@@ -539,10 +382,6 @@ class Scheduler:
             await prune_ledger(self.repository, self.retention)
         except Exception as exc:
             _log.warning("could not prune the run ledger: %s", describe_error(exc))
-
-
-def _unfinished(lease: Lease, error: str) -> LeasedRun:
-    return LeasedRun(user_id=lease.user_id, run_id=lease.run_id, trigger=lease.trigger, error=error)
 
 
 def _report(task: asyncio.Task[LeasedRun]) -> None:
