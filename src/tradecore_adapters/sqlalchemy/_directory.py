@@ -1,5 +1,5 @@
-"""SQL repositories of who and what: users, broker connections (secrets encrypted), strategies
-and automation configs."""
+"""The SQL repositories of who and what: users, broker connections (secrets sealed) and
+strategies."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError
 
 from tradecore.domain import (
-    AutomationConfig,
     BrokerConnection,
     OAuthTokens,
     Secret,
@@ -26,8 +25,6 @@ from tradecore_adapters.encryption import DecryptionFailed, KeyRing
 from tradecore_adapters.redaction import register_secret
 from tradecore_adapters.sqlalchemy._rows import (
     UnreadableRow,
-    automation_from_row,
-    automation_row,
     fetching,
     strategy_from_row,
     strategy_row,
@@ -36,14 +33,12 @@ from tradecore_adapters.sqlalchemy._rows import (
 )
 from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
 from tradecore_adapters.sqlalchemy.schema import (
-    automation_configs,
     broker_connections,
     strategies,
     users,
 )
 
 __all__ = [
-    "Automation",
     "Connections",
     "SecretsUnreadable",
     "Strategies",
@@ -450,60 +445,3 @@ class Strategies:
         if row is None:
             raise NotFound(f"no strategy with {what} for this user")
         return strategy_from_row(row)
-
-
-class Automation:
-    """:class:`~tradecore.ports.AutomationRepository` in SQL."""
-
-    def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
-
-    async def get(self, user_id: str) -> AutomationConfig | None:
-        db = await self._tx.read()
-        query = select(automation_configs).where(automation_configs.c.user_id == user_id)
-        result = await db.execute(query)
-        with fetching("automation_configs"):
-            row = result.mappings().first()
-        return None if row is None else automation_from_row(row)
-
-    async def get_for_update(self, user_id: str) -> AutomationConfig | None:
-        # As Connections.get_for_update: PostgreSQL locks the row (FOR UPDATE, which also
-        # waits for a claim or release in progress); SQLite takes the database's write lock
-        # (BEGIN IMMEDIATE) before reading.
-        query = select(automation_configs).where(automation_configs.c.user_id == user_id)
-        if not self._tx.sqlite:
-            query = query.with_for_update()
-        try:
-            db = await self._tx.write()
-            result = await db.execute(query)
-            with fetching("automation_configs"):
-                row = result.mappings().first()
-        except DBAPIError as exc:
-            raise database_error(exc) from None
-        return None if row is None else automation_from_row(row)
-
-    async def save(self, config: AutomationConfig) -> None:
-        # The config columns only: the lease columns (leased_by, lease_until, fencing,
-        # lease_run_id) belong to the lease repository, and a control saved while a cycle
-        # runs must leave its lease as it is.
-        row = automation_row(config)
-        async with self._tx.atomic() as db:
-            if not await db.scalar(select(exists().where(users.c.id == config.user_id))):
-                raise NotFound(f"no user with id {config.user_id!r}")
-            result = await db.execute(
-                update(automation_configs)
-                .where(automation_configs.c.user_id == config.user_id)
-                .values({k: v for k, v in row.items() if k != "user_id"})
-            )
-            if result.rowcount == 0:
-                await db.execute(insert(automation_configs), [row])
-
-    async def list(self) -> Sequence[AutomationConfig]:
-        db = await self._tx.read()
-        query = select(automation_configs).order_by(
-            self._tx.text_order(automation_configs.c.user_id)
-        )
-        result = await db.execute(query)
-        with fetching("automation_configs"):
-            rows = result.mappings().all()
-        return [automation_from_row(row) for row in rows]

@@ -189,8 +189,8 @@ class SqlUnitOfWork:
     )
 
     def __init__(self, engine: AsyncEngine, key_ring: KeyRing) -> None:
+        from tradecore_adapters.sqlalchemy._automation import Automation
         from tradecore_adapters.sqlalchemy._directory import (
-            Automation,
             Connections,
             Strategies,
             Users,
