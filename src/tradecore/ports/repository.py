@@ -427,7 +427,7 @@ class LeaseRepository(Protocol):
     ) -> Lease | None:
         """Claim ``user_id``'s cycle now, whatever its schedule (``--force``, ``--user``, a
         cycle run by hand). The lease serves the user's slot if it is due and its run request
-        if any. ``None`` when another owner holds an unexpired lease.
+        if any. ``None`` while an unexpired lease is held, by anyone (this owner included).
 
         :raises NotFound: the user has no automation config.
         """
@@ -452,9 +452,10 @@ class LeaseRepository(Protocol):
         ...
 
     async def next_wake(self) -> datetime | None:
-        """The earliest time a claim could find work: the earliest due slot or run request
-        of a user not leased, or the expiry of a lease held on a due user; ``None`` when
-        nothing is scheduled."""
+        """The earliest time a claim could find work: for a user not leased (or whose lease
+        lapsed), its run request or due slot; for a leased user with a slot or request, the
+        later of that time and the lease's expiry. ``None`` when nothing is scheduled. A lease
+        expiring exactly now is neither renewable nor claimable yet."""
         ...
 
     async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:
