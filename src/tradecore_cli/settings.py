@@ -120,16 +120,14 @@ def _log_max_bytes(environ: Mapping[str, str]) -> int:
 
 
 def _log_backups(environ: Mapping[str, str]) -> int:
-    backups = _whole_number(environ, "AUTOMATION_LOG_BACKUPS")
-    if backups is None:
-        return DEFAULT_LOG_BACKUPS
-    if not 0 <= backups <= _MAX_LOG_BACKUPS:
-        raw = environ["AUTOMATION_LOG_BACKUPS"].strip()
-        raise ConfigurationError(
-            f"AUTOMATION_LOG_BACKUPS must be a whole number from 0 to {_MAX_LOG_BACKUPS}; "
-            f"got {raw!r}"
-        )
-    return backups
+    return _bounded(
+        environ,
+        "AUTOMATION_LOG_BACKUPS",
+        default=DEFAULT_LOG_BACKUPS,
+        low=0,
+        high=_MAX_LOG_BACKUPS,
+        unit="files",
+    )
 
 
 def _bounded(

@@ -53,6 +53,7 @@ from tradecore.testing.contracts.repository._helpers import (
     committing,
 )
 from tradecore.testing.contracts.repository._isolation import IsolationTests
+from tradecore.testing.contracts.repository._lease_lifecycle import LeaseLifecycleTests
 from tradecore.testing.contracts.repository._leases import LeaseTests
 from tradecore.testing.contracts.repository._notification_targets import NotificationTargetTests
 from tradecore.testing.contracts.repository._orders import OrderTests
@@ -81,6 +82,7 @@ __all__ = [
 class RepositoryPortContract(
     TransactionTests,
     IsolationTests,
+    LeaseLifecycleTests,
     LeaseTests,
     PositionAndCursorTests,
     TradeTests,
