@@ -29,6 +29,7 @@ from tradecore.domain.digest import (
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import AssetType, Instrument
 from tradecore.domain.lease import DaemonInfo, Lease, LeaseInterval
+from tradecore.domain.names import MAX_NAME_LENGTH, checked_name
 from tradecore.domain.notification import NotificationTarget
 from tradecore.domain.order import (
     CLIENT_ORDER_ID_MAX_LENGTH,
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_FREQUENCY_MINUTES",
     "DEFAULT_MAX_ORDERS_PER_CYCLE",
     "MAX_FREQUENCY_MINUTES",
+    "MAX_NAME_LENGTH",
     "MIN_FREQUENCY_MINUTES",
     "Account",
     "Asset",
@@ -102,6 +104,7 @@ __all__ = [
     "TradingHalt",
     "Trigger",
     "User",
+    "checked_name",
     "client_order_id_for",
     "fact_label",
     "new_id",
