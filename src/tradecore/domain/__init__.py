@@ -18,7 +18,7 @@ from tradecore.domain.automation import (
     slot_after,
     slot_at_or_after,
 )
-from tradecore.domain.connection import BrokerConnection, OAuthTokens
+from tradecore.domain.connection import TOKEN_REFRESH_MARGIN, BrokerConnection, OAuthTokens
 from tradecore.domain.digest import (
     Digest,
     DigestLine,
@@ -61,6 +61,7 @@ __all__ = [
     "MAX_FREQUENCY_MINUTES",
     "MAX_NAME_LENGTH",
     "MIN_FREQUENCY_MINUTES",
+    "TOKEN_REFRESH_MARGIN",
     "Account",
     "Asset",
     "AssetType",

@@ -19,7 +19,11 @@ from tradecore.domain.ids import new_id
 from tradecore.domain.secret import Secret
 from tradecore.errors import DomainError
 
-__all__ = ["BrokerConnection", "OAuthTokens"]
+__all__ = ["TOKEN_REFRESH_MARGIN", "BrokerConnection", "OAuthTokens"]
+
+TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
+"""An OAuth access token expiring within this margin is renewed before it is used: the one
+margin of the cycle, the command line, the token store and the brokers' own clients."""
 
 
 def _secret_or_none(instance: object, attribute: Any, value: Any) -> None:
@@ -58,9 +62,14 @@ class OAuthTokens:
     version: int = field(default=0, validator=_version)
     login_required: str | None = None
 
-    def needs_refresh(self, now: datetime, *, margin: timedelta = timedelta(minutes=5)) -> bool:
+    def needs_refresh(self, now: datetime, *, margin: timedelta = TOKEN_REFRESH_MARGIN) -> bool:
         """Return ``True`` when the access token expires within ``margin`` of ``now``."""
         return utc(now) + margin >= self.access_expires_at
+
+    def refresh_due(self, now: datetime, *, margin: timedelta = TOKEN_REFRESH_MARGIN) -> bool:
+        """Return ``True`` when the tokens must be renewed before use: a person has to log in
+        again (the refresh then says so), or the access token expires within ``margin``."""
+        return self.login_required is not None or self.needs_refresh(now, margin=margin)
 
     def refresh_expired(self, now: datetime) -> bool:
         """Return ``True`` when the refresh token is known to be past its lifetime (or absent)."""

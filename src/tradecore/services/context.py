@@ -1,0 +1,86 @@
+"""What every use case is given: the ports and the installed plugins, wired once.
+
+The composition root (``tradecore_adapters.bootstrap``) builds one :class:`ServiceContext` and
+hands it to each use-case class (:class:`~tradecore.services.users.Users`,
+:class:`~tradecore.services.connections.Connections`…). It is also the one way to build or open
+a connection's broker adapter, so the command line, the cycle, logins and the scheduler all open
+brokers alike: the same HTTP client, the same token store, the same refresh margin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
+
+from attrs import field, frozen
+
+from tradecore.domain import DEFAULT_FREQUENCY_MINUTES, TOKEN_REFRESH_MARGIN, BrokerConnection
+from tradecore.ports import (
+    BrokerFactory,
+    BrokerPort,
+    Clock,
+    NotifierFactory,
+    RepositoryPort,
+    StrategyFactory,
+)
+from tradecore.services.brokers import create_broker, open_broker
+from tradecore.services.notify import NotifierDefaults
+
+__all__ = ["ServiceContext"]
+
+
+@frozen(kw_only=True)
+class ServiceContext:
+    """The ports and plugins the use cases share.
+
+    :param repository: where everything is stored.
+    :param clock: the time of the use cases (UTC).
+    :param brokers: the installed broker factories by name.
+    :param strategies: the installed strategy types by name.
+    :param notifiers: the installed notifier factories by name.
+    :param notifier_defaults: what a notification target does not set, by notifier (read from
+        the environment by the front end); see :mod:`tradecore.services.notify`.
+    :param default_frequency_minutes: the automation frequency of a user who never set one.
+    :param http_client: handed to every broker factory (tests pass one over a mock transport).
+    :param token_refresh_margin: OAuth access tokens expiring within this margin are renewed
+        before use.
+    """
+
+    repository: RepositoryPort
+    clock: Clock
+    brokers: Mapping[str, BrokerFactory] = field(factory=dict)
+    strategies: Mapping[str, StrategyFactory] = field(factory=dict)
+    notifiers: Mapping[str, NotifierFactory] = field(factory=dict)
+    notifier_defaults: Mapping[str, NotifierDefaults] = field(factory=dict)
+    default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
+    http_client: object | None = None
+    token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
+
+    def create_broker(self, connection: BrokerConnection) -> BrokerPort:
+        """Build the adapter of ``connection`` (no I/O); see
+        :func:`~tradecore.services.brokers.create_broker`.
+
+        :raises PluginError: the connection's broker is not installed.
+        :raises ConfigurationError: the plugin refused the connection's settings or secrets.
+        """
+        return create_broker(
+            connection,
+            brokers=self.brokers,
+            repository=self.repository,
+            clock=self.clock,
+            http_client=self.http_client,
+            token_refresh_margin=self.token_refresh_margin,
+        )
+
+    def open_broker(self, connection: BrokerConnection) -> AbstractAsyncContextManager[BrokerPort]:
+        """The adapter of ``connection`` with its token renewed when due, closed on leaving;
+        see :func:`~tradecore.services.brokers.open_broker`."""
+        return open_broker(
+            connection,
+            brokers=self.brokers,
+            repository=self.repository,
+            clock=self.clock,
+            http_client=self.http_client,
+            token_refresh_margin=self.token_refresh_margin,
+        )
