@@ -1,4 +1,4 @@
-"""One automation cycle of one user (DESIGN.md §4).
+"""One automation cycle of one user (docs/cycle.md).
 
 1. Load the user's active connections and strategies.
 2. For every connection, concurrently (bounded): refresh its OAuth token when near expiry, sync
