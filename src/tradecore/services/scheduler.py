@@ -1,4 +1,5 @@
-"""The scheduler: runs users' cycles when they are due, under leases (DESIGN.md §6).
+"""The scheduler: runs users' cycles when they are due, under leases (docs/automation.md,
+docs/operations.md).
 
 :meth:`Scheduler.run_pass` is one pass (``tradecore run``, for cron); :meth:`Scheduler.serve`
 runs until asked to stop (``tradecore daemon``). Both claim each cycle as a lease in the database
