@@ -4,14 +4,15 @@ use, and a dead refresh token turned into "log in again" instead of a retry loop
 :class:`RepositoryTokenStore` is the :class:`~tradecore.ports.TokenStore` tradecore gives every
 broker adapter (``BrokerContext.tokens``); :func:`save_login` stores the tokens of a new login.
 
-Why the care (reliability.md §2.3): a refresh token is single-use. Two refreshers presenting the
-same one make the second fail, and a broker that detects the reuse may end the whole session. So
-a refresh takes the connection's row lock first (``ConnectionRepository.get_for_update``: a row
-lock on PostgreSQL, the write lock on SQLite), reads the tokens again under it, and only calls
-the token endpoint when they still need renewing; the new tokens are written and committed in
-that same transaction before anyone uses them. A crash between the broker's answer and the commit
-leaves the old, now spent, refresh token stored: the next refresh is refused, and the connection
-is marked as needing a login, once, instead of retrying forever.
+Why the care (docs/brokers/saxo.md, "Staying logged in"): a refresh token is single-use. Two
+refreshers presenting the same one make the second fail, and a broker that detects the reuse may
+end the whole session. So a refresh takes the connection's row lock first
+(``ConnectionRepository.get_for_update``: a row lock on PostgreSQL, the write lock on SQLite),
+reads the tokens again under it, and only calls the token endpoint when they still need renewing;
+the new tokens are written and committed in that same transaction before anyone uses them. A crash
+between the broker's answer and the commit leaves the old, now spent, refresh token stored: the
+next refresh is refused, and the connection is marked as needing a login, once, instead of retrying
+forever.
 """
 
 from __future__ import annotations
