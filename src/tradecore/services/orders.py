@@ -1,4 +1,4 @@
-"""The order protocol (DESIGN.md §5): an order is a durable intent before it is a request, it is
+"""The order protocol (docs/orders.md): an order is a durable intent before it is a request, it is
 sent once, and an uncertain outcome is resolved by looking it up, never by sending it again.
 
 1. :func:`submit_order` records the order ``PENDING_SUBMIT`` under its deterministic client id and
@@ -12,8 +12,9 @@ sent once, and an uncertain outcome is resolved by looking it up, never by sendi
 
 The safe window (:data:`SAFE_WINDOW`, 3 minutes) covers Binance's longest ``recvWindow`` (60 s:
 a request arriving later than that after it was signed is refused) plus the up to 62 s Binance has
-been measured to report a live order as "does not exist", with margin
-(``../shared/reference/reliability.md`` §1.1).
+been measured to report a live order as "does not exist", with margin (docs/orders.md,
+"not_placed: never placed"; the ``recvWindow`` rule is Binance's "Timing security",
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security).
 """
 
 from __future__ import annotations
