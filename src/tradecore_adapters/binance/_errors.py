@@ -1,8 +1,10 @@
 """Binance's answers become :mod:`tradecore.errors` here, at the adapter's edge.
 
-The codes and their meaning are Binance's (``errors.md``, ``rest-api.md`` §HTTP Return Codes;
-``binance.md`` §5). Two questions decide the class: did Binance say something definitive, and
-was the request an order placement (where anything ambiguous means "the order may exist")?
+The codes and their meaning are Binance's: its error codes and "HTTP Return Codes" in the REST
+API documentation, https://developers.binance.com/docs/binance-spot-api-docs/ (USD-M futures:
+https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info). Two
+questions decide the class: did Binance say something definitive, and was the request an order
+placement (where anything ambiguous means "the order may exist")?
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 in force, and the cached ``exchangeInfo``.
 
 Binance counts request weight **per IP**, per calendar minute (``X-MBX-USED-WEIGHT-1M``), and
-bans an IP that goes on after 429s (HTTP 418, from 2 minutes to 3 days; ``binance.md`` §5.2).
+bans an IP that goes on after 429s (HTTP 418, from 2 minutes to 3 days; "LIMITS" in Binance's
+REST API documentation, https://developers.binance.com/docs/binance-spot-api-docs/).
 Every connection of the process shares one :class:`BinanceHost` per base URL, so fifty
 connections syncing at once slow down together *before* the limit instead of after it.
 """

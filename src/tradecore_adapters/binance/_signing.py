@@ -1,8 +1,9 @@
 """Signing Binance requests: the payload is exactly the percent-encoded bytes sent.
 
-Binance (``rest-api.md`` §Request Security, see ``binance.md`` §2) signs the query string
-followed by the body with no separator, percent-encoded *before* signing (non-encoded payloads
-are rejected with -1022 since 2026-01-15), with ``signature`` appended last:
+Binance ("Request security",
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security) signs the
+query string followed by the body with no separator, percent-encoded *before* signing
+(non-encoded payloads are rejected with -1022 since 2026-01-15), with ``signature`` appended last:
 
 - HMAC keys: lowercase hex HMAC-SHA256 of the payload, keyed with the API secret;
 - Ed25519 keys: base64 of the Ed25519 signature of the payload bytes, itself percent-encoded.

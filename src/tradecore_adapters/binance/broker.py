@@ -82,7 +82,9 @@ class _Kind(enum.Enum):
 
 
 _ENDPOINTS = {
-    # (trades path, trades weight, price path, price weight); binance.md §3.
+    # (trades path, trades weight, price path, price weight), as Binance documents them:
+    # https://developers.binance.com/docs/binance-spot-api-docs/ and, for USD-M futures,
+    # https://developers.binance.com/docs/derivatives/usds-margined-futures/
     _Kind.SPOT: ("/api/v3/myTrades", 20, "/api/v3/ticker/price", 2),
     _Kind.FUTURES: ("/fapi/v1/userTrades", 5, "/fapi/v1/ticker/price", 1),
 }
