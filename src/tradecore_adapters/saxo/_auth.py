@@ -1,10 +1,13 @@
 """Saxo's OAuth2 endpoints: the authorization URL (with PKCE) and the token endpoint.
 
-- Authorization Code with PKCE (saxo.md §2.3): a fresh ``state`` and ``code_verifier`` per login;
-  the challenge is BASE64URL(SHA-256(verifier)) without padding, method ``S256``. The challenge is
-  sent for Code apps too (it costs nothing and binds the code to this login).
-- The token endpoint (§2.4-§2.6, §2.9) is called without tenacity: a refresh is not idempotent
-  (the refresh token is single-use, §2.8), so a lost answer is never retried here; the token
+- Authorization Code with PKCE
+  (https://www.developer.saxo/openapi/learn/oauth-authorization-code-grant-pkce): a fresh
+  ``state`` and ``code_verifier`` per login; the challenge is BASE64URL(SHA-256(verifier))
+  without padding, method ``S256``. The challenge is sent for Code apps too (it costs nothing
+  and binds the code to this login).
+- The token endpoint (https://www.developer.saxo/openapi/learn/oauth-authorization-code-grant)
+  is called without tenacity: a refresh is not idempotent (the refresh token is single-use:
+  docs/brokers/saxo.md, "Staying logged in"), so a lost answer is never retried here; the token
   store's lock and its "log in again" rule handle what follows. Success is any 2xx (Saxo answers
   201). ``invalid_grant`` on a refresh means the session is over:
   :class:`~tradecore.errors.ReauthorizationRequired`.
@@ -53,7 +56,7 @@ TOKEN_TIMEOUT = httpx.Timeout(10.0)
 
 
 def new_code_verifier() -> str:
-    """A PKCE verifier: 86 characters of ``[A-Za-z0-9_-]`` (43-128 allowed, §2.3)."""
+    """A PKCE verifier: 86 characters of ``[A-Za-z0-9_-]`` (43-128 allowed by PKCE)."""
     return secrets.token_urlsafe(64)
 
 
@@ -69,7 +72,7 @@ def code_challenge(verifier: str) -> str:
 
 
 def authorization_url(config: SaxoConfig, *, state: str, verifier: str) -> str:
-    """The URL a person opens to log in (§2.3)."""
+    """The URL a person opens to log in."""
     query = urlencode(
         {
             "response_type": "code",
@@ -93,7 +96,7 @@ class TokenEndpoint:
         self.calls = 0
 
     async def exchange_code(self, code: str, *, verifier: str) -> OAuthTokens:
-        """Exchange an authorization code for tokens (§2.4).
+        """Exchange an authorization code for tokens.
 
         :raises AuthenticationFailed: Saxo refused the code or the app's credentials.
         :raises BrokerUnavailable: the endpoint could not be reached or failed (5xx).
@@ -107,7 +110,7 @@ class TokenEndpoint:
         return await self._post(form, refreshing=False)
 
     async def refresh(self, tokens: OAuthTokens) -> OAuthTokens:
-        """Trade the refresh token of ``tokens`` for new tokens, once (§2.5).
+        """Trade the refresh token of ``tokens`` for new tokens, once.
 
         :raises ReauthorizationRequired: Saxo refused the refresh token (``invalid_grant``).
         :raises AuthenticationFailed: Saxo refused the app's credentials.
@@ -187,7 +190,8 @@ class TokenEndpoint:
 
 
 def _tokens_from(payload: object, received_at: datetime) -> OAuthTokens:
-    # §2.6; expiries are absolute, computed at receipt; a negative expires_in is clamped (§2.7).
+    # Expiries are absolute, computed at receipt from the lifetimes Saxo sends (``expires_in``,
+    # ``refresh_token_expires_in``); a negative expires_in is clamped.
     if not isinstance(payload, dict):
         raise MalformedResponse("Saxo's token answer is not a JSON object", broker=BROKER)
     access = _token_text(payload, "access_token")

@@ -4,13 +4,16 @@
   a token about to expire is renewed first through the connection's token store (one refresh per
   connection at a time, across processes; see :mod:`tradecore.services.tokens`).
 - A 401 on a read renews the token once (telling the store which token was refused) and retries
-  the read once; a second 401 is an error (saxo.md §2.11).
+  the read once; a second 401 is an error (docs/brokers/saxo.md, "Staying logged in").
 - Reads and cancels (idempotent) go through tenacity: network errors, 5xx and 429 only, at most
   :data:`READ_ATTEMPTS` attempts and :data:`MAX_RETRY_WAIT` seconds; a 429 waits for the reset
-  Saxo named (§6.3). An order placement is sent exactly once (§6.5).
-- Collections follow ``__next`` (relative or absolute, §5) until it is absent; a link to another
-  host is refused, so the bearer token never leaves Saxo's gateway.
-- ``X-Correlation`` is logged with every error and put in its message (§3).
+  Saxo named (https://www.developer.saxo/openapi/learn/rate-limiting). An order placement is
+  sent exactly once (docs/brokers/saxo.md, "Orders").
+- Collections follow ``__next`` (relative or absolute) until it is absent
+  (https://www.developer.saxo/openapi/learn/openapi-request-response); a link to another host is
+  refused, so the bearer token never leaves Saxo's gateway.
+- ``X-Correlation`` is logged with every error and put in its message, for Saxo's support
+  (https://www.developer.saxo/openapi/learn/requesting-support).
 """
 
 from __future__ import annotations
@@ -132,7 +135,7 @@ class SaxoClient:
     async def get_all(
         self, path: str, params: Params = (), *, what: str | None = None
     ) -> list[Any]:
-        """GET every item of a collection, following ``__next`` to the end (§5)."""
+        """GET every item of a collection, following ``__next`` to the end."""
         label = what or f"GET {path}"
         url = self._url(path, params)
         collected: list[Any] = []
@@ -156,7 +159,7 @@ class SaxoClient:
         return await self._read("DELETE", self._url(path, params), what)
 
     async def place(self, path: str, body: bytes, *, request_id: str, client_order_id: str) -> Any:
-        """POST an order exactly once, with ``X-Request-ID`` (§6.4), at most one per second.
+        """POST an order exactly once, with ``X-Request-ID``, at most one per second.
 
         :raises OrderRejected: Saxo refused it, or it provably never left this machine.
         :raises OrderExists: Saxo's duplicate guard answered 409: it holds this order.

@@ -1,9 +1,9 @@
 """The trade-sync cursor of a Saxo account, as the JSON text tradecore stores.
 
-Saxo's trade report (``/cs/v1/reports/trades``, saxo.md §4.9) is filled once a day, at the end
-of a processing cycle: a fill shows up the next day, and the last day or two may still grow. So a
-sync asks again from the first day that may still change, and the cursor remembers which trade
-ids of those days were already returned, so none is returned twice::
+Saxo's trade report (``/cs/v1/reports/trades``, https://www.developer.saxo/openapi/learn/reports)
+is filled once a day, at the end of a processing cycle: a fill shows up the next day, and the last
+day or two may still grow. So a sync asks again from the first day that may still change, and the
+cursor remembers which trade ids of those days were already returned, so none is returned twice::
 
     {"v": 1, "from": "2026-11-20", "seen": ["5012", "5013"]}
 """

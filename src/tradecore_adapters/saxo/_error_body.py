@@ -1,4 +1,8 @@
-"""Saxo's error bodies read into a :class:`SaxoError` (saxo.md §7; the token endpoint §2.9).
+"""Saxo's error bodies read into a :class:`SaxoError`.
+
+The gateway's shape, ``{"ErrorCode", "Message", "ModelState"?}`` or wrapped in ``ErrorInfo``, is
+documented in Saxo's OpenAPI reference (https://www.developer.saxo/openapi/referencedocs); the
+token endpoint's errors are OAuth's ``{"error", "error_description"}`` (RFC 6749, section 5.2).
 
 Never raises, never quotes a body: one line, at most 300 characters, token-like runs masked.
 """
@@ -15,7 +19,7 @@ from attrs import frozen
 
 from tradecore_adapters.redaction import redact
 
-# --- errors (§7, §2.9) --------------------------------------------------------------------------
+# --- errors -------------------------------------------------------------------------------------
 
 _MAX_MESSAGE: Final = 300
 _MAX_CODE: Final = 80
@@ -42,7 +46,7 @@ def _clean(message: str, limit: int = _MAX_MESSAGE) -> str:
 
 @frozen
 class SaxoError:
-    """What a Saxo error answer said (§7).
+    """What a Saxo error answer said.
 
     :param status: the HTTP status.
     :param code: Saxo's ``ErrorCode`` (or OAuth ``error``), when the body had one.
@@ -68,7 +72,7 @@ def _model_state(value: object) -> str:
 
 
 def _error_source(body: Mapping[str, object]) -> tuple[object, object]:
-    """``(code, message)`` from the first shape of §7 / §2.9 the body has."""
+    """``(code, message)`` from the first error shape the body has (see :func:`error_from`)."""
     info = body.get("ErrorInfo")
     if isinstance(info, dict) and info.get("ErrorCode") is not None:
         return info.get("ErrorCode"), info.get("Message")
@@ -86,7 +90,7 @@ def _error_source(body: Mapping[str, object]) -> tuple[object, object]:
 
 
 def error_from(status: int, content: bytes) -> SaxoError:
-    """The :class:`SaxoError` of an error answer (§7; token endpoint §2.9). Never raises.
+    """The :class:`SaxoError` of an error answer (gateway or token endpoint). Never raises.
 
     Reads ``{"ErrorCode", "Message", "ModelState"?}``, ``{"ErrorInfo": {...}}``, per-order
     ``{"Orders": [{"ErrorInfo": {...}}]}`` and OAuth ``{"error", "error_description"}``; the first

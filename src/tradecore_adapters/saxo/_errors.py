@@ -1,11 +1,16 @@
-"""Saxo's error answers as :mod:`tradecore.errors` (saxo.md §7, §4.12, §6.4-§6.5).
+"""Saxo's error answers as :mod:`tradecore.errors`.
 
-Reads and orders are classified apart, because for an order the one question is whether it may
-have been placed: a 4xx that proves refusal is :class:`~tradecore.errors.OrderRejected`; a 409 is
-Saxo's duplicate guard (the same order inside 15 s), i.e. it exists; a 5xx, a timeout or
+Saxo's error codes are in its OpenAPI reference (https://www.developer.saxo/openapi/referencedocs);
+the duplicate-order guard and the 429 in https://www.developer.saxo/openapi/learn/rate-limiting.
+How tradecore reads them is in docs/brokers/saxo.md ("Orders", "Limits, retries and errors").
+
+Reads and orders are classified apart, because for an order the one question is whether it may have
+been placed: a 4xx that proves refusal is :class:`~tradecore.errors.OrderRejected`; a 409 is Saxo's
+duplicate guard (the same order inside 15 s), i.e. it exists; a 5xx, a timeout or
 ``OrderCommandTimeout`` / ``OrderCommandPending`` / ``TradeNotCompleted`` is
 :class:`~tradecore.errors.OrderOutcomeUnknown`. Every message carries the ``X-Correlation`` Saxo
-support asks for (§3), never a token or a key.
+support asks for (https://www.developer.saxo/openapi/learn/requesting-support), never a token or a
+key.
 """
 
 from __future__ import annotations

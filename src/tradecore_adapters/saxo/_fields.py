@@ -1,5 +1,6 @@
 """What every Saxo mapping shares: endpoint labels, instruments by ``(Uic, AssetType)``, and
-numbers read with their sign rule (saxo.md §4.10, §4.12).
+numbers read with their sign rule. Fields and the ``AssetType`` enum are those of Saxo's OpenAPI
+reference, https://www.developer.saxo/openapi/referencedocs.
 
 Instruments are named by ``DisplayAndFormat.Symbol`` when Saxo sends it (``AAPL:xnas``), else
 ``"{Uic}:{AssetType}"``; their ``broker_key`` is always ``"{Uic}:{AssetType}"`` (Saxo's key for an
@@ -56,7 +57,7 @@ _TWO: Final = Decimal(2)
 _ARITHMETIC: Final = Context(prec=28)
 
 
-# --- instruments (§4.10, §4.12) -----------------------------------------------------------------
+# --- instruments --------------------------------------------------------------------------------
 
 SAXO_ASSET_TYPES: Final[Mapping[str, AssetType]] = MappingProxyType(
     {
@@ -92,19 +93,20 @@ SAXO_ASSET_TYPES: Final[Mapping[str, AssetType]] = MappingProxyType(
         "FxNoTouchOption": AssetType.OPTION,
     }
 )
-"""Saxo ``AssetType`` → ours (§4.12 lists the enum); any other type is :attr:`AssetType.OTHER`."""
+"""Saxo ``AssetType`` → ours (Saxo's reference lists the enum); any other type is
+:attr:`AssetType.OTHER`."""
 
 _ASSET_TYPE_TEXT: Final = re.compile(r"[A-Za-z][A-Za-z0-9]*", re.ASCII)
 _UIC_TEXT: Final = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
 
 
 def asset_type_of(saxo_type: str) -> AssetType:
-    """Our :class:`AssetType` of a Saxo ``AssetType`` (§4.12); unknown types are ``OTHER``."""
+    """Our :class:`AssetType` of a Saxo ``AssetType``; unknown types are ``OTHER``."""
     return SAXO_ASSET_TYPES.get(saxo_type, AssetType.OTHER)
 
 
 def instrument(uic: int, saxo_asset_type: str, symbol: str) -> Instrument:
-    """The instrument Saxo identifies by ``(Uic, AssetType)`` (§4.5, §4.10), named ``symbol``.
+    """The instrument Saxo identifies by ``(Uic, AssetType)``, named ``symbol``.
 
     Its ``broker_key`` is ``"{uic}:{saxo_asset_type}"``; :func:`saxo_key` reads it back.
     """
@@ -116,7 +118,7 @@ def instrument(uic: int, saxo_asset_type: str, symbol: str) -> Instrument:
 
 
 def saxo_key(instrument: Instrument) -> tuple[int, str] | None:
-    """``(Uic, AssetType)`` from an instrument's ``broker_key`` (§4.11, §4.12 need both).
+    """``(Uic, AssetType)`` from an instrument's ``broker_key`` (prices and orders need both).
 
     ``None`` when the instrument has no key or one that is not ``"{uic}:{AssetType}"``.
     """

@@ -11,7 +11,10 @@ Every reader takes ``what``: the endpoint (and item) being read, e.g. ``"GET
 :class:`~tradecore.errors.MalformedResponse` naming ``what`` and the field; the message only ever
 describes a value (its kind and at most a few characters of it), never quotes a payload.
 
-Sections cited are those of ``shared/reference/saxo.md``.
+Fields and their shapes are those of Saxo's OpenAPI reference,
+https://www.developer.saxo/openapi/referencedocs; the conventions of requests and answers (JSON,
+the collection envelope and its ``__next`` paging) are at
+https://www.developer.saxo/openapi/learn/openapi-request-response.
 """
 
 from __future__ import annotations
@@ -66,13 +69,14 @@ _DATE: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 
 
 def malformed(what: str, detail: str) -> MalformedResponse:
-    """The error for an unusable answer to ``what``: ``"Saxo {what}: {detail}"`` (§7: use codes, not text)."""
+    """The error for an unusable answer to ``what``: ``"Saxo {what}: {detail}"`` (decisions use
+    Saxo's error codes, never a message's text)."""
     return MalformedResponse(f"Saxo {what}: {detail}", broker=BROKER)
 
 
 def kind(value: object) -> str:
     """A short description of ``value`` that never quotes more than a few characters of it (keys and
-    tokens are long opaque strings, §2.6, §3)."""
+    tokens are long opaque strings)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -108,7 +112,7 @@ def _wrong(what: str, key: str, value: object, expected: str) -> MalformedRespon
 
 
 def parse_json(content: bytes, *, what: str) -> object:
-    """``content`` parsed as JSON: fractions as exact Decimals, whole numbers as ints (§3, §5).
+    """``content`` parsed as JSON: fractions as exact Decimals, whole numbers as ints.
 
     ``NaN`` and ``Infinity`` are read as non-finite Decimals, which every number reader rejects.
 
@@ -123,7 +127,7 @@ def parse_json(content: bytes, *, what: str) -> object:
 
 
 def obj(value: object, *, what: str) -> Mapping[str, object]:
-    """``value`` as a JSON object (every Saxo answer and item is one, §4, §5).
+    """``value`` as a JSON object (every Saxo answer and item is one).
 
     :raises MalformedResponse: it is not an object.
     """
@@ -133,7 +137,7 @@ def obj(value: object, *, what: str) -> Mapping[str, object]:
 
 
 def items(payload: object, *, what: str) -> list[Mapping[str, object]]:
-    """The ``Data`` list of a collection envelope ``{"__count"?, "__next"?, "Data": [...]}`` (§5).
+    """The ``Data`` list of a collection envelope ``{"__count"?, "__next"?, "Data": [...]}``.
 
     :raises MalformedResponse: no ``Data`` list, or an element that is not an object.
     """
@@ -147,7 +151,7 @@ def items(payload: object, *, what: str) -> list[Mapping[str, object]]:
 
 
 def next_link(payload: object) -> str | None:
-    """The ``__next`` link of a collection page, or ``None`` on the last page (§5).
+    """The ``__next`` link of a collection page, or ``None`` on the last page.
 
     An absent, null or empty ``__next`` ends paging.
 
@@ -163,7 +167,7 @@ def next_link(payload: object) -> str | None:
 
 
 def child(m: Mapping[str, object], key: str, *, what: str) -> Mapping[str, object]:
-    """The nested object ``m[key]`` (a field group such as ``NetPositionBase``, §4.5-§4.6).
+    """The nested object ``m[key]`` (a field group such as ``NetPositionBase``).
 
     :raises MalformedResponse: it is missing or not an object.
     """
@@ -177,7 +181,7 @@ def child(m: Mapping[str, object], key: str, *, what: str) -> Mapping[str, objec
 
 def opt_child(m: Mapping[str, object], key: str, *, what: str) -> Mapping[str, object] | None:
     """Like :func:`child`, but ``None`` when the field is absent or null (a field group that was not
-    requested, e.g. ``DisplayAndFormat``, §4.5)."""
+    requested, e.g. ``DisplayAndFormat``)."""
     if m.get(key) is None:
         return None
     return child(m, key, what=what)
@@ -187,7 +191,7 @@ def opt_child(m: Mapping[str, object], key: str, *, what: str) -> Mapping[str, o
 
 
 def text(m: Mapping[str, object], key: str, *, what: str) -> str:
-    """``m[key]`` as a non-empty string (keys, ids, symbols, enum values, §4).
+    """``m[key]`` as a non-empty string (keys, ids, symbols, enum values).
 
     :raises MalformedResponse: missing, not a string, or empty.
     """
@@ -201,7 +205,7 @@ def text(m: Mapping[str, object], key: str, *, what: str) -> str:
 
 def opt_text(m: Mapping[str, object], key: str, *, what: str) -> str | None:
     """``m[key]`` as a string; ``None`` when absent, null or empty (Saxo sends ``""`` for unset;
-    optional fields such as ``ExternalReference``, §4.8, §4.12).
+    optional fields such as ``ExternalReference``).
 
     :raises MalformedResponse: present but not a string.
     """
@@ -214,8 +218,8 @@ def opt_text(m: Mapping[str, object], key: str, *, what: str) -> str | None:
 
 
 def identifier(m: Mapping[str, object], key: str, *, what: str) -> str:
-    """An id that Saxo sends as a string (``"5002749333"``, §4.12) or, in some reports, a number
-    (§4.9 ``TradeId``).
+    """An id that Saxo sends as a string (an ``OrderId`` such as ``"5002749333"``) or, in some
+    reports, a number (the trade report's ``TradeId``).
 
     :raises MalformedResponse: missing, empty, or neither a string nor a whole number.
     """
@@ -249,7 +253,7 @@ def number(m: Mapping[str, object], key: str, *, what: str) -> Decimal:
 
 def opt_number(m: Mapping[str, object], key: str, *, what: str) -> Decimal | None:
     """Like :func:`number`, but ``None`` when the field is absent or null (optional view fields,
-    §4.5-§4.6)."""
+    such as those of ``PositionView``)."""
     value = m.get(key)
     if value is None:
         return None
@@ -257,7 +261,7 @@ def opt_number(m: Mapping[str, object], key: str, *, what: str) -> Decimal | Non
 
 
 def integer(m: Mapping[str, object], key: str, *, what: str) -> int:
-    """``m[key]`` as a whole JSON number (``Uic``, §4.5).
+    """``m[key]`` as a whole JSON number (``Uic``).
 
     :raises MalformedResponse: missing, a boolean, or not a whole number written without a fraction.
     """
@@ -270,7 +274,7 @@ def integer(m: Mapping[str, object], key: str, *, what: str) -> int:
 
 
 def boolean(m: Mapping[str, object], key: str, *, what: str) -> bool:
-    """``m[key]`` as a JSON boolean (``IsTradable``, §4.10).
+    """``m[key]`` as a JSON boolean (``IsTradable``).
 
     :raises MalformedResponse: missing or not a boolean.
     """
@@ -283,7 +287,7 @@ def boolean(m: Mapping[str, object], key: str, *, what: str) -> bool:
 
 
 def opt_boolean(m: Mapping[str, object], key: str, *, what: str) -> bool | None:
-    """Like :func:`boolean`, but ``None`` when the field is absent or null (§4.10)."""
+    """Like :func:`boolean`, but ``None`` when the field is absent or null."""
     if m.get(key) is None:
         return None
     return boolean(m, key, what=what)
@@ -324,7 +328,7 @@ def _time(value: object, key: str, what: str) -> datetime:
 
 
 def utc_time(m: Mapping[str, object], key: str, *, what: str) -> datetime:
-    """``m[key]``, an ISO 8601 time with ``Z`` or an offset, as an aware UTC datetime (§4.5).
+    """``m[key]``, an ISO 8601 time with ``Z`` or an offset, as an aware UTC datetime.
 
     Fractional seconds beyond microseconds (Saxo sends up to 7 digits) are truncated.
 
@@ -337,7 +341,7 @@ def utc_time(m: Mapping[str, object], key: str, *, what: str) -> datetime:
 
 def opt_utc_time(m: Mapping[str, object], key: str, *, what: str) -> datetime | None:
     """Like :func:`utc_time`, but ``None`` when the field is absent or null (``LastUpdated``,
-    §4.11; ``TradeExecutionTime``, §4.9)."""
+    ``TradeExecutionTime``)."""
     value = m.get(key)
     if value is None:
         return None
@@ -345,7 +349,7 @@ def opt_utc_time(m: Mapping[str, object], key: str, *, what: str) -> datetime | 
 
 
 def day(m: Mapping[str, object], key: str, *, what: str) -> date:
-    """``m[key]`` as a calendar date: ``"YYYY-MM-DD"`` or a date-time string (§4.9 ``TradeDate``).
+    """``m[key]`` as a calendar date: ``"YYYY-MM-DD"`` or a date-time string (``TradeDate``).
 
     For a date-time string the date is the one written (no time-zone conversion): Saxo's trade
     dates are calendar days, sent as ``"2017-05-02T00:00:00"`` or ``"...Z"``.
@@ -372,7 +376,7 @@ def day(m: Mapping[str, object], key: str, *, what: str) -> date:
 
 def dumps_exact(value: object) -> bytes:
     """``value`` as compact JSON, every Decimal written as a plain JSON number with its exact digits
-    (``format(d, "f")``: no float round trip, no exponent) (§4.12 order bodies).
+    (``format(d, "f")``: no float round trip, no exponent), as order bodies need.
 
     Accepts ``None``, booleans, ints, finite Decimals, strings, mappings with string keys,
     lists and tuples.

@@ -1,10 +1,11 @@
-"""Saxo's rate limits as one adapter sees them (saxo.md §6): per service group, per session.
+"""Saxo's rate limits as one adapter sees them: per service group, per session.
 
 Saxo allows 120 requests a minute per session and service group (``port``, ``trade``, ``ref``,
 ``cs``…) and one order a second per session, and says how much is left in ``X-RateLimit-<dimension>
--Remaining`` / ``-Reset`` headers, which may be missing (§6.2). So the headers are an input, never
-a requirement: when a dimension says nothing is left, the next request of that group waits for
-its reset; a 429 pauses the group until the reset it names (or 60 s, 1 s for orders, when it names
+-Remaining`` / ``-Reset`` headers, which may be missing
+(https://www.developer.saxo/openapi/learn/rate-limiting). So the headers are an input, never a
+requirement: when a dimension says nothing is left, the next request of that group waits for its
+reset; a 429 pauses the group until the reset it names (or 60 s, 1 s for orders, when it names
 none); orders are spaced at least a second apart whatever the headers say.
 """
 
@@ -18,7 +19,7 @@ from attrs import define, field
 __all__ = ["MAX_RATE_WAIT", "ORDER_SPACING", "RateLimiter", "service_group"]
 
 ORDER_SPACING = timedelta(seconds=1)
-"""At most one order per second per session (§6.1)."""
+"""At most one order per second per session (Saxo's rate limits)."""
 
 MAX_RATE_WAIT = 65.0
 """The longest wait for a reset: Saxo's windows are a minute long."""
@@ -102,7 +103,7 @@ class RateLimiter:
 
 
 def _exhausted_reset(headers: Mapping[str, str]) -> float | None:
-    # The longest reset among the dimensions that have nothing left (§6.3: wait for the reset).
+    # The longest reset among the dimensions that have nothing left (Saxo: wait for the reset).
     resets: list[float] = []
     for name, value in headers.items():
         lower = name.lower()

@@ -15,7 +15,10 @@ Instruments are named by ``DisplayAndFormat.Symbol`` when Saxo sends it (``AAPL:
 ``"{Uic}:{AssetType}"``; their ``broker_key`` is always ``"{Uic}:{AssetType}"`` (Saxo's key for an
 instrument is the pair), read back by :func:`saxo_key`.
 
-Sections cited (§) are those of ``shared/reference/saxo.md``.
+Endpoints, fields and enums are those of Saxo's OpenAPI reference,
+https://www.developer.saxo/openapi/referencedocs (by service group and path). Netting modes:
+https://www.developer.saxo/openapi/learn/real-time-vs-eod-netting; the trade report:
+https://www.developer.saxo/openapi/learn/reports.
 """
 
 from __future__ import annotations
@@ -113,17 +116,17 @@ __all__ = [
     "trades_from",
 ]
 
-# --- client and accounts (§4.2, §4.3) -----------------------------------------------------------
+# --- client and accounts ------------------------------------------------------------------------
 
 
 @frozen
 class SaxoClient:
-    """What ``GET /port/v1/clients/me`` says about the logged-in client (§4.2).
+    """What ``GET /port/v1/clients/me`` says about the logged-in client.
 
     :param client_key: ``ClientKey``, needed by the ``?ClientKey=`` and report endpoints.
     :param default_account_key: ``DefaultAccountKey``, when Saxo sends it.
     :param default_currency: ``DefaultCurrency``.
-    :param netting_mode: ``PositionNettingMode`` (``EndOfDay``, ``Intraday``…; §4.14).
+    :param netting_mode: ``PositionNettingMode`` (``EndOfDay``, ``Intraday``…: a netting mode).
     """
 
     client_key: str
@@ -133,7 +136,7 @@ class SaxoClient:
 
 
 def client_from(payload: object) -> SaxoClient:
-    """The :class:`SaxoClient` of a ``GET /port/v1/clients/me`` answer (§4.2)."""
+    """The :class:`SaxoClient` of a ``GET /port/v1/clients/me`` answer."""
     body = obj(payload, what=_CLIENT)
     return SaxoClient(
         client_key=text(body, "ClientKey", what=_CLIENT),
@@ -144,7 +147,7 @@ def client_from(payload: object) -> SaxoClient:
 
 
 def accounts_from(payload_items: Sequence[object], *, connection_id: str) -> list[Account]:
-    """The accounts in ``GET /port/v1/accounts/me`` items (§4.3).
+    """The accounts in ``GET /port/v1/accounts/me`` items.
 
     ``account_id`` is the ``AccountKey`` (what orders need); ``name`` is the human ``AccountId``
     (``192134INET``).
@@ -168,20 +171,20 @@ def accounts_from(payload_items: Sequence[object], *, connection_id: str) -> lis
     return _each(payload_items, _ACCOUNTS, build)
 
 
-# --- positions (§4.5, §4.6, §4.7, §4.14) --------------------------------------------------------
+# --- positions ----------------------------------------------------------------------------------
 
 
 def net_positions_from(
     payload_items: Sequence[object], *, connection_id: str, account_id: str, as_of: datetime
 ) -> list[Position]:
     """One :class:`Position` per non-zero net position of ``GET /port/v1/netpositions`` items
-    (§4.6, with the ``DisplayAndFormat`` field group of §4.5).
+    (with the ``DisplayAndFormat`` field group).
 
     ``quantity`` is ``NetPositionBase.Amount`` (negative: short); ``average_price`` is
     ``NetPositionView.AverageOpenPrice``, ``market_value`` ``NetPositionView.MarketValue`` and
     ``unrealized_pnl`` ``NetPositionView.ProfitLossOnTrade``, each when sent; ``currency`` is
     ``DisplayAndFormat.Currency``. Net positions with ``Amount`` 0 (squared under end-of-day
-    netting, §4.14) are left out.
+    netting) are left out.
     """
 
     def build(item: Mapping[str, object], where: str) -> Position | None:
@@ -225,8 +228,8 @@ def net_positions_from(
 
 @frozen(kw_only=True)
 class PositionLot:
-    """One position (a lot) of ``GET /port/v1/positions`` (§4.5); lots of an instrument make up
-    its net position (§4.14).
+    """One position (a lot) of ``GET /port/v1/positions``; lots of an instrument make up its net
+    position (see the netting modes).
 
     :param position_id: ``PositionId``.
     :param net_position_id: ``NetPositionId`` (opaque: its spelling differs between SIM and docs).
@@ -248,7 +251,7 @@ class PositionLot:
 
 
 def position_lots_from(payload_items: Sequence[object]) -> list[PositionLot]:
-    """The lots in ``GET /port/v1/positions`` items (§4.5), zero amounts included."""
+    """The lots in ``GET /port/v1/positions`` items, zero amounts included."""
 
     def build(item: Mapping[str, object], where: str) -> PositionLot:
         base_where = f"{where} PositionBase"
@@ -277,7 +280,7 @@ def position_lots_from(payload_items: Sequence[object]) -> list[PositionLot]:
 
 @frozen(kw_only=True)
 class ClosedPosition:
-    """One closed position of ``GET /port/v1/closedpositions`` (§4.7).
+    """One closed position of ``GET /port/v1/closedpositions``.
 
     :param closed_position_id: ``ClosedPositionUniqueId`` (``{OpeningPositionId}-{ClosingPositionId}``),
         the natural key for sync.
@@ -299,7 +302,7 @@ class ClosedPosition:
 
 
 def closed_positions_from(payload_items: Sequence[object]) -> list[ClosedPosition]:
-    """The closed positions in ``GET /port/v1/closedpositions`` items (§4.7).
+    """The closed positions in ``GET /port/v1/closedpositions`` items.
 
     The direction is ``ClosedPosition.BuyOrSell`` (``BuySell`` is read when that is absent);
     ``Amount`` may be sent unsigned or signed (``-100000`` with ``Sell``), but a sign that
@@ -335,7 +338,7 @@ def closed_positions_from(payload_items: Sequence[object]) -> list[ClosedPositio
     return _each(payload_items, _CLOSED_POSITIONS, build)
 
 
-# --- trades (§4.9) ------------------------------------------------------------------------------
+# --- trades -------------------------------------------------------------------------------------
 
 _TRADE_EVENTS: Final = {"Bought": Side.BUY, "Sold": Side.SELL}
 
@@ -350,7 +353,7 @@ def _client_order_id(reference: str | None) -> str | None:
 def trades_from(
     report_items: Sequence[object], *, connection_id: str, account_id: str
 ) -> list[Trade]:
-    """The fills in ``GET /cs/v1/reports/trades/{ClientKey}`` items (§4.9).
+    """The fills in ``GET /cs/v1/reports/trades/{ClientKey}`` items (the trade report).
 
     ``broker_trade_id`` is ``TradeId``; ``client_order_id`` is the ``ExternalReference`` when it
     is one of ours (starts ``tc-``, at most 36 characters). The side is ``TradeEventType``

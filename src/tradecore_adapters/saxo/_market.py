@@ -1,6 +1,7 @@
 """Instruments and prices: ``/ref/v1/instruments`` items and details as :class:`Asset`, and
-``/trade/v1/infoprices`` as a :class:`Quote` (saxo.md §4.10, §4.11). Pure functions; see
-:mod:`._mapping` for the conventions.
+``/trade/v1/infoprices`` as a :class:`Quote`, with the fields of Saxo's OpenAPI reference
+(https://www.developer.saxo/openapi/referencedocs). Pure functions; see :mod:`._mapping` for the
+conventions.
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ from tradecore_adapters.saxo._json import (
     text,
 )
 
-# --- reference data and prices (§4.10, §4.11) ---------------------------------------------------
+# --- reference data and prices ------------------------------------------------------------------
 
 
 def asset_from(item: object) -> Asset:
-    """The :class:`Asset` of one ``GET /ref/v1/instruments`` search item (§4.10).
+    """The :class:`Asset` of one ``GET /ref/v1/instruments`` search item.
 
     ``Identifier`` is the Uic; ``tradable`` is ``True`` unless ``TradableAs`` is an empty list.
 
@@ -79,8 +80,8 @@ def asset_from(item: object) -> Asset:
 
 
 def asset_with_details(asset: Asset, details: object) -> Asset:
-    """``asset`` with the trading rules of ``GET /ref/v1/instruments/details/{Uic}/{AssetType}``
-    (§4.10): ``TickSize`` → ``price_step``, ``LotSize`` → ``quantity_step``, ``MinimumTradeSize`` →
+    """``asset`` with the trading rules of ``GET /ref/v1/instruments/details/{Uic}/{AssetType}``:
+    ``TickSize`` → ``price_step``, ``LotSize`` → ``quantity_step``, ``MinimumTradeSize`` →
     ``min_quantity``, ``IsTradable`` → ``tradable``. Absent fields keep the asset's values; a
     zero step means no rule (``None``).
 
@@ -114,7 +115,7 @@ _NO_SUCH_INSTRUMENT: Final = frozenset(
 
 
 def quote_from(payload: object, *, instrument: Instrument, received_at: datetime) -> Quote:
-    """The :class:`Quote` of a ``GET /trade/v1/infoprices`` answer with the ``Quote`` group (§4.11).
+    """The :class:`Quote` of a ``GET /trade/v1/infoprices`` answer with the ``Quote`` group.
 
     ``bid``/``ask`` are ``Quote.Bid``/``Quote.Ask``; ``last`` is ``Quote.Mid``, else the middle of
     bid and ask, else the one side sent. ``as_of`` is ``LastUpdated``, else ``received_at``;

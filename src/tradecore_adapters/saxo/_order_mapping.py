@@ -1,6 +1,11 @@
 """Orders between tradecore and Saxo: the body of ``POST /trade/v2/orders``, its answer, the open
-orders of ``/port/v1/orders`` and the order-activity audit, and cancel results (saxo.md §4.8,
-§4.9, §4.12, §4.13). Pure functions; see :mod:`._mapping` for the conventions.
+orders of ``/port/v1/orders`` and the order-activity audit, and cancel results. Pure functions;
+see :mod:`._mapping` for the conventions.
+
+Sources: Saxo's order placement guide, https://www.developer.saxo/openapi/learn/order-placement;
+the order-activity audit, https://www.developer.saxo/openapi/learn/audit-orderactivities; the
+endpoints, fields and error codes in https://www.developer.saxo/openapi/referencedocs. How
+tradecore uses them: docs/brokers/saxo.md ("Orders") and docs/orders.md.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ from tradecore_adapters.saxo._json import (
     utc_time,
 )
 
-# --- orders (§4.8, §4.9, §4.12, §4.13) ----------------------------------------------------------
+# --- orders -------------------------------------------------------------------------------------
 
 DURATION_TYPES: Final[Mapping[TimeInForce, str]] = MappingProxyType(
     {
@@ -62,13 +67,14 @@ DURATION_TYPES: Final[Mapping[TimeInForce, str]] = MappingProxyType(
         TimeInForce.FOK: "FillOrKill",
     }
 )
-"""Our time in force → Saxo ``OrderDuration.DurationType`` (§4.12)."""
+"""Our time in force → Saxo ``OrderDuration.DurationType``."""
 
 _TIMES_IN_FORCE: Final = {saxo: ours for ours, saxo in DURATION_TYPES.items()}
 _ORDER_TYPES: Final = {"Market": OrderType.MARKET, "Limit": OrderType.LIMIT}
 _ORDER_TYPE_TEXT: Final = {OrderType.MARKET: "Market", OrderType.LIMIT: "Limit"}
 
-# ErrorInfo codes after which the order may exist (§6.5): look it up, never resend.
+# ErrorInfo codes after which the order may exist (docs/brokers/saxo.md, "Orders"): look it up,
+# never resend.
 OUTCOME_UNKNOWN_CODES: Final = frozenset(
     {"TradeNotCompleted", "OrderCommandTimeout", "OrderCommandPending"}
 )
@@ -87,7 +93,7 @@ _ACTIVITY_STATUSES: Final = {
 
 
 def order_body(request: OrderRequest, *, account_key: str, uic: int, asset_type: str) -> bytes:
-    """The JSON body of ``POST /trade/v2/orders`` for ``request`` (§4.12), exact Decimals.
+    """The JSON body of ``POST /trade/v2/orders`` for ``request``, exact Decimals.
 
     ``ManualOrder`` is ``false`` (tradecore places orders automatically) and ``ExternalReference``
     is the client order id. Saxo takes no GoodTillCancel market order, so a market order with
@@ -114,12 +120,12 @@ def order_body(request: OrderRequest, *, account_key: str, uic: int, asset_type:
 
 
 def placed_order(payload: object, *, request: OrderRequest, now: datetime) -> Order:
-    """The order a 2xx ``POST /trade/v2/orders`` answer says was placed (§4.12).
+    """The order a 2xx ``POST /trade/v2/orders`` answer says was placed.
 
     ``{"OrderId": …}`` without ``ErrorInfo`` is an open order created ``now``.
 
     :raises OrderOutcomeUnknown: no ``OrderId``; an ``ErrorInfo`` with ``TradeNotCompleted``,
-        ``OrderCommandTimeout`` or ``OrderCommandPending`` (§6.5); an ``OrderId`` together with
+        ``OrderCommandTimeout`` or ``OrderCommandPending``; an ``OrderId`` together with
         an ``ErrorInfo``; an echoed ``ExternalReference`` that is not the request's; or an answer
         that cannot be read at all. The order may exist: look it up, never resend.
     :raises InsufficientFunds: ``ErrorInfo`` ``InsufficientCash`` or ``WouldExceedMargin``
@@ -234,7 +240,7 @@ def _filled(m: Mapping[str, object], key: str, *, what: str) -> Decimal | None:
 
 
 def open_order_from(item: object, *, connection_id: str) -> Order:
-    """The open order of one ``GET /port/v1/orders`` item (§4.8).
+    """The open order of one ``GET /port/v1/orders`` item.
 
     The request is rebuilt from the item: ``account_id`` is its ``AccountKey``, the client order
     id its ``ExternalReference`` (required), the order type ``OpenOrderType`` (``Market`` or
@@ -266,8 +272,7 @@ def open_order_from(item: object, *, connection_id: str) -> Order:
 
 
 def activity_order(item: object, *, connection_id: str, account_id: str) -> Order:
-    """The order as one ``GET /cs/v1/audit/orderactivities`` entry (``EntryType=Last``) last saw
-    it (§4.9).
+    """The order as one ``GET /cs/v1/audit/orderactivities`` entry (``EntryType=Last``) last saw it.
 
     ``Status`` ``Placed``/``Working``/``Changed`` → ``OPEN`` (``PARTIALLY_FILLED`` when
     ``FilledAmount`` > 0), ``Fill`` → ``PARTIALLY_FILLED``, ``FinalFill`` → ``FILLED`` (filled
@@ -325,7 +330,7 @@ def activity_order(item: object, *, connection_id: str, account_id: str) -> Orde
 
 def cancel_results(payload: object) -> dict[str, str | None]:
     """``{OrderId: ErrorCode}`` of a ``DELETE /trade/v2/orders/{OrderIds}`` answer
-    ``{"Orders": [...]}`` (§4.13); the code is ``None`` for an order Saxo cancelled.
+    ``{"Orders": [...]}``; the code is ``None`` for an order Saxo cancelled.
 
     :raises MalformedResponse: no ``Orders`` list, an entry without ``OrderId``, or an
         ``ErrorInfo`` without ``ErrorCode``.

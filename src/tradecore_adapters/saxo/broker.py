@@ -1,22 +1,29 @@
 """The ``saxo`` :class:`~tradecore.ports.BrokerPort`: Saxo Bank's OpenAPI, SIM or LIVE.
 
-What each port method asks Saxo (paths below the gateway; sections of saxo.md):
+What each port method asks Saxo (paths below the gateway, each documented in Saxo's OpenAPI
+reference, https://www.developer.saxo/openapi/referencedocs; the user's guide is
+docs/brokers/saxo.md):
 
-- ``authenticate``: ``/port/v1/users/me`` (§4.1), the "is my token valid" probe.
-- ``get_accounts``: ``/port/v1/accounts/me`` (§4.3); an account's id is its ``AccountKey``.
-- ``get_positions``: ``/port/v1/netpositions`` of the account with the display fields (§4.6):
-  one row per instrument, the holdings truth under both netting modes (§4.14). The lots
+- ``authenticate``: ``/port/v1/users/me``, the "is my token valid" probe.
+- ``get_accounts``: ``/port/v1/accounts/me``; an account's id is its ``AccountKey``.
+- ``get_positions``: ``/port/v1/netpositions`` of the account with the display fields: one row
+  per instrument, the holdings truth under both netting modes
+  (https://www.developer.saxo/openapi/learn/real-time-vs-eod-netting). The lots
   (``/port/v1/positions``) and closed positions are offered as :meth:`SaxoBroker.position_lots`
   and :meth:`SaxoBroker.closed_positions`.
-- ``get_trades``: the trade report ``/cs/v1/reports/trades/{ClientKey}`` (§4.9). Saxo fills it
-  once a day: **today's fills appear the next day.** See :mod:`._cursor`.
+- ``get_trades``: the trade report ``/cs/v1/reports/trades/{ClientKey}``. Saxo fills it once a
+  day (https://www.developer.saxo/openapi/learn/reports): **today's fills appear the next day.**
+  See :mod:`._cursor`.
 - ``get_assets`` / ``get_asset_price``: ``/ref/v1/instruments`` (cached per process) and
-  ``/trade/v1/infoprices`` (§4.10, §4.11).
+  ``/trade/v1/infoprices``.
 - ``place_order``: ``POST /trade/v2/orders`` once, ``ManualOrder: false``, our client id as
-  ``ExternalReference`` and an ``X-Request-ID`` derived from it (§4.12, §6.4).
-- ``get_order_status``: the open orders ``/port/v1/orders`` (§4.8), then the order-activity audit
-  ``/cs/v1/audit/orderactivities`` for orders no longer open (§4.9).
-- ``cancel_order``: ``DELETE /trade/v2/orders/{OrderId}?AccountKey=`` (§4.13).
+  ``ExternalReference`` and an ``X-Request-ID`` derived from it
+  (https://www.developer.saxo/openapi/learn/order-placement; the duplicate-order guard:
+  https://www.developer.saxo/openapi/learn/rate-limiting).
+- ``get_order_status``: the open orders ``/port/v1/orders``, then the order-activity audit
+  ``/cs/v1/audit/orderactivities`` for orders no longer open
+  (https://www.developer.saxo/openapi/learn/audit-orderactivities).
+- ``cancel_order``: ``DELETE /trade/v2/orders/{OrderId}?AccountKey=``.
 """
 
 from __future__ import annotations
@@ -218,7 +225,7 @@ class SaxoBroker:
         )
 
     async def position_lots(self, account: Account) -> list[PositionLot]:
-        """The individual positions (lots) of ``account`` (``/port/v1/positions``, §4.5)."""
+        """The individual positions (lots) of ``account`` (``/port/v1/positions``)."""
         items = await self._client.get_all(
             "/port/v1/positions",
             await self._account_params(account, ("FieldGroups", _POSITION_GROUPS)),
@@ -226,8 +233,9 @@ class SaxoBroker:
         return position_lots_from(items)
 
     async def closed_positions(self, account: Account) -> list[ClosedPosition]:
-        """The closed positions of ``account`` (``/port/v1/closedpositions``, §4.7); empty under
-        end-of-day netting even when a position was squared (§4.14)."""
+        """The closed positions of ``account`` (``/port/v1/closedpositions``); empty under
+        end-of-day netting even when a position was squared
+        (https://www.developer.saxo/openapi/learn/real-time-vs-eod-netting)."""
         items = await self._client.get_all(
             "/port/v1/closedpositions",
             await self._account_params(account, ("FieldGroups", _CLOSED_GROUPS)),

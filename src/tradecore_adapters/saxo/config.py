@@ -1,8 +1,9 @@
 """The Saxo connection's settings and secrets, parsed into a frozen :class:`SaxoConfig`.
 
-SIM and LIVE are separate worlds at Saxo (apps, users, tokens; saxo.md §1): one setting,
-``environment``, switches the authorization server and the gateway together, and the two URL
-settings only override them for proxies and tests.
+SIM and LIVE are separate worlds at Saxo (apps, users, tokens;
+https://www.developer.saxo/openapi/learn/environments): one setting, ``environment``, switches the
+authorization server and the gateway together, and the two URL settings only override them for
+proxies and tests.
 """
 
 from __future__ import annotations
@@ -41,14 +42,15 @@ class Environment(enum.StrEnum):
 
 
 class ClientAuth(enum.StrEnum):
-    """How a Code app (one with a secret) authenticates at the token endpoint (saxo.md §2.4)."""
+    """How a Code app (one with a secret) authenticates at the token endpoint (the ``client_auth``
+    setting of docs/brokers/saxo.md)."""
 
     BASIC = "basic"
     BODY = "body"
 
 
 ENVIRONMENT_URLS: dict[Environment, tuple[str, str]] = {
-    # (authorization server, gateway) — saxo.md §1.
+    # (authorization server, gateway): https://www.developer.saxo/openapi/learn/environments.
     Environment.SIM: (
         "https://sim.logonvalidation.net",
         "https://gateway.saxobank.com/sim/openapi",

@@ -1,11 +1,13 @@
 """The browser login of a ``saxo`` connection: :class:`SaxoLogin` (an
 :class:`~tradecore.ports.OAuthLogin`).
 
-Authorization Code with PKCE (saxo.md §2.3-§2.4): :meth:`SaxoLogin.begin` makes a fresh ``state``
-and verifier and the authorization URL; :meth:`SaxoLogin.complete` checks that the redirect
-carries the same ``state`` (or reports Saxo's ``error``), then exchanges the code once, with the
-app secret when the app has one. Nothing is stored here, and no message quotes the code, the
-state, the verifier or a token.
+Authorization Code with PKCE
+(https://www.developer.saxo/openapi/learn/oauth-authorization-code-grant-pkce; the user's side is
+docs/brokers/saxo.md, "Log in"): :meth:`SaxoLogin.begin` makes a fresh ``state`` and verifier and
+the authorization URL; :meth:`SaxoLogin.complete` checks that the redirect carries the same
+``state`` (or reports Saxo's ``error``), then exchanges the code once, with the app secret when the
+app has one. Nothing is stored here, and no message quotes the code, the state, the verifier or a
+token.
 """
 
 from __future__ import annotations
