@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -11,7 +15,7 @@ from attrs import define, frozen
 
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import Clock, NotifierPort, RepositoryPort
-from tradecore.services import AutomationCycle
+from tradecore.services import AutomationCycle, Scheduler, ServiceContext, Users
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
 from tradecore_adapters.settings import Settings
 
@@ -28,14 +32,23 @@ __all__ = [
     "load_plugins",
     "open_application",
     "open_repository",
+    "scheduler_owner",
 ]
+
+
+def scheduler_owner() -> str:
+    """A name for this process's scheduler in leases and the daemon registry:
+    ``host:pid:tag``, unique among the schedulers sharing a database."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
 
 @define(kw_only=True)
 class Application:
-    """The wired application: what every command uses.
+    """The wired application: what every front end uses.
 
-    Close it with :meth:`aclose` (or ``async with``) to release the repository.
+    Its use cases (:attr:`users`, …) are the supported way to act on the data; they check input
+    and ownership and commit their own units of work. Close it with :meth:`aclose` (or
+    ``async with``) to release the repository.
     """
 
     settings: Settings
@@ -45,6 +58,30 @@ class Application:
     notifiers: tuple[NotifierPort, ...]
     cycle: AutomationCycle
     notifier_defaults: Mapping[str, NotifierDefaults]
+    context: ServiceContext
+
+    @property
+    def users(self) -> Users:
+        """Add, list, find and remove users."""
+        return Users(self.context)
+
+    def scheduler(self, *, owner: str | None = None, concurrency: int | None = None) -> Scheduler:
+        """A scheduler of this application's cycles, as the settings say (``AUTOMATION_*``).
+
+        :param owner: its name in leases; :func:`scheduler_owner` by default.
+        :param concurrency: how many cycles run at once; ``max_concurrent_cycles`` by default.
+        """
+        settings = self.settings
+        return Scheduler(
+            cycle=self.cycle,
+            owner=owner or scheduler_owner(),
+            lease_ttl=timedelta(seconds=settings.lease_seconds),
+            concurrency=concurrency or settings.max_concurrent_cycles,
+            idle_check=timedelta(seconds=settings.idle_check_seconds),
+            grace=timedelta(seconds=settings.shutdown_grace_seconds),
+            retention=settings.retention,
+            default_frequency_minutes=settings.default_frequency_minutes,
+        )
 
     async def aclose(self) -> None:
         """Release the repository's resources."""
@@ -115,9 +152,20 @@ def bootstrap(
 
         repository = MemoryRepository()
     if notifiers is None:
-        context = NotifierContext(clock=clock, stream=stream)
-        notifiers = [registry.notifier(name).create(context) for name in settings.notifiers]
+        notifier_context = NotifierContext(clock=clock, stream=stream)
+        notifiers = [
+            registry.notifier(name).create(notifier_context) for name in settings.notifiers
+        ]
     notifier_defaults = defaults_from_environment(registry.notifiers, environ or {})
+    context = ServiceContext(
+        repository=repository,
+        clock=clock,
+        brokers=registry.brokers,
+        strategies=registry.strategies,
+        notifiers=registry.notifiers,
+        notifier_defaults=notifier_defaults,
+        default_frequency_minutes=settings.default_frequency_minutes,
+    )
     cycle = AutomationCycle(
         repository=repository,
         clock=clock,
@@ -127,6 +175,8 @@ def bootstrap(
         notifier_factories=registry.notifiers,
         notifier_defaults=notifier_defaults,
         max_concurrent_connections=settings.max_concurrent_connections,
+        http_client=context.http_client,
+        token_refresh_margin=context.token_refresh_margin,
     )
     return Application(
         settings=settings,
@@ -136,6 +186,7 @@ def bootstrap(
         notifiers=tuple(notifiers),
         cycle=cycle,
         notifier_defaults=notifier_defaults,
+        context=context,
     )
 
 

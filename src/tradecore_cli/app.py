@@ -11,10 +11,11 @@ import click
 from tradecore.domain import BrokerConnection, User
 from tradecore.errors import NotFound
 from tradecore.ports import UnitOfWork
+from tradecore.services import NoUserChosen
 from tradecore_adapters.bootstrap import Application, open_application
 from tradecore_cli.settings import settings_of
 
-__all__ = ["connection_named", "open_app", "user_named", "user_option"]
+__all__ = ["confirm", "connection_named", "find_user", "open_app", "user_named", "user_option"]
 
 user_option = click.option(
     "--user",
@@ -23,6 +24,20 @@ user_option = click.option(
     default=None,
     help="The user whose data the command touches (default: the only user, if there is one).",
 )
+
+
+def confirm(question: str) -> bool:
+    """A yes from the person at the terminal to ``question``; no answer (no terminal, end of
+    input, Ctrl-C) is a no, and says that ``--yes`` skips the question.
+
+    Every command that deletes or sends something asks through here, unless given ``--yes``.
+    """
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort:
+        click.echo("")
+        click.echo("No answer; pass --yes to go ahead without being asked.")
+        return False
 
 
 @asynccontextmanager
@@ -34,6 +49,28 @@ async def open_app(ctx: click.Context, **options: Any) -> AsyncIterator[Applicat
         yield app
     finally:
         await app.aclose()
+
+
+async def find_user(app: Application, name: str | None) -> User:
+    """The user called ``name`` (``--user``); without a name, the only user.
+
+    :raises click.UsageError: no such user, or no name given while there are several (or none);
+        the message says what to type.
+    """
+    try:
+        return await app.users.find(name)
+    except NotFound:
+        raise click.UsageError(
+            f"there is no user named {name!r}; see `tradecore user list`"
+        ) from None
+    except NoUserChosen as exc:
+        if not exc.names:
+            raise click.UsageError(
+                "there are no users yet; add one with `tradecore user add NAME`"
+            ) from None
+        raise click.UsageError(
+            f"there are {len(exc.names)} users; say which with --user ({', '.join(exc.names)})"
+        ) from None
 
 
 async def user_named(uow: UnitOfWork, name: str | None) -> User:

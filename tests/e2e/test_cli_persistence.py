@@ -489,7 +489,11 @@ def test_a_user_sees_and_touches_only_their_own_data(alice: Cli) -> None:
         (("sync", "--user", "carol"), "there is no user named 'carol'"),
         (("user", "remove", "carol", "--yes"), "there is no user named 'carol'"),
         (("user", "add", "alice"), "there is already a user named 'alice'"),
-        (("user", "add", " alice"), "must not be empty nor start or end with a space"),
+        # Names are trimmed (docs/names.md): " alice " is alice, who exists.
+        (("user", "add", " alice "), "there is already a user named 'alice'"),
+        (("user", "add", "  "), "a user name must not be empty"),
+        (("user", "add", "bob\tsmith"), "only printable characters, not U+0009"),
+        (("user", "add", "b" * 65), "at most 64 characters long, got 65"),
         (
             ("broker", "add", "paper", "--name", "", "--user", "alice"),
             "a connection name must not be empty nor start or end with a space",

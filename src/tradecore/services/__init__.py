@@ -20,6 +20,7 @@ from tradecore.services.brokers import (
     mask_secrets,
     open_broker,
 )
+from tradecore.services.context import ServiceContext
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
 from tradecore.services.fencing import FencedRepository, LeaseGuard
@@ -52,6 +53,7 @@ from tradecore.services.strategies import (
 from tradecore.services.strategy_run import StrategyTarget, describe_intent, run_strategy
 from tradecore.services.sync import SyncResult, sync_connection
 from tradecore.services.tokens import RepositoryTokenStore, login_hint, save_login
+from tradecore.services.users import NoUserChosen, UserFootprint, Users, UserSummary
 
 __all__ = [
     "DEFAULT_LEASE_TTL",
@@ -69,6 +71,7 @@ __all__ = [
     "LeasedCycle",
     "LeasedRun",
     "ManualOrder",
+    "NoUserChosen",
     "PassReport",
     "PlacedOrder",
     "PruneResult",
@@ -76,8 +79,12 @@ __all__ = [
     "RepositoryTokenStore",
     "Retention",
     "Scheduler",
+    "ServiceContext",
     "StrategyTarget",
     "SyncResult",
+    "UserFootprint",
+    "UserSummary",
+    "Users",
     "add_strategy",
     "automation_status",
     "cancel_recorded_order",

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from tradecore.domain import User
-from tradecore.errors import AlreadyExists
-from tradecore_cli.app import open_app, user_named
+from tradecore.services import UserFootprint, UserSummary
+from tradecore_cli.app import confirm, find_user, open_app
 from tradecore_cli.render import print_table
 from tradecore_cli.render_trades import timestamp
 
@@ -23,36 +23,23 @@ def user() -> None:
     """The users: each has its own broker connections, positions, trades and strategies."""
 
 
-def _checked_name(name: str) -> str:
-    if not name.strip() or name != name.strip():
-        raise click.BadParameter(
-            "a user name must not be empty nor start or end with a space", param_hint="NAME"
-        )
-    return name
-
-
 @user.command("add")
 @click.argument("name")
 @click.pass_context
 def user_add(ctx: click.Context, name: str) -> None:
-    """Add a user called NAME (names are unique).
+    """Add a user called NAME (names are unique; see docs/names.md for what a name may hold).
 
     Every other command takes --user NAME to say whose data it touches; with a single user,
     --user can be left out.
     """
-    name = _checked_name(name)
 
-    async def run() -> None:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            try:
-                await uow.users.add(User(name=name, created_at=app.clock.now()))
-            except AlreadyExists:
-                raise click.ClickException(f"there is already a user named {name!r}") from None
-            await uow.commit()
+    async def run() -> User:
+        async with open_app(ctx) as app:
+            return await app.users.add(name)
 
-    asyncio.run(run())
-    click.echo(f"Added user {name}.")
-    click.echo(f"Next: tradecore broker add TYPE --name NAME --user {name}  (try TYPE paper)")
+    added = asyncio.run(run())
+    click.echo(f"Added user {added.name}.")
+    click.echo(f"Next: tradecore broker add TYPE --name NAME --user {added.name}  (try TYPE paper)")
 
 
 @user.command("list")
@@ -61,13 +48,11 @@ def user_add(ctx: click.Context, name: str) -> None:
 def user_list(ctx: click.Context, as_json: bool) -> None:
     """List the users with how many broker connections each has."""
 
-    async def run() -> list[tuple[User, int]]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            return [
-                (each, len(await uow.connections.list(each.id))) for each in await uow.users.list()
-            ]
+    async def run() -> list[UserSummary]:
+        async with open_app(ctx) as app:
+            return await app.users.list()
 
-    users = asyncio.run(run())
+    users = [(summary.user, summary.connections) for summary in asyncio.run(run())]
     if as_json:
         payload = [
             {
@@ -104,31 +89,23 @@ def user_remove(ctx: click.Context, name: str, yes: bool) -> None:
     unless --yes is given.
     """
 
-    async def run() -> tuple[int, int, int] | None:
+    async def run() -> UserFootprint | None:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                found = await user_named(uow, name)
-                connections = len(await uow.connections.list(found.id))
-                strategies = len(await uow.strategies.list(found.id))
-                trades = await uow.trades.count(found.id)
-            if not yes and not click.confirm(
+            found = await find_user(app, name)
+            footprint = await app.users.footprint(found.id)
+            if not yes and not confirm(
                 f"Remove user {found.name} and everything it owns: broker connections "
-                f"({connections}), strategies ({strategies}) and trades ({trades})? "
-                "This cannot be undone",
-                default=False,
+                f"({footprint.connections}), strategies ({footprint.strategies}) and trades "
+                f"({footprint.trades})? This cannot be undone"
             ):
                 return None
-            async with app.repository.unit_of_work() as uow:
-                await uow.users.remove(found.id)
-                await uow.commit()
-            return connections, strategies, trades
+            return await app.users.remove(found.id)
 
     removed = asyncio.run(run())
     if removed is None:
         click.echo("Nothing removed.")
         ctx.exit(1)
-    connections, strategies, trades = removed
     click.echo(
-        f"Removed user {name} with its broker connections ({connections}), "
-        f"strategies ({strategies}) and trades ({trades})."
+        f"Removed user {removed.user.name} with its broker connections ({removed.connections}), "
+        f"strategies ({removed.strategies}) and trades ({removed.trades})."
     )
