@@ -25,6 +25,7 @@ from tradecore.domain import (
 from tradecore.ports import StrategyParameter
 from tradecore.services import SAFE_WINDOW, ManualOrder, mask_secrets
 from tradecore.services.orders import NOT_PLACED_LOOKUPS
+from tradecore_cli.render import literal_table
 from tradecore_cli.render_trades import amount, timestamp
 
 __all__ = [
@@ -253,7 +254,7 @@ def orders_table(
             _strategy_of(order, strategy_names),
             mask(order.reason) if order.reason else "",
         )
-    return table
+    return literal_table(table)
 
 
 def order_json(

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from tradecore.domain import AutomationRun, AutomationState, DaemonInfo, RunStatus, TaskResult
 from tradecore.services import AutomationStatus, LeasedRun
+from tradecore_cli.render import literal_table
 
 __all__ = [
     "at",
@@ -121,7 +122,7 @@ def statuses_table(rows: Sequence[tuple[str, AutomationStatus]]) -> Table:
             (last.status.value if last.status else "unfinished") if last else "-",
             "-" if rate is None else f"{rate:.0%}",
         )
-    return table
+    return literal_table(table)
 
 
 def daemons_lines(

@@ -14,6 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from tradecore.domain import Position, Trade
+from tradecore_cli.render import literal_table
 
 __all__ = ["amount", "position_json", "timestamp", "trade_json", "trades_table"]
 
@@ -99,4 +100,4 @@ def trades_table(
             fee,
             trade.broker_trade_id,
         )
-    return table
+    return literal_table(table)

@@ -1,4 +1,9 @@
-"""Render a :class:`~tradecore.domain.Digest` for a terminal with rich."""
+"""Render a :class:`~tradecore.domain.Digest` for a terminal with rich.
+
+Every text of a digest (the user's name, connection and strategy names, a broker's error) is
+shown literally: it goes into the table as a :class:`~rich.text.Text`, which rich never reads as
+console markup, so a name such as ``[/]`` or ``[link=…]x[/link]`` is printed as it is.
+"""
 
 from __future__ import annotations
 
@@ -85,13 +90,13 @@ def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ..
         if line.text:
             details = f"{details} — {line.text}" if details else line.text
         table.add_row(
-            line.kind.value,
-            line.subject,
+            Text(line.kind.value),
+            Text(line.subject),
             Text(line.status.value, style=_STEP_STYLE[line.status]),
-            details,
+            Text(details),
         )
     if section is DigestSection.SUMMARY:
         totals = ", ".join(f"{fact_label(name)}: {value}" for name, value in digest.totals)
-        table.caption = totals
+        table.caption = Text(totals, style="table.caption")
         table.caption_justify = "left"
     return table

@@ -83,3 +83,24 @@ def test_the_plugin_registers_console_and_builds_it_with_the_stream() -> None:
     notifier = registry.notifier("console").create(NotifierContext(clock=FakeClock(), stream=out))
     assert notifier.name == "console"
     assert isinstance(notifier, ConsoleNotifier)
+
+
+async def test_names_and_errors_that_look_like_markup_are_printed_literally() -> None:
+    steps = [
+        TaskResult(
+            kind=TaskKind.SYNC,
+            subject="[link=http://e]x[/link]",
+            status=TaskStatus.FAILURE,
+            started_at=NOW,
+            duration=timedelta(seconds=1),
+            error="[b]no[/] :smile:",
+        )
+    ]
+    run = AutomationRun(user_id="u1", trigger=Trigger.MANUAL, started_at=NOW)
+    run.finish(NOW + timedelta(seconds=2), steps)
+    out = io.StringIO()
+    await ConsoleNotifier(out).send(Digest.from_run(run, user_name="[/]"))
+    text = out.getvalue()
+    assert "Summary — [/]" in text
+    assert "[link=http://e]x[/link]" in text
+    assert "[b]no[/] :smile:" in text
