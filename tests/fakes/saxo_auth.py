@@ -1,11 +1,13 @@
 """Authorization server of the fake Saxo Bank: ``/authorize``, ``/token`` and the tokens.
 
-Follows ``../shared/reference/saxo.md`` §2: authorization code grant for a Code app (client
-authentication by HTTP Basic ``AppKey:AppSecret`` or ``client_id``/``client_secret`` in the form,
-§2.4) or a PKCE app (``code_verifier`` checked against the S256 or plain ``code_challenge``,
-§2.3), answers **201** with the §2.6 token JSON, lifetimes from the constructor (§2.7). Refresh
-tokens are single use (§2.8, designed as if so): a refresh returns a new pair in the same session
-and kills the presented token. Errors are RFC 6749 ``{"error", "error_description"}`` (§2.9).
+Follows Saxo's OAuth pages: authorization code grant for a Code app
+(https://www.developer.saxo/openapi/learn/oauth-authorization-code-grant; client authentication
+by HTTP Basic ``AppKey:AppSecret`` or ``client_id``/``client_secret`` in the form) or a PKCE app
+(https://www.developer.saxo/openapi/learn/oauth-authorization-code-grant-pkce; ``code_verifier``
+checked against the S256 or plain ``code_challenge``), answers **201** with the token JSON,
+lifetimes from the constructor. Refresh tokens are single use (designed as if so, as
+docs/brokers/saxo.md says): a refresh returns a new pair in the same session and kills the
+presented token. Errors are RFC 6749 ``{"error", "error_description"}``.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class AuthServer:
         return f"session-{self._sessions}"
 
     def issue(self, session: str) -> dict[str, Any]:
-        """A new access + refresh pair for ``session``, as the §2.6 token JSON."""
+        """A new access + refresh pair for ``session``, as the token JSON."""
         now = self._now()
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self._access[access] = _Access(session, now + timedelta(seconds=self.access_lifetime))
@@ -144,7 +146,7 @@ class AuthServer:
     def _redirect_allowed(self, uri: str) -> bool:
         if uri in self.redirect_uris:
             return True
-        if not self.pkce:  # §2.2: a PKCE app registers its URL without a port, any port goes
+        if not self.pkce:  # a PKCE app registers its URL without a port, any port goes
             return False
         given = urlsplit(uri)
         for registered in map(urlsplit, self.redirect_uris):
@@ -157,7 +159,7 @@ class AuthServer:
         return False
 
     def authorize(self, params: dict[str, str]) -> httpx.Response:
-        """``GET /authorize`` (§2.3): auto-approves with a 302 to the redirect URI."""
+        """``GET /authorize``: auto-approves with a 302 to the redirect URI."""
         if params.get("client_id") != self.app_key:
             return _html(400, "Bad Request", "Unknown client_id.")
         redirect_uri = params.get("redirect_uri", "")
@@ -188,7 +190,7 @@ class AuthServer:
     # -- /token --------------------------------------------------------------------------------
 
     def _client_ok(self, headers: httpx.Headers, form: dict[str, str], required: bool) -> bool:
-        # §2.4: Basic AppKey:AppSecret or client_id/client_secret in the form (Code app);
+        # Basic AppKey:AppSecret or client_id/client_secret in the form (Code app);
         # a PKCE app only names itself with client_id (required for the code exchange).
         client_id, secret = form.get("client_id"), form.get("client_secret")
         scheme, _, credentials = headers.get("authorization", "").partition(" ")
@@ -203,7 +205,7 @@ class AuthServer:
         return client_id == self.app_key and secret == self.app_secret
 
     def token(self, headers: httpx.Headers, form: dict[str, str]) -> httpx.Response:
-        """``POST /token`` (§2.4 to §2.6, §2.8): 201 with a new pair, or an OAuth error."""
+        """``POST /token``: 201 with a new pair, or an OAuth error."""
         grant = form.get("grant_type")
         if grant == "authorization_code":
             if not self._client_ok(headers, form, required=True):
@@ -251,5 +253,5 @@ class AuthServer:
 
     @staticmethod
     def _tokens(payload: dict[str, Any]) -> httpx.Response:
-        # §2.4: Saxo answers 201 Created.
+        # Saxo answers 201 Created.
         return httpx.Response(201, headers={"Content-Type": JSON_TYPE}, content=dumps(payload))

@@ -1,8 +1,9 @@
 """Gateway endpoints of the fake Saxo Bank and their routes (paths below the gateway path).
 
 Each handler takes the fake and a :class:`~tests.fakes.saxo_wire.Call` and returns the JSON
-payload (status 200) or raises :class:`~tests.fakes.saxo_wire.SaxoError`. Sections refer to
-``../shared/reference/saxo.md``: §4 endpoints, §5 paging, §7 errors.
+payload (status 200) or raises :class:`~tests.fakes.saxo_wire.SaxoError`. Endpoints, paging and
+errors follow Saxo's OpenAPI reference (https://www.developer.saxo/openapi/referencedocs) and
+https://www.developer.saxo/openapi/learn/openapi-request-response.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from tests.fakes.saxo_exchange import FakeSaxo
 
 Handler = Callable[["FakeSaxo", Call], Any]
-INSTRUMENTS_TOP, INSTRUMENTS_MAX_TOP = 50, 1000  # §4.10
+INSTRUMENTS_TOP, INSTRUMENTS_MAX_TOP = 50, 1000  # /ref/v1/instruments: $top default, maximum
 
 
 def _groups(call: Call, default: str) -> set[str]:
@@ -29,7 +30,7 @@ def _groups(call: Call, default: str) -> set[str]:
 
 def _scope(fake: FakeSaxo, call: Call, *, me: bool) -> list[FakeAccount]:
     # The accounts a /port query covers: /me is the caller's; otherwise ClientKey is required
-    # (§4.5); AccountKey narrows to one account.
+    # (as Saxo's reference says); AccountKey narrows to one account.
     params = call.params
     if not me:
         client_key = params.get("ClientKey")
@@ -50,7 +51,7 @@ def _scope(fake: FakeSaxo, call: Call, *, me: bool) -> list[FakeAccount]:
 
 
 def users_me(fake: FakeSaxo, call: Call) -> Any:
-    """§4.1."""
+    """``/port/v1/users/me``."""
     return {
         "ClientKey": fake.client_key,
         "Culture": "en-GB",
@@ -65,7 +66,7 @@ def users_me(fake: FakeSaxo, call: Call) -> Any:
 
 
 def clients_me(fake: FakeSaxo, call: Call) -> Any:
-    """§4.2: end-of-day FIFO netting."""
+    """``/port/v1/clients/me``: end-of-day FIFO netting."""
     default = fake.default_account
     return {
         "ClientId": fake.client_id,
@@ -83,13 +84,14 @@ def clients_me(fake: FakeSaxo, call: Call) -> Any:
 
 
 def accounts(fake: FakeSaxo, call: Call, *, me: bool = True) -> Any:
-    """§4.3."""
+    """``/port/v1/accounts`` (and ``/me``)."""
     rows = [render.account(fake, item) for item in _scope(fake, call, me=me)]
     return page(call, rows, fake.page_size)
 
 
 def balances(fake: FakeSaxo, call: Call, *, me: bool = True) -> Any:
-    """§4.4, for one account (``/me``: the default one unless AccountKey is given)."""
+    """``/port/v1/balances``, for one account (``/me``: the default one unless AccountKey is
+    given)."""
     scope = _scope(fake, call, me=me)
     item = scope[0] if call.params.get("AccountKey") else fake.default_account
     if item is None:
@@ -101,7 +103,7 @@ def balances(fake: FakeSaxo, call: Call, *, me: bool = True) -> Any:
 
 
 def net_positions(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
-    """§4.6 (DisplayAndFormat only when asked for)."""
+    """``/port/v1/netpositions`` (DisplayAndFormat only when asked for)."""
     groups = _groups(call, "NetPositionBase,NetPositionView")
     rows = [
         render.net_position(fake, item, net, groups)
@@ -112,7 +114,7 @@ def net_positions(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
 
 
 def positions(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
-    """§4.5."""
+    """``/port/v1/positions``."""
     groups = _groups(call, "PositionBase,PositionView")
     rows = [
         render.position(fake, item, lot, groups)
@@ -123,7 +125,7 @@ def positions(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
 
 
 def closed_positions(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
-    """§4.7."""
+    """``/port/v1/closedpositions``."""
     groups = _groups(call, "ClosedPosition")
     rows = [
         render.closed_position(fake, item, closed, groups)
@@ -134,7 +136,8 @@ def closed_positions(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
 
 
 def orders(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
-    """§4.8: working orders (``Status=All`` lists the same: the fake has no related orders)."""
+    """``/port/v1/orders``: working orders (``Status=All`` lists the same: the fake has no related
+    orders)."""
     keys = {item.account_key for item in _scope(fake, call, me=me)}
     groups = _groups(call, "ExchangeInfo")
     rows = [
@@ -146,7 +149,7 @@ def orders(fake: FakeSaxo, call: Call, *, me: bool = False) -> Any:
 
 
 def order_by_id(fake: FakeSaxo, call: Call) -> Any:
-    """``/port/v1/orders/{ClientKey}/{OrderId}`` (§4.8): ``Data`` empty once not open."""
+    """``/port/v1/orders/{ClientKey}/{OrderId}``: ``Data`` empty once not open."""
     client_key, order_id = call.args
     if client_key != fake.client_key:
         raise error(400, "InvalidRequest", f"Unknown ClientKey '{client_key}'.")
@@ -160,7 +163,7 @@ def order_by_id(fake: FakeSaxo, call: Call) -> Any:
 
 
 def order_activities(fake: FakeSaxo, call: Call) -> Any:
-    """§4.9 ``/cs/v1/audit/orderactivities``: filters, ``EntryType=Last``, ``$skiptoken``."""
+    """``/cs/v1/audit/orderactivities``: filters, ``EntryType=Last``, ``$skiptoken``."""
     params = call.params
     client_key = params.get("ClientKey")
     if client_key and client_key != fake.client_key:
@@ -207,7 +210,7 @@ def _report_date(params: dict[str, str], name: str) -> date:
 
 
 def report_trades(fake: FakeSaxo, call: Call) -> Any:
-    """§4.9 ``/cs/v1/reports/trades/{ClientKey}``: back-office trades (T+1), TradeDate
+    """``/cs/v1/reports/trades/{ClientKey}``: back-office trades (T+1), TradeDate
     between FromDate and ToDate inclusive, or one ``TradeId`` (then AccountKey is required)."""
     params = call.params
     if not call.args or not call.args[0]:
@@ -244,7 +247,8 @@ def _uics(raw: str, name: str) -> set[int]:
 
 
 def instruments(fake: FakeSaxo, call: Call) -> Any:
-    """§4.10 search: Keywords (all must match symbol or description), AssetTypes, Uics."""
+    """``/ref/v1/instruments`` search: Keywords (all must match symbol or description),
+    AssetTypes, Uics."""
     params = call.params
     keywords = params.get("Keywords", "").lower().split()
     types = {t.strip() for t in params.get("AssetTypes", "").split(",") if t.strip()}
@@ -263,7 +267,7 @@ def instruments(fake: FakeSaxo, call: Call) -> Any:
 
 
 def instrument_details(fake: FakeSaxo, call: Call) -> Any:
-    """§4.10 ``/ref/v1/instruments/details/{Uic}/{AssetType}``; unknown → 404."""
+    """``/ref/v1/instruments/details/{Uic}/{AssetType}``; unknown → 404."""
     raw_uic, asset_type = call.args
     found = fake.instruments.get((int(raw_uic), asset_type)) if raw_uic.isdigit() else None
     if found is None:
@@ -273,13 +277,13 @@ def instrument_details(fake: FakeSaxo, call: Call) -> Any:
 
 def _priced(fake: FakeSaxo, uic: int, asset_type: str) -> FakeInstrument:
     found = fake.instruments.get((uic, asset_type))
-    if found is None:  # §4.11 / spec: 400 InvalidUic "UIC is either invalid or not specified"
+    if found is None:  # the spec: 400 InvalidUic "UIC is either invalid or not specified"
         raise error(400, "InvalidUic", f"Uic {uic} is invalid for {asset_type}.")
     return found
 
 
 def info_price(fake: FakeSaxo, call: Call) -> Any:
-    """§4.11 ``/trade/v1/infoprices?Uic=&AssetType=``."""
+    """``/trade/v1/infoprices?Uic=&AssetType=``."""
     params = call.params
     raw_uic, asset_type = params.get("Uic", ""), params.get("AssetType")
     if not raw_uic.isdigit():
@@ -291,7 +295,7 @@ def info_price(fake: FakeSaxo, call: Call) -> Any:
 
 
 def info_prices(fake: FakeSaxo, call: Call) -> Any:
-    """``/trade/v1/infoprices/list?Uics=&AssetType=`` (§4.11 list variant)."""
+    """``/trade/v1/infoprices/list?Uics=&AssetType=`` (the list variant)."""
     params = call.params
     asset_type = params.get("AssetType")
     if not asset_type:

@@ -4,12 +4,13 @@ One :class:`FakeSaxo` is one app (AppKey, optional AppSecret, redirect URIs) and
 with its accounts. Every request goes through :meth:`FakeSaxo.handle` (``httpx.Request`` →
 ``httpx.Response``, under one lock), reached in-process with :meth:`FakeSaxo.mock_transport`
 (host ``https://saxo.test``: :data:`AUTH_BASE`, :data:`API_BASE`) or over loopback HTTP/1.1
-with :meth:`FakeSaxo.serve`. Behaviour follows ``../shared/reference/saxo.md``: OAuth2 in
-``saxo_auth`` (§2), endpoints in ``saxo_endpoints`` / ``saxo_render`` (§4, §5), orders in
-``saxo_orders`` (§4.12, §4.13, §6.4), state in ``saxo_state``. This module adds the gateway rules:
-Bearer tokens (401 with an empty body), ``X-Correlation`` on every answer (§3), per-session rate
-limits per service group and for orders (§6.1 to §6.3), HTML 404s for unknown URLs (§7), the
-request log and scripted faults.
+with :meth:`FakeSaxo.serve`. Behaviour follows Saxo's public documentation (each module names
+its pages): OAuth2 in ``saxo_auth``, endpoints in ``saxo_endpoints`` / ``saxo_render``, orders in
+``saxo_orders``, state in ``saxo_state``. This module adds the gateway rules: Bearer tokens (401
+with an empty body), ``X-Correlation`` on every answer
+(https://www.developer.saxo/openapi/learn/requesting-support), per-session rate limits per service
+group and for orders (https://www.developer.saxo/openapi/learn/rate-limiting), HTML 404s for
+unknown URLs, the request log and scripted faults.
 
 ``python -m tests.fakes.saxo_exchange --port 0`` serves a small demo client and prints
 ``READY http://127.0.0.1:PORT`` (see ``saxo_server``).
@@ -76,7 +77,7 @@ class FakeSaxo(SaxoMarket):
     """A fake Saxo Bank: an app's authorization server and the OpenAPI gateway of one client.
 
     Knobs (plain attributes): :attr:`session_limit` (requests per minute per session and
-    service group, §6.1), :attr:`orders_per_second` (``None`` disables), :attr:`absolute_next`
+    service group), :attr:`orders_per_second` (``None`` disables), :attr:`absolute_next`
     (absolute ``__next`` links), :attr:`token_latency` (seconds before ``/token`` answers),
     :attr:`page_size` (default ``$top`` of port and cs collections).
     """
@@ -141,7 +142,7 @@ class FakeSaxo(SaxoMarket):
         self._auth.refresh_lifetime = seconds
 
     def issue_tokens(self, session: str | None = None) -> dict[str, Any]:
-        """A valid token response (§2.6) as if the user had just logged in (a new session), or a
+        """A valid token response as if the user had just logged in (a new session), or a
         new pair for ``session``."""
         with self._lock:
             return self._auth.issue(session or self._auth.new_session())
@@ -266,13 +267,13 @@ class FakeSaxo(SaxoMarket):
             return self._html_404(headers)
         handler, args = found
         session = self._auth.session_of(request.headers.get("authorization"))
-        if session is None:  # §7: 401 with an empty body
+        if session is None:  # Saxo's 401 has an empty body
             return httpx.Response(401, headers=headers)
         ok = self._charge(("Session", session, segments[0]), self.session_limit, 60, now, headers)
         if ok and method == "POST" and segments == ["trade", "v2", "orders"]:
             key = ("SessionOrders", session)
             ok = self._charge(key, self.orders_per_second, 1, now, headers)
-        if not ok:  # §6.3: 429, back off until -Reset
+        if not ok:  # 429, back off until -Reset
             return httpx.Response(429, headers=headers)
         if request.headers.get("x-request-id"):
             headers["X-Request-ID"] = request.headers["x-request-id"]
@@ -304,7 +305,7 @@ class FakeSaxo(SaxoMarket):
         now: datetime,
         headers: dict[str, str],
     ) -> bool:
-        # A fixed window of `period` seconds from its first request; headers per §6.2.
+        # A fixed window of `period` seconds from its first request; X-RateLimit-* headers.
         if not limit:
             return True
         start, used = self._windows.get(key, (now, 0))

@@ -2,9 +2,9 @@
 
 A script answers the next matching request in place of the fake (timeouts, 5xx, 401, 429:
 nothing is done) or after it (the order is placed, then the answer is lost or degraded). The
-degraded answers are the ones ``../shared/reference/saxo.md`` tells clients to survive: a
-timeout of unknown outcome (§6.5), 429 with ``X-RateLimit-*`` (§6.2-6.3), a 2xx without
-``OrderId`` or with ``ErrorInfo`` (§4.12).
+degraded answers are the ones Saxo's clients must survive (docs/brokers/saxo.md, "Orders" and
+"Limits, retries and errors"): a timeout of unknown outcome, 429 with ``X-RateLimit-*``, a 2xx
+without ``OrderId`` or with ``ErrorInfo``.
 """
 
 from __future__ import annotations

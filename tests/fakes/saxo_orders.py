@@ -1,11 +1,13 @@
 """Orders of the fake Saxo Bank: placement rules, fills, cancels, the end-of-day cycle.
 
-``POST /trade/v2/orders`` follows ``../shared/reference/saxo.md`` §4.12 (fields, ``ManualOrder``
-required, ``ExternalReference`` ≤ 50 chars, success 200 ``{"OrderId"}``) and §6.4 (an identical
-request within 15 s is a 409). ``DELETE /trade/v2/orders/{ids}`` follows §4.13. Market orders
-fill at once at the ask (buy) or bid (sell); limit orders that do not cross rest as Working.
-Fills update net positions and lots (end-of-day netting, §4.14) and reach the trade report only
-at ``end_of_day`` (T+1, §4.9).
+``POST /trade/v2/orders`` follows https://www.developer.saxo/openapi/learn/order-placement
+(fields, ``ManualOrder`` required, ``ExternalReference`` ≤ 50 chars, success 200 ``{"OrderId"}``)
+and Saxo's duplicate guard (an identical request within 15 s is a 409). ``DELETE
+/trade/v2/orders/{ids}`` follows Saxo's OpenAPI reference. Market orders fill at once at the ask
+(buy) or bid (sell); limit orders that do not cross rest as Working. Fills update net positions
+and lots (end-of-day netting, https://www.developer.saxo/openapi/learn/real-time-vs-eod-netting)
+and reach the trade report only at ``end_of_day`` (T+1,
+https://www.developer.saxo/openapi/learn/reports).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class _OrderRequest:
 
 
 def _read(body: dict[str, Any]) -> _OrderRequest:
-    # Model validation (§7 InvalidModelState with ModelState) before any business rule.
+    # Model validation (InvalidModelState with ModelState) before any business rule.
     problems: dict[str, list[str]] = {}
 
     def check(name: str, ok: bool, message: str) -> None:
@@ -147,14 +149,14 @@ class SaxoMarket(SaxoState):
     # -- endpoints -----------------------------------------------------------------------------
 
     def place_order(self, call: Call) -> dict[str, Any]:
-        """``POST /trade/v2/orders`` (§4.12, §6.4)."""
+        """``POST /trade/v2/orders``."""
         try:
             body = loads(call.body) if call.body else None
         except ValueError:
             raise error(400, "InvalidRequest", "The request body is not valid JSON.") from None
         if not isinstance(body, dict):
             raise invalid_model(request=["A JSON object is required."])
-        if "ManualOrder" not in body:  # §7: this one comes wrapped in ErrorInfo
+        if "ManualOrder" not in body:  # this one comes wrapped in ErrorInfo
             message = "ManualOrder is required (true: entered by a person, false: generated)."
             raise SaxoError(
                 400, {"ErrorInfo": {"ErrorCode": "InvalidModelState", "Message": message}}
@@ -178,7 +180,7 @@ class SaxoMarket(SaxoState):
         return answer
 
     def cancel_orders(self, call: Call) -> dict[str, Any]:
-        """``DELETE /trade/v2/orders/{OrderIds}?AccountKey=`` (§4.13)."""
+        """``DELETE /trade/v2/orders/{OrderIds}?AccountKey=``."""
         account_key = call.params.get("AccountKey")
         if not account_key:
             raise invalid_model(AccountKey=["AccountKey is required."])
@@ -201,8 +203,9 @@ class SaxoMarket(SaxoState):
     # -- test controls -------------------------------------------------------------------------
 
     def end_of_day(self) -> list[FakeTrade]:
-        """Run the back-office cycle: fills move into the trade report (§4.9, T+1), working day
-        orders expire, flat net positions and their lots go (§4.14). Returns the moved fills."""
+        """Run the back-office cycle: fills move into the trade report (T+1), working day orders
+        expire, flat net positions and their lots go (end-of-day netting). Returns the moved
+        fills."""
         with self._lock:
             moved, self.pending_trades = self.pending_trades, []
             by_id = {account.account_id: account for account in self.accounts.values()}
@@ -258,7 +261,7 @@ class SaxoMarket(SaxoState):
         return instrument.bid if limit is None or limit <= instrument.bid else None
 
     def _accept(self, request: _OrderRequest, call: Call) -> FakeOrder:
-        # Business rules (§4.12, §7): 400 {"ErrorCode", "Message"}.
+        # Business rules: 400 {"ErrorCode", "Message"}.
         account_key = request.account_key
         if account_key is None and self.default_account is not None:
             account_key = self.default_account.account_key

@@ -1,7 +1,8 @@
 """Payload shapes of the fake Saxo Bank's gateway, one function per item type.
 
-Field names and groups follow ``../shared/reference/saxo.md`` §4 (and the spec examples it
-quotes); numbers stay ``Decimal`` so ``saxo_wire.dumps`` writes them exactly.
+Field names and groups follow Saxo's OpenAPI reference and its examples
+(https://www.developer.saxo/openapi/referencedocs); numbers stay ``Decimal`` so ``saxo_wire.dumps``
+writes them exactly.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def _valuation(
 
 
 def account(state: SaxoState, item: FakeAccount) -> Row:
-    """An ``/port/v1/accounts`` item (§4.3)."""
+    """An ``/port/v1/accounts`` item."""
     return {
         "AccountGroupKey": item.account_key,
         "AccountId": item.account_id,
@@ -80,7 +81,7 @@ def account(state: SaxoState, item: FakeAccount) -> Row:
 def net_position(
     state: SaxoState, item: FakeAccount, net: FakeNetPosition, groups: set[str]
 ) -> Row:
-    """A ``/port/v1/netpositions`` item (§4.6) with the field groups asked for."""
+    """A ``/port/v1/netpositions`` item with the field groups asked for."""
     instrument = instrument_or_stub(state, net.uic, net.asset_type)
     price, price_type = _valuation(instrument, net.amount, net.current_price, net.average_price)
     lots = sum(1 for p in item.positions if (p.uic, p.asset_type) == (net.uic, net.asset_type))
@@ -120,7 +121,7 @@ def net_position(
 
 
 def position(state: SaxoState, item: FakeAccount, lot: FakePosition, groups: set[str]) -> Row:
-    """A ``/port/v1/positions`` item (§4.5)."""
+    """A ``/port/v1/positions`` item."""
     instrument = instrument_or_stub(state, lot.uic, lot.asset_type)
     price, price_type = _valuation(instrument, lot.amount, None, lot.open_price)
     row: Row = {"NetPositionId": f"{lot.uic}__{lot.asset_type}", "PositionId": lot.position_id}
@@ -155,7 +156,7 @@ def position(state: SaxoState, item: FakeAccount, lot: FakePosition, groups: set
 def closed_position(
     state: SaxoState, item: FakeAccount, closed: FakeClosedPosition, groups: set[str]
 ) -> Row:
-    """A ``/port/v1/closedpositions`` item (§4.7)."""
+    """A ``/port/v1/closedpositions`` item."""
     instrument = instrument_or_stub(state, closed.uic, closed.asset_type)
     profit = (closed.closing_price - closed.open_price) * closed.amount
     row: Row = {
@@ -185,7 +186,7 @@ def closed_position(
 
 
 def open_order(state: SaxoState, order: FakeOrder, groups: set[str]) -> Row:
-    """A ``/port/v1/orders`` item (§4.8)."""
+    """A ``/port/v1/orders`` item."""
     instrument = instrument_or_stub(state, order.uic, order.asset_type)
     market = instrument.ask if order.buy_sell == "Buy" else instrument.bid
     row: Row = {
@@ -221,7 +222,7 @@ def open_order(state: SaxoState, order: FakeOrder, groups: set[str]) -> Row:
 
 
 def balance(item: FakeAccount, rows: list[Row], orders: int) -> Row:
-    """A ``/port/v1/balances`` answer (§4.4) from the account's rendered net positions."""
+    """A ``/port/v1/balances`` answer from the account's rendered net positions."""
     value = sum((r["NetPositionView"]["MarketValue"] for r in rows), Decimal(0))
     return {
         "CalculationReliability": "Ok",
@@ -241,7 +242,7 @@ def balance(item: FakeAccount, rows: list[Row], orders: int) -> Row:
 
 
 def activity(state: SaxoState, entry: OrderActivity, groups: set[str]) -> Row:
-    """A ``/cs/v1/audit/orderactivities`` entry (§4.9)."""
+    """A ``/cs/v1/audit/orderactivities`` entry."""
     order = entry.order
     row: Row = {
         "AccountId": order.account_id,
@@ -275,7 +276,7 @@ def activity(state: SaxoState, entry: OrderActivity, groups: set[str]) -> Row:
 
 
 def report_trade(state: SaxoState, item: FakeAccount, trade: FakeTrade) -> Row:
-    """A ``/cs/v1/reports/trades`` row (§4.9). ``TradedValue`` = -(price * amount) (spec)."""
+    """A ``/cs/v1/reports/trades`` row. ``TradedValue`` = -(price * amount) (spec)."""
     instrument = instrument_or_stub(state, trade.uic, trade.asset_type)
     row: Row = {
         "AccountCurrency": item.currency,
@@ -310,7 +311,7 @@ def report_trade(state: SaxoState, item: FakeAccount, trade: FakeTrade) -> Row:
 
 
 def instrument_summary(instrument: FakeInstrument, keyword_match: bool) -> Row:
-    """A ``/ref/v1/instruments`` search item (§4.10)."""
+    """A ``/ref/v1/instruments`` search item."""
     return {
         "AssetType": instrument.asset_type,
         "CurrencyCode": instrument.currency,
@@ -327,7 +328,7 @@ def instrument_summary(instrument: FakeInstrument, keyword_match: bool) -> Row:
 
 
 def instrument_details(instrument: FakeInstrument) -> Row:
-    """``/ref/v1/instruments/details/{Uic}/{AssetType}`` (§4.10)."""
+    """``/ref/v1/instruments/details/{Uic}/{AssetType}``."""
     return {
         "AmountDecimals": max(_decimals(instrument.lot_size), _decimals(instrument.min_amount)),
         "AssetType": instrument.asset_type,
@@ -353,7 +354,7 @@ def instrument_details(instrument: FakeInstrument) -> Row:
 
 
 def info_price(instrument: FakeInstrument, groups: set[str], now: datetime) -> Row:
-    """A ``/trade/v1/infoprices`` answer (§4.11): a tradable, undelayed quote."""
+    """A ``/trade/v1/infoprices`` answer: a tradable, undelayed quote."""
     row: Row = {"AssetType": instrument.asset_type, "LastUpdated": now, "Uic": instrument.uic}
     if "Quote" in groups:
         row["Quote"] = {

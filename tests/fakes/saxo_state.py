@@ -1,8 +1,9 @@
 """State of the fake Saxo Bank: one client with its accounts, instruments, orders and trades.
 
-Shapes and vocabulary follow ``../shared/reference/saxo.md`` §4: ``AccountKey`` (API key) vs
-``AccountId`` (human id), signed amounts (negative = short or sold), ``NetPositionId`` opaque,
-trade report rows (§4.9) that appear only after the end-of-day cycle.
+Shapes and vocabulary follow Saxo's OpenAPI reference
+(https://www.developer.saxo/openapi/referencedocs): ``AccountKey`` (API key) vs ``AccountId``
+(human id), signed amounts (negative = short or sold), ``NetPositionId`` opaque, trade report rows
+that appear only after the end-of-day cycle (https://www.developer.saxo/openapi/learn/reports).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 ZERO = Decimal(0)
 DEFAULT_CLIENT_KEY = "7m4I|vt+YLU/nEGg77o9uQhw=="
-"""Like the spec's example ``7m4I|vtYLUnEGg77o9uQhw==`` (§3) plus ``+`` and ``/``: clients must
+"""Like the spec's example ``7m4I|vtYLUnEGg77o9uQhw==`` plus ``+`` and ``/``: clients must
 URL-encode it in queries and paths."""
 _FIRST_IDS = {"order": 5002749333, "trade": 861198960, "position": 1019942425, "log": 260971}
 
@@ -28,7 +29,7 @@ def wall_clock() -> datetime:
 
 @dataclass
 class FakeInstrument:
-    """An instrument (``Uic`` + ``AssetType``) with its quote and trading rules (§4.10, §4.11)."""
+    """An instrument (``Uic`` + ``AssetType``) with its quote and trading rules."""
 
     uic: int
     asset_type: str
@@ -67,7 +68,7 @@ class FakeInstrument:
 
 @dataclass
 class FakeNetPosition:
-    """One instrument's net holding in an account (§4.6); ``amount`` signed."""
+    """One instrument's net holding in an account; ``amount`` signed."""
 
     uic: int
     asset_type: str
@@ -81,7 +82,7 @@ class FakeNetPosition:
 
 @dataclass
 class FakePosition:
-    """One lot (§4.5); ``amount`` signed. Under end-of-day netting every fill opens one."""
+    """One lot; ``amount`` signed. Under end-of-day netting every fill opens one."""
 
     position_id: str
     uic: int
@@ -93,7 +94,7 @@ class FakePosition:
 
 @dataclass
 class FakeClosedPosition:
-    """A closed position (§4.7); ``ClosedPositionUniqueId`` = opening id + ``-`` + closing id."""
+    """A closed position; ``ClosedPositionUniqueId`` = opening id + ``-`` + closing id."""
 
     opening_position_id: str
     closing_position_id: str
@@ -114,7 +115,7 @@ class FakeClosedPosition:
 
 @dataclass
 class FakeTrade:
-    """An execution: an order's fill, then a trade report row (§4.9) after ``end_of_day``."""
+    """An execution: an order's fill, then a trade report row after ``end_of_day``."""
 
     trade_id: str
     order_id: str
@@ -135,7 +136,7 @@ class FakeTrade:
 
 @dataclass
 class FakeOrder:
-    """An order as placed through ``POST /trade/v2/orders`` (§4.12)."""
+    """An order as placed through ``POST /trade/v2/orders``."""
 
     order_id: str
     account_key: str
@@ -172,7 +173,7 @@ class FakeOrder:
 
 @dataclass
 class OrderActivity:
-    """One ``/cs/v1/audit/orderactivities`` entry (§4.9): an order event and its fill figures."""
+    """One ``/cs/v1/audit/orderactivities`` entry: an order event and its fill figures."""
 
     log_id: int
     order: FakeOrder
@@ -212,7 +213,7 @@ class FakeAccount:
         net_position_id: str | None = None,
         opened_at: datetime | None = None,
     ) -> FakeNetPosition:
-        """Set the net position in ``uic``/``asset_type`` (``amount`` signed; §4.6)."""
+        """Set the net position in ``uic``/``asset_type`` (``amount`` signed)."""
         with self._state._lock:
             position = FakeNetPosition(
                 uic,
@@ -236,7 +237,7 @@ class FakeAccount:
         position_id: str | None = None,
         execution_time_open: datetime | None = None,
     ) -> FakePosition:
-        """Add one lot (§4.5). Net positions are seeded separately (``add_net_position``)."""
+        """Add one lot. Net positions are seeded separately (``add_net_position``)."""
         with self._state._lock:
             position = FakePosition(
                 position_id or self._state.next_id("position"),
@@ -263,7 +264,7 @@ class FakeAccount:
         execution_time_close: datetime | None = None,
         closing_method: str = "Fifo",
     ) -> FakeClosedPosition:
-        """Add a closed position (§4.7; ``amount`` signed: positive was a long)."""
+        """Add a closed position (``amount`` signed: positive was a long)."""
         with self._state._lock:
             now = self._state.now()
             closed = FakeClosedPosition(
@@ -292,7 +293,7 @@ class FakeAccount:
         amount: Decimal | None = None,
         price: Decimal | None = None,
     ) -> list[FakeTrade]:
-        """Seed ``count`` back-office trades (§4.9) from ``start``, one every ``spacing`` (so
+        """Seed ``count`` back-office trades from ``start``, one every ``spacing`` (so
         they spread over days), alternately bought and sold, with unique ``TradeId`` strings and
         five-decimal prices around ``price`` (default: the instrument's mid, else 100)."""
         with self._state._lock:
@@ -361,7 +362,7 @@ class SaxoState:
         *,
         cash: Decimal = Decimal(1_000_000),
     ) -> FakeAccount:
-        """Add an account; the first one added is the client's default account (§4.2)."""
+        """Add an account; the first one added is the client's default account."""
         with self._lock:
             account = FakeAccount(self, account_key, account_id, currency, Decimal(cash))
             self.accounts[account_key] = account
@@ -410,7 +411,7 @@ class SaxoState:
         return next((o for o in self.orders if o.order_id == order_id), None)
 
     def activity(self, order: FakeOrder, status: str, **figures: Any) -> OrderActivity:
-        """Log an order event (§4.9 orderactivities)."""
+        """Log an order event (``/cs/v1/audit/orderactivities``)."""
         entry = OrderActivity(
             int(self.next_id("log")), order, status, self.now(), order.filled_amount, **figures
         )

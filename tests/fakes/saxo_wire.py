@@ -1,8 +1,9 @@
 """Wire format of the fake Saxo Bank: exact-decimal JSON, UTC timestamps, errors and paging.
 
 Numbers are written straight from ``Decimal`` (never through ``float``), so ``1.32167`` and
-``100000`` reach the client exactly as the spec examples show them (``../shared/reference/saxo.md``
-§4.5). Collections use the envelope of §5.
+``100000`` reach the client exactly as the examples of Saxo's OpenAPI reference show them
+(https://www.developer.saxo/openapi/referencedocs). Collections use Saxo's envelope
+(https://www.developer.saxo/openapi/learn/openapi-request-response).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class SaxoError(Exception):
 
 
 def error(status: int, code: str, message: str, **model_state: list[str]) -> SaxoError:
-    """A §7 error body ``{"ErrorCode", "Message"[, "ModelState"]}``."""
+    """An error body ``{"ErrorCode", "Message"[, "ModelState"]}``."""
     payload: dict[str, Any] = {"ErrorCode": code, "Message": message}
     if model_state:
         payload["ModelState"] = model_state
@@ -66,7 +67,7 @@ def error(status: int, code: str, message: str, **model_state: list[str]) -> Sax
 
 
 def invalid_model(**model_state: list[str]) -> SaxoError:
-    """400 ``InvalidModelState`` with the fields at fault (§7)."""
+    """400 ``InvalidModelState`` with the fields at fault."""
     return error(
         400,
         "InvalidModelState",
@@ -193,7 +194,7 @@ def page(
     max_top: int | None = None,
     token_of: Callable[[dict[str, Any]], str] | None = None,
 ) -> dict[str, Any]:
-    """One page of ``items`` in the §5 envelope ``{"__count", "Data", "__next"?}``.
+    """One page of ``items`` in Saxo's collection envelope ``{"__count", "Data", "__next"?}``.
 
     ``$top`` (0 or absent: ``default_top``) and ``$skip`` select the page. With ``token_of``
     (the cs service group) the next link carries ``$skiptoken`` = the id of the next page's

@@ -45,7 +45,7 @@ class TestSaxoBroker(BrokerPortContract):
         fake: FakeSaxo,
         clock: FakeClock,
     ) -> None:
-        """Saxo's trade report is end-of-day (saxo.md §4.9): the fill shows after the day's
+        """Saxo's trade report is end-of-day (docs/brokers/saxo.md): the fill shows after the day's
         processing, not before, and then exactly once after the earlier cursor."""
         account = (await broker.get_accounts())[0]
         request = _request(account, tradable_instrument, order_quantity)

@@ -1,10 +1,10 @@
 """Saxo payloads become exact domain values, and bad payloads become MalformedResponse.
 
-The payloads are the documented samples of ../shared/reference/saxo.md §4, §5 and §7 (taken from
-Saxo's OpenAPI specification and sample repositories), kept as JSON text and parsed with
-:func:`parse_json`, the way the adapter will see them. Where §4 lists an endpoint's fields without
-a JSON example, the test builds the item from that field list and says so; where a test needs a
-variant, the docstring says which sample it starts from and what changed.
+The payloads are the documented samples of Saxo's OpenAPI reference
+(https://www.developer.saxo/openapi/referencedocs) and of Saxo's sample repositories, kept as JSON
+text and parsed with :func:`parse_json`, the way the adapter will see them. Where Saxo lists an
+endpoint's fields without a JSON example, the test builds the item from that field list and says
+so; where a test needs a variant, the docstring says which sample it starts from and what changed.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def request(
     )
 
 
-# --- the documented samples (saxo.md), verbatim where §4 gives JSON -------------------------------
+# --- the documented samples, verbatim where Saxo gives JSON ---------------------------------------
 
 ACCOUNTS_JSON = """
 {"Data":[{"AccountGroupKey":"LZTc7DdejXODf-WSl2aCyQ==","AccountId":"192134INET","AccountKey":"LZTc7DdejXODf-WSl2aCyQ==",
@@ -150,8 +150,8 @@ MODEL_STATE_JSON = """
  "ModelState":{"ToOpenClose":["ToOpenClose must be set to either ToClose or ToOpen when AssetType=FuturesOption,StockIndexOption,StockOption,CfdIndexOption"]}}
 """
 
-# §4.6 lists the net position fields without a JSON example: this item is built from that list,
-# with the values of the §4.5 GBPUSD position and the DisplayAndFormat group of §4.5.
+# /port/v1/netpositions: Saxo lists the fields without a JSON example, so this item is built from
+# that list, with the values of the GBPUSD position sample and its DisplayAndFormat group.
 NET_POSITION_JSON = """
 {"NetPositionId":"GBPUSD_FxSpot",
  "NetPositionBase":{"AccountId":"192134INET","Amount":100000,"AssetType":"FxSpot","Uic":31,
@@ -162,7 +162,7 @@ NET_POSITION_JSON = """
  "DisplayAndFormat":{"Symbol":"GBPUSD","Description":"British Pound/US Dollar","Currency":"USD","Decimals":4}}
 """
 
-# §4.9 lists the trade report fields without a JSON example: built from that list.
+# The trade report (/cs/v1/reports/trades): fields listed without a JSON example; built from them.
 TRADE_JSON = """
 {"TradeId":"5002749333","OrderId":"5002749300","AccountId":"192134INET","Uic":211,"AssetType":"Stock",
  "Amount":-25,"Price":172.4512,"TradeDate":"2024-03-05","TradeExecutionTime":"2024-03-05T14:31:02.1234567Z",
@@ -170,22 +170,22 @@ TRADE_JSON = """
  "ToOpenOrClose":"ToClose","Venue":"XNAS","ExternalReference":"%s"}
 """.replace("%s", CID)
 
-# §4.10 lists the search item fields without a full JSON example: built from that list.
+# /ref/v1/instruments: search item fields listed without a full JSON example; built from them.
 INSTRUMENT_JSON = """
 {"Identifier":211,"SummaryType":"Instrument","AssetType":"Stock","Symbol":"AAPL:xnas",
  "Description":"Apple Inc.","ExchangeId":"NASDAQ","CurrencyCode":"USD","GroupId":0,
  "PrimaryListing":211,"TradableAs":["Stock","CfdOnStock"],"IsKeywordMatch":true}
 """
 
-# §4.11: the Quote group fields and LastUpdated/Uic/AssetType, values from the spec example
-# (DelayedByMinutes 15, PriceType Indicative).
+# /trade/v1/infoprices: the Quote group fields and LastUpdated/Uic/AssetType, values from the spec
+# example (DelayedByMinutes 15, PriceType Indicative).
 INFOPRICE_JSON = """
 {"Uic":31,"AssetType":"FxSpot","LastUpdated":"2024-03-05T14:31:02.1234567Z",
  "Quote":{"Ask":1.29179,"Bid":1.29169,"Mid":1.29174,"Amount":100000,"DelayedByMinutes":15,
    "PriceTypeAsk":"Indicative","PriceTypeBid":"Indicative","ErrorCode":"None"}}
 """
 
-# §4.8 lists the open order fields without a JSON example: built from that list.
+# /port/v1/orders: open order fields listed without a JSON example; built from them.
 OPEN_ORDER_JSON = """
 {"OrderId":"5002749333","AccountKey":"LZTc7DdejXODf-WSl2aCyQ==","AccountId":"192134INET","Uic":211,
  "AssetType":"Stock","BuySell":"Buy","Amount":10,"OpenOrderType":"Limit","Price":150.25,
@@ -194,7 +194,7 @@ OPEN_ORDER_JSON = """
  "DisplayAndFormat":{"Symbol":"AAPL:xnas","Currency":"USD"}}
 """.replace("%s", CID)
 
-# §4.9 orderactivities: status enum and FillAmount/FilledAmount/AveragePrice from the doc.
+# /cs/v1/audit/orderactivities: status enum and FillAmount/FilledAmount/AveragePrice from the doc.
 ACTIVITY_JSON = """
 {"OrderId":"5002749333","LogId":"1234","AccountId":"192134INET","Uic":211,"AssetType":"Stock",
  "BuySell":"Sell","Amount":10,"OrderType":"Market","Duration":{"DurationType":"DayOrder"},
@@ -207,7 +207,8 @@ ACTIVITY_JSON = """
 
 
 def test_parse_json_keeps_saxo_number_digits() -> None:
-    """§4.5: ``OpenPrice: 1.32167`` is an exact Decimal, ``Amount: 100000`` an int; no floats."""
+    """Positions sample: ``OpenPrice: 1.32167`` is an exact Decimal, ``Amount: 100000`` an int; no
+    floats."""
     body = load(POSITIONS_JSON)
     base = body["Data"][0]["PositionBase"]
     assert base["OpenPrice"] == Decimal("1.32167")
@@ -230,7 +231,7 @@ def test_parse_json_keeps_saxo_number_digits() -> None:
     [b"", b"<html><body>404 Not Found</body></html>", b"\xff\xfe\xfa", b'{"a":', b"[1,2"],
 )
 def test_parse_json_refuses_what_is_not_json(content: bytes) -> None:
-    """§2.9/§8: a wrong URL answers an HTML 404 page; never assume JSON."""
+    """A wrong URL answers an HTML 404 page; never assume JSON."""
     with pytest.raises(MalformedResponse) as caught:
         parse_json(content, what="GET /port/v1/accounts/me")
     assert str(caught.value) == (
@@ -240,7 +241,7 @@ def test_parse_json_refuses_what_is_not_json(content: bytes) -> None:
 
 
 def test_number_reads_ints_and_decimals_exactly() -> None:
-    """§4.5 numbers: large amounts and long fractions keep every digit."""
+    """Position numbers: large amounts and long fractions keep every digit."""
     body = load(
         '{"a": 123456789012345678901234567890, "b": 0.000000012345678901234567891, "c": -2998}'
     )
@@ -264,7 +265,8 @@ def test_number_reads_ints_and_decimals_exactly() -> None:
     ],
 )
 def test_number_rejects_what_is_not_a_finite_number(value: str, problem: str) -> None:
-    """§4.5 ``Amount``: anything but a finite JSON number is malformed, naming field and endpoint."""
+    """A position's ``Amount``: anything but a finite JSON number is malformed, naming field and
+    endpoint."""
     body = load(f'{{"Amount": {value}}}')
     with pytest.raises(MalformedResponse) as caught:
         number(body, "Amount", what="GET /port/v1/positions item 0")
@@ -320,7 +322,7 @@ def test_messages_never_quote_long_values() -> None:
     ],
 )
 def test_utc_time_reads_iso_8601_into_utc(value: str, expected: datetime) -> None:
-    """§4.5 ``ExecutionTimeOpen`` and friends: Z or offset, 7 fractional digits truncated."""
+    """``ExecutionTimeOpen`` and friends: Z or offset, 7 fractional digits truncated."""
     parsed = utc_time({"T": value}, "T", what="w")
     assert parsed == expected
     assert parsed.tzinfo is UTC
@@ -348,7 +350,7 @@ def test_utc_time_refuses_naive_and_bad_times(value: object, problem: str) -> No
 
 
 def test_opt_utc_time_and_day() -> None:
-    """§4.9 ``TradeDate``: a calendar date, as a date or date-time string (as written)."""
+    """The trade report's ``TradeDate``: a calendar date, as a date or date-time string."""
     assert opt_utc_time({}, "T", what="w") is None
     assert day({"D": "2017-05-02"}, "D", what="w") == date(2017, 5, 2)
     assert day({"D": "2017-05-02T00:00:00"}, "D", what="w") == date(2017, 5, 2)
@@ -359,7 +361,7 @@ def test_opt_utc_time_and_day() -> None:
 
 
 def test_items_and_next_link_read_the_collection_envelope() -> None:
-    """§5 and the §4.5 sample: ``Data`` items and the ``__next`` link."""
+    """The collection envelope of the positions sample: ``Data`` items and the ``__next`` link."""
     body = load(POSITIONS_JSON)
     rows = items(body, what="GET /port/v1/positions")
     assert len(rows) == 1
@@ -396,7 +398,7 @@ def test_next_link_refuses_a_non_string() -> None:
 
 
 def test_dumps_exact_writes_decimals_as_plain_numbers() -> None:
-    """§4.12 order bodies: Decimals keep their digits, no exponent, compact separators."""
+    """Order bodies: Decimals keep their digits, no exponent, compact separators."""
     assert dumps_exact({"a": Decimal("1.32167")}) == b'{"a":1.32167}'
     assert dumps_exact([Decimal("1E+2"), Decimal("1E-7"), Decimal("-0.10")]) == (
         b"[100,0.0000001,-0.10]"
@@ -439,7 +441,7 @@ def test_dumps_exact_round_trips_any_finite_decimal(value: Decimal) -> None:
 
 
 def test_asset_types_map_to_ours() -> None:
-    """§4.12 AssetType enum: Saxo's types map to ours; anything else is OTHER."""
+    """The AssetType enum: Saxo's types map to ours; anything else is OTHER."""
     expected = {
         "Stock": AssetType.STOCK,
         "Etf": AssetType.ETF,
@@ -470,7 +472,7 @@ def test_asset_types_map_to_ours() -> None:
 
 
 def test_instrument_and_saxo_key_round_trip() -> None:
-    """§4.11/§4.12 need ``(Uic, AssetType)``: kept in broker_key and read back."""
+    """Prices and orders need ``(Uic, AssetType)``: kept in broker_key and read back."""
     assert Instrument(symbol="GBPUSD", asset_type=AssetType.FX, broker_key="31:FxSpot") == GBPUSD
     assert saxo_key(GBPUSD) == (31, "FxSpot")
     for key in (None, "", "31", "31:", ":FxSpot", "0:FxSpot", "x:FxSpot", "31:Fx Spot", "-1:Stock"):
@@ -481,7 +483,7 @@ def test_instrument_and_saxo_key_round_trip() -> None:
 
 
 def test_client_from_reads_the_client() -> None:
-    """§4.2 ``GET /port/v1/clients/me`` (fields as listed there)."""
+    """``GET /port/v1/clients/me`` (fields as Saxo's reference lists them)."""
     payload = load(
         '{"ClientKey":"7m4I|vtYLUnEGg77o9uQhw==","ClientId":"654321",'
         '"DefaultAccountKey":"LZTc7DdejXODf-WSl2aCyQ==","DefaultAccountId":"192134INET",'
@@ -498,7 +500,7 @@ def test_client_from_reads_the_client() -> None:
 
 
 def test_accounts_from_reads_the_documented_account() -> None:
-    """§4.3: account_id is the AccountKey, the name the human AccountId."""
+    """Accounts: account_id is the AccountKey, the name the human AccountId."""
     (account,) = accounts_from(items(load(ACCOUNTS_JSON), what="w"), connection_id=CONN)
     assert account.connection_id == CONN
     assert account.account_id == "LZTc7DdejXODf-WSl2aCyQ=="
@@ -521,7 +523,8 @@ def test_accounts_from_refuses_bad_items() -> None:
 
 
 def test_net_positions_from_reads_the_net_position() -> None:
-    """§4.6 fields with §4.5 values and DisplayAndFormat: exact Decimals, symbol from the group."""
+    """Net position fields with the position sample's values and DisplayAndFormat: exact Decimals,
+    symbol from the group."""
     (position,) = net_positions_from(
         [load(NET_POSITION_JSON)], connection_id=CONN, account_id=ACCOUNT_KEY, as_of=NOW
     )
@@ -536,7 +539,7 @@ def test_net_positions_from_reads_the_net_position() -> None:
 
 
 def test_net_positions_short_fallback_symbol_and_squared() -> None:
-    """§4.6/§4.14: a short is negative; no DisplayAndFormat → "Uic:AssetType"; Amount 0 (squared
+    """Net positions: a short is negative; no DisplayAndFormat → "Uic:AssetType"; Amount 0 (squared
     under end-of-day netting) is left out; the view group is optional."""
     short = load(NET_POSITION_JSON)
     short["NetPositionBase"]["Amount"] = load("-123456789012.5")
@@ -583,7 +586,7 @@ def test_net_positions_from_refuses_malformed_items(change: Any, problem: str) -
 
 
 def test_position_lots_from_reads_the_documented_position() -> None:
-    """§4.5 sample verbatim: OpenPrice 1.32167 stays Decimal("1.32167")."""
+    """Positions sample verbatim: OpenPrice 1.32167 stays Decimal("1.32167")."""
     (lot,) = position_lots_from(items(load(POSITIONS_JSON), what="w"))
     assert lot == PositionLot(
         position_id="1019942425",
@@ -600,7 +603,7 @@ def test_position_lots_from_reads_the_documented_position() -> None:
 
 
 def test_position_lots_from_refuses_a_naive_open_time() -> None:
-    """§4.5 sample with ``ExecutionTimeOpen`` lacking its ``Z``."""
+    """Positions sample with ``ExecutionTimeOpen`` lacking its ``Z``."""
     body = load(POSITIONS_JSON)
     body["Data"][0]["PositionBase"]["ExecutionTimeOpen"] = "2016-09-02T10:25:00"
     with pytest.raises(MalformedResponse, match="'ExecutionTimeOpen' has no time zone"):
@@ -608,7 +611,7 @@ def test_position_lots_from_refuses_a_naive_open_time() -> None:
 
 
 def test_closed_positions_from_reads_the_documented_closed_position() -> None:
-    """§4.7 sample verbatim."""
+    """Closed positions sample verbatim."""
     (closed,) = closed_positions_from(items(load(CLOSED_POSITIONS_JSON), what="w"))
     assert closed == ClosedPosition(
         closed_position_id="139597294-139694249",
@@ -624,8 +627,8 @@ def test_closed_positions_from_reads_the_documented_closed_position() -> None:
 
 
 def test_closed_positions_short_is_negative_either_way() -> None:
-    """§4.5 note: ``Amount: -100000, BuyOrSell: Sell``; an unsigned Sell is negative too, and a
-    Buy with a negative amount is a contradiction."""
+    """Saxo's sign rule (``Amount: -100000, BuyOrSell: Sell``); an unsigned Sell is negative too,
+    and a Buy with a negative amount is a contradiction."""
     body = load(CLOSED_POSITIONS_JSON)
     signed = copy.deepcopy(body["Data"][0])
     signed["ClosedPosition"].update(Amount=-100000, BuyOrSell="Sell")
@@ -649,7 +652,7 @@ def test_closed_positions_short_is_negative_either_way() -> None:
 
 
 def test_trades_from_reads_a_report_trade() -> None:
-    """§4.9 trade report fields: Sold with negative Amount, 7-digit execution time, our id."""
+    """Trade report fields: Sold with negative Amount, 7-digit execution time, our id."""
     (trade,) = trades_from([load(TRADE_JSON)], connection_id=CONN, account_id=ACCOUNT_KEY)
     assert trade.broker_trade_id == "5002749333"
     assert trade.broker_order_id == "5002749300"
@@ -665,8 +668,8 @@ def test_trades_from_reads_a_report_trade() -> None:
 
 
 def test_trades_from_fallbacks() -> None:
-    """§4.9: no TradeEventType → the sign of Amount; no TradeExecutionTime → TradeDate 00:00 UTC;
-    foreign ExternalReference → no client id; numeric ids; a Commission is the fee."""
+    """Trade report: no TradeEventType → the sign of Amount; no TradeExecutionTime → TradeDate
+    00:00 UTC; foreign ExternalReference → no client id; numeric ids; a Commission is the fee."""
     item = load(TRADE_JSON)
     for key in ("TradeEventType", "TradeExecutionTime", "OrderId", "InstrumentSymbol"):
         del item[key]
@@ -716,7 +719,7 @@ _amounts = st.decimals(
 def test_trades_from_keeps_quantity_and_price_exactly(
     quantity: Decimal, price: Decimal, sold: bool
 ) -> None:
-    """§4.9: whatever digits Saxo sends (JSON numbers) come out unchanged."""
+    """Trade report: whatever digits Saxo sends (JSON numbers) come out unchanged."""
     item = load(TRADE_JSON)
     item["TradeEventType"] = "Sold" if sold else "Bought"
     item["Amount"] = -quantity if sold else quantity
@@ -732,7 +735,7 @@ def test_trades_from_keeps_quantity_and_price_exactly(
 
 
 def test_asset_from_reads_a_search_item() -> None:
-    """§4.10: Identifier is the Uic; TradableAs non-empty → tradable."""
+    """Instrument search: Identifier is the Uic; TradableAs non-empty → tradable."""
     asset = asset_from(load(INSTRUMENT_JSON))
     assert asset == Asset(instrument=AAPL, description="Apple Inc.", currency="USD", tradable=True)
     untradable = load(INSTRUMENT_JSON)
@@ -747,7 +750,7 @@ def test_asset_from_reads_a_search_item() -> None:
 
 
 def test_asset_with_details_adds_the_trading_rules() -> None:
-    """§4.10 details endpoint: TickSize, LotSize, MinimumTradeSize, IsTradable."""
+    """Instrument details: TickSize, LotSize, MinimumTradeSize, IsTradable."""
     asset = asset_from(load(INSTRUMENT_JSON))
     details = load(
         '{"Uic":211,"AssetType":"Stock","TickSize":0.01,"LotSize":1,'
@@ -769,7 +772,7 @@ def test_asset_with_details_adds_the_trading_rules() -> None:
 
 
 def test_quote_from_reads_the_infoprice() -> None:
-    """§4.11: Bid/Ask/Mid exact, LastUpdated with 7 fractional digits."""
+    """Info prices: Bid/Ask/Mid exact, LastUpdated with 7 fractional digits."""
     quote = quote_from(load(INFOPRICE_JSON), instrument=GBPUSD, received_at=NOW)
     assert str(quote.bid) == "1.29169"
     assert str(quote.ask) == "1.29179"
@@ -778,8 +781,8 @@ def test_quote_from_reads_the_infoprice() -> None:
 
 
 def test_quote_from_without_mid_or_one_side() -> None:
-    """§4.11 sample without Mid: the middle of bid and ask; one side: that side; no LastUpdated:
-    the time it was received."""
+    """Info price sample without Mid: the middle of bid and ask; one side: that side; no
+    LastUpdated: the time it was received."""
     body = load(INFOPRICE_JSON)
     del body["Quote"]["Mid"], body["LastUpdated"]
     quote = quote_from(body, instrument=GBPUSD, received_at=NOW)
@@ -790,7 +793,7 @@ def test_quote_from_without_mid_or_one_side() -> None:
 
 
 def test_quote_from_errors() -> None:
-    """§4.11 errors: InvalidUic/InstrumentNotAllowed → InstrumentNotFound; another code →
+    """Info price errors: InvalidUic/InstrumentNotAllowed → InstrumentNotFound; another code →
     BrokerUnavailable; no price and no code → MalformedResponse; another Uic → malformed."""
     body = load(INFOPRICE_JSON)
     for key in ("Ask", "Bid", "Mid"):
@@ -815,7 +818,7 @@ def test_quote_from_errors() -> None:
 
 
 def test_order_body_matches_the_documented_minimal_body() -> None:
-    """§4.12 minimal body (Saxo's stock sample with ManualOrder false): same fields and values."""
+    """Minimal order body (Saxo's stock sample with ManualOrder false): same fields and values."""
     body = order_body(request(), account_key="<AccountKey>", uic=112809, asset_type="Stock")
     expected = load(ORDER_BODY_JSON)
     expected["ExternalReference"] = CID
@@ -835,7 +838,7 @@ def test_order_body_matches_the_documented_minimal_body() -> None:
 
 
 def test_order_body_limit_and_durations() -> None:
-    """§4.12: OrderPrice for limits, exact digits; GTC market orders go as DayOrder."""
+    """Order bodies: OrderPrice for limits, exact digits; GTC market orders go as DayOrder."""
     limit = request(
         order_type=OrderType.LIMIT,
         side=Side.SELL,
@@ -864,7 +867,7 @@ def test_order_body_limit_and_durations() -> None:
 
 
 def test_placed_order_reads_the_order_id() -> None:
-    """§4.12 success: ``{"OrderId":"5002749333","ExternalReference":...}`` → an open order."""
+    """Placement success: ``{"OrderId":"5002749333","ExternalReference":...}`` → an open order."""
     payload = load(f'{{"OrderId":"5002749333","ExternalReference":"{CID}"}}')
     order = placed_order(payload, request=request(), now=NOW)
     assert order.status is OrderStatus.OPEN
@@ -889,7 +892,7 @@ def test_placed_order_reads_the_order_id() -> None:
     ],
 )
 def test_placed_order_outcome_unknown(payload: str) -> None:
-    """§4.12 "treat no OrderId as failure even on 2xx" and §6.5: the order may exist."""
+    """No OrderId is no success, even on a 2xx: the order may exist."""
     with pytest.raises(OrderOutcomeUnknown) as caught:
         placed_order(load(payload), request=request(), now=NOW)
     assert caught.value.client_order_id == CID
@@ -898,7 +901,7 @@ def test_placed_order_outcome_unknown(payload: str) -> None:
 
 
 def test_placed_order_rejections() -> None:
-    """§4.12 business rejection wrapped in ErrorInfo without OrderId: the code is kept."""
+    """A business rejection wrapped in ErrorInfo without OrderId: the code is kept."""
     payload = load(
         '{"ErrorInfo":{"ErrorCode":"MarketClosed","Message":"Market is closed\\r\\nTry later"}}'
     )
@@ -915,7 +918,7 @@ def test_placed_order_rejections() -> None:
 
 
 def test_open_order_from_reads_an_open_order() -> None:
-    """§4.8 item fields: a GTC limit order, +02:00 order time converted to UTC."""
+    """Open order fields: a GTC limit order, +02:00 order time converted to UTC."""
     order = open_order_from(load(OPEN_ORDER_JSON), connection_id=CONN)
     assert order.status is OrderStatus.OPEN
     assert order.broker_order_id == "5002749333"
@@ -990,7 +993,7 @@ def test_open_order_from_refuses_malformed_orders(change: dict[str, Any], proble
 def test_activity_order_statuses(
     status: str, filled: int | None, expected: OrderStatus, expected_filled: str
 ) -> None:
-    """§4.9 orderactivities status enum → our status and filled quantity."""
+    """Order activities' status enum → our status and filled quantity."""
     item = load(ACTIVITY_JSON)
     item["Status"] = status
     del item["FillAmount"]
@@ -1005,7 +1008,7 @@ def test_activity_order_statuses(
 
 
 def test_activity_order_reads_a_final_fill() -> None:
-    """§4.9 orderactivities FinalFill entry: filled 10 at AveragePrice 172.4512, ActivityTime."""
+    """An order activities FinalFill entry: filled 10 at AveragePrice 172.4512, ActivityTime."""
     order = activity_order(load(ACTIVITY_JSON), connection_id=CONN, account_id=ACCOUNT_KEY)
     at = datetime(2024, 3, 5, 14, 31, 2, 123456, tzinfo=UTC)
     assert order.status is OrderStatus.FILLED
@@ -1040,7 +1043,7 @@ def test_activity_order_refuses_unknown_statuses_and_types() -> None:
 
 
 def test_cancel_results_reads_each_order() -> None:
-    """§4.13: ``{"Orders":[{"OrderId":"76289286"}]}``, per-order failures in ErrorInfo."""
+    """Cancel: ``{"Orders":[{"OrderId":"76289286"}]}``, per-order failures in ErrorInfo."""
     assert cancel_results(load('{"Orders":[{"OrderId":"76289286"}]}')) == {"76289286": None}
     payload = load(
         '{"Orders":[{"OrderId":"1"},{"OrderId":"2","ErrorInfo":{"ErrorCode":"OrderNotFound",'
@@ -1057,7 +1060,7 @@ def test_cancel_results_reads_each_order() -> None:
 
 
 def test_error_from_reads_the_documented_model_state_error() -> None:
-    """§7 standard body with ModelState: the code, the message and the first field problem."""
+    """The standard error body with ModelState: the code, the message, the first field problem."""
     error = error_from(400, MODEL_STATE_JSON.encode())
     assert error == SaxoError(
         400,
@@ -1093,7 +1096,7 @@ def test_error_from_reads_the_documented_model_state_error() -> None:
     ],
 )
 def test_error_from_shapes(content: bytes, code: str | None, message: str) -> None:
-    """§7 ErrorInfo wrapper and per-order ErrorInfo; §2.9 OAuth errors."""
+    """The ErrorInfo wrapper and per-order ErrorInfo; the token endpoint's OAuth errors."""
     assert error_from(400, content) == SaxoError(400, code, message)
 
 
@@ -1107,7 +1110,7 @@ def test_error_from_shapes(content: bytes, code: str | None, message: str) -> No
     ],
 )
 def test_error_from_without_json(status: int, content: bytes) -> None:
-    """§7: 401 bodies are typically empty; a wrong URL answers HTML. The body is never echoed."""
+    """401 bodies are typically empty; a wrong URL answers HTML. The body is never echoed."""
     error = error_from(status, content)
     assert error == SaxoError(status, None, f"HTTP {status} with no JSON body")
 
@@ -1144,7 +1147,7 @@ def test_error_from_many_model_state_fields_are_brief() -> None:
 
 
 def test_timezone_offsets_are_honoured_exactly() -> None:
-    """§4.5 times: ``+02:00`` and ``Z`` describe the same instant when they should."""
+    """Position times: ``+02:00`` and ``Z`` describe the same instant when they should."""
     a = utc_time({"T": "2016-09-02T12:25:00+02:00"}, "T", what="w")
     b = utc_time({"T": "2016-09-02T10:25:00Z"}, "T", what="w")
     assert a == b == datetime(2016, 9, 2, 12, 25, tzinfo=timezone(timedelta(hours=2)))

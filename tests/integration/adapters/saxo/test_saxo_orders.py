@@ -1,6 +1,6 @@
 """Saxo orders: sent once with ManualOrder false, the client id as ExternalReference and an
 X-Request-ID; every ambiguous answer is "outcome unknown" and resolved by looking the order up,
-never by sending it again (saxo.md §4.12, §6.4, §6.5; reliability.md §1.2)."""
+never by sending it again (docs/brokers/saxo.md, "Orders"; docs/orders.md)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ async def test_a_connection_failure_before_sending_is_a_rejection(
 async def test_saxos_duplicate_guard_means_the_order_exists(
     fake: FakeSaxo, make_broker: BrokerMaker, connection: BrokerConnection, clock: FakeClock
 ) -> None:
-    """§6.4: the same order with the same X-Request-ID inside 15 s answers 409."""
+    """Saxo's duplicate guard: the same order with the same X-Request-ID inside 15 s answers 409."""
     broker = make_broker()
     account = await account_of(broker)
     wanted = request(connection, limit="100.00")
@@ -161,7 +161,7 @@ async def test_insufficient_cash_is_a_definitive_rejection(
 async def test_orders_are_spaced_one_second_apart(
     fake: FakeSaxo, make_broker: BrokerMaker, connection: BrokerConnection, clock: FakeClock
 ) -> None:
-    """§6.1: one order per second per session; the fake answers 429 to a faster second one."""
+    """One order per second per session; the fake answers 429 to a faster second one."""
     broker = make_broker()
     started = clock.now()
     for _ in range(3):

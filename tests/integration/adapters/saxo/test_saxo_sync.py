@@ -1,5 +1,6 @@
 """Saxo reads: paging to the end, rate limits, the end-of-day trade report synced once, exact
-Decimals and UTC times in the database (saxo.md §4.6, §4.9, §5, §6)."""
+Decimals and UTC times in the database (docs/brokers/saxo.md, "What is synced" and "Limits,
+retries and errors")."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from tradecore.testing import FakeClock
 async def test_every_page_of_a_collection_is_read_once(
     fake: FakeSaxo, make_broker: BrokerMaker, clock: FakeClock, absolute: bool
 ) -> None:
-    """§5: follow ``__next`` (relative or absolute) until it is absent."""
+    """Follow ``__next`` (relative or absolute) until it is absent."""
     fake.absolute_next = absolute
     account = fake.accounts[ACCOUNT_KEY]
     account.add_report_trades(
@@ -63,7 +64,7 @@ async def test_a_next_link_to_another_host_is_not_followed(
 async def test_a_429_waits_for_the_reset_saxo_names_and_the_read_succeeds(
     fake: FakeSaxo, make_broker: BrokerMaker, clock: FakeClock
 ) -> None:
-    """§6.3: back off until the relevant ``X-RateLimit-*-Reset``."""
+    """A 429: back off until the relevant ``X-RateLimit-*-Reset``."""
     broker = make_broker()
     fake.script("GET", "/port/v1/accounts/me", ("rate_limited", 17))
     started = clock.now()
@@ -79,7 +80,7 @@ async def test_a_429_waits_for_the_reset_saxo_names_and_the_read_succeeds(
 async def test_an_exhausted_session_window_is_waited_out_before_asking(
     fake: FakeSaxo, make_broker: BrokerMaker, clock: FakeClock
 ) -> None:
-    """§6.1/§6.2: 120 requests a minute per service group; the headers say what is left."""
+    """120 requests a minute per service group; the headers say what is left."""
     fake.session_limit = 3
     broker = make_broker()
     started = clock.now()
@@ -131,7 +132,7 @@ async def test_a_fill_is_synced_the_day_after_it_happened(
     repository: RepositoryPort,
     clock: FakeClock,
 ) -> None:
-    """§4.9: the trade report is updated once a day; today's fills appear tomorrow."""
+    """The trade report is updated once a day; today's fills appear tomorrow."""
     broker = make_broker()
     await sync_connection(repository=repository, broker=broker, connection=connection, clock=clock)
     request = OrderRequest(

@@ -1,5 +1,6 @@
 """Saxo tokens in use: renewed before they expire, one renewal on a 401, a refused refresh token
-turned into "log in again" for that connection only (saxo.md §2.5-§2.11, reliability.md §2.3)."""
+turned into "log in again" for that connection only (docs/brokers/saxo.md, "Staying logged in"
+and "When a login expires")."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ async def test_a_401_renews_the_token_once_and_the_read_succeeds(
     repository: RepositoryPort,
     connection: BrokerConnection,
 ) -> None:
-    """§2.11: a 401 from the gateway triggers one refresh and one retry."""
+    """A 401 from the gateway triggers one refresh and one retry."""
     broker = make_broker()
     fake.expire_access_tokens()
 
@@ -85,7 +86,7 @@ async def test_a_token_about_to_expire_is_renewed_before_the_request(
 ) -> None:
     broker = make_broker()
     await broker.get_accounts()
-    clock.advance(timedelta(minutes=19, seconds=30))  # 20-minute tokens (§2.7)
+    clock.advance(timedelta(minutes=19, seconds=30))  # Saxo's 20-minute tokens
 
     await broker.get_accounts()
 
@@ -167,7 +168,8 @@ async def test_the_refresh_authenticates_the_app_the_way_saxo_expects(
     secret: str | None,
     client_auth: str,
 ) -> None:
-    """§2.4/§2.5: a Code app by HTTP Basic (or its secret in the form), a PKCE app by client_id."""
+    """Code exchange and refresh: a Code app by HTTP Basic (or its secret in the form), a PKCE
+    app by client_id."""
     from tradecore.services import create_broker
     from tradecore.testing.builders import make_user
 
