@@ -1,7 +1,7 @@
 """The ``saxo`` broker from the command line, against a fake Saxo on loopback: the browser login
 through the real ``tradecore broker login`` process and its callback listener, the ``--paste``
 variant, failed logins that change nothing, and token refreshes shared by two processes
-(saxo.md §2; reliability.md §2.3)."""
+(docs/brokers/saxo.md, "Log in" and "Staying logged in")."""
 
 from __future__ import annotations
 

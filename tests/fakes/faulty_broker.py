@@ -1,5 +1,5 @@
 """Order-placement faults for any :class:`~tradecore.ports.BrokerPort`, for the order protocol's
-fault-injection tests (DESIGN.md §5, reliability.md §1).
+fault-injection tests (docs/orders.md).
 
 The paper venue answers every order at once and cannot be scripted; the Binance and Saxo fakes
 can lose an answer but cannot make the process die. :class:`FaultyBroker` wraps a real adapter

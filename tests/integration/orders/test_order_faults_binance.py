@@ -1,4 +1,4 @@
-"""The order protocol against the fake Binance's own faults (binance.md §5; reliability.md §1.1):
+"""The order protocol against the fake Binance's own faults (docs/brokers/binance.md, "Orders"):
 what Binance documents as "execution status unknown" is never a rejection, what proves the order
 was refused is, and a lookup that fails too leaves the order to reconcile, never to resend."""
 
@@ -116,7 +116,7 @@ async def test_a_definitive_refusal_is_rejected_and_leaves_nothing_to_reconcile(
     message: str,
 ) -> None:
     """-2010 NEW_ORDER_REJECTED for a lack of balance and -1013 for a filter failure prove the
-    order was not accepted (reliability.md §1.4 step 3): ``rejected`` with Binance's code and
+    order was not accepted (docs/brokers/binance.md, "Orders"): ``rejected`` with Binance's code and
     words, nothing open to reconcile, so nothing blocks the strategy's next decision."""
     repository = await ledger.create(binance, strategy=False)
     broker = binance.broker(repository)

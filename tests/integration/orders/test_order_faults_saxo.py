@@ -1,6 +1,7 @@
-"""The order protocol against the fake Saxo's own faults (saxo.md §4.12, §6.4, §6.5, §7;
-reliability.md §1.2): a 5xx, ``TradeNotCompleted`` and the "pending/timed out" codes are never a
-rejection, a 400 with a business error code is, and Saxo's duplicate guard lasts only 15 s."""
+"""The order protocol against the fake Saxo's own faults (docs/brokers/saxo.md, "Orders";
+https://www.developer.saxo/openapi/learn/order-placement): a 5xx, ``TradeNotCompleted`` and the
+"pending/timed out" codes are never a rejection, a 400 with a business error code is, and Saxo's
+duplicate guard lasts only 15 s."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ async def test_a_5xx_or_trade_not_completed_is_never_a_rejection(
     saxo: SaxoVenue, ledger: Ledger, clock: FakeClock, answer: str
 ) -> None:
     """A 5xx, ``TradeNotCompleted`` ("the order may still execute": reconcile through
-    ``port/v1/orders`` and the order-activity audit, saxo.md §4.12) and the spec's
+    ``port/v1/orders`` and the order-activity audit) and the spec's
     ``OrderCommandTimeout``/``OrderCommandPending`` leave the outcome open: the order is sent
     once, adopted when the lookup finds it, otherwise ``unknown`` until reconcile concludes
     ``not_placed`` after the safe window, never ``rejected`` and never resent."""
@@ -127,7 +128,7 @@ async def test_a_400_with_an_error_code_is_rejected(
     quantity: str | None,
     code: str,
 ) -> None:
-    """Business rejection: "HTTP 400 with ErrorCode/Message" (saxo.md §4.12): the order was not
+    """Business rejection: "HTTP 400 with ErrorCode/Message": the order was not
     placed, so it is ``rejected`` with Saxo's code, and nothing is left to reconcile."""
     repository = await ledger.create(saxo, strategy=False)
     broker = saxo.broker(repository)
@@ -155,7 +156,7 @@ async def test_a_connection_that_never_opened_is_a_rejection_it_provably_was_not
     saxo: SaxoVenue, ledger: Ledger, clock: FakeClock
 ) -> None:
     """Only httpx ``ConnectError``/``ConnectTimeout``/``PoolTimeout`` prove the request never
-    left (reliability.md §1.5): that is a refusal, not an unknown outcome."""
+    left (docs/brokers/saxo.md, "Orders"): that is a refusal, not an unknown outcome."""
     repository = await ledger.create(saxo, strategy=False)
     broker = saxo.broker(repository)
     request = saxo.request()
@@ -175,7 +176,8 @@ async def test_saxo_would_accept_the_same_order_again_after_15_s_which_is_why_no
     saxo: SaxoVenue, ledger: Ledger, clock: FakeClock
 ) -> None:
     """Saxo's duplicate guard (409) covers identical requests with the same X-Request-ID within
-    15 s only, and ExternalReference is "not checked for uniqueness" (reliability.md §1.2): a
+    15 s only, and ExternalReference is "not checked for uniqueness"
+    (https://openapi.help.saxo/hc/en-us/articles/4418504615057): a
     resend after a long timeout is a second order. This pins the fake to that rule, so the
     "exactly one order" assertions of the other tests would see a resend."""
     repository = await ledger.create(saxo, strategy=False)
@@ -195,7 +197,7 @@ async def test_an_acknowledged_order_saxo_does_not_list_yet_is_unresolved_not_up
 ) -> None:
     """Saxo acknowledges a placement with an ``OrderId`` only, so the order is recorded
     ``open``; a market order then fills and leaves ``/port/v1/orders`` before the order-activity
-    audit (not streaming, saxo.md §4.9) lists it. ``reconcile_orders`` documents this case: "An
+    audit (not streaming) lists it. ``reconcile_orders`` documents this case: "An
     order the broker had acknowledged (``OPEN``) and no longer finds is left open and counted
     unresolved", so strategies stay off the connection until it is found, and nothing was
     updated. Found by the next reconcile, it is ``filled``."""

@@ -1,5 +1,5 @@
-"""The order protocol under faults (issue 7; DESIGN.md §5; reliability.md §1), the same scenarios
-on the paper venue, the fake Binance and the fake Saxo:
+"""The order protocol under faults (issue 7; docs/orders.md), the same scenarios on the paper
+venue, the fake Binance and the fake Saxo:
 
 1. a placement whose answer is lost after the broker executed it is sent once and settled by
    lookup, at once or, while the broker does not show it yet, by a later cycle's reconcile;
@@ -55,7 +55,7 @@ async def test_a_lost_answer_is_settled_by_one_lookup_and_never_resent(
 ) -> None:
     """Binance: a timeout or 5xx means "the execution status is UNKNOWN and could have been a
     success"; Saxo: "do not resubmit blindly; first look for the order by ExternalReference"
-    (saxo.md §6.5). The order reached the broker once; ``submit_order`` looks it up by client id
+    (docs/brokers/saxo.md, "Orders"). The order reached the broker once; ``submit_order`` looks it up by client id
     at once and returns it as the broker reports it, not ``unknown``."""
     repository = await ledger.create(venue, strategy=False)
     broker = venue.broker(repository)
@@ -81,7 +81,7 @@ async def test_an_executed_order_the_broker_does_not_show_yet_is_adopted_by_a_la
     venue: Venue, ledger: Ledger, clock: FakeClock
 ) -> None:
     """Binance can report a live order as -2013 "Order does not exist." for 22 s to 62 s
-    (reliability.md §1.1, dev.binance.vision FAQ). On Saxo and paper the lag is simulated (the
+    (docs/orders.md, "not_placed"; the dev.binance.vision FAQ). On Saxo and paper the lag is simulated (the
     open orders and the audit both empty; the wrapper's "not found"): the protocol's side is the
     same. The order stays ``unknown``, the next cycle's reconcile keeps strategies off the
     connection while it is not found within the safe window, and the cycle after the lag adopts
@@ -266,7 +266,7 @@ async def test_an_order_the_broker_already_holds_is_adopted_as_it_reports_it(
     """The broker holds an open order with our client id that the ledger does not know (say,
     the database was restored from a backup taken before it was recorded). Sending it again is
     answered "exists": Binance -2010 "Duplicate order sent." (only while the first is open),
-    Saxo 409 for the same X-Request-ID within 15 s (saxo.md §6.4), paper the existing order
+    Saxo 409 for the same X-Request-ID within 15 s (docs/brokers/saxo.md), paper the existing order
     unchanged. The order is looked up and recorded as the broker reports it: one order."""
     repository = await ledger.create(venue, strategy=False)
     request = venue.request()

@@ -1,6 +1,6 @@
-"""Client order ids for the key shapes tradecore really uses (DESIGN.md §5, reliability.md §1.4):
-a strategy's intent is ``{strategy id}:{run id}:{index}`` (``services.strategy_run``), a manual
-order ``manual:{user id}:{idempotency key}`` (``services.manual_client_order_id``). Over generated
+"""Client order ids for the key shapes tradecore really uses (docs/orders.md): a strategy's intent
+is ``{strategy id}:{run id}:{index}`` (``services.strategy_run``), a manual order
+``manual:{user id}:{idempotency key}`` (``services.manual_client_order_id``). Over generated
 batches their ids are deterministic, distinct per distinct intent (also across the two shapes),
 accepted by Binance (``^[\\.A-Z\\:/a-z0-9_-]{1,36}$``) and by Saxo's ExternalReference (50
 characters at most). Any key's id being valid is in ``test_run_status_and_digest.py``."""

@@ -1,5 +1,7 @@
-"""The fake Saxo's authorization server, checked against ``../shared/reference/saxo.md`` §2:
-code and PKCE grants, 201 token answers, single-use codes and refresh tokens, lifetimes."""
+"""The fake Saxo's authorization server, checked against Saxo's OAuth pages
+(https://www.developer.saxo/openapi/learn/oauth-authorization-code-grant and
+https://www.developer.saxo/openapi/learn/oauth-authorization-code-grant-pkce): code and PKCE
+grants, 201 token answers, single-use codes and refresh tokens, lifetimes."""
 
 from __future__ import annotations
 
@@ -187,7 +189,7 @@ async def test_denied_login_redirects_with_the_error_once(fake, http) -> None:
 
 
 async def test_pkce_checks_the_s256_verifier(pkce_http) -> None:
-    redirect = "http://127.0.0.1:53682/cb"  # §2.2: registered without a port, any port goes
+    redirect = "http://127.0.0.1:53682/cb"  # registered without a port, any port goes
     no_challenge = await authorize(pkce_http, redirect_uri=redirect)
     code = (
         await authorize(

@@ -1,6 +1,8 @@
-"""The fake Saxo's OpenAPI gateway, checked against ``../shared/reference/saxo.md`` §3 to §7:
-Bearer auth, X-Correlation, URL-encoded keys, paging links, exact decimals, rate limits,
-reference data, scripted faults."""
+"""The fake Saxo's OpenAPI gateway, checked against Saxo's public documentation
+(https://www.developer.saxo/openapi/referencedocs,
+https://www.developer.saxo/openapi/learn/openapi-request-response,
+https://www.developer.saxo/openapi/learn/rate-limiting): Bearer auth, X-Correlation, URL-encoded
+keys, paging links, exact decimals, rate limits, reference data, scripted faults."""
 
 from __future__ import annotations
 
@@ -70,7 +72,7 @@ async def http(fake: FakeSaxo) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def collect(http: httpx.AsyncClient, path: str, params: dict[str, str]) -> list[dict]:
-    """Follow ``__next`` (resolved against the host, §5) until absent."""
+    """Follow ``__next`` (resolved against the host) until absent."""
     rows: list[dict] = []
     answer = await http.get(path, params=params)
     while True:

@@ -1,6 +1,8 @@
-"""The fake Saxo's orders, checked against ``../shared/reference/saxo.md`` §4.8 to §4.13 and
-§6.4: placement rules, fills into positions, order activities, the T+1 trade report, cancels,
-the 15 s duplicate guard, the one-order-per-second limit and scripted faults."""
+"""The fake Saxo's orders, checked against
+https://www.developer.saxo/openapi/learn/order-placement, Saxo's OpenAPI reference and
+https://www.developer.saxo/openapi/learn/rate-limiting: placement rules, fills into positions,
+order activities, the T+1 trade report, cancels, the 15 s duplicate guard, the one-order-per-second
+limit and scripted faults."""
 
 from __future__ import annotations
 

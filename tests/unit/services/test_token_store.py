@@ -1,5 +1,5 @@
 """RepositoryTokenStore: one refresh at a time, rotated tokens committed before use, and a dead
-refresh token turned into "log in again" once (reliability.md §2.3, saxo.md §2.8)."""
+refresh token turned into "log in again" once (docs/brokers/saxo.md, "Staying logged in")."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tradecore_adapters.memory import MemoryRepository
 
 
 class SingleUseTokenServer:
-    """A token endpoint whose refresh tokens work once, like Saxo's are assumed to (§2.8)."""
+    """A token endpoint whose refresh tokens work once, like Saxo's are assumed to."""
 
     def __init__(self, clock: FakeClock, first: str = "r-0") -> None:
         self.clock = clock
