@@ -55,8 +55,8 @@ async def test_a_lost_answer_is_settled_by_one_lookup_and_never_resent(
 ) -> None:
     """Binance: a timeout or 5xx means "the execution status is UNKNOWN and could have been a
     success"; Saxo: "do not resubmit blindly; first look for the order by ExternalReference"
-    (docs/brokers/saxo.md, "Orders"). The order reached the broker once; ``submit_order`` looks it up by client id
-    at once and returns it as the broker reports it, not ``unknown``."""
+    (docs/brokers/saxo.md, "Orders"). The order reached the broker once; ``submit_order`` looks it
+    up by client id at once and returns it as the broker reports it, not ``unknown``."""
     repository = await ledger.create(venue, strategy=False)
     broker = venue.broker(repository)
     request = venue.request()
@@ -81,9 +81,9 @@ async def test_an_executed_order_the_broker_does_not_show_yet_is_adopted_by_a_la
     venue: Venue, ledger: Ledger, clock: FakeClock
 ) -> None:
     """Binance can report a live order as -2013 "Order does not exist." for 22 s to 62 s
-    (docs/orders.md, "not_placed"; the dev.binance.vision FAQ). On Saxo and paper the lag is simulated (the
-    open orders and the audit both empty; the wrapper's "not found"): the protocol's side is the
-    same. The order stays ``unknown``, the next cycle's reconcile keeps strategies off the
+    (docs/orders.md, "not_placed"; the dev.binance.vision FAQ). On Saxo and paper the lag is
+    simulated (the open orders and the audit both empty; the wrapper's "not found"): the protocol's
+    side is the same. The order stays ``unknown``, the next cycle's reconcile keeps strategies off the
     connection while it is not found within the safe window, and the cycle after the lag adopts
     it: one order at the broker, never resent."""
     repository = await ledger.create(venue)
