@@ -1,6 +1,6 @@
-"""What the Binance adapter does when Binance (or the network) misbehaves (binance.md §5, §7;
-reliability.md §1): an order is never sent twice, reads wait as told, a ban stops everything,
-clock drift is corrected, and garbage is a typed error."""
+"""What the Binance adapter does when Binance (or the network) misbehaves (docs/brokers/binance.md,
+"Orders" and "Limits, retries and the clock"): an order is never sent twice, reads wait as told, a
+ban stops everything, clock drift is corrected, and garbage is a typed error."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""USD-M futures through the Binance adapter (market=both): positions from positionRisk and
-trades from userTrades, symbols from open positions, the setting and earlier syncs
-(binance.md §3 Futures rows, §4 samples)."""
+"""USD-M futures through the Binance adapter (market=both): positions from positionRisk and trades
+from userTrades, symbols from open positions, the setting and earlier syncs (the samples of
+Binance's USD-M futures documentation,
+https://developers.binance.com/docs/derivatives/usds-margined-futures/)."""
 
 from __future__ import annotations
 

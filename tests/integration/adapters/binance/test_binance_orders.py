@@ -1,6 +1,7 @@
-"""Spot orders through the Binance adapter against the fake exchange (binance.md §3 POST/GET/
-DELETE /api/v3/order, §5.4): the client id is sent as newClientOrderId, the FULL response is
-mapped, refusals keep Binance's code, a duplicate is "exists", cancels are idempotent."""
+"""Spot orders through the Binance adapter against the fake exchange (POST/GET/DELETE
+/api/v3/order, https://developers.binance.com/docs/binance-spot-api-docs/; docs/brokers/binance.md,
+"Orders"): the client id is sent as newClientOrderId, the FULL response is mapped, refusals keep
+Binance's code, a duplicate is "exists", cancels are idempotent."""
 
 from __future__ import annotations
 

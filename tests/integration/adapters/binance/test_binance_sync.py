@@ -1,8 +1,9 @@
 """Trade sync against a fake Binance over loopback HTTP that checks signatures and timestamps
 like the real one: every trade stored exactly once, later syncs make only the minimal requests.
 
-Binance facts: myTrades needs a symbol, pages by ``fromId`` (ids >= fromId, ascending, at most
-1000 per page) — binance.md §3 and §7.2.
+Binance facts: myTrades needs a symbol, pages by ``fromId`` (ids >= fromId, ascending, at most 1000
+per page), as https://developers.binance.com/docs/binance-spot-api-docs/ documents it and
+docs/brokers/binance.md explains.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Binance answers become the right tradecore errors (errors.md; binance.md §5)."""
+"""Binance answers become the right tradecore errors (Binance's error codes and HTTP return codes,
+https://developers.binance.com/docs/binance-spot-api-docs/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The request-weight budget slows down before Binance's limit (binance.md §5.2)."""
+"""The request-weight budget slows down before Binance's limit ("LIMITS",
+https://developers.binance.com/docs/binance-spot-api-docs/)."""
 
 from __future__ import annotations
 

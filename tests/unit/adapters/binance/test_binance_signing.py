@@ -1,4 +1,5 @@
-"""Signing reproduces Binance's published vectors (binance.md §2.2-§2.4)."""
+"""Signing reproduces Binance's published vectors
+(https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from tradecore_adapters.binance._signing import (
     signed,
 )
 
-# rest-api.md §"SIGNED Endpoint Examples for POST /api/v3/order", HMAC Keys (binance.md §2.2).
+# "SIGNED Endpoint Examples for POST /api/v3/order", HMAC Keys, in
+# https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security
 SPOT_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 SPOT_PARAMS = [
     ("symbol", "LTCBTC"),
@@ -33,7 +35,7 @@ SPOT_PARAMS = [
     ("timestamp", "1499827319559"),
 ]
 
-# python-binance tests/test_cryptography.py throwaway key (binance.md §2.4), verified there.
+# python-binance tests/test_cryptography.py throwaway key, verified there.
 ED25519_PEM = """-----BEGIN PRIVATE KEY-----
 MC4CAQAwBQYDK2VwBCIEIPQmzwVKJETqVd7L9E/DFbkvrOigy1tLL+9QF0mSn6dV
 -----END PRIVATE KEY-----
