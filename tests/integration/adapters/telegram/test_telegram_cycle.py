@@ -1,7 +1,7 @@
 """A whole cycle with Telegram: the digest reaches the chat, a blocked bot is a failed notify
 step that leaves the run's status alone, and a DEBUG log of it all holds no bot token
-(../shared/reference/reliability.md §3.5 and property 16: "send a Telegram notice with DEBUG
-logging; no ``bot\\d+:`` in any record")."""
+(docs/notifications/telegram.md, "Secrets": sent with DEBUG logging, no ``bot\\d+:`` in any
+record)."""
 
 from __future__ import annotations
 

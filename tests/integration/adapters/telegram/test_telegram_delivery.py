@@ -1,6 +1,6 @@
 """The Telegram notifier against a fake Bot API server on loopback.
 
-Delivery rules (../shared/reference/telegram.md, "What peers get wrong"): HTML with every value
+Delivery rules (docs/notifications/telegram.md, "Delivery"): HTML with every value
 escaped; parts below ``MessageLimit.MAX_TEXT_LENGTH``; ≤ 1 message a second per chat
 (``FloodLimit.MESSAGES_PER_SECOND_PER_CHAT``); ``RetryAfter`` waits ``retry_after``; ``TimedOut``
 and other ``NetworkError`` are retried, ``BadRequest`` never (resent once as plain text);

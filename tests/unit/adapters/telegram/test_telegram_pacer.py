@@ -1,5 +1,5 @@
 """Pacing: one message a second per chat, one every 3 s in a group, 30 a second per bot
-(``telegram.constants.FloodLimit``; ../shared/reference/telegram.md)."""
+(``telegram.constants.FloodLimit``; docs/notifications/telegram.md, "Delivery")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Cutting a digest's HTML into Telegram messages: under the limit, valid, nothing lost.
 
 Telegram refuses a text over ``MessageLimit.MAX_TEXT_LENGTH`` (4096 UTF-16 code units after
-entity parsing; ../shared/reference/telegram.md) and any part whose tags do not balance ("can't
+entity parsing; docs/notifications/telegram.md, "Delivery") and any part whose tags do not balance ("can't
 parse entities"). Every part is checked with the fake Bot API server's parser.
 """
 
