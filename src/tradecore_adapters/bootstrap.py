@@ -15,7 +15,14 @@ from attrs import define, frozen
 
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import Clock, NotifierPort, RepositoryPort
-from tradecore.services import AutomationCycle, Scheduler, ServiceContext, Users
+from tradecore.services import (
+    AutomationCycle,
+    Connections,
+    Scheduler,
+    ServiceContext,
+    Strategies,
+    Users,
+)
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
 from tradecore_adapters.settings import Settings
 
@@ -64,6 +71,16 @@ class Application:
     def users(self) -> Users:
         """Add, list, find and remove users."""
         return Users(self.context)
+
+    @property
+    def connections(self) -> Connections:
+        """A user's broker connections: add, list, edit, enable, test, remove."""
+        return Connections(self.context)
+
+    @property
+    def strategies(self) -> Strategies:
+        """A user's strategies: add, list, show, edit, enable, set the mode, remove."""
+        return Strategies(self.context)
 
     def scheduler(self, *, owner: str | None = None, concurrency: int | None = None) -> Scheduler:
         """A scheduler of this application's cycles, as the settings say (``AUTOMATION_*``).

@@ -496,7 +496,11 @@ def test_a_user_sees_and_touches_only_their_own_data(alice: Cli) -> None:
         (("user", "add", "b" * 65), "at most 64 characters long, got 65"),
         (
             ("broker", "add", "paper", "--name", "", "--user", "alice"),
-            "a connection name must not be empty nor start or end with a space",
+            "a connection name must not be empty",
+        ),
+        (
+            ("broker", "add", "paper", "--name", "p\x1b[31m", "--user", "alice"),
+            "a connection name must hold only printable characters, not U+001B",
         ),
         (
             ("trades", "--user", "alice", "--connection", "nope"),

@@ -20,6 +20,12 @@ from tradecore.services.brokers import (
     mask_secrets,
     open_broker,
 )
+from tradecore.services.connections import (
+    ConnectionCheck,
+    ConnectionFootprint,
+    Connections,
+    connection_by_name,
+)
 from tradecore.services.context import ServiceContext
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
@@ -45,9 +51,14 @@ from tradecore.services.orders import (
 from tradecore.services.risk import engage_halt, load_risk_gate, notional_of, release_halt
 from tradecore.services.scheduler import DEFAULT_LEASE_TTL, PassReport, Scheduler
 from tradecore.services.strategies import (
+    SHOWN_ORDERS,
+    Strategies,
+    StrategyChange,
+    StrategyDetails,
+    StrategyFootprint,
+    StrategyView,
+    UnknownStrategyType,
     add_strategy,
-    remove_strategy,
-    set_strategy_active,
     strategy_factory,
 )
 from tradecore.services.strategy_run import StrategyTarget, describe_intent, run_strategy
@@ -61,8 +72,12 @@ __all__ = [
     "KEEP_ALIVE_HORIZON",
     "RECENT_RUNS",
     "SAFE_WINDOW",
+    "SHOWN_ORDERS",
     "AutomationCycle",
     "AutomationStatus",
+    "ConnectionCheck",
+    "ConnectionFootprint",
+    "Connections",
     "CycleOutcome",
     "DemoSetup",
     "FencedRepository",
@@ -80,8 +95,14 @@ __all__ = [
     "Retention",
     "Scheduler",
     "ServiceContext",
+    "Strategies",
+    "StrategyChange",
+    "StrategyDetails",
+    "StrategyFootprint",
     "StrategyTarget",
+    "StrategyView",
     "SyncResult",
+    "UnknownStrategyType",
     "UserFootprint",
     "UserSummary",
     "Users",
@@ -90,6 +111,7 @@ __all__ = [
     "cancel_recorded_order",
     "change_automation",
     "change_frequency",
+    "connection_by_name",
     "create_broker",
     "describe_broker_failure",
     "describe_intent",
@@ -109,12 +131,10 @@ __all__ = [
     "reconcile_orders",
     "refresh_order",
     "release_halt",
-    "remove_strategy",
     "request_run",
     "resume_automation",
     "run_strategy",
     "save_login",
-    "set_strategy_active",
     "start_automation",
     "stop_automation",
     "strategy_factory",

@@ -14,18 +14,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tradecore.domain import Account, BrokerConnection
-from tradecore.errors import AlreadyExists, ConfigurationError, NotFound
-from tradecore.ports import (
-    ConnectionRepository,
-    check_settings,
-)
-from tradecore.services import create_broker, describe_broker_failure, mask_secrets, open_broker
+from tradecore.domain import BrokerConnection
+from tradecore.errors import PluginError
+from tradecore.ports import BrokerFactory
+from tradecore.services import ConnectionCheck, ConnectionFootprint
 from tradecore_adapters.bootstrap import Application
-from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore_cli.app import confirm, find_user, open_app, user_option
 from tradecore_cli.plugin_values import (
     ask_secrets,
-    installed,
     interactive,
     key_value_settings,
     settings_from_environment,
@@ -42,14 +38,12 @@ def broker() -> None:
     """A user's broker connections: add, list, test and remove them."""
 
 
-def _connection_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not value.strip() or value != value.strip():
-        raise click.BadParameter(
-            "a connection name must not be empty nor start or end with a space",
-            ctx=ctx,
-            param=param,
-        )
-    return value
+def broker_plugin(app: Application, broker_type: str) -> BrokerFactory:
+    """The installed broker plugin TYPE, or a usage error pointing at `tradecore plugins`."""
+    try:
+        return app.connections.factory(broker_type)
+    except PluginError as exc:
+        raise click.BadParameter(f"{exc}; see `tradecore plugins`", param_hint="TYPE") from None
 
 
 @broker.command("add", short_help="Connect a user to a broker.")
@@ -57,8 +51,7 @@ def _connection_name(ctx: click.Context, param: click.Parameter, value: str) -> 
 @click.option(
     "--name",
     required=True,
-    callback=_connection_name,
-    help="Your name for this connection (unique per user).",
+    help="Your name for this connection (unique per user; see docs/names.md).",
 )
 @user_option
 @click.option(
@@ -93,30 +86,22 @@ def broker_add(
 
     async def run() -> tuple[BrokerConnection, str]:
         async with open_app(ctx) as app:
-            factory = installed(app.registry.brokers, broker_type, "broker")
-            owner = f"broker {broker_type!r}"
+            factory = broker_plugin(app, broker_type)
             settings = settings_from_environment(factory.settings, given, environ)
-            check_settings(factory.settings, settings, owner=owner)
-            async with app.repository.unit_of_work() as uow:
-                owner_user = await user_named(uow, user_name)
-                await _name_is_free(uow.connections, owner_user.id, owner_user.name, name)
-            secrets = ask_secrets(factory.secrets, environ, interactive=is_interactive, owner=owner)
-            connection = BrokerConnection(
-                user_id=owner_user.id,
-                broker=broker_type,
-                name=name,
-                settings=settings,
-                secrets=secrets,
-                created_at=app.clock.now(),
+            owner = await find_user(app, user_name)
+            await app.connections.check_new(
+                owner.id, broker=broker_type, name=name, settings=settings
             )
-            await _check_with_plugin(ctx, app, connection)
-            async with app.repository.unit_of_work() as uow:
-                try:
-                    await uow.connections.add(connection)
-                except AlreadyExists:
-                    raise _taken(owner_user.name, name) from None
-                await uow.commit()
-            return connection, owner_user.name
+            secrets = ask_secrets(
+                factory.secrets,
+                environ,
+                interactive=is_interactive,
+                owner=f"broker {broker_type!r}",
+            )
+            connection = await app.connections.add(
+                owner.id, broker=broker_type, name=name, settings=settings, secrets=secrets
+            )
+            return connection, owner.name
 
     connection, owner_name = asyncio.run(run())
     click.echo(
@@ -126,45 +111,6 @@ def broker_add(
     click.echo(
         f"Next: tradecore broker test {connection.name} --user {owner_name}, "
         f"then tradecore sync --user {owner_name}"
-    )
-
-
-async def _check_with_plugin(
-    ctx: click.Context, app: Application, connection: BrokerConnection
-) -> None:
-    # Let the plugin check the whole connection now rather than at the first sync: building an
-    # adapter does no I/O. Its message is masked in case a plugin quotes a secret.
-    try:
-        built = create_broker(
-            connection, brokers=app.registry.brokers, repository=app.repository, clock=app.clock
-        )
-        await built.aclose()
-    except ConfigurationError as exc:
-        if ctx.find_root().obj.get("traceback"):
-            raise
-        raise ConfigurationError(mask_secrets(str(exc), connection)) from None
-    except Exception as exc:
-        if ctx.find_root().obj.get("traceback"):
-            raise
-        raise click.ClickException(
-            f"the {connection.broker} plugin cannot build connection {connection.name}: "
-            f"{describe_broker_failure(exc, connection)}"
-        ) from None
-
-
-async def _name_is_free(
-    connections: ConnectionRepository, user_id: str, user_name: str, name: str
-) -> None:
-    try:
-        await connections.get_by_name(user_id, name)
-    except NotFound:
-        return
-    raise _taken(user_name, name)
-
-
-def _taken(user_name: str, name: str) -> click.ClickException:
-    return click.ClickException(
-        f"{user_name} already has a broker connection named {name!r}; choose another --name"
     )
 
 
@@ -188,9 +134,9 @@ def broker_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
     """
 
     async def run() -> tuple[str, Sequence[BrokerConnection]]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            owner = await user_named(uow, user_name)
-            return owner.name, await uow.connections.list(owner.id)
+        async with open_app(ctx) as app:
+            owner = await find_user(app, user_name)
+            return owner.name, await app.connections.list(owner.id)
 
     owner_name, connections = asyncio.run(run())
     if as_json:
@@ -240,32 +186,27 @@ def broker_remove(ctx: click.Context, name: str, user_name: str | None, yes: boo
     much will go, unless --yes is given.
     """
 
-    async def run() -> tuple[str, int, int] | None:
+    async def run() -> tuple[str, ConnectionFootprint] | None:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                owner = await user_named(uow, user_name)
-                connection = await connection_named(uow, owner, name)
-                trades = await uow.trades.count(owner.id, connection_id=connection.id)
-                positions = len(await uow.positions.list(owner.id, connection_id=connection.id))
-            if not yes and not click.confirm(
-                f"Remove {connection.broker} connection {name} of {owner.name} with its "
-                f"positions ({positions}) and trades ({trades})? This cannot be undone",
-                default=False,
+            owner = await find_user(app, user_name)
+            footprint = await app.connections.footprint(owner.id, name)
+            connection = footprint.connection
+            if not yes and not confirm(
+                f"Remove {connection.broker} connection {connection.name} of {owner.name} with "
+                f"its positions ({footprint.positions}) and trades ({footprint.trades})? "
+                "This cannot be undone"
             ):
                 return None
-            async with app.repository.unit_of_work() as uow:
-                await uow.connections.remove(owner.id, connection.id)
-                await uow.commit()
-            return owner.name, positions, trades
+            return owner.name, await app.connections.remove(owner.id, name)
 
     removed = asyncio.run(run())
     if removed is None:
         click.echo("Nothing removed.")
         ctx.exit(1)
-    owner_name, positions, trades = removed
+    owner_name, footprint = removed
     click.echo(
-        f"Removed connection {name} of {owner_name} with its positions ({positions}) "
-        f"and trades ({trades})."
+        f"Removed connection {footprint.connection.name} of {owner_name} with its positions "
+        f"({footprint.positions}) and trades ({footprint.trades})."
     )
 
 
@@ -280,37 +221,26 @@ def broker_test(ctx: click.Context, name: str, user_name: str | None) -> None:
     status 1). Nothing is stored.
     """
 
-    async def run() -> tuple[BrokerConnection, Sequence[Account] | BaseException]:
+    async def run() -> ConnectionCheck:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                owner = await user_named(uow, user_name)
-                connection = await connection_named(uow, owner, name)
-            try:
-                async with open_broker(
-                    connection,
-                    brokers=app.registry.brokers,
-                    repository=app.repository,
-                    clock=app.clock,
-                ) as adapter:
-                    await adapter.authenticate()
-                    return connection, await adapter.get_accounts()
-            except Exception as exc:
-                return connection, exc
+            owner = await find_user(app, user_name)
+            return await app.connections.test(owner.id, name)
 
-    connection, outcome = asyncio.run(run())
-    if isinstance(outcome, BaseException):
-        if ctx.find_root().obj.get("traceback"):
-            raise outcome
+    check = asyncio.run(run())
+    connection = check.connection
+    if not check.works:
+        if ctx.find_root().obj.get("traceback") and check.error is not None:
+            raise check.error
         click.echo(
             f"Error: connection {connection.name} ({connection.broker}) does not work: "
-            f"{describe_broker_failure(outcome, connection)}",
+            f"{check.problem}",
             err=True,
         )
         ctx.exit(1)
     click.echo(
         f"Connection {connection.name} ({connection.broker}) works: "
-        f"{len(outcome)} account(s) found."
+        f"{len(check.accounts)} account(s) found."
     )
-    for account in outcome:
+    for account in check.accounts:
         details = ", ".join(part for part in (account.name, account.currency) if part)
         click.echo(f"  {account.account_id}" + (f" ({details})" if details else ""))
