@@ -242,6 +242,24 @@ def test_disable_enable_set_mode_and_remove(home: Cli) -> None:
     assert "no strategy named 'btc'" in error_line(home("strategy", "enable", "btc"), 2)
 
 
+def test_edit_changes_parameters_checked_by_the_type_and_a_mistake_changes_nothing(
+    home: Cli,
+) -> None:
+    add_dca(home, "btc", "--param", "every=1w")
+
+    edited = home.ok("strategy", "edit", "btc", "--param", "amount=75", "--unset", "every")
+    refused = home("strategy", "edit", "btc", "--param", "amount=lots")
+
+    assert "now has the parameters: amount=75, instrument=BTC-USD." in edited
+    assert "parameter 'amount' must be a decimal number" in error_line(refused, 2)
+    [listed] = home.json("strategy", "list")
+    assert listed["parameters"] == {"amount": "75", "instrument": "BTC-USD"}
+    assert listed["effective"]["every"] == "1d"
+    assert "no strategy named 'ghost'" in error_line(
+        home("strategy", "edit", "ghost", "--param", "amount=1"), 2
+    )
+
+
 def test_a_removed_strategys_orders_stay_in_the_ledger(home: Cli) -> None:
     add_dca(home, "btc")
     home.ok("cycle", "--user", "alice")

@@ -1,27 +1,42 @@
-"""``tradecore strategy add|list|show|enable|disable|set-mode|remove|types``: a user's strategies.
+"""``tradecore strategy add|list|show|types`` (and, from
+:mod:`tradecore_cli.commands.strategy_changes`, ``edit|enable|disable|set-mode|remove``): a user's
+strategies.
 
 A strategy is one installed strategy type (``dca``, ``rebalance``…) with its parameters, trading
 one of the user's broker connections. Its parameters are checked by its type when it is added:
 a mistake is refused with a sentence and nothing is stored. See ``docs/orders.md`` for what
-happens to the orders it asks for.
+happens to the orders it asks for. Each command calls one use case of
+:class:`tradecore.services.Strategies` and renders its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import click
-from attrs import evolve, frozen
 from rich.console import Console
 from rich.table import Table
 
-from tradecore.domain import BrokerConnection, Order, StrategyConfig, User
-from tradecore.errors import AlreadyExists, NotFound
-from tradecore.ports import StrategyFactory, StrategyParameter, UnitOfWork
-from tradecore.services import add_strategy, remove_strategy, set_strategy_active
-from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore.domain import StrategyConfig, User
+from tradecore.errors import AlreadyExists, DomainError, NotFound
+from tradecore.ports import StrategyFactory
+from tradecore.services import (
+    SHOWN_ORDERS,
+    StrategyDetails,
+    StrategyView,
+    UnknownStrategyType,
+)
+from tradecore_cli.app import find_user, open_app, user_option
+from tradecore_cli.commands.strategy_changes import (
+    no_strategy,
+    strategy_disable,
+    strategy_edit,
+    strategy_enable,
+    strategy_remove,
+    strategy_set_mode,
+)
 from tradecore_cli.plugin_values import key_value_settings
 from tradecore_cli.render import print_table
 from tradecore_cli.render_orders import (
@@ -34,57 +49,22 @@ from tradecore_cli.render_orders import (
     strategy_parameters,
 )
 
-__all__ = ["strategy", "strategy_named"]
-
-SHOWN_ORDERS = 10
-"""How many of a strategy's newest orders ``strategy show`` lists."""
+__all__ = ["strategy"]
 
 
 @click.group()
 def strategy() -> None:
-    """A user's strategies: add, list, show, enable, disable and remove them."""
+    """A user's strategies: add, list, show, edit, enable, disable and remove them."""
 
 
-def _strategy_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not value.strip() or value != value.strip():
-        raise click.BadParameter(
-            "a strategy name must not be empty nor start or end with a space",
-            ctx=ctx,
-            param=param,
-        )
-    return value
-
-
-def _installed_type(factories: Mapping[str, StrategyFactory], name: str) -> StrategyFactory:
-    factory = factories.get(name)
-    if factory is None:
-        available = ", ".join(sorted(factories)) or "none"
-        raise click.BadParameter(
-            f"{name!r} is not an installed strategy type (installed: {available}); "
-            "see `tradecore strategy types`",
-            param_hint="TYPE",
-        )
-    return factory
-
-
-async def strategy_named(uow: UnitOfWork, user: User, name: str) -> StrategyConfig:
-    """The user's strategy called ``name``.
-
-    :raises click.UsageError: the user has no such strategy.
-    """
-    try:
-        return await uow.strategies.get_by_name(user.id, name)
-    except NotFound:
-        raise click.UsageError(
-            f"{user.name} has no strategy named {name!r}; see `tradecore strategy list`"
-        ) from None
-
-
-def _taken(user: User, name: str) -> click.ClickException:
-    return click.ClickException(
-        f"{user.name} already has a strategy named {name!r}; choose another --name "
-        "(or remove it first with `tradecore strategy remove`)"
-    )
+for _command in (
+    strategy_edit,
+    strategy_enable,
+    strategy_disable,
+    strategy_set_mode,
+    strategy_remove,
+):
+    strategy.add_command(_command)
 
 
 def _mode_sentence(config: StrategyConfig) -> str:
@@ -93,13 +73,21 @@ def _mode_sentence(config: StrategyConfig) -> str:
     return "live: each cycle places the orders it decides on, after the risk checks"
 
 
+def _not_installed(exc: UnknownStrategyType) -> click.BadParameter:
+    available = ", ".join(exc.installed) or "none"
+    return click.BadParameter(
+        f"{exc.strategy_type!r} is not an installed strategy type (installed: {available}); "
+        "see `tradecore strategy types`",
+        param_hint="TYPE",
+    )
+
+
 @strategy.command("add", short_help="Add a strategy to a user's broker connection.")
 @click.argument("strategy_type", metavar="TYPE")
 @click.option(
     "--name",
     required=True,
-    callback=_strategy_name,
-    help="Your name for this strategy (unique per user).",
+    help="Your name for this strategy (unique per user; see docs/names.md).",
 )
 @click.option(
     "--connection",
@@ -143,35 +131,38 @@ def strategy_add(
     --param instrument=BTC-USD --param amount=100 --param every=1w --dry-run
     """
 
-    async def run() -> tuple[User, BrokerConnection, StrategyConfig, StrategyFactory]:
+    async def run() -> tuple[User, StrategyView]:
         async with open_app(ctx) as app:
-            factory = _installed_type(app.registry.strategies, strategy_type)
-            async with app.repository.unit_of_work() as uow:
-                owner = await user_named(uow, user_name)
-                connection = await connection_named(uow, owner, connection_name)
-                try:
-                    await uow.strategies.get_by_name(owner.id, name)
-                except NotFound:
-                    pass
-                else:
-                    raise _taken(owner, name)
+            owner = await find_user(app, user_name)
             try:
-                config = await add_strategy(
-                    repository=app.repository,
-                    factories=app.registry.strategies,
-                    clock=app.clock,
-                    user_id=owner.id,
+                added = await app.strategies.add(
+                    owner.id,
                     strategy_type=strategy_type,
                     name=name,
-                    connection_id=connection.id,
+                    connection=connection_name,
                     parameters=given,
                     dry_run=dry_run,
                 )
+            except UnknownStrategyType as exc:
+                raise _not_installed(exc) from None
+            except NotFound:
+                raise click.UsageError(
+                    f"{owner.name} has no broker connection named {connection_name!r}; see "
+                    "`tradecore broker list`"
+                ) from None
             except AlreadyExists:
-                raise _taken(owner, name) from None
-            return owner, connection, config, factory
+                raise click.ClickException(
+                    f"{owner.name} already has a strategy named {name.strip()!r}; choose "
+                    "another --name (or remove it first with `tradecore strategy remove`)"
+                ) from None
+            except DomainError as exc:  # the name breaks the rule for names
+                raise click.BadParameter(str(exc), param_hint="--name") from None
+            return owner, added
 
-    owner, connection, config, factory = asyncio.run(run())
+    owner, added = asyncio.run(run())
+    config, connection, factory = added.config, added.connection, added.factory
+    assert connection is not None  # just added on it
+    assert factory is not None  # and of this installed type
     click.echo(
         f"Added {config.strategy_type} strategy {config.name} for {owner.name} on connection "
         f"{connection.name} ({connection.broker}), {_mode_sentence(config)}."
@@ -193,11 +184,9 @@ def strategy_add(
         )
 
 
-@frozen(kw_only=True)
-class _Listing:
-    user: User
-    strategies: Sequence[StrategyConfig]
-    connections: Mapping[str, str]
+def _connection_name(view: StrategyView) -> str:
+    connection = view.connection
+    return view.config.connection_id if connection is None else connection.name
 
 
 @strategy.command("list")
@@ -211,22 +200,18 @@ def strategy_list(ctx: click.Context, user_name: str | None, as_json: bool) -> N
     defaults.
     """
 
-    async def run() -> tuple[_Listing, Mapping[str, StrategyFactory]]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            owner = await user_named(uow, user_name)
-            found = await uow.strategies.list(owner.id)
-            names = {each.id: each.name for each in await uow.connections.list(owner.id)}
-            listing = _Listing(user=owner, strategies=found, connections=names)
-            return listing, dict(app.registry.strategies)
+    async def run() -> tuple[User, list[StrategyView]]:
+        async with open_app(ctx) as app:
+            owner = await find_user(app, user_name)
+            return owner, await app.strategies.list(owner.id)
 
-    listing, factories = asyncio.run(run())
-    owner, found, names = listing.user, listing.strategies, listing.connections
+    owner, found = asyncio.run(run())
     if as_json:
         payload = [
             strategy_json(
-                each,
-                connection=names.get(each.connection_id, each.connection_id),
-                specs=_specs(factories, each),
+                each.config,
+                connection=_connection_name(each),
+                specs=None if each.factory is None else each.factory.parameters,
             )
             for each in found
         ]
@@ -243,30 +228,16 @@ def strategy_list(ctx: click.Context, user_name: str | None, as_json: bool) -> N
     for header in ("name", "type", "connection", "active", "mode", "parameters"):
         table.add_column(header, no_wrap=header != "parameters")
     for each in found:
+        config = each.config
         table.add_row(
-            each.name,
-            each.strategy_type,
-            names.get(each.connection_id, each.connection_id),
-            "yes" if each.active else "no",
-            strategy_mode(each),
-            ", ".join(f"{key}={value}" for key, value in sorted(each.parameters.items())) or "-",
+            config.name,
+            config.strategy_type,
+            _connection_name(each),
+            "yes" if config.active else "no",
+            strategy_mode(config),
+            ", ".join(f"{key}={value}" for key, value in sorted(config.parameters.items())) or "-",
         )
     print_table(Console(soft_wrap=True), table)
-
-
-def _specs(
-    factories: Mapping[str, StrategyFactory], config: StrategyConfig
-) -> Sequence[StrategyParameter] | None:
-    factory = factories.get(config.strategy_type)
-    return None if factory is None else factory.parameters
-
-
-@frozen(kw_only=True)
-class _Shown:
-    user: User
-    config: StrategyConfig
-    connection: BrokerConnection
-    orders: Sequence[Order]
 
 
 @strategy.command("show", short_help="Show a strategy: parameters, state, last orders.")
@@ -277,18 +248,17 @@ def strategy_show(ctx: click.Context, name: str, user_name: str | None) -> None:
     """Show the user's strategy NAME: every parameter of its type (the value given, or the
     default), what it remembers between cycles, and its last orders (newest 10)."""
 
-    async def run() -> tuple[_Shown, StrategyFactory | None]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            owner = await user_named(uow, user_name)
-            config = await strategy_named(uow, owner, name)
-            connection = await uow.connections.get(owner.id, config.connection_id)
-            orders = await uow.orders.list(owner.id, strategy_id=config.id, limit=SHOWN_ORDERS)
-            shown = _Shown(user=owner, config=config, connection=connection, orders=orders)
-            return shown, app.registry.strategies.get(config.strategy_type)
+    async def run() -> tuple[User, StrategyDetails]:
+        async with open_app(ctx) as app:
+            owner = await find_user(app, user_name)
+            try:
+                return owner, await app.strategies.show(owner.id, name)
+            except NotFound:
+                raise no_strategy(owner, name) from None
 
-    shown, factory = asyncio.run(run())
-    config, connection = shown.config, shown.connection
-    click.echo(f"Strategy {config.name} of {shown.user.name}")
+    owner, shown = asyncio.run(run())
+    config, connection, factory = shown.config, shown.connection, shown.factory
+    click.echo(f"Strategy {config.name} of {owner.name}")
     described = f": {factory.description}" if factory is not None else " (not installed)"
     click.echo(f"  type:       {config.strategy_type}{described}")
     click.echo(f"  connection: {connection.name} ({connection.broker})")
@@ -333,133 +303,28 @@ def strategy_show(ctx: click.Context, name: str, user_name: str | None) -> None:
     print_table(console, table)
 
 
-async def _set_active(ctx: click.Context, user_name: str | None, name: str, active: bool) -> str:
-    async with open_app(ctx) as app:
-        async with app.repository.unit_of_work() as uow:
-            owner = await user_named(uow, user_name)
-            await strategy_named(uow, owner, name)
-        try:
-            await set_strategy_active(
-                repository=app.repository, user_id=owner.id, name=name, active=active
-            )
-        except NotFound:  # removed meanwhile
-            raise click.UsageError(f"{owner.name} has no strategy named {name!r}") from None
-        return owner.name
-
-
-@strategy.command("enable")
-@click.argument("name")
-@user_option
-@click.pass_context
-def strategy_enable(ctx: click.Context, name: str, user_name: str | None) -> None:
-    """Run the user's strategy NAME again at each cycle (its state is as it was left)."""
-    owner = asyncio.run(_set_active(ctx, user_name, name, True))
-    click.echo(f"Strategy {name} of {owner} is active: each cycle runs it.")
-
-
-@strategy.command("disable")
-@click.argument("name")
-@user_option
-@click.pass_context
-def strategy_disable(ctx: click.Context, name: str, user_name: str | None) -> None:
-    """Stop running the user's strategy NAME; its parameters, state and orders are kept.
-
-    Its open orders stay open at the broker (cycles still follow them up); cancel one with
-    `tradecore order cancel CLIENT_ID`.
-    """
-    owner = asyncio.run(_set_active(ctx, user_name, name, False))
-    click.echo(
-        f"Strategy {name} of {owner} is disabled: no cycle runs it until "
-        "`tradecore strategy enable`. Its open orders, if any, stay open at the broker."
-    )
-
-
-@strategy.command("set-mode", short_help="Switch a strategy between dry run and live.")
-@click.argument("name")
-@click.option(
-    "--dry-run/--live",
-    "dry_run",
-    default=None,
-    help="--dry-run: record what it would order and place nothing; --live: place orders.",
-)
-@user_option
-@click.pass_context
-def strategy_set_mode(
-    ctx: click.Context, name: str, dry_run: bool | None, user_name: str | None
-) -> None:
-    """Switch the user's strategy NAME to --dry-run (place nothing) or --live (place orders)."""
-    if dry_run is None:
-        raise click.UsageError("say which mode: --dry-run or --live")
-
-    async def run() -> tuple[str, bool]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            owner = await user_named(uow, user_name)
-            config = await strategy_named(uow, owner, name)
-            changed = config.dry_run != dry_run
-            if changed:
-                await uow.strategies.update(evolve(config, dry_run=dry_run))
-                await uow.commit()
-            return owner.name, changed
-
-    owner, changed = asyncio.run(run())
-    mode = "dry-run" if dry_run else "live"
-    if not changed:
-        click.echo(f"Strategy {name} of {owner} is already {mode}; nothing changed.")
-        return
-    if dry_run:
-        click.echo(f"Strategy {name} of {owner} is now dry-run: it places nothing.")
-    else:
-        click.echo(
-            f"Strategy {name} of {owner} is now live: its next cycles place real orders, "
-            "after the risk checks."
-        )
-
-
-@strategy.command("remove", short_help="Remove a strategy (its orders stay in the ledger).")
-@click.argument("name")
-@user_option
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_context
-def strategy_remove(ctx: click.Context, name: str, user_name: str | None, yes: bool) -> None:
-    """Remove the user's strategy NAME with its parameters and state.
-
-    Its orders stay in the ledger (`tradecore order list`), and open ones stay open at the
-    broker. Asks first unless --yes is given.
-    """
-
-    async def run() -> tuple[str, int, int] | None:
-        async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                owner = await user_named(uow, user_name)
-                config = await strategy_named(uow, owner, name)
-                orders = await uow.orders.list(owner.id, strategy_id=config.id)
-            still_open = sum(not order.is_terminal for order in orders)
-            if not yes and not click.confirm(
-                f"Remove {config.strategy_type} strategy {name} of {owner.name}? Its orders "
-                f"({len(orders)}) stay in the ledger",
-                default=False,
-            ):
-                return None
-            try:
-                await remove_strategy(repository=app.repository, user_id=owner.id, name=name)
-            except NotFound:
-                raise click.UsageError(f"{owner.name} has no strategy named {name!r}") from None
-            return owner.name, len(orders), still_open
-
-    removed = asyncio.run(run())
-    if removed is None:
-        click.echo("Nothing removed.")
-        ctx.exit(1)
-    owner, orders, still_open = removed
-    click.echo(
-        f"Removed strategy {name} of {owner}. Its orders ({orders}) stay in the ledger "
-        f"(`tradecore order list --user {owner}`)."
-    )
-    if still_open:
-        click.echo(
-            f"{still_open} of them still open at the broker: cancel with "
-            "`tradecore order cancel CLIENT_ID`."
-        )
+def _types_json(factories: Sequence[StrategyFactory]) -> list[dict[str, object]]:
+    return [
+        {
+            "name": factory.name,
+            "description": factory.description,
+            "parameters": [
+                {
+                    "name": spec.name,
+                    "kind": spec.kind.value,
+                    "description": spec.description,
+                    "required": spec.required,
+                    "default": spec.default,
+                    "minimum": spec.minimum,
+                    "maximum": spec.maximum,
+                    "choices": list(spec.choices),
+                    "example": spec.example,
+                }
+                for spec in factory.parameters
+            ],
+        }
+        for factory in factories
+    ]
 
 
 @strategy.command("types", short_help="The installed strategy types and their parameters.")
@@ -471,32 +336,11 @@ def strategy_types(ctx: click.Context, as_json: bool) -> None:
 
     async def run() -> list[StrategyFactory]:
         async with open_app(ctx) as app:
-            return [app.registry.strategies[name] for name in sorted(app.registry.strategies)]
+            return app.strategies.types()
 
     factories = asyncio.run(run())
     if as_json:
-        payload = [
-            {
-                "name": factory.name,
-                "description": factory.description,
-                "parameters": [
-                    {
-                        "name": spec.name,
-                        "kind": spec.kind.value,
-                        "description": spec.description,
-                        "required": spec.required,
-                        "default": spec.default,
-                        "minimum": spec.minimum,
-                        "maximum": spec.maximum,
-                        "choices": list(spec.choices),
-                        "example": spec.example,
-                    }
-                    for spec in factory.parameters
-                ],
-            }
-            for factory in factories
-        ]
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(_types_json(factories), indent=2))
         return
     if not factories:
         click.echo("No strategy type is installed; see `tradecore plugins`.")
