@@ -41,6 +41,13 @@ def _secret(instance: object, attribute: Any, value: Any) -> None:
         raise DomainError(f"{attribute.name} must be a Secret")
 
 
+def _nothing_if_unreadable(instance: BrokerConnection, attribute: Any, value: Any) -> None:
+    if type(value) is not bool:
+        raise DomainError(f"{attribute.name} must be a bool")
+    if value and (instance.secrets or instance.tokens is not None):
+        raise DomainError("a connection whose secrets are unreadable holds no secrets or tokens")
+
+
 @frozen(kw_only=True)
 class OAuthTokens:
     """The OAuth state of a connection. Tokens are :class:`Secret`; times are absolute UTC.
@@ -88,6 +95,11 @@ class BrokerConnection:
     :param secrets: API keys and the like, each a :class:`Secret`.
     :param tokens: OAuth state for brokers that use OAuth.
     :param active: inactive connections are kept but not synced.
+    :param secrets_unreadable: ``True`` when the repository holds secrets (or OAuth tokens) for
+        this connection that its keys cannot decrypt, typically after the secret key was lost;
+        ``secrets`` and ``tokens`` are then empty. Such a connection can be listed, renamed,
+        disabled and removed (the stored ciphertexts are kept until new secrets replace them);
+        a broker that needs secrets refuses to be built from it.
     """
 
     id: str = field(factory=new_id, validator=non_empty)
@@ -99,6 +111,7 @@ class BrokerConnection:
     tokens: OAuthTokens | None = None
     active: bool = True
     created_at: datetime = field(converter=utc)
+    secrets_unreadable: bool = field(default=False, validator=_nothing_if_unreadable)
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret value the connection holds (secrets and OAuth tokens), to scrub from

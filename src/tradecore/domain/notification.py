@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from attrs import Factory, define, field
 
 from tradecore.domain._checks import frozen_secrets, frozen_settings, non_empty, utc
 from tradecore.domain.ids import new_id
 from tradecore.domain.secret import Secret
+from tradecore.errors import DomainError
 
 __all__ = ["NotificationTarget"]
 
 
 def _notifier_name(target: NotificationTarget) -> str:
     return target.notifier
+
+
+def _nothing_if_unreadable(instance: NotificationTarget, attribute: Any, value: Any) -> None:
+    if type(value) is not bool:
+        raise DomainError(f"{attribute.name} must be a bool")
+    if value and instance.secrets:
+        raise DomainError("a target whose secrets are unreadable holds no secrets")
 
 
 @define(kw_only=True)
@@ -28,6 +37,10 @@ class NotificationTarget:
     :param settings: non-secret settings (chat id, language, message toggles…).
     :param secrets: a bot token and the like, each a :class:`Secret`.
     :param active: inactive targets are kept but receive nothing.
+    :param secrets_unreadable: ``True`` when the repository holds secrets for this target that
+        its keys cannot decrypt (the secret key was lost); ``secrets`` is then empty. Such a
+        target can be listed, disabled and removed; a notifier that needs secrets is not built
+        from it.
     """
 
     id: str = field(factory=new_id, validator=non_empty)
@@ -38,6 +51,7 @@ class NotificationTarget:
     secrets: Mapping[str, Secret] = field(factory=dict, converter=frozen_secrets)
     active: bool = True
     created_at: datetime = field(converter=utc)
+    secrets_unreadable: bool = field(default=False, validator=_nothing_if_unreadable)
 
     def secret_values(self) -> tuple[str, ...]:
         """Every secret value the target holds, to scrub from text that might quote one. Never

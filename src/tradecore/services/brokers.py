@@ -18,6 +18,7 @@ from tradecore.errors import PluginError
 from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, Clock, RepositoryPort
 from tradecore.services._steps import describe_error, mask
 from tradecore.services.tokens import RepositoryTokenStore
+from tradecore.services.unreadable import check_connection_readable
 
 __all__ = ["create_broker", "describe_broker_failure", "mask_secrets", "open_broker"]
 
@@ -41,11 +42,14 @@ def create_broker(
     :param token_refresh_margin: tokens expiring within this margin are due for renewal.
     :raises PluginError: the connection's broker is not installed.
     :raises ConfigurationError: the factory refused the connection's settings or secrets.
+    :raises SecretsUnreadable: the broker needs secrets and the connection's cannot be
+        decrypted with the current key (see :mod:`tradecore.services.unreadable`).
     """
     factory = brokers.get(connection.broker)
     if factory is None:
         known = ", ".join(sorted(brokers)) or "none installed"
         raise PluginError(f"broker {connection.broker!r} is not installed (available: {known})")
+    check_connection_readable(connection, factory)
     context = BrokerContext(
         clock=clock,
         http_client=http_client,

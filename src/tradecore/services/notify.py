@@ -17,6 +17,7 @@ from tradecore.domain import NotificationTarget, Secret
 from tradecore.domain._checks import freeze_mapping
 from tradecore.ports import Clock, NotifierContext, NotifierFactory, NotifierPort
 from tradecore.services._steps import describe_error, mask
+from tradecore.services.unreadable import needs_secrets, unreadable_target_problem
 
 __all__ = [
     "NotifierDefaults",
@@ -99,6 +100,7 @@ def notifiers_for(
             factories=factories,
             defaults=defaults,
             clock=clock,
+            unreadable=target.secrets_unreadable,
         )
         for target in targets
         if target.active
@@ -145,6 +147,7 @@ def _build(
     factories: Mapping[str, NotifierFactory],
     defaults: Mapping[str, NotifierDefaults],
     clock: Clock,
+    unreadable: bool = False,
 ) -> TargetNotifier:
     factory = factories.get(notifier)
     if factory is None:
@@ -153,6 +156,8 @@ def _build(
             name=target_name,
             error=f"the notifier plugin {notifier!r} is not installed (installed: {installed})",
         )
+    if unreadable and needs_secrets(factory):
+        return TargetNotifier(name=target_name, error=unreadable_target_problem(target_name))
     default = defaults.get(notifier, NotifierDefaults())
     all_secrets = {**default.secrets, **secrets}
     values = tuple(secret.reveal() for secret in all_secrets.values())

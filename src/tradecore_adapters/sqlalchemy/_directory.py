@@ -39,6 +39,7 @@ from tradecore_adapters.sqlalchemy.schema import (
 )
 
 __all__ = [
+    "SEALED_COLUMNS",
     "Connections",
     "SecretsUnreadable",
     "Strategies",
@@ -194,8 +195,13 @@ def secrets_unreadable(what: str) -> SecretsUnreadable:
     return SecretsUnreadable(
         f"cannot decrypt the secrets of {what}: the secret key is wrong or the stored data is "
         "corrupt; check TRADECORE_SECRET_KEY or the key file, and that a rotated-out key was not "
-        "removed early"
+        "removed early (if the key is lost, `tradecore secrets forget` drops what it sealed)"
     )
+
+
+SEALED_COLUMNS = ("secrets_enc", "tokens_enc", "key_id")
+"""The columns of a ``broker_connections`` row that hold its ciphertexts; an update of a
+connection read with ``secrets_unreadable`` leaves them as they are."""
 
 
 def unreadable_secrets(row: RowMapping) -> SecretsUnreadable:
@@ -208,10 +214,15 @@ def unreadable_secrets(row: RowMapping) -> SecretsUnreadable:
 def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
     """A ``broker_connections`` row as a :class:`BrokerConnection`, secrets decrypted.
 
-    :raises SecretsUnreadable: no key opens them, or they were moved from another row.
+    When no key opens its secrets or tokens (the key was lost, or a ciphertext was moved from
+    another row), the connection is returned without them and with ``secrets_unreadable`` set,
+    so it can still be listed, disabled and removed.
+
     :raises UnreadableRow: the row holds values the domain refuses.
     """
     uid, cid = row["user_id"], row["id"]
+    secrets_plain: bytes | None
+    tokens_plain: bytes | None
     try:
         secrets_plain = key_ring.decrypt(
             row["secrets_enc"], context=secret_context(uid, cid, "secrets")
@@ -222,7 +233,7 @@ def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
             else key_ring.decrypt(row["tokens_enc"], context=secret_context(uid, cid, "tokens"))
         )
     except DecryptionFailed:
-        raise unreadable_secrets(row) from None
+        secrets_plain = tokens_plain = None
     try:
         settings = row["settings"]
         if not isinstance(settings, dict):
@@ -233,10 +244,11 @@ def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
             broker=row["broker"],
             name=row["name"],
             settings=settings,
-            secrets=secrets_from_json(secrets_plain),
+            secrets={} if secrets_plain is None else secrets_from_json(secrets_plain),
             tokens=None if tokens_plain is None else _tokens_from_json(tokens_plain),
             active=bool(row["active"]),
             created_at=row["created_at"],
+            secrets_unreadable=secrets_plain is None,
         )
     except (DomainError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableRow(
@@ -293,6 +305,13 @@ class Connections:
 
     async def update(self, connection: BrokerConnection) -> None:
         row = seal_connection(self._key_ring, connection)
+        # Unreadable secrets are kept as stored (the lost key may yet be found) until new ones
+        # replace them: only a connection with readable secrets writes its ciphertexts.
+        kept = (
+            ("id", "user_id", *SEALED_COLUMNS)
+            if connection.secrets_unreadable
+            else ("id", "user_id")
+        )
         async with self._tx.atomic() as db:
             await self._check_free(connection)
             result = await db.execute(
@@ -301,7 +320,7 @@ class Connections:
                     broker_connections.c.id == connection.id,
                     broker_connections.c.user_id == connection.user_id,
                 )
-                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+                .values({k: v for k, v in row.items() if k not in kept})
             )
             if result.rowcount == 0:
                 raise NotFound(f"no connection {connection.id!r} for this user")

@@ -71,16 +71,20 @@ def unreadable_target_secrets(row: RowMapping) -> SecretsUnreadable:
 def open_target_row(key_ring: KeyRing, row: RowMapping) -> NotificationTarget:
     """A ``notification_targets`` row as a :class:`NotificationTarget`, secrets decrypted.
 
-    :raises SecretsUnreadable: no key opens them, or they were moved from another row.
+    When no key opens its secrets (the key was lost, or they were moved from another row), the
+    target is returned without them and with ``secrets_unreadable`` set, so it can still be
+    listed, disabled and removed.
+
     :raises UnreadableRow: the row holds values the domain refuses.
     """
     uid, tid = row["user_id"], row["id"]
+    secrets_plain: bytes | None
     try:
         secrets_plain = key_ring.decrypt(
             row["secrets_enc"], context=target_secret_context(uid, tid, "secrets")
         )
     except DecryptionFailed:
-        raise unreadable_target_secrets(row) from None
+        secrets_plain = None
     try:
         settings = row["settings"]
         if not isinstance(settings, dict):
@@ -91,9 +95,10 @@ def open_target_row(key_ring: KeyRing, row: RowMapping) -> NotificationTarget:
             notifier=row["notifier"],
             name=row["name"],
             settings=settings,
-            secrets=secrets_from_json(secrets_plain),
+            secrets={} if secrets_plain is None else secrets_from_json(secrets_plain),
             active=bool(row["active"]),
             created_at=row["created_at"],
+            secrets_unreadable=secrets_plain is None,
         )
     except (DomainError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableRow(
@@ -141,6 +146,12 @@ class NotificationTargets:
 
     async def update(self, target: NotificationTarget) -> None:
         row = seal_target(self._key_ring, target)
+        # Unreadable secrets are kept as stored until new ones replace them.
+        kept = (
+            ("id", "user_id", "secrets_enc", "key_id")
+            if target.secrets_unreadable
+            else ("id", "user_id")
+        )
         async with self._tx.atomic() as db:
             await self._check_free(target)
             result = await db.execute(
@@ -149,7 +160,7 @@ class NotificationTargets:
                     notification_targets.c.id == target.id,
                     notification_targets.c.user_id == target.user_id,
                 )
-                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+                .values({k: v for k, v in row.items() if k not in kept})
             )
             if result.rowcount == 0:
                 raise NotFound(f"no notification target {target.id!r} for this user")
