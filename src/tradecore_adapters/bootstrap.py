@@ -21,6 +21,7 @@ from tradecore.services import (
     Scheduler,
     ServiceContext,
     Strategies,
+    Targets,
     Users,
 )
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
@@ -71,6 +72,11 @@ class Application:
     def users(self) -> Users:
         """Add, list, find and remove users."""
         return Users(self.context)
+
+    @property
+    def targets(self) -> Targets:
+        """Where a user's digests go: add, list, test, enable or disable, remove."""
+        return Targets(self.context)
 
     @property
     def connections(self) -> Connections:
@@ -255,6 +261,9 @@ class Initialised:
     :param key_created: ``True`` when this call created the key file.
     :param revision_before: the database's revision before (``None``: it was empty).
     :param revision: the revision it is at now (the newest).
+    :param unreadable_connections: connections whose secrets were sealed by a key the current
+        keys do not include (``tradecore secrets forget`` drops them).
+    :param unreadable_targets: the same for notification targets.
     """
 
     home: Path
@@ -263,36 +272,71 @@ class Initialised:
     database: str
     revision_before: str | None
     revision: str
+    unreadable_connections: int = 0
+    unreadable_targets: int = 0
 
 
-async def initialise(settings: Settings) -> Initialised:
+async def initialise(settings: Settings, *, new_key: bool = False) -> Initialised:
     """Prepare the home of ``settings`` for use; safe to run again (it keeps what exists).
 
     Creates the home directory (mode 0700), a key file (mode 0600) unless
     ``TRADECORE_SECRET_KEY`` is set, and brings the database to the newest migration.
 
+    A new key file is not made while the database holds secrets sealed by another key (the key
+    file was lost or moved): that would pair the database with a key that opens none of them.
+    ``new_key`` makes it anyway, for a key that is lost for good; ``tradecore secrets forget``
+    then drops what cannot be decrypted.
+
+    :raises ConfigurationError: the database holds sealed secrets and there is no key (nothing
+        was changed); ``new_key`` while ``TRADECORE_SECRET_KEY`` is set; the home directory
+        cannot be created.
     :raises SecretKeyError: the keys given are unusable (see :func:`key_ring_of`).
     :raises DatabaseUnavailable: the database cannot be reached.
     """
+    from tradecore.errors import ConfigurationError
     from tradecore_adapters.encryption import create_key_file
     from tradecore_adapters.sqlalchemy import describe_url
+    from tradecore_adapters.sqlalchemy._sealed import sealed_secrets
     from tradecore_adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
 
     home = settings.home
-    if not home.exists():
-        home.mkdir(mode=0o700, parents=True)
-    created = False
-    if settings.secret_keys is None:
-        created = create_key_file(settings.key_file)
-    key_ring_of(settings)  # refuse to go on with unusable keys
     database = settings.database
+    from_environment = settings.secret_keys is not None
+    if new_key and from_environment:
+        raise ConfigurationError(
+            "--new-key makes a new key file, but the keys come from TRADECORE_SECRET_KEY: put a "
+            "new key there instead, or unset it"
+        )
+    if not from_environment and not settings.key_file.exists():
+        sealed = await sealed_secrets(database)
+        if sealed and not new_key:
+            raise ConfigurationError(
+                f"there is no secret key at {settings.key_file}, but the database holds "
+                f"{sealed.describe()}: restore that key file (or set TRADECORE_SECRET_KEY to "
+                "the key) and run `tradecore init` again; if the key is lost for good, run "
+                "`tradecore init --new-key`, then `tradecore secrets forget` and add the secrets "
+                "again (nothing was changed)"
+            )
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot create the data directory {home} (TRADECORE_HOME): {exc.strerror or exc}"
+        ) from None
+    created = False
+    if not from_environment:
+        created = create_key_file(settings.key_file)
+    ring = key_ring_of(settings)  # refuse to go on with unusable keys
     before = await current_revision(database)
     await upgrade(database)
+    unreadable = (await sealed_secrets(database)).not_under(ring.key_ids)
     return Initialised(
         home=home,
-        key_file=None if settings.secret_keys is not None else settings.key_file,
+        key_file=None if from_environment else settings.key_file,
         key_created=created,
         database=describe_url(database),
         revision_before=before,
         revision=head_revision(),
+        unreadable_connections=unreadable.connection_count,
+        unreadable_targets=unreadable.target_count,
     )

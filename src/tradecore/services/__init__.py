@@ -63,6 +63,7 @@ from tradecore.services.strategies import (
 )
 from tradecore.services.strategy_run import StrategyTarget, describe_intent, run_strategy
 from tradecore.services.sync import SyncResult, sync_connection
+from tradecore.services.targets import NewTarget, TargetAdded, TargetList, Targets, TargetTest
 from tradecore.services.tokens import RepositoryTokenStore, login_hint, save_login
 from tradecore.services.users import NoUserChosen, UserFootprint, Users, UserSummary
 
@@ -86,6 +87,7 @@ __all__ = [
     "LeasedCycle",
     "LeasedRun",
     "ManualOrder",
+    "NewTarget",
     "NoUserChosen",
     "PassReport",
     "PlacedOrder",
@@ -102,6 +104,10 @@ __all__ = [
     "StrategyTarget",
     "StrategyView",
     "SyncResult",
+    "TargetAdded",
+    "TargetList",
+    "TargetTest",
+    "Targets",
     "UnknownStrategyType",
     "UserFootprint",
     "UserSummary",

@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from tradecore.domain import NotificationTarget, User
-from tradecore.errors import AlreadyExists, NotFound
-from tradecore.ports import NotifierFactory, UnitOfWork, check_settings
-from tradecore.services.notify import TargetNotifier, implicit_targets, notifiers_for
-from tradecore_adapters.bootstrap import Application
-from tradecore_cli.app import open_app, user_named, user_option
+from tradecore.domain import User
+from tradecore.errors import PluginError
+from tradecore.services import TargetAdded, TargetList
+from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.plugin_values import (
     ask_secrets,
-    installed,
     interactive,
     key_value_settings,
     settings_from_environment,
@@ -40,14 +36,6 @@ __all__ = ["notify"]
 @click.group()
 def notify() -> None:
     """Where a user's digests go (a Telegram chat…): add, list, test and remove targets."""
-
-
-def _secrets_in_environment(factory: NotifierFactory, environ: Mapping[str, str]) -> list[str]:
-    return [
-        spec.name
-        for spec in factory.secrets
-        if spec.env_var and environ.get(spec.env_var, "").strip()
-    ]
 
 
 @notify.command("add", short_help="Send a user's digests to a target (a Telegram chat…).")
@@ -83,42 +71,33 @@ def notify_add(
     """
     environ = ctx.find_root().obj["environ"]
     is_interactive = interactive(ctx)
-    target_name = (name or notifier_type).strip()
-    if not target_name:
-        raise click.BadParameter("a target name must not be empty", param_hint="--name")
 
-    async def run() -> tuple[NotificationTarget, str, str]:
+    async def run() -> tuple[TargetAdded, str]:
         async with open_app(ctx) as app:
-            factory = installed(app.registry.notifiers, notifier_type, "notifier")
-            owner = f"notifier {notifier_type!r}"
+            try:
+                factory = app.targets.factory(notifier_type)
+            except PluginError as exc:
+                raise click.BadParameter(
+                    f"{exc}; see `tradecore plugins`", param_hint="TYPE"
+                ) from None
             settings = settings_from_environment(factory.settings, given, environ)
-            check_settings(factory.settings, settings, owner=owner)
-            async with app.repository.unit_of_work() as uow:
-                user = await user_named(uow, user_name)
-                await _name_is_free(uow, user, target_name)
-            from_environment = _secrets_in_environment(factory, environ)
-            for secret in from_environment:
-                click.echo(f"{secret}: read from the environment at each run (not stored).")
-            specs = [spec for spec in factory.secrets if spec.name not in from_environment]
-            secrets = ask_secrets(specs, environ, interactive=is_interactive, owner=owner)
-            target = NotificationTarget(
-                user_id=user.id,
-                notifier=notifier_type,
-                name=target_name,
-                settings=settings,
-                secrets=secrets,
-                created_at=app.clock.now(),
+            user = await find_user(app, user_name)
+            new = await app.targets.check_new(
+                user.id, notifier=notifier_type, name=name, settings=settings
             )
-            checked = await _check(app, target)
-            async with app.repository.unit_of_work() as uow:
-                try:
-                    await uow.notification_targets.add(target)
-                except AlreadyExists:
-                    raise _taken(user, target_name) from None
-                await uow.commit()
-            return target, user.name, checked
+            for secret in new.secrets_from_defaults:
+                click.echo(f"{secret}: read from the environment at each run (not stored).")
+            specs = [spec for spec in factory.secrets if spec.name in new.secrets_to_ask]
+            secrets = ask_secrets(
+                specs, environ, interactive=is_interactive, owner=f"notifier {notifier_type!r}"
+            )
+            added = await app.targets.add(
+                user.id, notifier=notifier_type, name=name, settings=settings, secrets=secrets
+            )
+            return added, user.name
 
-    target, owner_name, checked = asyncio.run(run())
+    added, owner_name = asyncio.run(run())
+    target = added.target
     stored = ", ".join(sorted(target.secrets))
     click.echo(
         f"Added {target.notifier} target {target.name} for {owner_name}"
@@ -126,57 +105,14 @@ def notify_add(
         + (f"; {stored} stored encrypted" if stored else "")
         + "."
     )
-    click.echo(f"Checked: {checked}.")
+    click.echo(f"Checked: {added.checked}.")
     click.echo(f"Next: tradecore notify test --user {owner_name}")
 
 
-async def _check(app: Application, target: NotificationTarget) -> str:
-    # Build the notifier as a run would (with the environment's defaults) and ask it to check
-    # itself: a wrong token or chat is refused now, not at the first run.
-    resolved = notifiers_for(
-        [target],
-        factories=app.registry.notifiers,
-        defaults=app.notifier_defaults,
-        clock=app.clock,
-    )[0]  # the target itself (implicit targets of other notifiers follow it)
-    if resolved.notifier is None:
-        raise click.ClickException(f"target {target.name} cannot be used: {resolved.error}")
-    try:
-        return await resolved.notifier.check()
-    except Exception as exc:
-        raise click.ClickException(
-            f"target {target.name} does not work: {_reason(exc, resolved)}; nothing saved"
-        ) from None
-
-
-def _reason(exc: BaseException, resolved: TargetNotifier) -> str:
-    return resolved.masked(str(exc) or type(exc).__name__)
-
-
-async def _name_is_free(uow: UnitOfWork, user: User, name: str) -> None:
-    try:
-        await uow.notification_targets.get_by_name(user.id, name)
-    except NotFound:
-        return
-    raise _taken(user, name)
-
-
-def _taken(user: User, name: str) -> click.ClickException:
-    return click.ClickException(
-        f"{user.name} already has a notification target named {name!r}; choose another --name"
-    )
-
-
-async def _user_targets(
-    ctx: click.Context, user_name: str | None
-) -> tuple[User, Sequence[NotificationTarget], list[str]]:
-    async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-        user = await user_named(uow, user_name)
-        targets = await uow.notification_targets.list(user.id)
-        implicit = implicit_targets(
-            targets, factories=app.registry.notifiers, defaults=app.notifier_defaults
-        )
-        return user, targets, implicit
+async def _user_targets(ctx: click.Context, user_name: str | None) -> tuple[User, TargetList]:
+    async with open_app(ctx) as app:
+        user = await find_user(app, user_name)
+        return user, await app.targets.list(user.id)
 
 
 @notify.command("list")
@@ -189,7 +125,8 @@ def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
     A target marked "environment" is implicit: the environment alone configures it (for
     Telegram: TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID) and the user has none of that type.
     """
-    user, targets, implicit = asyncio.run(_user_targets(ctx, user_name))
+    user, listed = asyncio.run(_user_targets(ctx, user_name))
+    targets, implicit = listed.stored, listed.implicit
     rows = [
         {
             "name": target.name,
@@ -229,21 +166,12 @@ def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
 
 
 async def _change(ctx: click.Context, user_name: str | None, name: str, action: str) -> str:
-    async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-        user = await user_named(uow, user_name)
-        try:
-            target = await uow.notification_targets.get_by_name(user.id, name)
-        except NotFound:
-            raise click.UsageError(
-                f"{user.name} has no notification target named {name!r}; see "
-                "`tradecore notify list`"
-            ) from None
+    async with open_app(ctx) as app:
+        user = await find_user(app, user_name)
         if action == "remove":
-            await uow.notification_targets.remove(user.id, target.id)
+            await app.targets.remove(user.id, name)
         else:
-            target.active = action == "enable"
-            await uow.notification_targets.update(target)
-        await uow.commit()
+            await app.targets.set_active(user.id, name, active=action == "enable")
         return user.name
 
 
@@ -288,27 +216,9 @@ def notify_test(ctx: click.Context, user_name: str | None) -> None:
 
     async def run() -> tuple[str, list[tuple[str, str | None]]]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                user = await user_named(uow, user_name)
-                targets = await uow.notification_targets.list(user.id)
-            resolved = notifiers_for(
-                targets,
-                factories=app.registry.notifiers,
-                defaults=app.notifier_defaults,
-                clock=app.clock,
-            )
-            results: list[tuple[str, str | None]] = []
-            for item in resolved:
-                if item.notifier is None:
-                    results.append((item.name, item.error))
-                    continue
-                try:
-                    await item.notifier.send_test(user.name)
-                except Exception as exc:
-                    results.append((item.name, _reason(exc, item)))
-                else:
-                    results.append((item.name, None))
-            return user.name, results
+            user = await find_user(app, user_name)
+            tested = await app.targets.test(user.id)
+            return user.name, [(each.name, each.problem) for each in tested]
 
     owner, results = asyncio.run(run())
     if not results:
