@@ -1,8 +1,10 @@
 """Memory repositories of who runs which cycle: leases with their audit, and the daemon registry.
 
-Each user's lease state is a :class:`~tradecore_adapters.memory._store.LeaseSlot` in its own
-table, apart from the user's :class:`~tradecore.domain.AutomationConfig`, so that saving a config
-never touches it. All lease arithmetic uses the repository's clock.
+Each user's lease state is a :class:`~tradecore.domain.lease.LeaseSlot` in its own table, apart
+from the user's :class:`~tradecore.domain.AutomationConfig`, so that saving a config never touches
+it. The claim rule (who may claim, when a slot is claimable, what a claim hands out) is the
+domain's (:mod:`tradecore.domain.lease`), shared with the SQL store; this module only locks, reads
+and writes. All lease arithmetic uses the repository's clock.
 
 Locking, as the SQL store does it: every lease write first takes the user's row lock (the one
 :meth:`Automation.get_for_update` takes), held until the unit ends, and only then reads the time.
@@ -22,9 +24,6 @@ change: a user removed, a config saved without ``get_for_update``. Then
   the cycle is no longer due;
 - a confirmation, renewal or release fails it with :class:`~tradecore.errors.LeaseLost`, so
   nothing the unit wrote under that lease lands.
-
-A lease is held while ``lease_until > now`` and claimable once ``lease_until < now``: at the very
-instant of its expiry it is neither renewable nor claimable, so two owners never both hold it.
 """
 
 from __future__ import annotations
@@ -37,21 +36,27 @@ import attrs
 
 from tradecore.domain import (
     AutomationConfig,
-    AutomationState,
     DaemonInfo,
     Lease,
     LeaseInterval,
     Trigger,
-    new_id,
 )
 from tradecore.domain._checks import utc
-from tradecore.errors import DomainError, LeaseLost, NotFound, RepositoryError
+from tradecore.domain.lease import (
+    COMPLETED,
+    FREE_SLOT,
+    RELEASED,
+    LeaseSlot,
+    check_limit,
+    check_owner,
+    check_ttl,
+    due_since,
+)
+from tradecore.errors import LeaseLost, NotFound, RepositoryError
 from tradecore.ports import Clock
 from tradecore_adapters.memory._directory import automation_lock
 from tradecore_adapters.memory._session import Operation, Session
 from tradecore_adapters.memory._store import (
-    FREE_SLOT,
-    LeaseSlot,
     StoredInterval,
     Tables,
     aware,
@@ -60,12 +65,6 @@ from tradecore_adapters.memory._store import (
 )
 
 __all__ = ["Daemons", "Leases"]
-
-COMPLETED = "completed"
-"""The audit outcome of a lease released after its cycle ran."""
-
-RELEASED = "released"
-"""The audit outcome of a lease given back unfinished (shutdown)."""
 
 
 class _Claim(NamedTuple):
@@ -93,20 +92,19 @@ class Leases:
     async def claim_due(
         self, owner: str, *, ttl: timedelta, limit: int, trigger: Trigger
     ) -> Sequence[Lease]:
-        _check_owner(owner)
-        _check_ttl(ttl)
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise DomainError(f"limit must be a whole number >= 0, got {limit!r}")
+        check_owner(owner)
+        check_ttl(ttl)
+        check_limit(limit)
         default_trigger = Trigger(trigger)
         now = self._now()
 
         def due(tables: Tables) -> list[tuple[datetime, str, AutomationConfig, LeaseSlot]]:
             rows = []
             for config in tables.automation.values():
-                slot = tables.lease_slots.get(config.user_id) or FREE_SLOT
-                due_since = _due_since(config, now)
-                if due_since is not None and _claimable(slot, now):
-                    rows.append((due_since, config.user_id, config, slot))
+                slot = _slot(tables, config.user_id)
+                since = due_since(config, now)
+                if since is not None and slot.claimable_at(now):
+                    rows.append((since, config.user_id, config, slot))
             return sorted(rows, key=lambda row: (row[0], row[1]))
 
         # Reads, locks and decides with no await in between: what was read is what is locked.
@@ -128,8 +126,8 @@ class Leases:
     async def claim(
         self, user_id: str, owner: str, *, ttl: timedelta, trigger: Trigger
     ) -> Lease | None:
-        _check_owner(owner)
-        _check_ttl(ttl)
+        check_owner(owner)
+        check_ttl(ttl)
         forced_trigger = Trigger(trigger)
         await self._session.lock(automation_lock(user_id))
         now = self._now()
@@ -138,8 +136,8 @@ class Leases:
             config = tables.automation.get(user_id)
             if config is None:
                 raise NotFound(f"no automation config for user {user_id!r}")
-            slot = tables.lease_slots.get(user_id) or FREE_SLOT
-            if not _claimable(slot, now):
+            slot = _slot(tables, user_id)
+            if not slot.claimable_at(now):
                 return None
             return _decide(
                 config, slot, owner=owner, ttl=ttl, now=now, trigger=forced_trigger, forced=True
@@ -152,7 +150,7 @@ class Leases:
         return claim.lease
 
     async def renew(self, lease: Lease, *, ttl: timedelta) -> Lease | None:
-        _check_ttl(ttl)
+        check_ttl(ttl)
         await self._session.lock(automation_lock(lease.user_id))
         now = self._now()
         until = now + ttl
@@ -161,7 +159,7 @@ class Leases:
 
         def renew(tables: Tables) -> None:
             slot = _held_or_lost(tables, lease, now)
-            tables.lease_slots.put(lease.user_id, slot._replace(lease_until=until))
+            tables.lease_slots.put(lease.user_id, slot.renewed(until))
             _update_interval(tables, lease, expires_at=until)
 
         self._session.write(renew)
@@ -203,7 +201,7 @@ class Leases:
                     config = copy_entity(stored)
                     config.completed(due_at=lease.due_at, requested_at=lease.requested_at, now=now)
                     tables.automation.put(lease.user_id, config)
-            tables.lease_slots.put(lease.user_id, LeaseSlot(fencing=lease.fencing))
+            tables.lease_slots.put(lease.user_id, _slot(tables, lease.user_id).released())
             _update_interval(tables, lease, released_at=now, outcome=outcome)
 
         self._session.write(release)
@@ -213,17 +211,11 @@ class Leases:
         now = self._now()
 
         def next_wake(tables: Tables) -> datetime | None:
-            times: list[datetime] = []
-            for config in tables.automation.values():
-                slot = tables.lease_slots.get(config.user_id) or FREE_SLOT
-                due_time = _due_time(config)
-                if due_time is None:
-                    continue
-                if not _claimable(slot, now) and slot.lease_until is not None:
-                    # Held: a claim can take it when the lease lapses, and not before it is due.
-                    due_time = max(due_time, slot.lease_until)
-                times.append(due_time)
-            return min(times, default=None)
+            times = (
+                _slot(tables, config.user_id).wake_at(config, now)
+                for config in tables.automation.values()
+            )
+            return min((t for t in times if t is not None), default=None)
 
         return self._session.read(next_wake)
 
@@ -293,47 +285,6 @@ class Daemons:
         return self._session.read(list_)
 
 
-def _check_ttl(ttl: timedelta) -> None:
-    if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
-        raise DomainError(f"a lease ttl must be a positive duration, got {ttl!r}")
-
-
-def _check_owner(owner: str) -> None:
-    if not isinstance(owner, str) or not owner:
-        raise DomainError(f"a lease owner must be a non-empty name, got {owner!r}")
-
-
-def _due_time(config: AutomationConfig) -> datetime | None:
-    # When the user's next cycle is (or was) due: its run request or its active schedule's slot.
-    times = [config.run_requested_at]
-    if config.state is AutomationState.ACTIVE:
-        times.append(config.next_due_at)
-    return min((t for t in times if t is not None), default=None)
-
-
-def _due_since(config: AutomationConfig, now: datetime) -> datetime | None:
-    # Since when the user's cycle is due at ``now`` (its run request or its slot come, whichever
-    # was first); ``None`` when it is not due.
-    times = [config.run_requested_at, _slot_due(config, now)]
-    return min((t for t in times if t is not None), default=None)
-
-
-def _slot_due(config: AutomationConfig, now: datetime) -> datetime | None:
-    # The schedule slot due at ``now``, if any.
-    if (
-        config.state is AutomationState.ACTIVE
-        and config.next_due_at is not None
-        and config.next_due_at <= now
-    ):
-        return config.next_due_at
-    return None
-
-
-def _claimable(slot: LeaseSlot, now: datetime) -> bool:
-    # Free, or expired strictly before now.
-    return slot.leased_by is None or slot.lease_until is None or slot.lease_until < now
-
-
 def _decide(
     config: AutomationConfig,
     slot: LeaseSlot,
@@ -344,23 +295,9 @@ def _decide(
     trigger: Trigger,
     forced: bool = False,
 ) -> _Claim:
-    # Everything a claim hands out is fixed here, once: the replay at commit only checks it.
-    due_at = _slot_due(config, now)
-    requested_at = config.run_requested_at
-    if not forced and due_at is None and requested_at is not None:
-        trigger = Trigger.MANUAL
-    lease = Lease(
-        user_id=config.user_id,
-        owner=owner,
-        fencing=slot.fencing + 1,
-        run_id=new_id(),
-        trigger=trigger,
-        claimed_at=now,
-        expires_at=now + ttl,
-        due_at=due_at,
-        requested_at=requested_at,
-        interrupted_run_id=slot.lease_run_id if slot.leased_by is not None else None,
-    )
+    # Everything a claim hands out is fixed here, once (by the domain's rule): the replay at
+    # commit only checks it.
+    lease = slot.claim(config, owner=owner, ttl=ttl, now=now, trigger=trigger, forced=forced)
     return _Claim(lease, slot, next_insertion())
 
 
@@ -371,7 +308,7 @@ def _claiming(claims: Sequence[_Claim], *, due_only: bool) -> Operation[None]:
             config = tables.automation.get(lease.user_id)
             if config is None:
                 raise NotFound(f"no automation config for user {lease.user_id!r}")
-            slot = tables.lease_slots.get(lease.user_id) or FREE_SLOT
+            slot = _slot(tables, lease.user_id)
             if slot.fencing != claim.before.fencing:
                 raise RepositoryError(
                     f"the cycle of user {lease.user_id!r} was claimed meanwhile by another unit"
@@ -386,15 +323,7 @@ def _claiming(claims: Sequence[_Claim], *, due_only: bool) -> Operation[None]:
                     f"the cycle of user {lease.user_id!r} is no longer due: its schedule was "
                     "changed meanwhile by another unit"
                 )
-            tables.lease_slots.put(
-                lease.user_id,
-                LeaseSlot(
-                    fencing=lease.fencing,
-                    leased_by=lease.owner,
-                    lease_until=lease.expires_at,
-                    lease_run_id=lease.run_id,
-                ),
-            )
+            tables.lease_slots.put(lease.user_id, LeaseSlot.taken(lease))
             tables.lease_intervals.put(
                 (lease.user_id, lease.fencing),
                 StoredInterval(
@@ -413,33 +342,23 @@ def _claiming(claims: Sequence[_Claim], *, due_only: bool) -> Operation[None]:
     return claim
 
 
+def _slot(tables: Tables, user_id: str) -> LeaseSlot:
+    return tables.lease_slots.get(user_id) or FREE_SLOT
+
+
 def _owns(tables: Tables, lease: Lease) -> bool:
     # The slot still names this lease (it may have expired, but nobody took it over).
-    slot = tables.lease_slots.get(lease.user_id)
-    return slot is not None and slot.leased_by == lease.owner and slot.fencing == lease.fencing
+    return _slot(tables, lease.user_id).names(lease)
 
 
 def _holds(tables: Tables, lease: Lease, now: datetime) -> bool:
     # The slot names this lease and it has not expired at ``now``.
-    return _held_slot(tables, lease, now) is not None
-
-
-def _held_slot(tables: Tables, lease: Lease, now: datetime) -> LeaseSlot | None:
-    slot = tables.lease_slots.get(lease.user_id)
-    if (
-        slot is None
-        or slot.leased_by != lease.owner
-        or slot.fencing != lease.fencing
-        or slot.lease_until is None
-        or slot.lease_until <= now
-    ):
-        return None
-    return slot
+    return _slot(tables, lease.user_id).holds(lease, now)
 
 
 def _held_or_lost(tables: Tables, lease: Lease, now: datetime) -> LeaseSlot:
-    slot = _held_slot(tables, lease, now)
-    if slot is None:
+    slot = _slot(tables, lease.user_id)
+    if not slot.holds(lease, now):
         raise _lost(lease)
     return slot
 

@@ -33,14 +33,13 @@ from tradecore.domain import (
     TradingHalt,
     User,
 )
+from tradecore.domain.lease import LeaseSlot
 from tradecore.errors import DomainError, NotFound
 
 __all__ = [
-    "FREE_SLOT",
     "HALT",
     "CursorKey",
     "IntervalKey",
-    "LeaseSlot",
     "OrderKey",
     "StoredInterval",
     "StoredOrder",
@@ -79,26 +78,6 @@ HALT = "halt"
 
 IntervalKey = tuple[str, int]
 """``(user_id, fencing)``: a user's fencing token names one lease, hence one audit interval."""
-
-
-class LeaseSlot(NamedTuple):
-    """The lease state of one user's cycle, kept apart from its :class:`AutomationConfig` so that
-    saving a config never touches it.
-
-    :param fencing: the user's fencing token, incremented by every claim (0 before the first).
-    :param leased_by: the owner holding (or last holding, if expired) the lease; ``None`` when free.
-    :param lease_until: when the lease lapses; ``None`` when free.
-    :param lease_run_id: the run id of the lease's cycle; ``None`` when free.
-    """
-
-    fencing: int = 0
-    leased_by: str | None = None
-    lease_until: datetime | None = None
-    lease_run_id: str | None = None
-
-
-FREE_SLOT = LeaseSlot()
-"""The slot of a user never claimed."""
 
 
 class StoredInterval(NamedTuple):

@@ -1,8 +1,11 @@
 """SQL repositories of the scheduler: the lease of each user's cycle and the daemon registry.
 
-The lease slot is four columns of ``automation_configs`` (``leased_by``, ``lease_until``,
-``fencing``, ``lease_run_id``) that only this module writes; each claim is also kept in
-``lease_audit`` (reliability.md §4.3).
+The lease slot (:class:`~tradecore.domain.lease.LeaseSlot`) is four columns of
+``automation_configs`` (``leased_by``, ``lease_until``, ``fencing``, ``lease_run_id``) that only
+this module writes; each claim is also kept in ``lease_audit`` (how leases, fencing and takeovers
+work: docs/operations.md, "Several daemons: PostgreSQL"). The claim rule (who may claim, when a
+slot is claimable, what a claim hands out) is the domain's (:mod:`tradecore.domain.lease`),
+shared with the memory store: this module selects and locks the rows it applies to, in SQL.
 
 Time is the store's: PostgreSQL's ``clock_timestamp()`` (the server's clock when the statement
 runs, not the start of the transaction as ``now()`` would be, so that a unit that lives a while
@@ -26,7 +29,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from attrs import evolve
 from sqlalchemy import DateTime, and_, case, delete, func, insert, or_, select, update
@@ -34,52 +37,67 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tradecore.domain import AutomationState, DaemonInfo, Lease, LeaseInterval, Trigger, new_id
+from tradecore.domain import (
+    AutomationConfig,
+    AutomationState,
+    DaemonInfo,
+    Lease,
+    LeaseInterval,
+    Trigger,
+)
+from tradecore.domain.lease import (
+    COMPLETED,
+    RELEASED,
+    LeaseSlot,
+    check_limit,
+    check_owner,
+    check_ttl,
+)
 from tradecore.errors import DomainError, NotFound, RepositoryError
 from tradecore_adapters.sqlalchemy._rows import (
-    LeaseSlot,
+    UnreadableRow,
+    automation_from_row,
     daemon_from_row,
     daemon_row,
     fetching,
     interval_from_row,
-    lease_slot_from_row,
 )
 from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
 from tradecore_adapters.sqlalchemy.schema import automation_configs, automation_daemons, lease_audit
 
 __all__ = ["SqlDaemons", "SqlLeases"]
 
-_COMPLETED = "completed"
-_RELEASED = "released"
 _configs = automation_configs.c
 _audit = lease_audit.c
 
 
-def _check_ttl(ttl: timedelta) -> None:
-    if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
-        raise DomainError(f"a lease's ttl must be a positive duration, got {ttl!r}")
+class _SlotRow(NamedTuple):
+    # An automation_configs row as the lease repository sees it: the config and its lease slot.
+    config: AutomationConfig
+    slot: LeaseSlot
 
 
-def _check_owner(owner: str) -> None:
-    if not isinstance(owner, str) or not owner.strip():
-        raise DomainError("a lease's owner must be a non-empty name")
+def _slot_row(row: RowMapping) -> _SlotRow:
+    config = automation_from_row(row)  # raises UnreadableRow itself
+    try:
+        slot = LeaseSlot(
+            fencing=row["fencing"],
+            leased_by=row["leased_by"],
+            lease_until=row["lease_until"],
+            lease_run_id=row["lease_run_id"],
+        )
+    except (DomainError, KeyError) as exc:
+        raise UnreadableRow(
+            f"a row of table 'automation_configs' (user id {row['user_id']!r}) cannot be read: "
+            f"{type(exc).__name__}; the database holds a value tradecore never writes"
+        ) from None
+    return _SlotRow(config, slot)
 
 
 def _slot_due(now: datetime) -> Any:
-    """The rows whose scheduled slot has come at ``now``."""
+    """The rows whose scheduled slot has come at ``now`` (:func:`~tradecore.domain.lease.due_slot`
+    in SQL)."""
     return (_configs.state == AutomationState.ACTIVE.value) & (_configs.next_due_at <= now)
-
-
-def _due_at(slot: LeaseSlot, now: datetime) -> datetime | None:
-    """The scheduled slot a claim at ``now`` serves, if any."""
-    config = slot.config
-    if (
-        config.state is AutomationState.ACTIVE
-        and config.next_due_at is not None
-        and config.next_due_at <= now
-    ):
-        return config.next_due_at
-    return None
 
 
 class SqlLeases:
@@ -103,18 +121,19 @@ class SqlLeases:
     async def claim_due(
         self, owner: str, *, ttl: timedelta, limit: int, trigger: Trigger
     ) -> Sequence[Lease]:
-        _check_owner(owner)
-        _check_ttl(ttl)
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise DomainError(f"limit must be a whole number >= 0, got {limit!r}")
+        check_owner(owner)
+        check_ttl(ttl)
+        check_limit(limit)
         trigger = Trigger(trigger)
         if limit == 0:
             return []
         async with self._tx.atomic() as db:
             now = await self.now()  # on SQLite, after BEGIN IMMEDIATE took the write lock
             slot_due = _slot_due(now)
+            # LeaseSlot.claimable_at in SQL.
             free = _configs.lease_until.is_(None) | (_configs.lease_until < now)
-            # When the claim became due: its slot or its run request, whichever came first.
+            # When the claim became due: its slot or its run request, whichever came first
+            # (tradecore.domain.lease.due_since in SQL).
             due_since = case(
                 (
                     slot_due
@@ -134,42 +153,37 @@ class SqlLeases:
             )
             if not self._tx.sqlite:
                 query = query.with_for_update(skip_locked=True)
-            slots = await self._fetch_slots(db, query)
-            leases = []
-            for slot in slots:
-                due_at = _due_at(slot, now)
-                serves_only_a_request = due_at is None and slot.config.run_requested_at is not None
-                leases.append(
-                    self._lease(
-                        slot,
-                        owner,
-                        now=now,
-                        ttl=ttl,
-                        trigger=Trigger.MANUAL if serves_only_a_request else trigger,
-                    )
+            rows = await self._fetch(db, query)
+            leases = [
+                row.slot.claim(
+                    row.config, owner=owner, ttl=ttl, now=now, trigger=trigger, forced=False
                 )
-            await self._take(db, slots, leases)
+                for row in rows
+            ]
+            await self._take(db, rows, leases)
         return leases
 
     async def claim(
         self, user_id: str, owner: str, *, ttl: timedelta, trigger: Trigger
     ) -> Lease | None:
-        _check_owner(owner)
-        _check_ttl(ttl)
+        check_owner(owner)
+        check_ttl(ttl)
         trigger = Trigger(trigger)
         async with self._tx.atomic() as db:
-            slot = await self._lock(db, user_id)
-            if slot is None:
+            row = await self._lock(db, user_id)
+            if row is None:
                 raise NotFound(f"no automation config for user {user_id!r}")
             now = await self.now()
-            if not slot.free_at(now):
+            if not row.slot.claimable_at(now):
                 return None
-            lease = self._lease(slot, owner, now=now, ttl=ttl, trigger=trigger)
-            await self._take(db, [slot], [lease])
+            lease = row.slot.claim(
+                row.config, owner=owner, ttl=ttl, now=now, trigger=trigger, forced=True
+            )
+            await self._take(db, [row], [lease])
         return lease
 
     async def renew(self, lease: Lease, *, ttl: timedelta) -> Lease | None:
-        _check_ttl(ttl)
+        check_ttl(ttl)
         async with self._tx.atomic() as db:
             now = await self.now()
             until = now + ttl
@@ -197,13 +211,13 @@ class SqlLeases:
 
     async def release(self, lease: Lease, *, completed: bool) -> bool:
         async with self._tx.atomic() as db:
-            slot = await self._lock(db, lease.user_id)
-            if slot is None or slot.leased_by != lease.owner or slot.fencing != lease.fencing:
+            row = await self._lock(db, lease.user_id)
+            if row is None or not row.slot.names(lease):
                 return False  # taken over (or the user removed): not ours to change
             now = await self.now()
-            values: dict[str, Any] = {"leased_by": None, "lease_until": None, "lease_run_id": None}
+            values = _slot_columns(row.slot.released())
             if completed:
-                config = slot.config
+                config = row.config
                 config.completed(due_at=lease.due_at, requested_at=lease.requested_at, now=now)
                 values |= {
                     "next_due_at": config.next_due_at,
@@ -224,7 +238,7 @@ class SqlLeases:
             await db.execute(
                 update(lease_audit)
                 .where(self._audited(lease))
-                .values(released_at=now, outcome=_COMPLETED if completed else _RELEASED)
+                .values(released_at=now, outcome=COMPLETED if completed else RELEASED)
             )
         return True
 
@@ -234,22 +248,10 @@ class SqlLeases:
             _configs.run_requested_at.is_not(None)
             | ((_configs.state == AutomationState.ACTIVE.value) & _configs.next_due_at.is_not(None))
         )
-        slots = await self._fetch_slots(db, query)
+        rows = await self._fetch(db, query)
         now = await self.now()
-        wake: datetime | None = None
-        for slot in slots:
-            config = slot.config
-            due = [config.run_requested_at] if config.run_requested_at is not None else []
-            if config.state is AutomationState.ACTIVE and config.next_due_at is not None:
-                due.append(config.next_due_at)
-            if not due:
-                continue
-            at = min(due)
-            if not slot.free_at(now) and slot.lease_until is not None:
-                # Held: a claim can take it when the lease lapses, and not before it is due.
-                at = max(at, slot.lease_until)
-            wake = at if wake is None else min(wake, at)
-        return wake
+        times = (row.slot.wake_at(row.config, now) for row in rows)
+        return min((t for t in times if t is not None), default=None)
 
     async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:
         query = select(lease_audit)
@@ -275,7 +277,8 @@ class SqlLeases:
 
     @staticmethod
     def _held(lease: Lease, now: datetime) -> Any:
-        """The config row while ``lease`` is held and unexpired at ``now``."""
+        """The config row while ``lease`` is held and unexpired at ``now``
+        (:meth:`LeaseSlot.holds` in SQL)."""
         return (
             (_configs.user_id == lease.user_id)
             & (_configs.leased_by == lease.owner)
@@ -292,59 +295,35 @@ class SqlLeases:
             & (_audit.owner == lease.owner)
         )
 
-    async def _fetch_slots(self, db: AsyncConnection, query: Any) -> builtins.list[LeaseSlot]:
+    async def _fetch(self, db: AsyncConnection, query: Any) -> builtins.list[_SlotRow]:
         try:
             result = await db.execute(query)
             with fetching("automation_configs"):
                 rows: Sequence[RowMapping] = result.mappings().all()
         except DBAPIError as exc:
             raise database_error(exc) from None
-        return [lease_slot_from_row(row) for row in rows]
+        return [_slot_row(row) for row in rows]
 
-    async def _lock(self, db: AsyncConnection, user_id: str) -> LeaseSlot | None:
+    async def _lock(self, db: AsyncConnection, user_id: str) -> _SlotRow | None:
         """The user's row, locked until the unit ends (PostgreSQL ``FOR UPDATE``; on SQLite the
         caller holds the write lock)."""
         query = select(automation_configs).where(_configs.user_id == user_id)
         if not self._tx.sqlite:
             query = query.with_for_update()
-        slots = await self._fetch_slots(db, query)
-        return slots[0] if slots else None
-
-    @staticmethod
-    def _lease(
-        slot: LeaseSlot, owner: str, *, now: datetime, ttl: timedelta, trigger: Trigger
-    ) -> Lease:
-        """The next claim of ``slot``: the next fencing token, a new run, the slot due at
-        ``now`` and the pending run request; the run of an expired lease is interrupted."""
-        return Lease(
-            user_id=slot.config.user_id,
-            owner=owner,
-            fencing=slot.fencing + 1,
-            run_id=new_id(),
-            trigger=trigger,
-            claimed_at=now,
-            expires_at=now + ttl,
-            due_at=_due_at(slot, now),
-            requested_at=slot.config.run_requested_at,
-            interrupted_run_id=slot.lease_run_id if slot.lease_until is not None else None,
-        )
+        rows = await self._fetch(db, query)
+        return rows[0] if rows else None
 
     async def _take(
-        self, db: AsyncConnection, slots: Sequence[LeaseSlot], leases: Sequence[Lease]
+        self, db: AsyncConnection, rows: Sequence[_SlotRow], leases: Sequence[Lease]
     ) -> None:
         """Write the claims (each row is locked by the caller) and their audit records."""
         if not leases:
             return
-        for slot, lease in zip(slots, leases, strict=True):
+        for row, lease in zip(rows, leases, strict=True):
             result = await db.execute(
                 update(automation_configs)
-                .where(_configs.user_id == lease.user_id, _configs.fencing == slot.fencing)
-                .values(
-                    leased_by=lease.owner,
-                    lease_until=lease.expires_at,
-                    fencing=lease.fencing,
-                    lease_run_id=lease.run_id,
-                )
+                .where(_configs.user_id == lease.user_id, _configs.fencing == row.slot.fencing)
+                .values(_slot_columns(LeaseSlot.taken(lease)))
             )
             if result.rowcount != 1:
                 raise RepositoryError(f"the lease of user {lease.user_id!r} changed while locked")
@@ -362,6 +341,16 @@ class SqlLeases:
                 for lease in leases
             ],
         )
+
+
+def _slot_columns(slot: LeaseSlot) -> dict[str, Any]:
+    """A lease slot as the four lease columns of ``automation_configs``."""
+    return {
+        "fencing": slot.fencing,
+        "leased_by": slot.leased_by,
+        "lease_until": slot.lease_until,
+        "lease_run_id": slot.lease_run_id,
+    }
 
 
 class SqlDaemons:

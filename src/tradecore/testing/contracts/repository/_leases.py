@@ -16,7 +16,7 @@ from tradecore.domain import (
     Lease,
     Trigger,
 )
-from tradecore.errors import NotFound
+from tradecore.errors import DomainError, NotFound
 from tradecore.ports.repository import RepositoryPort
 from tradecore.testing.contracts.repository._helpers import T0, committing, minutes
 from tradecore.testing.contracts.repository._lease_helpers import (
@@ -287,7 +287,37 @@ class LeaseTests(LeaseContractBase):
         assert sorted(claimed) == sorted(users)  # each due user exactly once
         assert_no_overlap(await self._intervals(repository))
 
-    # -- claim -----------------------------------------------------------------------------------
+    # -- who may claim ---------------------------------------------------------------------------
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("owner", ["", "   ", "\t\n"])
+    async def test_a_blank_owner_is_refused_whether_or_not_there_is_anything_to_claim(
+        self, repository: RepositoryPort, owner: str
+    ) -> None:
+        # The owner rule is the domain's (tradecore.domain.lease.check_owner), checked before
+        # anything is read: a blank owner is refused by claim_due with nothing to claim and by
+        # claim of a held cycle, not only when a lease would carry it.
+        held, _ = await self._due_user(repository, "held", ago=20)
+        (lease,) = await self._claim_due(repository, A, limit=1)
+        due, _ = await self._due_user(repository, "due", ago=10)
+        (idle,) = await self._users(repository, "idle")
+        await self._save(repository, AutomationConfig(user_id=idle))  # stopped: never due
+
+        async with repository.unit_of_work() as uow:
+            for limit in (0, 5):
+                with pytest.raises(DomainError, match="owner"):
+                    await uow.leases.claim_due(
+                        owner, ttl=LONG, limit=limit, trigger=Trigger.SCHEDULE
+                    )
+            for user_id in (held, due, idle):
+                with pytest.raises(DomainError, match="owner"):
+                    await uow.leases.claim(user_id, owner, ttl=LONG, trigger=Trigger.MANUAL)
+            await uow.commit()
+
+        intervals = await self._intervals(repository)
+        assert [(i.user_id, i.owner, i.fencing) for i in intervals] == [(held, A, lease.fencing)]
+        (taken,) = await self._claim_due(repository, B)  # the due cycle is still there to claim
+        assert (taken.user_id, taken.fencing) == (due, 1)
 
     @pytest.mark.asyncio
     async def test_claim_takes_a_users_cycle_whatever_its_schedule(
