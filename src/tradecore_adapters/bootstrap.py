@@ -18,6 +18,7 @@ from tradecore.ports import Clock, NotifierPort, RepositoryPort
 from tradecore.services import (
     AutomationCycle,
     Connections,
+    Risk,
     Scheduler,
     ServiceContext,
     Strategies,
@@ -87,6 +88,11 @@ class Application:
     def strategies(self) -> Strategies:
         """A user's strategies: add, list, show, edit, enable, set the mode, remove."""
         return Strategies(self.context)
+
+    @property
+    def risk(self) -> Risk:
+        """A user's risk limits, and the kill switch that halts all trading."""
+        return Risk(self.context)
 
     def scheduler(self, *, owner: str | None = None, concurrency: int | None = None) -> Scheduler:
         """A scheduler of this application's cycles, as the settings say (``AUTOMATION_*``).

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from tradecore.domain.amounts import (
+    MAX_AMOUNT,
+    MAX_AMOUNT_DECIMALS,
+    MAX_AMOUNT_DIGITS,
+    checked_amount,
+)
 from tradecore.domain.automation import (
     DEFAULT_FREQUENCY_MINUTES,
     MAX_FREQUENCY_MINUTES,
@@ -58,6 +64,9 @@ __all__ = [
     "CLIENT_ORDER_ID_MAX_LENGTH",
     "DEFAULT_FREQUENCY_MINUTES",
     "DEFAULT_MAX_ORDERS_PER_CYCLE",
+    "MAX_AMOUNT",
+    "MAX_AMOUNT_DECIMALS",
+    "MAX_AMOUNT_DIGITS",
     "MAX_FREQUENCY_MINUTES",
     "MAX_NAME_LENGTH",
     "MIN_FREQUENCY_MINUTES",
@@ -105,6 +114,7 @@ __all__ = [
     "TradingHalt",
     "Trigger",
     "User",
+    "checked_amount",
     "checked_name",
     "client_order_id_for",
     "fact_label",

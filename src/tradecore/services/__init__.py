@@ -48,7 +48,15 @@ from tradecore.services.orders import (
     refresh_order,
     submit_order,
 )
-from tradecore.services.risk import engage_halt, load_risk_gate, notional_of, release_halt
+from tradecore.services.risk import (
+    UNCHANGED,
+    HaltChange,
+    Risk,
+    RiskOverview,
+    Unchanged,
+    load_risk_gate,
+    notional_of,
+)
 from tradecore.services.scheduler import DEFAULT_LEASE_TTL, PassReport, Scheduler
 from tradecore.services.strategies import (
     SHOWN_ORDERS,
@@ -74,6 +82,7 @@ __all__ = [
     "RECENT_RUNS",
     "SAFE_WINDOW",
     "SHOWN_ORDERS",
+    "UNCHANGED",
     "AutomationCycle",
     "AutomationStatus",
     "ConnectionCheck",
@@ -82,6 +91,7 @@ __all__ = [
     "CycleOutcome",
     "DemoSetup",
     "FencedRepository",
+    "HaltChange",
     "KeptLogin",
     "LeaseGuard",
     "LeasedCycle",
@@ -95,6 +105,8 @@ __all__ = [
     "ReconcileResult",
     "RepositoryTokenStore",
     "Retention",
+    "Risk",
+    "RiskOverview",
     "Scheduler",
     "ServiceContext",
     "Strategies",
@@ -108,6 +120,7 @@ __all__ = [
     "TargetList",
     "TargetTest",
     "Targets",
+    "Unchanged",
     "UnknownStrategyType",
     "UserFootprint",
     "UserSummary",
@@ -122,7 +135,6 @@ __all__ = [
     "describe_broker_failure",
     "describe_intent",
     "describe_order",
-    "engage_halt",
     "ensure_demo",
     "keep_logins_alive",
     "load_risk_gate",
@@ -136,7 +148,6 @@ __all__ = [
     "prune_ledger",
     "reconcile_orders",
     "refresh_order",
-    "release_halt",
     "request_run",
     "resume_automation",
     "run_strategy",

@@ -2,7 +2,8 @@
 
 Every order, a strategy's or one placed by hand, passes these checks before it is recorded; the
 rules are listed in ``docs/orders.md``. Notional is quantity times price in the instrument's price
-currency, so one number applies to every currency.
+currency, so one number applies to every currency. Each command calls one use case of
+:class:`tradecore.services.Risk` and renders its answer.
 """
 
 from __future__ import annotations
@@ -12,18 +13,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
-from attrs import evolve
 
-from tradecore.domain import AutomationState, RiskLimits, TradingHalt, User
-from tradecore.services import engage_halt, release_halt
-from tradecore_cli.app import open_app, user_named, user_option
+from tradecore.domain import RiskLimits, TradingHalt, User, checked_amount
+from tradecore.errors import DomainError
+from tradecore.services import UNCHANGED, HaltChange, RiskOverview
+from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.render_orders import limits_lines
 
 __all__ = ["risk"]
 
 _NONE = frozenset({"none", "no", "off", "unlimited"})
-_UNSET = object()
-"""An option not given (``None`` means "no limit")."""
 
 
 @click.group()
@@ -33,7 +32,7 @@ def risk() -> None:
 
 def _notional(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
     if value is None:
-        return _UNSET
+        return UNCHANGED
     text = value.strip()
     if text.lower() in _NONE:
         return None
@@ -47,12 +46,15 @@ def _notional(ctx: click.Context, param: click.Parameter, value: str | None) -> 
             ctx=ctx,
             param=param,
         )
-    return number
+    try:
+        return checked_amount("notional", number)  # the bounds of docs/orders.md
+    except DomainError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 def _count(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
     if value is None:
-        return _UNSET
+        return UNCHANGED
     text = value.strip()
     if text.lower() in _NONE:
         return None
@@ -67,7 +69,7 @@ def _count(ctx: click.Context, param: click.Parameter, value: str | None) -> obj
 
 def _instruments(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
     if value is None:
-        return _UNSET
+        return UNCHANGED
     text = value.strip()
     if text.lower() == "all":
         return None
@@ -91,16 +93,13 @@ def risk_show(ctx: click.Context, user_name: str | None) -> None:
     """Show the user's risk limits ("no limit" when not set), whether the kill switch is engaged
     (for everyone), and whether the user's automation is paused."""
 
-    async def run() -> tuple[User, RiskLimits, TradingHalt | None, bool]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            user = await user_named(uow, user_name)
-            limits = await uow.risk.get_limits(user.id)
-            halt = await uow.risk.get_halt()
-            automation = await uow.automation.get(user.id)
-            paused = automation is not None and automation.state is AutomationState.PAUSED
-            return user, limits, halt, paused
+    async def run() -> tuple[User, RiskOverview]:
+        async with open_app(ctx) as app:
+            user = await find_user(app, user_name)
+            return user, await app.risk.show(user.id)
 
-    user, limits, halt, paused = asyncio.run(run())
+    user, overview = asyncio.run(run())
+    limits, halt, paused = overview.limits, overview.halt, overview.paused
     click.echo(f"Risk limits of {user.name} (every order, a strategy's or placed by hand):")
     _print_limits(limits)
     click.echo("  (notional = quantity x price, in the instrument's price currency)")
@@ -139,7 +138,7 @@ def risk_show(ctx: click.Context, user_name: str | None) -> None:
     metavar="N|none",
     callback=_count,
     help="How many orders the user's strategies may place in one cycle (default 10); 0 "
-    "forbids every order, manual ones included.",
+    "stops strategies from placing orders (orders placed by hand are not counted).",
 )
 @click.option(
     "--allowed-instruments",
@@ -168,7 +167,9 @@ def risk_set(
         "max_orders_per_cycle": max_orders_per_cycle,
         "allowed_instruments": allowed_instruments,
     }
-    changes: dict[str, Any] = {name: value for name, value in given.items() if value is not _UNSET}
+    changes: dict[str, Any] = {
+        name: value for name, value in given.items() if value is not UNCHANGED
+    }
     if not changes:
         raise click.UsageError(
             "nothing to change; give at least one of --max-order-notional, "
@@ -176,12 +177,9 @@ def risk_set(
         )
 
     async def run() -> tuple[User, RiskLimits]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            user = await user_named(uow, user_name)
-            limits = evolve(await uow.risk.get_limits(user.id), **changes)
-            await uow.risk.save_limits(limits)
-            await uow.commit()
-            return user, limits
+        async with open_app(ctx) as app:
+            user = await find_user(app, user_name)
+            return user, await app.risk.set_limits(user.id, **changes)
 
     user, limits = asyncio.run(run())
     click.echo(f"Risk limits of {user.name} are now:")
@@ -201,15 +199,12 @@ def risk_halt(ctx: click.Context, reason: str) -> None:
     if not reason.strip():
         raise click.BadParameter("say why trading is halted", param_hint="--reason")
 
-    async def run() -> tuple[TradingHalt, TradingHalt | None]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            before = await uow.risk.get_halt()
-            halt = TradingHalt(reason=reason.strip(), since=app.clock.now())
-            await engage_halt(uow, halt)
-            await uow.commit()
-            return halt, before
+    async def run() -> HaltChange:
+        async with open_app(ctx) as app:
+            return await app.risk.halt(reason)
 
-    halt, before = asyncio.run(run())
+    change = asyncio.run(run())
+    halt, before = change.halt, change.before
     if before is not None:
         click.echo(
             f"(It was already engaged since {before.since:%Y-%m-%d %H:%M} UTC: {before.reason}; "
@@ -228,10 +223,8 @@ def risk_resume(ctx: click.Context) -> None:
     """Release the global kill switch: orders are placed again, within each user's limits."""
 
     async def run() -> TradingHalt | None:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            released = await release_halt(uow)
-            await uow.commit()
-            return released
+        async with open_app(ctx) as app:
+            return await app.risk.resume()
 
     released = asyncio.run(run())
     if released is None:
