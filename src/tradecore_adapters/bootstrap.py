@@ -18,6 +18,7 @@ from tradecore.ports import Clock, NotifierPort, RepositoryPort
 from tradecore.services import (
     AutomationCycle,
     Connections,
+    Portfolio,
     Risk,
     Scheduler,
     ServiceContext,
@@ -78,6 +79,11 @@ class Application:
     def targets(self) -> Targets:
         """Where a user's digests go: add, list, test, enable or disable, remove."""
         return Targets(self.context)
+
+    @property
+    def portfolio(self) -> Portfolio:
+        """Sync a user's brokers; read the positions and trades stored."""
+        return Portfolio(self.context)
 
     @property
     def connections(self) -> Connections:
@@ -194,6 +200,7 @@ def bootstrap(
         notifiers=registry.notifiers,
         notifier_defaults=notifier_defaults,
         default_frequency_minutes=settings.default_frequency_minutes,
+        max_concurrent_connections=settings.max_concurrent_connections,
     )
     cycle = AutomationCycle(
         repository=repository,

@@ -25,6 +25,8 @@ class FakeVenue:
         self.brokers: dict[str, FakeBroker] = {}
         self.refuse: Callable[[BrokerConnection], None] | None = None
         self._failures: list[tuple[str, BaseException]] = []
+        self.setup: dict[str, Callable[[FakeBroker], None]] = {}
+        """Per connection id: what to put in each new adapter of that connection."""
 
     def fail(self, method: str, exc: BaseException) -> None:
         """Make ``method`` raise ``exc`` in every adapter built from now on."""
@@ -36,6 +38,8 @@ class FakeVenue:
         broker = FakeBroker(clock=self.clock, connection_id=connection.id)
         for method, exc in self._failures:
             broker.fail(method, exc)
+        if connection.id in self.setup:
+            self.setup[connection.id](broker)
         self.brokers[connection.id] = broker
         return broker
 

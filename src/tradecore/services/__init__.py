@@ -48,6 +48,7 @@ from tradecore.services.orders import (
     refresh_order,
     submit_order,
 )
+from tradecore.services.portfolio import Holdings, Portfolio, SyncOutcome, SyncProgress, TradeList
 from tradecore.services.risk import (
     UNCHANGED,
     HaltChange,
@@ -92,6 +93,7 @@ __all__ = [
     "DemoSetup",
     "FencedRepository",
     "HaltChange",
+    "Holdings",
     "KeptLogin",
     "LeaseGuard",
     "LeasedCycle",
@@ -101,6 +103,7 @@ __all__ = [
     "NoUserChosen",
     "PassReport",
     "PlacedOrder",
+    "Portfolio",
     "PruneResult",
     "ReconcileResult",
     "RepositoryTokenStore",
@@ -115,11 +118,14 @@ __all__ = [
     "StrategyFootprint",
     "StrategyTarget",
     "StrategyView",
+    "SyncOutcome",
+    "SyncProgress",
     "SyncResult",
     "TargetAdded",
     "TargetList",
     "TargetTest",
     "Targets",
+    "TradeList",
     "Unchanged",
     "UnknownStrategyType",
     "UserFootprint",

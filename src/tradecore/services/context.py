@@ -42,6 +42,7 @@ class ServiceContext:
     :param notifier_defaults: what a notification target does not set, by notifier (read from
         the environment by the front end); see :mod:`tradecore.services.notify`.
     :param default_frequency_minutes: the automation frequency of a user who never set one.
+    :param max_concurrent_connections: how many connections of one user sync at the same time.
     :param http_client: handed to every broker factory (tests pass one over a mock transport).
     :param token_refresh_margin: OAuth access tokens expiring within this margin are renewed
         before use.
@@ -54,6 +55,7 @@ class ServiceContext:
     notifiers: Mapping[str, NotifierFactory] = field(factory=dict)
     notifier_defaults: Mapping[str, NotifierDefaults] = field(factory=dict)
     default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
+    max_concurrent_connections: int = 4
     http_client: object | None = None
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import click
 from rich.console import Console
 
-from tradecore.domain import Position, Trade, User
-from tradecore.ports import UnitOfWork
-from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore.domain import User
+from tradecore.services import Holdings, TradeList
+from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.render import positions_table, print_table
 from tradecore_cli.render_trades import position_json, trade_json, trades_table
 
@@ -51,22 +50,6 @@ symbol_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
-async def _scope(
-    uow: UnitOfWork, user_name: str | None, connection_name: str | None
-) -> tuple[User, str | None, dict[str, str]]:
-    # The user, the id of the connection asked for (if any), and every connection's name by id.
-    owner = await user_named(uow, user_name)
-    connection_id = None
-    if connection_name is not None:
-        connection_id = (await connection_named(uow, owner, connection_name)).id
-    names = {each.id: each.name for each in await uow.connections.list(owner.id)}
-    return owner, connection_id, names
-
-
-def _same_symbol(symbol: str | None, candidate: str) -> bool:
-    return symbol is None or candidate.casefold() == symbol.casefold()
-
-
 @click.command()
 @user_option
 @connection_option
@@ -86,14 +69,16 @@ def positions(
     their UTC offset.
     """
 
-    async def run() -> tuple[User, Sequence[Position], dict[str, str]]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            owner, connection_id, names = await _scope(uow, user_name, connection_name)
-            found = await uow.positions.list(owner.id, connection_id=connection_id)
-            return owner, found, names
+    async def run() -> tuple[User, Holdings]:
+        async with open_app(ctx) as app:
+            owner = await find_user(app, user_name)
+            holdings = await app.portfolio.positions(
+                owner.id, connection=connection_name, symbol=symbol
+            )
+            return owner, holdings
 
-    owner, found, names = asyncio.run(run())
-    shown = [each for each in found if _same_symbol(symbol, each.instrument.symbol)]
+    owner, holdings = asyncio.run(run())
+    shown, names = holdings.positions, holdings.connection_names
     if as_json:
         payload = [position_json(each, connection=names[each.connection_id]) for each in shown]
         click.echo(json.dumps(payload, indent=2))
@@ -149,29 +134,22 @@ def trades(
     start, end = since, until
     if start is not None and end is not None and start >= end:
         raise click.UsageError("--since must be earlier than --until")
-    # The repository filters by connection and time and takes the newest N; a symbol or an end
-    # time is filtered here, so the limit is applied here too in that case.
-    filtered_here = symbol is not None or end is not None
 
-    async def run() -> tuple[User, Sequence[Trade], dict[str, str]]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            owner, connection_id, names = await _scope(uow, user_name, connection_name)
-            found = await uow.trades.list(
+    async def run() -> tuple[User, TradeList]:
+        async with open_app(ctx) as app:
+            owner = await find_user(app, user_name)
+            found = await app.portfolio.trades(
                 owner.id,
-                connection_id=connection_id,
+                connection=connection_name,
+                symbol=symbol,
                 since=start,
-                limit=None if filtered_here else limit,
+                until=end,
+                limit=limit,
             )
-            return owner, found, names
+            return owner, found
 
-    owner, found, names = asyncio.run(run())
-    shown = [
-        each
-        for each in found
-        if _same_symbol(symbol, each.instrument.symbol) and (end is None or each.executed_at < end)
-    ]
-    if limit is not None:
-        shown = shown[-limit:]
+    owner, found = asyncio.run(run())
+    shown, names = found.trades, found.connection_names
     if as_json:
         payload = [trade_json(each, connection=names[each.connection_id]) for each in shown]
         click.echo(json.dumps(payload, indent=2))

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
 
 import click
-from attrs import frozen
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from tradecore.domain import BrokerConnection
-from tradecore.services import SyncResult, describe_broker_failure, open_broker, sync_connection
-from tradecore_adapters.bootstrap import Application
-from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore.services import SyncOutcome, SyncResult
+from tradecore_cli.app import find_user, open_app, user_option
 
 __all__ = ["sync"]
-
-
-@frozen
-class _Outcome:
-    connection: BrokerConnection
-    result: SyncResult | None
-    error: BaseException | None
 
 
 @click.command()
@@ -44,15 +35,25 @@ def sync(ctx: click.Context, user_name: str | None, connection_name: str | None)
     A long backfill shows a counter of the trades fetched (on a terminal).
     """
 
-    async def run() -> tuple[str, list[_Outcome]]:
+    async def run() -> tuple[str, list[SyncOutcome]]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                owner = await user_named(uow, user_name)
-                if connection_name is not None:
-                    connections = [await connection_named(uow, owner, connection_name)]
-                else:
-                    connections = list(await uow.connections.list(owner.id, active_only=True))
-            return owner.name, await _sync_all(app, connections)
+            owner = await find_user(app, user_name)
+            # On standard error, so the summary on standard output stays clean for scripts;
+            # only on a terminal; transient, so only the summary remains once done.
+            console = Console(stderr=True)
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:.0f} trades fetched"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            ) as progress:
+                outcomes = await app.portfolio.sync(
+                    owner.id, connection=connection_name, progress=_Progress(progress)
+                )
+            return owner.name, outcomes
 
     owner_name, outcomes = asyncio.run(run())
     if not outcomes:
@@ -69,65 +70,33 @@ def sync(ctx: click.Context, user_name: str | None, connection_name: str | None)
         if outcome.result is not None:
             click.echo(f"{where}: {_counts(outcome.result)}.")
         elif outcome.error is not None:
-            reason = describe_broker_failure(outcome.error, outcome.connection)
-            click.echo(f"Error: sync of {where} failed: {reason}", err=True)
+            click.echo(f"Error: sync of {where} failed: {outcome.problem}", err=True)
     if errors:
         ctx.exit(1)
 
 
-async def _sync_all(app: Application, connections: Sequence[BrokerConnection]) -> list[_Outcome]:
-    if not connections:
-        return []
-    limit = asyncio.Semaphore(max(1, app.settings.max_concurrent_connections))
-    # On standard error, so the summary on standard output stays clean for scripts; only on a
-    # terminal; transient, so only the summary remains once done.
-    console = Console(stderr=True)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.completed:.0f} trades fetched"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
+class _Progress:
+    # One spinner line per connection with the trades fetched so far.
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
 
-        async def one(connection: BrokerConnection) -> _Outcome:
-            label = f"{connection.name} ({connection.broker})"
-            task = progress.add_task(label, total=None)
+    def _label(self, connection: BrokerConnection) -> str:
+        return escape(f"{connection.name} ({connection.broker})")
 
-            def fetched(count: int) -> None:
-                progress.advance(task, count)
+    def started(self, connection: BrokerConnection) -> None:
+        self._tasks[connection.id] = self._progress.add_task(self._label(connection), total=None)
 
-            async with limit:
-                outcome = await _sync_one(app, connection, fetched)
-            # A total equal to the count stops the spinner without changing the count shown.
-            done = next(each.completed for each in progress.tasks if each.id == task)
-            state = "failed" if outcome.error is not None else "done"
-            progress.update(task, total=done, description=f"{label} {state}")
-            return outcome
+    def fetched(self, connection: BrokerConnection, trades: int) -> None:
+        self._progress.advance(self._tasks[connection.id], trades)
 
-        return list(await asyncio.gather(*(one(connection) for connection in connections)))
-
-
-async def _sync_one(
-    app: Application, connection: BrokerConnection, on_trades: Callable[[int], None]
-) -> _Outcome:
-    # One connection's failure is its outcome, never an exception that stops the others.
-    try:
-        async with open_broker(
-            connection, brokers=app.registry.brokers, repository=app.repository, clock=app.clock
-        ) as broker:
-            result = await sync_connection(
-                repository=app.repository,
-                broker=broker,
-                connection=connection,
-                clock=app.clock,
-                on_trades=on_trades,
-            )
-    except Exception as exc:
-        return _Outcome(connection, None, exc)
-    return _Outcome(connection, result, None)
+    def finished(self, outcome: SyncOutcome) -> None:
+        task = self._tasks[outcome.connection.id]
+        # A total equal to the count stops the spinner without changing the count shown.
+        done = next(each.completed for each in self._progress.tasks if each.id == task)
+        state = "failed" if outcome.error is not None else "done"
+        label = self._label(outcome.connection)
+        self._progress.update(task, total=done, description=f"{label} {state}")
 
 
 def _counts(result: SyncResult) -> str:

@@ -1,0 +1,200 @@
+"""Use cases on what a user holds: sync positions and trades from the brokers, then read them.
+
+Every use case acts as one user; a connection named is looked up within that user only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+from attrs import frozen
+
+from tradecore.domain import BrokerConnection, Position, Trade
+from tradecore.errors import DomainError
+from tradecore.ports import UnitOfWork
+from tradecore.services.brokers import describe_broker_failure
+from tradecore.services.connections import connection_by_name
+from tradecore.services.context import ServiceContext
+from tradecore.services.sync import SyncResult, sync_connection
+
+__all__ = ["Holdings", "Portfolio", "SyncOutcome", "SyncProgress", "TradeList"]
+
+
+class SyncProgress(Protocol):
+    """What a front end learns while a sync runs (to show progress); no method may raise."""
+
+    def started(self, connection: BrokerConnection) -> None:
+        """The sync of ``connection`` begins."""
+
+    def fetched(self, connection: BrokerConnection, trades: int) -> None:
+        """A page of ``trades`` trades of ``connection`` arrived."""
+
+    def finished(self, outcome: SyncOutcome) -> None:
+        """The sync of one connection ended (stored, or failed)."""
+
+
+@frozen(kw_only=True)
+class SyncOutcome:
+    """What became of one connection's sync: its result, or why it failed (secrets masked).
+
+    :param error: the error itself, for a front end asked for a traceback.
+    """
+
+    connection: BrokerConnection
+    result: SyncResult | None = None
+    problem: str | None = None
+    error: BaseException | None = None
+
+
+@frozen(kw_only=True)
+class Holdings:
+    """The user's positions as of their last sync, with each connection's name by id."""
+
+    positions: tuple[Position, ...]
+    connection_names: Mapping[str, str]
+
+
+@frozen(kw_only=True)
+class TradeList:
+    """The user's stored trades, oldest first, with each connection's name by id."""
+
+    trades: tuple[Trade, ...]
+    connection_names: Mapping[str, str]
+
+
+class Portfolio:
+    """Sync a user's brokers and read what was stored."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._context = context
+
+    async def sync(
+        self,
+        user_id: str,
+        *,
+        connection: str | None = None,
+        progress: SyncProgress | None = None,
+    ) -> list[SyncOutcome]:
+        """Fetch positions and new trades from the user's active connections (or only the
+        connection named) and store them; a trade is never stored twice. Connections sync
+        concurrently (``max_concurrent_connections`` at a time); one failing never stops the
+        others: its outcome says why.
+
+        :raises NotFound: no such user, or the user has no connection by that name.
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            await uow.users.get(user_id)
+            if connection is not None:
+                connections = [await connection_by_name(uow, user_id, connection)]
+            else:
+                connections = list(await uow.connections.list(user_id, active_only=True))
+        limit = asyncio.Semaphore(self._context.max_concurrent_connections)
+
+        async def one(each: BrokerConnection) -> SyncOutcome:
+            async with limit:
+                if progress is not None:
+                    progress.started(each)
+                outcome = await self._sync_one(each, progress)
+                if progress is not None:
+                    progress.finished(outcome)
+                return outcome
+
+        return list(await asyncio.gather(*(one(each) for each in connections)))
+
+    async def positions(
+        self, user_id: str, *, connection: str | None = None, symbol: str | None = None
+    ) -> Holdings:
+        """The user's stored positions, optionally of one connection or one symbol (symbols
+        compare without regard to case).
+
+        :raises NotFound: no such user, or the user has no connection by that name.
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            connection_id, names = await _scope(uow, user_id, connection)
+            found = await uow.positions.list(user_id, connection_id=connection_id)
+        shown = tuple(each for each in found if _same_symbol(symbol, each.instrument.symbol))
+        return Holdings(positions=shown, connection_names=names)
+
+    async def trades(
+        self,
+        user_id: str,
+        *,
+        connection: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> TradeList:
+        """The user's stored trades, oldest first: executed at or after ``since`` and before
+        ``until`` (UTC), of one connection or symbol, the newest ``limit`` of them.
+
+        :raises DomainError: ``since`` is not earlier than ``until``, or ``limit`` is below 1.
+        :raises NotFound: no such user, or the user has no connection by that name.
+        """
+        if since is not None and until is not None and since >= until:
+            raise DomainError("since must be earlier than until")
+        if limit is not None and limit < 1:
+            raise DomainError(f"limit must be 1 or more, got {limit}")
+        # The repository filters by connection and start time and takes the newest N; a symbol
+        # or an end time is filtered here, so the limit is then applied here too.
+        filtered_here = symbol is not None or until is not None
+        async with self._context.repository.unit_of_work() as uow:
+            connection_id, names = await _scope(uow, user_id, connection)
+            found = await uow.trades.list(
+                user_id,
+                connection_id=connection_id,
+                since=since,
+                limit=None if filtered_here else limit,
+            )
+        shown = [
+            each
+            for each in found
+            if _same_symbol(symbol, each.instrument.symbol)
+            and (until is None or each.executed_at < until)
+        ]
+        if limit is not None:
+            shown = shown[-limit:]
+        return TradeList(trades=tuple(shown), connection_names=names)
+
+    async def _sync_one(
+        self, connection: BrokerConnection, progress: SyncProgress | None
+    ) -> SyncOutcome:
+        def fetched(count: int) -> None:
+            if progress is not None:
+                progress.fetched(connection, count)
+
+        try:
+            async with self._context.open_broker(connection) as broker:
+                result = await sync_connection(
+                    repository=self._context.repository,
+                    broker=broker,
+                    connection=connection,
+                    clock=self._context.clock,
+                    on_trades=fetched,
+                )
+        except Exception as exc:  # one connection's failure is its outcome, never the others'
+            return SyncOutcome(
+                connection=connection,
+                problem=describe_broker_failure(exc, connection),
+                error=exc,
+            )
+        return SyncOutcome(connection=connection, result=result)
+
+
+async def _scope(
+    uow: UnitOfWork, user_id: str, connection: str | None
+) -> tuple[str | None, dict[str, str]]:
+    # The id of the connection asked for (if any), and every connection's name by id.
+    await uow.users.get(user_id)
+    connection_id = None
+    if connection is not None:
+        connection_id = (await connection_by_name(uow, user_id, connection)).id
+    names = {each.id: each.name for each in await uow.connections.list(user_id)}
+    return connection_id, names
+
+
+def _same_symbol(symbol: str | None, candidate: str) -> bool:
+    return symbol is None or candidate.casefold() == symbol.strip().casefold()
