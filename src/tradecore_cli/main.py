@@ -10,6 +10,7 @@ import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
 from tradecore_cli.commands.automation import automation
+from tradecore_cli.commands.broker_secrets import broker_secrets
 from tradecore_cli.commands.brokers import broker
 from tradecore_cli.commands.check import check
 from tradecore_cli.commands.cycle import cycle
@@ -85,3 +86,4 @@ for _command in (
 ):
     cli.add_command(_command)
 broker.add_command(broker_login)
+broker.add_command(broker_secrets)

@@ -22,9 +22,15 @@ __all__ = ["demo"]
 
 
 @click.command()
-@click.option("--seed", default="42", show_default=True, help="Seed of the paper market.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=2**63 - 1),
+    default=42,
+    show_default=True,
+    help="Seed of the paper market (a whole number); used when the demo is first created.",
+)
 @click.pass_context
-def demo(ctx: click.Context, seed: str) -> None:
+def demo(ctx: click.Context, seed: int) -> None:
     """Run one automation cycle for a demo user on the simulated paper broker.
 
     The demo user has three `dca` strategies: one live (buys 100 USD of BTC-USD every hour), one
@@ -38,7 +44,7 @@ def demo(ctx: click.Context, seed: str) -> None:
     are set. The exit status is 0 when the run succeeded, 1 otherwise.
     """
     environ = ctx.find_root().obj["environ"]
-    status = asyncio.run(_demo(settings_of(ctx).demo(), seed, environ))
+    status = asyncio.run(_demo(settings_of(ctx).demo(), str(seed), environ))
     ctx.exit(0 if status is RunStatus.SUCCESS else 1)
 
 

@@ -15,15 +15,27 @@ __all__ = ["db", "init"]
 
 
 @click.command()
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Make a new key file even though the database holds secrets sealed by a lost key "
+    "(then run `tradecore secrets forget`).",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, new_key: bool) -> None:
     """Create the data directory, the secret key file and the database (at the newest schema).
 
     Safe to run again: it keeps an existing key file and only migrates the database forward.
     With TRADECORE_SECRET_KEY set, no key file is created.
+
+    When the key file is missing but the database holds secrets it sealed, init refuses to
+    make a new key and changes nothing: restore the key file (or set TRADECORE_SECRET_KEY).
+    If the key is lost for good, `tradecore init --new-key` makes a new one, `tradecore
+    secrets forget` drops what the lost key sealed, and `tradecore broker secrets NAME` gives
+    each connection its secrets again (see docs/security.md).
     """
     settings = settings_of(ctx)
-    done = asyncio.run(initialise(settings))
+    done = asyncio.run(initialise(settings, new_key=new_key))
     click.echo(f"Home: {done.home}")
     if done.key_file is None:
         click.echo("Secret keys: from TRADECORE_SECRET_KEY (no key file needed).")
@@ -39,6 +51,14 @@ def init(ctx: click.Context) -> None:
     else:
         before = done.revision_before or "empty"
         click.echo(f"Database: {done.database} (migrated from {before} to {done.revision}).")
+    if done.unreadable_connections or done.unreadable_targets:
+        click.echo(
+            f"Warning: the secrets of {done.unreadable_connections} connection(s) and "
+            f"{done.unreadable_targets} notification target(s) were sealed by a key you no "
+            "longer have; restore it, or run `tradecore secrets forget` and add them again.",
+            err=True,
+        )
+        return
     click.echo("Next: tradecore user add NAME")
 
 
