@@ -16,8 +16,10 @@ from attrs import define, frozen
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import Clock, NotifierPort, RepositoryPort
 from tradecore.services import (
+    Automation,
     AutomationCycle,
     Connections,
+    Orders,
     Portfolio,
     Risk,
     Scheduler,
@@ -86,6 +88,11 @@ class Application:
         return Portfolio(self.context)
 
     @property
+    def automation(self) -> Automation:
+        """A user's automation: controls, status, run ledger, daemons."""
+        return Automation(self.context)
+
+    @property
     def connections(self) -> Connections:
         """A user's broker connections: add, list, edit, enable, test, remove."""
         return Connections(self.context)
@@ -99,6 +106,11 @@ class Application:
     def risk(self) -> Risk:
         """A user's risk limits, and the kill switch that halts all trading."""
         return Risk(self.context)
+
+    @property
+    def orders(self) -> Orders:
+        """A user's orders: preview and place one by hand, look one up, cancel one, list them."""
+        return Orders(self.context)
 
     def scheduler(self, *, owner: str | None = None, concurrency: int | None = None) -> Scheduler:
         """A scheduler of this application's cycles, as the settings say (``AUTOMATION_*``).
@@ -201,6 +213,8 @@ def bootstrap(
         notifier_defaults=notifier_defaults,
         default_frequency_minutes=settings.default_frequency_minutes,
         max_concurrent_connections=settings.max_concurrent_connections,
+        lease_ttl=timedelta(seconds=settings.lease_seconds),
+        retention=settings.retention,
     )
     cycle = AutomationCycle(
         repository=repository,

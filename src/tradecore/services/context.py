@@ -25,6 +25,7 @@ from tradecore.ports import (
     StrategyFactory,
 )
 from tradecore.services.brokers import create_broker, open_broker
+from tradecore.services.ledger import Retention
 from tradecore.services.notify import NotifierDefaults
 
 __all__ = ["ServiceContext"]
@@ -43,6 +44,11 @@ class ServiceContext:
         the environment by the front end); see :mod:`tradecore.services.notify`.
     :param default_frequency_minutes: the automation frequency of a user who never set one.
     :param max_concurrent_connections: how many connections of one user sync at the same time.
+    :param lease_ttl: how long a scheduler's claim on a cycle holds without a heartbeat
+        (``AUTOMATION_LEASE_SECONDS``); a daemon silent for three of them is not counted as
+        running.
+    :param retention: what the run ledger keeps (``AUTOMATION_RUN_RETENTION_*``); ``None`` keeps
+        everything.
     :param http_client: handed to every broker factory (tests pass one over a mock transport).
     :param token_refresh_margin: OAuth access tokens expiring within this margin are renewed
         before use.
@@ -56,6 +62,8 @@ class ServiceContext:
     notifier_defaults: Mapping[str, NotifierDefaults] = field(factory=dict)
     default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
     max_concurrent_connections: int = 4
+    lease_ttl: timedelta = timedelta(seconds=60)
+    retention: Retention | None = None
     http_client: object | None = None
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
 

@@ -10,26 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 
 import click
 from rich.console import Console
 
-from tradecore.domain import AutomationConfig, AutomationRun, AutomationState, DaemonInfo, User
+from tradecore.domain import AutomationConfig, AutomationRun, AutomationState, User
 from tradecore.errors import DomainError
-from tradecore.ports import RepositoryPort
-from tradecore.services import (
-    AutomationStatus,
-    automation_status,
-    change_frequency,
-    pause_automation,
-    prune_ledger,
-    request_run,
-    resume_automation,
-    start_automation,
-    stop_automation,
-)
-from tradecore_cli.app import open_app, user_named, user_option
+from tradecore.services import AutomationStatus, Daemons, PruneResult, RunQueued
+from tradecore_adapters.bootstrap import Application
+from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.render import print_table
 from tradecore_cli.render_runs import (
     at,
@@ -40,11 +29,10 @@ from tradecore_cli.render_runs import (
     status_lines,
     statuses_table,
 )
-from tradecore_cli.settings import settings_of
 
 __all__ = ["automation"]
 
-Control = Callable[..., Awaitable[AutomationConfig]]
+Control = Callable[[Application, str], Awaitable[AutomationConfig]]
 
 
 @click.group()
@@ -63,17 +51,11 @@ def _describe(config: AutomationConfig, user: User) -> str:
     return text + "."
 
 
-def _control(ctx: click.Context, user_name: str | None, control: Control, **kwargs: object) -> None:
-    default = settings_of(ctx).default_frequency_minutes
-
+def _control(ctx: click.Context, user_name: str | None, control: Control) -> None:
     async def run() -> tuple[User, AutomationConfig]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                user = await user_named(uow, user_name)
-            config = await control(
-                app.repository, user.id, default_frequency_minutes=default, **kwargs
-            )
-            return user, config
+            user = await find_user(app, user_name)
+            return user, await control(app, user.id)
 
     try:
         user, config = asyncio.run(run())
@@ -88,7 +70,7 @@ def _control(ctx: click.Context, user_name: str | None, control: Control, **kwar
 def start(ctx: click.Context, user_name: str | None) -> None:
     """Start the schedule: the first cycle is due now, then one every FREQUENCY minutes
     (AUTOMATION_DEFAULT_FREQUENCY, 30 when unset). Starting a paused user resumes it."""
-    _control(ctx, user_name, start_automation)
+    _control(ctx, user_name, lambda app, user_id: app.automation.start(user_id))
 
 
 @automation.command()
@@ -96,7 +78,7 @@ def start(ctx: click.Context, user_name: str | None) -> None:
 @click.pass_context
 def pause(ctx: click.Context, user_name: str | None) -> None:
     """Pause: no scheduled cycle runs and no strategy trades, but the schedule is kept."""
-    _control(ctx, user_name, pause_automation)
+    _control(ctx, user_name, lambda app, user_id: app.automation.pause(user_id))
 
 
 @automation.command()
@@ -104,7 +86,7 @@ def pause(ctx: click.Context, user_name: str | None) -> None:
 @click.pass_context
 def resume(ctx: click.Context, user_name: str | None) -> None:
     """Resume a paused schedule on its own slots (slots missed while paused are skipped)."""
-    _control(ctx, user_name, resume_automation)
+    _control(ctx, user_name, lambda app, user_id: app.automation.resume(user_id))
 
 
 @automation.command()
@@ -112,7 +94,7 @@ def resume(ctx: click.Context, user_name: str | None) -> None:
 @click.pass_context
 def stop(ctx: click.Context, user_name: str | None) -> None:
     """Stop and clear the schedule (start begins a new one)."""
-    _control(ctx, user_name, stop_automation)
+    _control(ctx, user_name, lambda app, user_id: app.automation.stop(user_id))
 
 
 @automation.command()
@@ -121,7 +103,7 @@ def stop(ctx: click.Context, user_name: str | None) -> None:
 @click.pass_context
 def frequency(ctx: click.Context, minutes: int, user_name: str | None) -> None:
     """Run every MINUTES minutes (5 to 120), from one new period after the last slot."""
-    _control(ctx, user_name, change_frequency, minutes=minutes)
+    _control(ctx, user_name, lambda app, user_id: app.automation.set_frequency(user_id, minutes))
 
 
 @automation.command("run-now")
@@ -131,28 +113,16 @@ def run_now(ctx: click.Context, user_name: str | None) -> None:
     """Queue one cycle now, whatever the state: a running daemon starts it within
     AUTOMATION_IDLE_CHECK_SECONDS (15 s by default), or else the next `tradecore run`. To run
     a cycle in this process instead, use `tradecore cycle`."""
-    settings = settings_of(ctx)
-    default = settings.default_frequency_minutes
-    silent_after = timedelta(seconds=settings.lease_seconds * 3)
 
-    async def run() -> tuple[User, bool]:
+    async def run() -> tuple[User, RunQueued]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                user = await user_named(uow, user_name)
-            await request_run(app.repository, user.id, default_frequency_minutes=default)
-            async with app.repository.unit_of_work() as uow:
-                now = await uow.leases.now()
-                alive = [d for d in await uow.daemons.list() if now - d.seen_at <= silent_after]
-            return user, bool(alive)
+            user = await find_user(app, user_name)
+            return user, await app.automation.run_now(user.id)
 
-    user, daemon_running = asyncio.run(run())
+    user, queued = asyncio.run(run())
     click.echo(f"{user.name}: a cycle is queued; the next scheduler pass runs it.")
-    if not daemon_running:
+    if not queued.daemon_running:
         click.echo("No daemon is running: run `tradecore run` (or start `tradecore daemon`).")
-
-
-async def _status_of(repository: RepositoryPort, user: User) -> tuple[str, AutomationStatus]:
-    return user.name, await automation_status(repository, user.id)
 
 
 @automation.command()
@@ -163,19 +133,15 @@ def status(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
     """State, frequency, next and last run, last duration and the success rate of recent runs
     (of every user when there are several and no --user), and the running daemons."""
 
-    async def run() -> tuple[list[tuple[str, AutomationStatus]], datetime, list[DaemonInfo]]:
+    async def run() -> tuple[list[tuple[str, AutomationStatus]], Daemons]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                users = await uow.users.list()
-                chosen = (
-                    [await user_named(uow, user_name)] if user_name or len(users) <= 1 else users
-                )
-                daemons = list(await uow.daemons.list())
-                now = await uow.leases.now()
-            rows = [await _status_of(app.repository, user) for user in chosen]
-            return rows, now, daemons
+            listed = [summary.user for summary in await app.users.list()]
+            chosen = [await find_user(app, user_name)] if user_name or len(listed) <= 1 else listed
+            statuses = await app.automation.statuses([user.id for user in chosen])
+            rows = [(user.name, one) for user, one in zip(chosen, statuses, strict=True)]
+            return rows, await app.automation.daemons()
 
-    rows, now, daemons = asyncio.run(run())
+    rows, daemons = asyncio.run(run())
     if as_json:
         data = [status_data(one, name) for name, one in rows]
         click.echo(json.dumps(data[0] if user_name or len(data) == 1 else data, indent=2))
@@ -186,8 +152,9 @@ def status(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
             click.echo(line)
     else:
         print_table(Console(), statuses_table(rows))
-    silent_after = timedelta(seconds=settings_of(ctx).lease_seconds * 3)
-    for line in daemons_lines(daemons, now, silent_after=silent_after):
+    for line in daemons_lines(
+        list(daemons.registered), daemons.now, silent_after=daemons.silent_after
+    ):
         click.echo(line)
 
 
@@ -202,9 +169,9 @@ def logs(ctx: click.Context, user_name: str | None, limit: int, as_json: bool) -
     """The run ledger: the newest runs, each with its steps (newest first)."""
 
     async def run() -> tuple[User, list[AutomationRun]]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            user = await user_named(uow, user_name)
-            return user, list(await uow.runs.list(user.id, limit=limit))
+        async with open_app(ctx) as app:
+            user = await find_user(app, user_name)
+            return user, await app.automation.runs(user.id, limit=limit)
 
     user, runs = asyncio.run(run())
     if as_json:
@@ -223,12 +190,10 @@ def logs(ctx: click.Context, user_name: str | None, limit: int, as_json: bool) -
 def prune(ctx: click.Context) -> None:
     """Apply the run retention now (AUTOMATION_RUN_RETENTION_DAYS and _COUNT); the daemon does
     it every hour and `tradecore run` after each pass."""
-    retention = settings_of(ctx).retention
 
-    async def run() -> tuple[int, int]:
+    async def run() -> PruneResult:
         async with open_app(ctx) as app:
-            result = await prune_ledger(app.repository, retention)
-            return result.runs, result.lease_intervals
+            return await app.automation.prune()
 
-    runs, intervals = asyncio.run(run())
-    click.echo(f"Pruned {runs} run(s) and {intervals} lease record(s).")
+    pruned = asyncio.run(run())
+    click.echo(f"Pruned {pruned.runs} run(s) and {pruned.lease_intervals} lease record(s).")

@@ -8,10 +8,8 @@ import click
 
 from tradecore.domain import RunStatus, Trigger
 from tradecore.services import PassReport
-from tradecore_cli.app import open_app, user_named, user_option
-from tradecore_cli.commands.scheduling import build_scheduler
+from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.render_runs import leased_run_line
-from tradecore_cli.settings import settings_of
 
 __all__ = ["cycle"]
 
@@ -30,14 +28,11 @@ def cycle(ctx: click.Context, user_name: str | None) -> None:
     same user (it says so and exits 1 instead). The exit status is 0 when the run succeeded, 1
     when it was partial, failed or could not run.
     """
-    settings = settings_of(ctx)
 
     async def run() -> tuple[str, PassReport]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                owner = await user_named(uow, user_name)
-            scheduler = build_scheduler(app, settings, concurrency=1)
-            report = await scheduler.run_pass(
+            owner = await find_user(app, user_name)
+            report = await app.scheduler(concurrency=1).run_pass(
                 trigger=Trigger.MANUAL, user_ids=[owner.id], force=True
             )
             return owner.name, report

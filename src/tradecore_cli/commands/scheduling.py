@@ -9,43 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import socket
-from datetime import timedelta
 
 import click
 
 from tradecore.domain import Trigger
-from tradecore.services import PassReport, Scheduler
-from tradecore_adapters.bootstrap import Application
-from tradecore_adapters.settings import Settings
-from tradecore_cli.app import open_app, user_named
+from tradecore.services import PassReport
+from tradecore_cli.app import find_user, open_app
 from tradecore_cli.render_runs import leased_run_line
 from tradecore_cli.settings import apply_verbosity, settings_of
 
-__all__ = ["daemon", "owner_name", "run"]
-
-
-def owner_name() -> str:
-    """This process's name in leases and the daemon registry: ``host:pid:tag``."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
-
-
-def build_scheduler(
-    app: Application, settings: Settings, *, concurrency: int | None = None
-) -> Scheduler:
-    """The scheduler of this process, from the settings (AUTOMATION_*)."""
-    return Scheduler(
-        cycle=app.cycle,
-        owner=owner_name(),
-        lease_ttl=timedelta(seconds=settings.lease_seconds),
-        concurrency=concurrency or settings.max_concurrent_cycles,
-        idle_check=timedelta(seconds=settings.idle_check_seconds),
-        grace=timedelta(seconds=settings.shutdown_grace_seconds),
-        retention=settings.retention,
-        default_frequency_minutes=settings.default_frequency_minutes,
-    )
+__all__ = ["daemon", "run"]
 
 
 _verbose = click.option(
@@ -95,22 +70,18 @@ def run(ctx: click.Context, user_names: tuple[str, ...], force: bool, verbose: i
     partial, failed or could not finish, or a requested user's cycle was held by another
     scheduler.
     """
-    settings = settings_of(ctx)
     apply_verbosity(ctx, verbose)
 
     async def go() -> tuple[PassReport, dict[str, str]]:
         async with open_app(ctx) as app:
             ids: list[str] | None = None
-            names: dict[str, str] = {}
-            async with app.repository.unit_of_work() as uow:
-                if user_names:
-                    users = [await user_named(uow, name) for name in user_names]
-                    ids = [user.id for user in users]
-                else:
-                    users = list(await uow.users.list())
-                names = {user.id: user.name for user in users}
-            scheduler = build_scheduler(app, settings)
-            report = await scheduler.run_pass(trigger=Trigger.CRON, user_ids=ids, force=force)
+            if user_names:
+                users = [await find_user(app, name) for name in user_names]
+                ids = [user.id for user in users]
+            else:
+                users = [summary.user for summary in await app.users.list()]
+            names = {user.id: user.name for user in users}
+            report = await app.scheduler().run_pass(trigger=Trigger.CRON, user_ids=ids, force=force)
             return report, names
 
     report, names = asyncio.run(go())
@@ -150,7 +121,7 @@ def daemon(ctx: click.Context, concurrency: int | None, verbose: int) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         async with open_app(ctx) as app:
-            scheduler = build_scheduler(app, settings, concurrency=concurrency)
+            scheduler = app.scheduler(concurrency=concurrency)
 
             def ready() -> None:
                 click.echo(
