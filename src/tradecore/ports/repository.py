@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Final, Protocol, Self, runtime_checkable
 
 from tradecore.domain import (
     AutomationConfig,
@@ -43,6 +43,7 @@ from tradecore.domain import (
 )
 
 __all__ = [
+    "REPOSITORIES",
     "AutomationRepository",
     "ConnectionRepository",
     "CursorRepository",
@@ -486,7 +487,11 @@ class DaemonRepository(Protocol):
 
 @runtime_checkable
 class UnitOfWork(Protocol):
-    """One transaction over all repositories. Use it as an ``async with`` block."""
+    """One transaction over all repositories. Use it as an ``async with`` block.
+
+    Its repositories are the attributes annotated here, and only here: :data:`REPOSITORIES`
+    names them for code that handles them all alike (a wrapper delegating to a unit of work).
+    """
 
     users: UserRepository
     connections: ConnectionRepository
@@ -520,6 +525,11 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None:
         """Discard this unit's uncommitted writes."""
         ...
+
+
+REPOSITORIES: Final[tuple[str, ...]] = tuple(UnitOfWork.__annotations__)
+"""The names of a unit of work's repositories (``users``, ``connections``… ``daemons``), in the
+order :class:`UnitOfWork` declares them, read from its annotations: the roster is written once."""
 
 
 @runtime_checkable

@@ -14,26 +14,12 @@ an order, a synced trade, a token or a run after another process took the cycle 
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self, final
+from typing import Any, Self, final
 
 from tradecore.domain import BrokerConnection, Lease
 from tradecore.errors import LeaseLost
 from tradecore.ports import RepositoryPort, UnitOfWork
-from tradecore.ports.repository import (
-    AutomationRepository,
-    ConnectionRepository,
-    CursorRepository,
-    DaemonRepository,
-    LeaseRepository,
-    NotificationTargetRepository,
-    OrderRepository,
-    PositionRepository,
-    RiskRepository,
-    RunRepository,
-    StrategyRepository,
-    TradeRepository,
-    UserRepository,
-)
+from tradecore.ports.repository import REPOSITORIES, ConnectionRepository
 
 __all__ = ["FencedRepository", "LeaseGuard"]
 
@@ -104,24 +90,23 @@ class _FencedConnections:
 
 @final
 class FencedUnitOfWork:
-    """A unit of work that commits only while its lease holds (see the module docstring)."""
+    """A unit of work that commits only while its lease holds (see the module docstring).
+
+    Its repositories are the wrapped unit's (every one of
+    :data:`~tradecore.ports.repository.REPOSITORIES`, looked up when used), except
+    :attr:`connections`, whose ``get_for_update`` confirms the lease first.
+    """
 
     def __init__(self, inner: UnitOfWork, guard: LeaseGuard) -> None:
         self._inner = inner
         self._guard = guard
-        self.users: UserRepository = inner.users
         self.connections: ConnectionRepository = _FencedConnections(inner.connections, inner, guard)
-        self.notification_targets: NotificationTargetRepository = inner.notification_targets
-        self.positions: PositionRepository = inner.positions
-        self.trades: TradeRepository = inner.trades
-        self.cursors: CursorRepository = inner.cursors
-        self.orders: OrderRepository = inner.orders
-        self.strategies: StrategyRepository = inner.strategies
-        self.automation: AutomationRepository = inner.automation
-        self.runs: RunRepository = inner.runs
-        self.risk: RiskRepository = inner.risk
-        self.leases: LeaseRepository = inner.leases
-        self.daemons: DaemonRepository = inner.daemons
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for what is not set above: the other repositories, the wrapped unit's.
+        if name in REPOSITORIES:
+            return getattr(self._inner, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

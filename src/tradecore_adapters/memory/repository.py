@@ -8,6 +8,7 @@ from typing import Self, final
 from tradecore.errors import RepositoryError
 from tradecore.ports import Clock
 from tradecore.ports.repository import (
+    REPOSITORIES,
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
@@ -59,22 +60,7 @@ class MemoryUnitOfWork:
         when ``None``).
     """
 
-    __slots__ = (
-        "_session",
-        "automation",
-        "connections",
-        "cursors",
-        "daemons",
-        "leases",
-        "notification_targets",
-        "orders",
-        "positions",
-        "risk",
-        "runs",
-        "strategies",
-        "trades",
-        "users",
-    )
+    __slots__ = ("_session", *REPOSITORIES)
 
     def __init__(self, session: Session, clock: Clock | None = None) -> None:
         self._session = session

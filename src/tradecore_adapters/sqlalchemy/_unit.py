@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradecore.errors import AlreadyExists, NotFound, RepositoryError
 from tradecore.ports.repository import (
+    REPOSITORIES,
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
@@ -171,22 +172,7 @@ class SqlUnitOfWork:
     with :meth:`SqlRepository.unit_of_work`.
     """
 
-    __slots__ = (
-        "_tx",
-        "automation",
-        "connections",
-        "cursors",
-        "daemons",
-        "leases",
-        "notification_targets",
-        "orders",
-        "positions",
-        "risk",
-        "runs",
-        "strategies",
-        "trades",
-        "users",
-    )
+    __slots__ = ("_tx", *REPOSITORIES)
 
     def __init__(self, engine: AsyncEngine, key_ring: KeyRing) -> None:
         from tradecore_adapters.sqlalchemy._automation import Automation

@@ -30,7 +30,9 @@ from tradecore.ports import (
     BrokerFactory,
     StrategyContext,
     StrategyFactory,
+    UnitOfWork,
 )
+from tradecore.ports.repository import REPOSITORIES
 from tradecore.services import (
     AutomationCycle,
     FencedRepository,
@@ -39,6 +41,7 @@ from tradecore.services import (
     start_automation,
 )
 from tradecore.testing import FakeBroker, FakeClock
+from tradecore.testing.builders import make_run
 from tradecore_adapters.memory import MemoryRepository
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
@@ -203,6 +206,28 @@ async def test_a_fenced_unit_refuses_to_lock_a_connection_for_a_token_refresh_on
     async with fenced.unit_of_work() as uow:
         with pytest.raises(LeaseLost):
             await uow.connections.get_for_update(world.user.id, world.connection.id)
+
+
+async def test_a_fenced_unit_hands_out_every_repository_of_the_wrapped_unit(world: World) -> None:
+    async with world.repository.unit_of_work() as uow:
+        (lease,) = await uow.leases.claim_due("a:1:aa", ttl=TTL, limit=1, trigger=Trigger.SCHEDULE)
+        await uow.commit()
+    plain = world.repository.unit_of_work()
+    fenced = FencedRepository(world.repository, LeaseGuard(lease)).unit_of_work()
+
+    assert isinstance(fenced, UnitOfWork)
+    for name in REPOSITORIES:
+        if name != "connections":  # the one fenced repository
+            assert type(getattr(fenced, name)) is type(getattr(plain, name)), name
+    assert type(fenced.connections) is not type(plain.connections)
+    with pytest.raises(AttributeError, match="no attribute 'userz'"):
+        fenced.userz  # type: ignore[attr-defined]  # noqa: B018
+    # The delegated repositories are the wrapped unit's: a write through one commits with it.
+    async with fenced as uow:
+        await uow.runs.add(make_run(user_id=world.user.id, id=lease.run_id))
+        await uow.commit()
+    async with world.repository.unit_of_work() as uow:
+        assert (await uow.runs.get(world.user.id, lease.run_id)).id == lease.run_id
 
 
 class LapsingNotifier:
