@@ -23,6 +23,7 @@ from tradecore.services import (
     Portfolio,
     Risk,
     Scheduler,
+    Secrets,
     ServiceContext,
     Strategies,
     Targets,
@@ -91,6 +92,11 @@ class Application:
     def automation(self) -> Automation:
         """A user's automation: controls, status, run ledger, daemons."""
         return Automation(self.context)
+
+    @property
+    def secrets(self) -> Secrets:
+        """Secrets no key can decrypt: list them, forget them."""
+        return Secrets(self.context)
 
     @property
     def connections(self) -> Connections:

@@ -84,6 +84,9 @@ def test_lose_the_key_refuse_renew_forget_add_again_and_sync(
 
     listed = json.loads(ok(home, "broker", "list", "--user", "alice", "--json"))
     assert sorted(c["name"] for c in listed) == ["b1", "p1"]
+    assert {c["name"]: c["secrets_unreadable"] for c in listed} == {"b1": True, "p1": False}
+    table = "".join(ch for ch in ok(home, "broker", "list", "--user", "alice") if ch.isalnum())
+    assert "UNREADABLElostkeytradecorebrokersecretsb1givesitnewones" in table
 
     synced = run(home, "sync", "--user", "alice")
     assert synced.exit_code == 1

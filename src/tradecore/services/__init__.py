@@ -75,6 +75,7 @@ from tradecore.services.risk import (
     notional_of,
 )
 from tradecore.services.scheduler import DEFAULT_LEASE_TTL, PassReport, Scheduler
+from tradecore.services.secrets import Secrets, UnreadableSecrets
 from tradecore.services.strategies import (
     SHOWN_ORDERS,
     Strategies,
@@ -142,6 +143,7 @@ __all__ = [
     "RiskOverview",
     "RunQueued",
     "Scheduler",
+    "Secrets",
     "ServiceContext",
     "Strategies",
     "StrategyChange",
@@ -159,6 +161,7 @@ __all__ = [
     "TradeList",
     "Unchanged",
     "UnknownStrategyType",
+    "UnreadableSecrets",
     "UserFootprint",
     "UserSummary",
     "Users",

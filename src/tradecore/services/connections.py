@@ -185,6 +185,31 @@ class Connections:
         check_settings(factory.settings, settings, owner=f"broker {connection.broker!r}")
         return await self._update(evolve(connection, settings=settings), check=True)
 
+    async def replace_secrets(
+        self, user_id: str, name: str, secrets: Mapping[str, Secret]
+    ) -> BrokerConnection:
+        """Give the connection ``name`` new secrets (API keys…), checked against what its broker
+        asks for and by the plugin building the adapter once (no I/O), then stored encrypted
+        under the current key. Unreadable secrets are replaced; readable OAuth tokens are kept
+        (unreadable ones are gone: log in again).
+
+        :raises NotFound: the user has no connection by that name.
+        :raises PluginError: the connection's broker is not installed.
+        :raises ConfigurationError: a secret is unknown, missing or refused by the plugin
+            (secrets masked in the message); nothing is stored.
+        """
+        connection = await self.get(user_id, name)
+        secrets = dict(secrets)
+        _check_secrets(self.factory(connection.broker), secrets)
+        await self._built_once(_with_secrets(connection, secrets))
+        async with self._context.repository.unit_of_work() as uow:
+            # Keep what another process changed meanwhile (settings, tokens rotated by a cycle).
+            current = await uow.connections.get_for_update(user_id, connection.id)
+            changed = _with_secrets(current, secrets)
+            await uow.connections.update(changed)
+            await uow.commit()
+        return changed
+
     async def set_active(self, user_id: str, name: str, *, active: bool) -> BrokerConnection:
         """Enable or disable the connection ``name``: a disabled one is kept but never synced
         and its strategies do not run.
@@ -284,6 +309,11 @@ def _check_secrets(factory: BrokerFactory, secrets: Mapping[str, Secret]) -> Non
     missing = [spec.name for spec in factory.secrets if spec.required and spec.name not in secrets]
     if missing:
         raise ConfigurationError(f"{owner}: secret(s) {', '.join(missing)} required")
+
+
+def _with_secrets(connection: BrokerConnection, secrets: Mapping[str, Secret]) -> BrokerConnection:
+    tokens = None if connection.secrets_unreadable else connection.tokens
+    return evolve(connection, secrets=secrets, tokens=tokens, secrets_unreadable=False)
 
 
 def _taken(user_name: str, name: str) -> AlreadyExists:

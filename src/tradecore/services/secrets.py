@@ -12,15 +12,10 @@ broker). A plugin that declares no secrets (the paper broker) never lost anythin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import suppress
-
 from attrs import evolve, frozen
 
-from tradecore.domain import BrokerConnection, NotificationTarget, Secret, User
-from tradecore.errors import ConfigurationError, NotFound, PluginError
-from tradecore.services.brokers import describe_broker_failure, mask_secrets
-from tradecore.services.connections import Connections, _check_secrets
+from tradecore.domain import BrokerConnection, NotificationTarget, User
+from tradecore.errors import NotFound
 from tradecore.services.context import ServiceContext
 from tradecore.services.unreadable import needs_secrets
 
@@ -120,55 +115,6 @@ class Secrets:
             )
         return [entry for entry in forgotten if entry]
 
-    async def replace_connection_secrets(
-        self, user_id: str, name: str, secrets: Mapping[str, Secret]
-    ) -> BrokerConnection:
-        """Give the connection ``name`` new secrets (API keys…), checked against what its broker
-        asks for and by the plugin building the adapter once (no I/O), then stored encrypted
-        under the current key. Unreadable secrets are replaced; readable OAuth tokens are kept
-        (unreadable ones are gone: log in again).
-
-        :raises NotFound: the user has no connection by that name.
-        :raises PluginError: the connection's broker is not installed.
-        :raises ConfigurationError: a secret is unknown, missing or refused by the plugin
-            (secrets masked in the message); nothing is stored.
-        """
-        connections = Connections(self._context)
-        connection = await connections.get(user_id, name)
-        factory = connections.factory(connection.broker)
-        secrets = dict(secrets)
-        _check_secrets(factory, secrets)
-        candidate = _with_secrets(connection, secrets)
-        await self._built_once(candidate)
-        async with self._context.repository.unit_of_work() as uow:
-            # Keep what another process changed meanwhile (settings, tokens rotated by a cycle).
-            current = await uow.connections.get_for_update(user_id, connection.id)
-            changed = _with_secrets(current, secrets)
-            await uow.connections.update(changed)
-            await uow.commit()
-        return changed
-
     def _lost(self, connection: BrokerConnection) -> bool:
         factory = self._context.brokers.get(connection.broker)
         return factory is None or needs_secrets(factory)
-
-    async def _built_once(self, connection: BrokerConnection) -> None:
-        # As when a connection is added: the plugin checks the whole connection now, masked.
-        try:
-            built = self._context.create_broker(connection)
-        except ConfigurationError as exc:
-            raise ConfigurationError(mask_secrets(str(exc), connection)) from None
-        except PluginError:
-            raise
-        except Exception as exc:
-            raise ConfigurationError(
-                f"the {connection.broker} plugin cannot build connection {connection.name}: "
-                f"{describe_broker_failure(exc, connection)}"
-            ) from None
-        with suppress(Exception):  # closing an adapter that did no I/O: nothing to report
-            await built.aclose()
-
-
-def _with_secrets(connection: BrokerConnection, secrets: Mapping[str, Secret]) -> BrokerConnection:
-    tokens = None if connection.secrets_unreadable else connection.tokens
-    return evolve(connection, secrets=secrets, tokens=tokens, secrets_unreadable=False)

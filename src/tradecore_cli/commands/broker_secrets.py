@@ -8,7 +8,6 @@ import asyncio
 import click
 
 from tradecore.domain import BrokerConnection
-from tradecore.services.secrets import Secrets
 from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.plugin_values import ask_secrets, interactive
 
@@ -48,9 +47,7 @@ def broker_secrets(ctx: click.Context, name: str, user_name: str | None) -> None
                 interactive=is_interactive,
                 owner=f"broker {connection.broker!r}",
             )
-            changed = await Secrets(app.context).replace_connection_secrets(
-                owner.id, connection.name, secrets
-            )
+            changed = await app.connections.replace_secrets(owner.id, connection.name, secrets)
             return changed, owner.name, factory.login is not None
 
     done = asyncio.run(run())

@@ -147,6 +147,7 @@ def broker_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
                 "active": connection.active,
                 "settings": dict(sorted(connection.settings.items())),
                 "secrets": dict.fromkeys(sorted(connection.secrets), "set"),
+                "secrets_unreadable": connection.secrets_unreadable,
                 "created_at": timestamp(connection.created_at),
             }
             for connection in connections
@@ -168,10 +169,18 @@ def broker_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
             connection.broker,
             "yes" if connection.active else "no",
             settings_text(connection.settings) or "-",
-            ", ".join(f"{key} set" for key in sorted(connection.secrets)) or "-",
+            _secrets_cell(connection),
             connection.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     print_table(Console(soft_wrap=True), table)
+
+
+def _secrets_cell(connection: BrokerConnection) -> str:
+    if connection.secrets_unreadable:
+        return (
+            f"UNREADABLE (lost key): `tradecore broker secrets {connection.name}` gives it new ones"
+        )
+    return ", ".join(f"{key} set" for key in sorted(connection.secrets)) or "-"
 
 
 @broker.command("remove", short_help="Remove a connection with all its data.")

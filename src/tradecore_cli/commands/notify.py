@@ -135,6 +135,7 @@ def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
             "source": "stored",
             "settings": dict(sorted(target.settings.items())),
             "secrets": dict.fromkeys(sorted(target.secrets), "stored"),
+            "secrets_unreadable": target.secrets_unreadable,
             "created_at": timestamp(target.created_at),
         }
         for target in targets
@@ -158,7 +159,11 @@ def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
             "yes" if target.active else "no",
             "stored",
             settings_text(target.settings) or "-",
-            ", ".join(f"{key} stored" for key in sorted(target.secrets)) or "-",
+            (
+                "UNREADABLE (lost key): `tradecore secrets forget`, then add it again"
+                if target.secrets_unreadable
+                else ", ".join(f"{key} stored" for key in sorted(target.secrets)) or "-"
+            ),
         )
     for name in implicit:
         table.add_row(name, name, "yes", "environment", "-", "-")

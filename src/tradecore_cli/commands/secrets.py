@@ -7,7 +7,7 @@ import asyncio
 
 import click
 
-from tradecore.services.secrets import Secrets, UnreadableSecrets
+from tradecore.services.secrets import UnreadableSecrets
 from tradecore_adapters.bootstrap import open_repository
 from tradecore_adapters.sqlalchemy import RotationReport
 from tradecore_cli.app import confirm, find_user, open_app
@@ -77,7 +77,7 @@ def forget(ctx: click.Context, user_name: str | None, yes: bool) -> None:
 
     async def run() -> list[UnreadableSecrets] | None:
         async with open_app(ctx) as app:
-            service = Secrets(app.context)
+            service = app.secrets
             user_id = None if user_name is None else (await find_user(app, user_name)).id
             found = await service.unreadable(user_id)
             if not found:

@@ -12,7 +12,7 @@ import pytest
 from tradecore.domain import BrokerConnection, Secret, User
 from tradecore.errors import ConfigurationError, NotFound
 from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort
-from tradecore.services import AutomationCycle, ServiceContext, Users
+from tradecore.services import AutomationCycle, Connections, ServiceContext, Users
 from tradecore.services.secrets import Secrets
 from tradecore.testing import FakeBroker, FakeClock
 from tradecore.testing.builders import make_connection, make_notification_target
@@ -114,8 +114,7 @@ async def test_new_secrets_make_an_unreadable_connection_work_again(
     lost_context: ServiceContext, venue: Any
 ) -> None:
     user = await user_with_lost_secrets(lost_context)
-    secrets = Secrets(lost_context)
-    changed = await secrets.replace_connection_secrets(
+    changed = await Connections(lost_context).replace_secrets(
         user.id, "binance", {"api_key": Secret("new-key")}
     )
     assert not changed.secrets_unreadable
@@ -134,20 +133,19 @@ async def test_replacing_secrets_checks_them_and_stays_within_the_user(
 ) -> None:
     alice = await user_with_lost_secrets(lost_context, "alice")
     bob = await Users(lost_context).add("bob")
-    secrets = Secrets(lost_context)
     with pytest.raises(ConfigurationError, match="unknown secret"):
-        await secrets.replace_connection_secrets(alice.id, "binance", {"nope": Secret("x")})
+        await Connections(lost_context).replace_secrets(alice.id, "binance", {"nope": Secret("x")})
 
     def refuse(connection: BrokerConnection) -> None:
         raise ConfigurationError(f"bad key {connection.secrets['api_key'].reveal()}")
 
     venue.refuse = refuse
     with pytest.raises(ConfigurationError) as raised:
-        await secrets.replace_connection_secrets(
+        await Connections(lost_context).replace_secrets(
             alice.id, "binance", {"api_key": Secret("s3cr3t-value")}
         )
     assert "s3cr3t-value" not in str(raised.value)
     venue.refuse = None
     assert (await connections_of(lost_context, alice))["binance"].secrets_unreadable
     with pytest.raises(NotFound, match="bob has no broker connection named 'binance'"):
-        await secrets.replace_connection_secrets(bob.id, "binance", {"api_key": Secret("x")})
+        await Connections(lost_context).replace_secrets(bob.id, "binance", {"api_key": Secret("x")})
