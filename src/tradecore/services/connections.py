@@ -9,7 +9,8 @@ plugin declares, secrets against the secrets it asks for, and the plugin builds 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import builtins
+from collections.abc import Mapping
 from contextlib import suppress
 
 from attrs import evolve, frozen
@@ -19,6 +20,7 @@ from tradecore.errors import AlreadyExists, ConfigurationError, NotFound, Plugin
 from tradecore.ports import BrokerFactory, UnitOfWork, check_settings
 from tradecore.services.brokers import describe_broker_failure, mask_secrets
 from tradecore.services.context import ServiceContext
+from tradecore.services.unreadable import needs_secrets
 
 __all__ = ["ConnectionCheck", "ConnectionFootprint", "Connections", "connection_by_name"]
 
@@ -147,14 +149,22 @@ class Connections:
             await uow.commit()
         return connection
 
-    async def list(self, user_id: str) -> Sequence[BrokerConnection]:
-        """The user's connections, by name.
+    async def list(self, user_id: str) -> builtins.list[BrokerConnection]:
+        """The user's connections, by name. A connection is marked ``secrets_unreadable`` only
+        when its broker needs secrets: one that takes none (paper) lost nothing with a key.
 
         :raises NotFound: no such user.
         """
         async with self._context.repository.unit_of_work() as uow:
             await uow.users.get(user_id)
-            return await uow.connections.list(user_id)
+            found = await uow.connections.list(user_id)
+        return [self._as_shown(connection) for connection in found]
+
+    def _as_shown(self, connection: BrokerConnection) -> BrokerConnection:
+        factory = self._context.brokers.get(connection.broker)
+        if connection.secrets_unreadable and factory is not None and not needs_secrets(factory):
+            return evolve(connection, secrets_unreadable=False)
+        return connection
 
     async def get(self, user_id: str, name: str) -> BrokerConnection:
         """The user's connection called ``name``.
