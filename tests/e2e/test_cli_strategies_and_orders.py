@@ -384,6 +384,29 @@ def test_a_malformed_order_is_a_usage_error(home: Cli, args: tuple[str, ...], me
     assert orders(home) == []
 
 
+def test_an_absurd_quantity_is_refused_before_anything_is_recorded(home: Cli) -> None:
+    result = place(home, "--side", "buy", "--quantity", "9" * 32, "--yes")
+
+    line = error_line(result, 2)
+    assert "a quantity must be less than 1,000,000,000,000,000" in line
+    assert orders(home) == []
+    assert "No orders recorded for alice." in home.ok("order", "list")
+
+
+def test_sides_in_any_case_and_symbols_checked_against_the_broker(home: Cli) -> None:
+    upper = place(home, "--side", "BUY", "--quantity", "0.01", "--yes")
+    unknown = home(
+        "order", "place", "--connection", "p1", "--side", "Sell", "--symbol", "NOPE-USD",
+        "--quantity", "1", "--yes",
+    )  # fmt: skip
+
+    assert upper.exit_code == 0, upper.output
+    assert "buy 0.01 BTC-USD at market" in upper.stdout
+    assert "p1 (paper) does not list the symbol 'NOPE-USD'" in error_line(unknown, 1)
+    [placed] = orders(home)
+    assert placed["side"] == "buy"
+
+
 # -- risk ---------------------------------------------------------------------------------------
 
 

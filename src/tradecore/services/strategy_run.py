@@ -40,7 +40,14 @@ from tradecore.services._steps import StepTimer, describe_error
 from tradecore.services.orders import describe_order, pending_order, send_recorded
 from tradecore.services.risk import notional_of
 
-__all__ = ["RECENT_ORDERS", "RECENT_TRADES", "StrategyTarget", "describe_intent", "run_strategy"]
+__all__ = [
+    "RECENT_ORDERS",
+    "RECENT_TRADES",
+    "StrategyTarget",
+    "describe_intent",
+    "only_account",
+    "run_strategy",
+]
 
 RECENT_TRADES = 500
 """How many of the connection's latest fills a strategy sees."""
@@ -165,7 +172,7 @@ async def _act(
     problems: list[str] = []
     allowed: list[tuple[Order, OrderIntent]] = []
     for index, intent in enumerate(intents):
-        account_id = intent.account_id or _only_account(target.accounts)
+        account_id = intent.account_id or only_account(target.accounts)
         if account_id is None:
             problems.append(
                 f"{describe_intent(intent)}: the connection has several accounts; "
@@ -241,5 +248,7 @@ def _outcome(intent: OrderIntent, order: Order) -> str:
     return f"{describe_intent(intent)}: {order.status.value}"
 
 
-def _only_account(accounts: Sequence[Account]) -> str | None:
+def only_account(accounts: Sequence[Account]) -> str | None:
+    """The id of the only account in ``accounts``; ``None`` when there are none or several
+    (then the caller must be told which): the one rule for strategies and manual orders."""
     return accounts[0].account_id if len(accounts) == 1 else None

@@ -3,29 +3,22 @@
 
 An order whose outcome is uncertain is settled by looking it up by its client id, never by
 sending it again (see ``docs/orders.md``). Every text that may come from an adapter (an order's
-reason, a broker's error) is shown with the connection's secrets masked.
+reason, a broker's error) is shown with the connection's secrets masked. Each command calls one
+use case of :class:`tradecore.services.Orders` and renders its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 
 import click
-from attrs import frozen
 from rich.console import Console
 
 from tradecore.domain import BrokerConnection, Order, OrderStatus, User
 from tradecore.errors import NotFound
-from tradecore.ports import UnitOfWork
-from tradecore.services import (
-    cancel_recorded_order,
-    describe_broker_failure,
-    open_broker,
-    refresh_order,
-)
-from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore.services import OrderListing, OrderLookup
+from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.commands.order_place import order_place
 from tradecore_cli.render import print_table
 from tradecore_cli.render_orders import (
@@ -55,62 +48,20 @@ def _report(current: Order, connection: BrokerConnection, *, explain: bool = Tru
     click.echo("\n".join(order_report(current, connection, explain=explain)))
 
 
-async def _recorded(uow: UnitOfWork, user: User, client_order_id: str) -> Order:
-    try:
-        return await uow.orders.get(user.id, client_order_id)
-    except NotFound:
-        raise click.UsageError(
-            f"{user.name} has no order with client id {client_order_id!r}; "
-            "see `tradecore order list`"
-        ) from None
-
-
-@frozen(kw_only=True)
-class _LookedUp:
-    user: User
-    connection: BrokerConnection
-    before: Order
-    after: Order | None
-    error: str | None = None
-
-
 async def _look_up(
     ctx: click.Context, user_name: str | None, client_order_id: str, *, cancel: bool
-) -> _LookedUp:
+) -> OrderLookup:
     async with open_app(ctx) as app:
-        async with app.repository.unit_of_work() as uow:
-            user = await user_named(uow, user_name)
-            before = await _recorded(uow, user, client_order_id)
-            connection = await uow.connections.get(user.id, before.request.connection_id)
-        if before.is_terminal:
-            return _LookedUp(user=user, connection=connection, before=before, after=before)
+        user = await find_user(app, user_name)
         try:
-            async with open_broker(
-                connection,
-                brokers=app.registry.brokers,
-                repository=app.repository,
-                clock=app.clock,
-            ) as broker:
-                await broker.authenticate()
-                action = cancel_recorded_order if cancel else refresh_order
-                after = await action(
-                    repository=app.repository,
-                    broker=broker,
-                    user_id=user.id,
-                    order=before,
-                    clock=app.clock,
-                )
-        except Exception as exc:
-            if ctx.find_root().obj.get("traceback"):
-                raise
-            return _LookedUp(
-                user=user,
-                connection=connection,
-                before=before,
-                after=None,
-                error=describe_broker_failure(exc, connection),
-            )
-        return _LookedUp(user=user, connection=connection, before=before, after=after)
+            if cancel:
+                return await app.orders.cancel(user.id, client_order_id)
+            return await app.orders.status(user.id, client_order_id)
+        except NotFound:
+            raise click.UsageError(
+                f"{user.name} has no order with client id {client_order_id!r}; "
+                "see `tradecore order list`"
+            ) from None
 
 
 def _missed(current: Order) -> bool:
@@ -223,20 +174,22 @@ def order_list(
     their UTC offset.
     """
 
-    async def run() -> tuple[User, Sequence[Order], list[BrokerConnection], dict[str, str]]:
-        async with open_app(ctx) as app, app.repository.unit_of_work() as uow:
-            user = await user_named(uow, user_name)
-            connection_id = None
-            if connection_name is not None:
-                connection_id = (await connection_named(uow, user, connection_name)).id
-            found = await uow.orders.list(
-                user.id, connection_id=connection_id, open_only=open_only, limit=limit
-            )
-            connections = list(await uow.connections.list(user.id))
-            strategies = {each.id: each.name for each in await uow.strategies.list(user.id)}
-            return user, found, connections, strategies
+    async def run() -> tuple[User, OrderListing]:
+        async with open_app(ctx) as app:
+            user = await find_user(app, user_name)
+            try:
+                listing = await app.orders.list(
+                    user.id, connection=connection_name, open_only=open_only, limit=limit
+                )
+            except NotFound:
+                raise click.UsageError(
+                    f"{user.name} has no broker connection named {connection_name!r}; see "
+                    "`tradecore broker list`"
+                ) from None
+            return user, listing
 
-    user, found, connections, strategies = asyncio.run(run())
+    user, listing = asyncio.run(run())
+    found, connections, strategies = listing.orders, listing.connections, listing.strategy_names
     names = {each.id: each.name for each in connections}
     masks = {each.id: secret_mask(each) for each in connections}
     if as_json:
