@@ -19,6 +19,7 @@ from tradecore.services import (
     Automation,
     AutomationCycle,
     Connections,
+    OAuthLogins,
     Orders,
     Portfolio,
     Risk,
@@ -97,6 +98,11 @@ class Application:
     def secrets(self) -> Secrets:
         """Secrets no key can decrypt: list them, forget them."""
         return Secrets(self.context)
+
+    @property
+    def logins(self) -> OAuthLogins:
+        """Log a connection in at its broker through a browser (OAuth): begin, complete."""
+        return OAuthLogins(self.context)
 
     @property
     def connections(self) -> Connections:

@@ -41,6 +41,7 @@ from tradecore.services.manual_orders import (
     manual_client_order_id,
     place_manual_order,
 )
+from tradecore.services.oauth import OAuthLogins
 from tradecore.services.order_desk import Orders
 from tradecore.services.order_forms import (
     AccountNotChosen,
@@ -124,6 +125,7 @@ __all__ = [
     "ManualOrder",
     "NewTarget",
     "NoUserChosen",
+    "OAuthLogins",
     "OrderForm",
     "OrderListing",
     "OrderLookup",

@@ -17,12 +17,10 @@ from datetime import datetime
 import click
 
 from tradecore.domain import BrokerConnection, OAuthTokens
-from tradecore.errors import AuthenticationFailed
-from tradecore.ports import LoginRequest, OAuthLogin
-from tradecore.services import save_login
-from tradecore_adapters.bootstrap import Application
+from tradecore.errors import AuthenticationFailed, DomainError
+from tradecore.ports import LoginRequest
 from tradecore_adapters.oauth_callback import RedirectListener
-from tradecore_cli.app import connection_named, open_app, user_named, user_option
+from tradecore_cli.app import find_user, open_app, user_option
 
 __all__ = ["broker_login", "expiry_text"]
 
@@ -63,17 +61,16 @@ def broker_login(
 
     async def run() -> tuple[BrokerConnection, OAuthTokens]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                owner = await user_named(uow, user_name)
-                connection = await connection_named(uow, owner, name)
-            login = _login_of(app, connection)
-            request = login.begin(connection, clock=app.clock)
+            owner = await find_user(app, user_name)
+            try:
+                connection, request = await app.logins.begin(owner.id, name)
+            except DomainError as exc:
+                raise click.UsageError(str(exc)) from None
             if paste:
                 redirected = await asyncio.to_thread(_ask_pasted, request)
             else:
                 redirected = await _listen(request, open_browser=not no_browser, timeout=timeout)
-            tokens = await login.complete(connection, request, redirected, clock=app.clock)
-            return connection, await save_login(app.repository, connection, tokens)
+            return connection, await app.logins.complete(owner.id, name, request, redirected)
 
     try:
         connection, tokens = asyncio.run(run())
@@ -105,18 +102,6 @@ def broker_login(
 def expiry_text(moment: datetime) -> str:
     """``2026-11-21 14:05 UTC``."""
     return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
-def _login_of(app: Application, connection: BrokerConnection) -> OAuthLogin:
-    factory = app.registry.brokers.get(connection.broker)
-    if factory is None:
-        raise click.UsageError(f"broker {connection.broker!r} is not installed")
-    if factory.login is None:
-        raise click.UsageError(
-            f"connection {connection.name!r} ({connection.broker}) does not log in through a "
-            "browser; its credentials were given with `tradecore broker add`"
-        )
-    return factory.login
 
 
 def _ask_pasted(request: LoginRequest) -> str:
