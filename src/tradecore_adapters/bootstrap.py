@@ -19,6 +19,7 @@ from tradecore.services import (
     Automation,
     AutomationCycle,
     Connections,
+    Health,
     OAuthLogins,
     Orders,
     Portfolio,
@@ -32,6 +33,7 @@ from tradecore.services import (
 )
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
 from tradecore_adapters.settings import Settings
+from tradecore_adapters.setup_check import check_setup
 
 if TYPE_CHECKING:
     from tradecore_adapters.encryption import KeyRing
@@ -40,7 +42,9 @@ if TYPE_CHECKING:
 __all__ = [
     "Application",
     "Initialised",
+    "Settings",
     "bootstrap",
+    "check_setup",
     "initialise",
     "key_ring_of",
     "load_plugins",
@@ -103,6 +107,11 @@ class Application:
     def logins(self) -> OAuthLogins:
         """Log a connection in at its broker through a browser (OAuth): begin, complete."""
         return OAuthLogins(self.context)
+
+    @property
+    def health(self) -> Health:
+        """Check users' connections (log in, list accounts) and notification targets."""
+        return Health(self.context)
 
     @property
     def connections(self) -> Connections:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tradecore.domain import BrokerConnection
+from tradecore.domain import BrokerConnection, OAuthTokens
 from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, SecretSpec, SettingSpec
 from tradecore.testing import FakeBroker, FakeClock
 
@@ -25,6 +25,8 @@ class FakeVenue:
         self.brokers: dict[str, FakeBroker] = {}
         self.refuse: Callable[[BrokerConnection], None] | None = None
         self._failures: list[tuple[str, BaseException]] = []
+        self.renewed: dict[str, OAuthTokens] = {}
+        """Per connection id: the tokens its adapters' ``refresh_auth_token`` returns."""
         self.setup: dict[str, Callable[[FakeBroker], None]] = {}
         """Per connection id: what to put in each new adapter of that connection."""
 
@@ -35,7 +37,9 @@ class FakeVenue:
     def create(self, connection: BrokerConnection, context: BrokerContext) -> BrokerPort:
         if self.refuse is not None:
             self.refuse(connection)
-        broker = FakeBroker(clock=self.clock, connection_id=connection.id)
+        broker = FakeBroker(
+            clock=self.clock, connection_id=connection.id, tokens=self.renewed.get(connection.id)
+        )
         for method, exc in self._failures:
             broker.fail(method, exc)
         if connection.id in self.setup:

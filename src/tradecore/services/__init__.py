@@ -31,6 +31,7 @@ from tradecore.services.context import ServiceContext
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import DemoSetup, ensure_demo
 from tradecore.services.fencing import FencedRepository, LeaseGuard
+from tradecore.services.health import CheckLine, Health
 from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
 from tradecore.services.ledger import DEFAULT_RETENTION, PruneResult, Retention, prune_ledger
 from tradecore.services.logins import KEEP_ALIVE_HORIZON, KeptLogin, keep_logins_alive
@@ -41,7 +42,7 @@ from tradecore.services.manual_orders import (
     manual_client_order_id,
     place_manual_order,
 )
-from tradecore.services.oauth import OAuthLogins
+from tradecore.services.oauth import OAuthLogins, TokenRenewal
 from tradecore.services.order_desk import Orders
 from tradecore.services.order_forms import (
     AccountNotChosen,
@@ -106,6 +107,7 @@ __all__ = [
     "Automation",
     "AutomationCycle",
     "AutomationStatus",
+    "CheckLine",
     "ConnectionCheck",
     "ConnectionFootprint",
     "ConnectionInactive",
@@ -116,6 +118,7 @@ __all__ = [
     "Estimate",
     "FencedRepository",
     "HaltChange",
+    "Health",
     "Holdings",
     "KeptLogin",
     "KeyUsedElsewhere",
@@ -160,6 +163,7 @@ __all__ = [
     "TargetList",
     "TargetTest",
     "Targets",
+    "TokenRenewal",
     "TradeList",
     "Unchanged",
     "UnknownStrategyType",

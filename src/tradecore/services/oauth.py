@@ -9,14 +9,30 @@ its code for tokens once, and stores them encrypted. See ``docs/brokers/saxo.md`
 
 from __future__ import annotations
 
-from tradecore.domain import BrokerConnection, OAuthTokens
+from collections.abc import Sequence
+from contextlib import suppress
+
+from attrs import frozen
+
+from tradecore.domain import BrokerConnection, OAuthTokens, User
 from tradecore.errors import DomainError
 from tradecore.ports import LoginRequest, OAuthLogin
+from tradecore.services.brokers import describe_broker_failure
 from tradecore.services.connections import Connections
 from tradecore.services.context import ServiceContext
 from tradecore.services.tokens import save_login
 
-__all__ = ["OAuthLogins"]
+__all__ = ["OAuthLogins", "TokenRenewal"]
+
+
+@frozen(kw_only=True)
+class TokenRenewal:
+    """One connection's forced token renewal: the new tokens, or why it failed (masked)."""
+
+    user: User
+    connection: BrokerConnection
+    tokens: OAuthTokens | None = None
+    problem: str | None = None
 
 
 class OAuthLogins:
@@ -58,6 +74,39 @@ class OAuthLogins:
             http_client=self._context.http_client,
         )
         return await save_login(self._context.repository, connection, tokens)
+
+    async def renew_all(self, user_ids: Sequence[str] | None = None) -> list[TokenRenewal]:
+        """Renew now the OAuth tokens of every active connection that has logged in, of the
+        users given (every user by default); the rotated tokens are stored before use.
+
+        :raises NotFound: a user given does not exist.
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            if user_ids is None:
+                users = list(await uow.users.list())
+            else:
+                users = [await uow.users.get(user_id) for user_id in user_ids]
+            logged_in = [
+                (user, connection)
+                for user in users
+                for connection in await uow.connections.list(user.id, active_only=True)
+                if connection.tokens is not None
+            ]
+        renewals = []
+        for user, connection in logged_in:
+            adapter = self._context.create_broker(connection)
+            try:
+                tokens = await adapter.refresh_auth_token()
+            except Exception as exc:
+                problem = describe_broker_failure(exc, connection)
+                renewals.append(TokenRenewal(user=user, connection=connection, problem=problem))
+            else:
+                if tokens is not None:
+                    renewals.append(TokenRenewal(user=user, connection=connection, tokens=tokens))
+            finally:
+                with suppress(Exception):  # closing is best effort
+                    await adapter.aclose()
+        return renewals
 
     def _login_of(self, connection: BrokerConnection) -> OAuthLogin:
         factory = Connections(self._context).factory(connection.broker)

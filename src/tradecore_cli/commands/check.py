@@ -12,26 +12,13 @@ from __future__ import annotations
 import asyncio
 
 import click
-from attrs import frozen
 
-from tradecore.domain import BrokerConnection, User
-from tradecore.services import describe_broker_failure, open_broker
-from tradecore.services.notify import TargetNotifier, notifiers_for
-from tradecore_adapters.bootstrap import Application, key_ring_of
-from tradecore_adapters.settings import Settings
-from tradecore_adapters.sqlalchemy import describe_url
-from tradecore_adapters.sqlalchemy.migrate import current_revision, head_revision
-from tradecore_cli.app import open_app, user_named
+from tradecore.services import CheckLine
+from tradecore_adapters.bootstrap import Settings, check_setup
+from tradecore_cli.app import find_user, open_app
 from tradecore_cli.settings import settings_of
 
 __all__ = ["check"]
-
-
-@frozen
-class _Line:
-    ok: bool
-    subject: str
-    text: str
 
 
 @click.command(short_help="Check the whole setup: database, key, brokers, notifications.")
@@ -62,88 +49,13 @@ def check(ctx: click.Context, user_name: str | None) -> None:
     ctx.exit(1 if failed else 0)
 
 
-async def _check_all(ctx: click.Context, settings: Settings, user_name: str | None) -> list[_Line]:
-    lines = [_key(settings)]
-    database = await _database(settings)
-    lines.append(database)
-    if not (database.ok and lines[0].ok):
+async def _check_all(
+    ctx: click.Context, settings: Settings, user_name: str | None
+) -> list[CheckLine]:
+    lines = await check_setup(settings)
+    if not all(line.ok for line in lines):
         return lines
     async with open_app(ctx) as app:
-        async with app.repository.unit_of_work() as uow:
-            users = (
-                [await user_named(uow, user_name)] if user_name else list(await uow.users.list())
-            )
-        if not users:
-            lines.append(_Line(True, "users", "none yet; add one with `tradecore user add NAME`"))
-        for user in users:
-            lines.extend(await _user(app, user))
-    return lines
-
-
-def _key(settings: Settings) -> _Line:
-    try:
-        ring = key_ring_of(settings)
-    except Exception as exc:
-        return _Line(False, "secret key", str(exc))
-    where = "TRADECORE_SECRET_KEY" if settings.secret_keys is not None else str(settings.key_file)
-    return _Line(True, "secret key", f"{len(ring.key_ids)} key(s) from {where}")
-
-
-async def _database(settings: Settings) -> _Line:
-    subject = f"database {describe_url(settings.database)}"
-    try:
-        current = await current_revision(settings.database)
-    except Exception as exc:
-        return _Line(False, subject, str(exc))
-    head = head_revision()
-    if current == head:
-        return _Line(True, subject, f"at revision {head} (the newest)")
-    if current is None:
-        return _Line(False, subject, "empty; run `tradecore init`")
-    return _Line(
-        False,
-        subject,
-        f"at revision {current}, this tradecore needs {head}; run `tradecore db upgrade`",
-    )
-
-
-async def _user(app: Application, user: User) -> list[_Line]:
-    async with app.repository.unit_of_work() as uow:
-        connections = await uow.connections.list(user.id, active_only=True)
-        targets = await uow.notification_targets.list(user.id)
-    lines = [await _connection(app, user, connection) for connection in connections]
-    resolved = notifiers_for(
-        targets, factories=app.registry.notifiers, defaults=app.notifier_defaults, clock=app.clock
-    )
-    lines.extend([await _target(user, item) for item in resolved])
-    if not connections and not resolved:
-        lines.append(_Line(True, f"user {user.name}", "no active connection or target yet"))
-    return lines
-
-
-async def _connection(app: Application, user: User, connection: BrokerConnection) -> _Line:
-    subject = f"{user.name} / connection {connection.name} ({connection.broker})"
-    try:
-        async with open_broker(
-            connection, brokers=app.registry.brokers, repository=app.repository, clock=app.clock
-        ) as adapter:
-            await adapter.authenticate()
-            accounts = await adapter.get_accounts()
-            figures = dict(adapter.api_figures())
-    except Exception as exc:
-        return _Line(False, subject, describe_broker_failure(exc, connection))
-    text = f"logged in, {len(accounts)} account(s)"
-    offset = figures.get("clock_offset_ms")
-    text += f", clock offset {offset} ms" if offset is not None else ", no clock offset reported"
-    return _Line(True, subject, text)
-
-
-async def _target(user: User, item: TargetNotifier) -> _Line:
-    subject = f"{user.name} / notify {item.name}"
-    if item.notifier is None:
-        return _Line(False, subject, item.error or "cannot be built")
-    try:
-        text = await item.notifier.check()
-    except Exception as exc:
-        return _Line(False, subject, item.masked(str(exc) or type(exc).__name__))
-    return _Line(True, subject, text)
+        user_ids = None if user_name is None else [(await find_user(app, user_name)).id]
+        checked = await app.health.check(user_ids)
+    return lines + checked

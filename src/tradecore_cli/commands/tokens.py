@@ -12,9 +12,8 @@ import asyncio
 
 import click
 
-from tradecore.domain import BrokerConnection, OAuthTokens
-from tradecore.services import create_broker, describe_broker_failure
-from tradecore_cli.app import open_app, user_named
+from tradecore.services import TokenRenewal
+from tradecore_cli.app import find_user, open_app
 from tradecore_cli.commands.login import expiry_text
 
 __all__ = ["refresh_tokens"]
@@ -33,52 +32,26 @@ def refresh_tokens(ctx: click.Context, user_name: str | None) -> None:
     """Renew the OAuth tokens of every active connection that has logged in (one user's with
     --user). Exit status 1 when one of them could not be renewed."""
 
-    async def run() -> list[tuple[str, BrokerConnection, OAuthTokens | BaseException]]:
-        outcomes: list[tuple[str, BrokerConnection, OAuthTokens | BaseException]] = []
+    async def run() -> list[TokenRenewal]:
         async with open_app(ctx) as app:
-            async with app.repository.unit_of_work() as uow:
-                if user_name is not None:
-                    users = [await user_named(uow, user_name)]
-                else:
-                    users = list(await uow.users.list())
-                targets = [
-                    (user.name, connection)
-                    for user in users
-                    for connection in await uow.connections.list(user.id, active_only=True)
-                    if connection.tokens is not None
-                ]
-            for owner, connection in targets:
-                adapter = create_broker(
-                    connection,
-                    brokers=app.registry.brokers,
-                    repository=app.repository,
-                    clock=app.clock,
-                )
-                try:
-                    tokens = await adapter.refresh_auth_token()
-                    if tokens is None:
-                        continue
-                    outcomes.append((owner, connection, tokens))
-                except Exception as exc:
-                    outcomes.append((owner, connection, exc))
-                finally:
-                    await adapter.aclose()
-        return outcomes
+            user_ids = None if user_name is None else [(await find_user(app, user_name)).id]
+            return await app.logins.renew_all(user_ids)
 
     outcomes = asyncio.run(run())
     if not outcomes:
         click.echo("No connection has OAuth tokens to renew.")
         return
     failed = 0
-    for owner, connection, outcome in outcomes:
-        label = f"{owner}/{connection.name} ({connection.broker})"
-        if isinstance(outcome, BaseException):
+    for outcome in outcomes:
+        connection = outcome.connection
+        label = f"{outcome.user.name}/{connection.name} ({connection.broker})"
+        if outcome.tokens is None:
             failed += 1
-            click.echo(f"{label}: {describe_broker_failure(outcome, connection)}", err=True)
+            click.echo(f"{label}: {outcome.problem}", err=True)
         else:
             click.echo(
                 f"{label}: renewed; access token valid until "
-                f"{expiry_text(outcome.access_expires_at)}"
+                f"{expiry_text(outcome.tokens.access_expires_at)}"
             )
     if failed:
         ctx.exit(1)
