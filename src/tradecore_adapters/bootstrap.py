@@ -19,6 +19,7 @@ from tradecore.services import (
     Automation,
     AutomationCycle,
     Connections,
+    Demo,
     Health,
     OAuthLogins,
     Orders,
@@ -112,6 +113,11 @@ class Application:
     def health(self) -> Health:
         """Check users' connections (log in, list accounts) and notification targets."""
         return Health(self.context)
+
+    @property
+    def demo(self) -> Demo:
+        """The demo user on the paper broker: set up once, one cycle per run."""
+        return Demo(self.context, self.cycle)
 
     @property
     def connections(self) -> Connections:

@@ -8,14 +8,13 @@ from typing import Any
 
 import click
 
-from tradecore.domain import BrokerConnection, User
+from tradecore.domain import User
 from tradecore.errors import NotFound
-from tradecore.ports import UnitOfWork
 from tradecore.services import NoUserChosen
 from tradecore_adapters.bootstrap import Application, open_application
 from tradecore_cli.settings import settings_of
 
-__all__ = ["confirm", "connection_named", "find_user", "open_app", "user_named", "user_option"]
+__all__ = ["confirm", "find_user", "open_app", "user_option"]
 
 user_option = click.option(
     "--user",
@@ -70,40 +69,4 @@ async def find_user(app: Application, name: str | None) -> User:
             ) from None
         raise click.UsageError(
             f"there are {len(exc.names)} users; say which with --user ({', '.join(exc.names)})"
-        ) from None
-
-
-async def user_named(uow: UnitOfWork, name: str | None) -> User:
-    """The user called ``name``; without a name, the only user.
-
-    :raises click.UsageError: no such user, or no name given while there are several (or none).
-    """
-    if name is not None:
-        try:
-            return await uow.users.get_by_name(name)
-        except NotFound:
-            raise click.UsageError(
-                f"there is no user named {name!r}; see `tradecore user list`"
-            ) from None
-    users = list(await uow.users.list())
-    if len(users) == 1:
-        return users[0]
-    if not users:
-        raise click.UsageError("there are no users yet; add one with `tradecore user add NAME`")
-    raise click.UsageError(
-        f"there are {len(users)} users; say which with --user "
-        f"({', '.join(user.name for user in users)})"
-    )
-
-
-async def connection_named(uow: UnitOfWork, user: User, name: str) -> BrokerConnection:
-    """The user's connection called ``name``.
-
-    :raises click.UsageError: the user has no such connection.
-    """
-    try:
-        return await uow.connections.get_by_name(user.id, name)
-    except NotFound:
-        raise click.UsageError(
-            f"{user.name} has no broker connection named {name!r}; see `tradecore broker list`"
         ) from None

@@ -29,7 +29,7 @@ from tradecore.services.connections import (
 )
 from tradecore.services.context import ServiceContext
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
-from tradecore.services.demo import DemoSetup, ensure_demo
+from tradecore.services.demo import Demo, DemoRun, DemoSetup, ensure_demo
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.services.health import CheckLine, Health
 from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
@@ -114,6 +114,8 @@ __all__ = [
     "Connections",
     "CycleOutcome",
     "Daemons",
+    "Demo",
+    "DemoRun",
     "DemoSetup",
     "Estimate",
     "FencedRepository",

@@ -4,19 +4,25 @@ dry run too large for the demo's risk limit, which is blocked with the rule name
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from attrs import evolve, frozen
 
-from tradecore.domain import BrokerConnection, StrategyConfig, User
+from tradecore.domain import BrokerConnection, Position, StrategyConfig, TaskKind, Trigger, User
 from tradecore.errors import NotFound
 from tradecore.ports import Clock, RepositoryPort
+from tradecore.services.context import ServiceContext
+from tradecore.services.cycle import AutomationCycle, CycleOutcome
+from tradecore.services.notify import implicit_targets
 
 __all__ = [
     "DEMO_CONNECTION",
     "DEMO_MAX_ORDER_NOTIONAL",
     "DEMO_STRATEGIES",
     "DEMO_USER",
+    "Demo",
+    "DemoRun",
     "DemoSetup",
     "ensure_demo",
 ]
@@ -92,3 +98,79 @@ async def ensure_demo(*, repository: RepositoryPort, clock: Clock, seed: str = "
             )
         await uow.commit()
     return DemoSetup(user=user, connection=connection, created=created)
+
+
+@frozen(kw_only=True)
+class DemoRun:
+    """One demo cycle: the setup, the stored run and its digest, where the digest went, and
+    what the demo database holds afterwards.
+
+    :param elsewhere: the notification targets the environment configures (Telegram), which
+        replace the console; empty when the digest went to the console.
+    :param undelivered: those of ``elsewhere`` that failed, with why; the digest then went to
+        the console too.
+    """
+
+    setup: DemoSetup
+    outcome: CycleOutcome
+    trades_before: int
+    trades_after: int
+    positions: tuple[Position, ...]
+    elsewhere: tuple[str, ...]
+    undelivered: tuple[tuple[str, str], ...]
+
+
+class Demo:
+    """The demo as a use case: set the demo user up (once) and run one cycle for it.
+
+    :param cycle: runs the cycle; its notifiers (the console) get the digest unless the
+        environment configures targets of its own, and whenever those fail.
+    """
+
+    def __init__(self, context: ServiceContext, cycle: AutomationCycle) -> None:
+        self._context = context
+        self._cycle = cycle
+
+    async def run(
+        self, *, seed: str = "42", on_ready: Callable[[DemoSetup, int], None] | None = None
+    ) -> DemoRun:
+        """Create the demo user when missing (``seed`` seeds its paper market, only then) and
+        run one cycle for it now.
+
+        :param on_ready: called with the setup and the trades stored so far just before the
+            cycle runs (a front end introduces the demo before the digest appears).
+        """
+        repository = self._context.repository
+        setup = await ensure_demo(repository=repository, clock=self._context.clock, seed=seed)
+        async with repository.unit_of_work() as uow:
+            before = await uow.trades.count(setup.user.id)
+        if on_ready is not None:
+            on_ready(setup, before)
+        # The demo user has no stored targets: the environment's (Telegram) replace the console.
+        elsewhere = tuple(
+            implicit_targets(
+                [], factories=self._context.notifiers, defaults=self._context.notifier_defaults
+            )
+        )
+        cycle = evolve(self._cycle, notifiers=()) if elsewhere else self._cycle
+        outcome = await cycle.run(setup.user.id, trigger=Trigger.MANUAL)
+        undelivered = tuple(
+            (step.subject, step.error or "")
+            for step in outcome.run.steps
+            if step.kind is TaskKind.NOTIFY and step.subject in elsewhere and step.failed
+        )
+        if undelivered:
+            for notifier in self._cycle.notifiers:
+                await notifier.send(outcome.digest)
+        async with repository.unit_of_work() as uow:
+            positions = tuple(await uow.positions.list(setup.user.id))
+            after = await uow.trades.count(setup.user.id)
+        return DemoRun(
+            setup=setup,
+            outcome=outcome,
+            trades_before=before,
+            trades_after=after,
+            positions=positions,
+            elsewhere=elsewhere,
+            undelivered=undelivered,
+        )

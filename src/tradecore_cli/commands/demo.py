@@ -6,13 +6,11 @@ import asyncio
 from collections.abc import Mapping
 
 import click
-from attrs import evolve
 from rich.console import Console
 from rich.markup import escape
 
-from tradecore.domain import RunStatus, TaskKind, Trigger
-from tradecore.services import ensure_demo
-from tradecore.services.notify import implicit_targets
+from tradecore.domain import RunStatus
+from tradecore.services import DemoSetup
 from tradecore_adapters.bootstrap import initialise, open_application
 from tradecore_adapters.settings import Settings
 from tradecore_cli.render import positions_table, print_table
@@ -51,40 +49,32 @@ def demo(ctx: click.Context, seed: int) -> None:
 async def _demo(settings: Settings, seed: str, environ: Mapping[str, str]) -> RunStatus:
     console = Console(soft_wrap=True)
     await initialise(settings)
-    async with await open_application(settings, environ=environ) as app:
-        setup = await ensure_demo(repository=app.repository, clock=app.clock, seed=seed)
-        async with app.repository.unit_of_work() as uow:
-            stored = await uow.trades.count(setup.user.id)
+
+    def introduce(setup: DemoSetup, stored: int) -> None:
         console.print(
-            f"Demo user [bold]{setup.user.name}[/] with paper connection "
-            f"[bold]{setup.connection.name}[/], kept in [bold]{settings.home}[/] "
+            f"Demo user [bold]{escape(setup.user.name)}[/] with paper connection "
+            f"[bold]{escape(setup.connection.name)}[/], kept in "
+            f"[bold]{escape(str(settings.home))}[/] "
             f"({stored} trades stored so far; delete the folder to start over)."
         )
-        # The demo user has no stored targets: the environment's (Telegram) replace the console.
-        elsewhere = implicit_targets(
-            [], factories=app.registry.notifiers, defaults=app.notifier_defaults
-        )
-        cycle = evolve(app.cycle, notifiers=()) if elsewhere else app.cycle
-        outcome = await cycle.run(setup.user.id, trigger=Trigger.MANUAL)
-        for step in outcome.run.steps:
-            if step.kind is TaskKind.NOTIFY and step.subject in elsewhere:
-                if step.failed:
-                    console.print(
-                        f"[red]The digest could not be sent to {step.subject}:[/] "
-                        f"{escape(step.error or '')}; here it is:"
-                    )
-                    for notifier in app.notifiers:
-                        await notifier.send(outcome.digest)
-                else:
-                    console.print(f"Digest sent to {step.subject}.")
-        async with app.repository.unit_of_work() as uow:
-            positions = await uow.positions.list(setup.user.id)
-            stored = await uow.trades.count(setup.user.id)
-        table = positions_table(
-            positions,
-            connection_names={setup.connection.id: setup.connection.name},
-            title=f"Positions of {setup.user.name}",
-        )
-        print_table(console, table)
-        console.print(f"{stored} trades stored in the demo database.")
-        return outcome.run.status or RunStatus.FAILURE
+
+    async with await open_application(settings, environ=environ) as app:
+        demo_run = await app.demo.run(seed=seed, on_ready=introduce)
+    setup = demo_run.setup
+    failed = dict(demo_run.undelivered)
+    for target in demo_run.elsewhere:
+        if target in failed:
+            console.print(
+                f"[red]The digest could not be sent to {escape(target)}:[/] "
+                f"{escape(failed[target])}; it was printed here instead."
+            )
+        else:
+            console.print(f"Digest sent to {escape(target)}.")
+    table = positions_table(
+        list(demo_run.positions),
+        connection_names={setup.connection.id: setup.connection.name},
+        title=f"Positions of {setup.user.name}",
+    )
+    print_table(console, table)
+    console.print(f"{demo_run.trades_after} trades stored in the demo database.")
+    return demo_run.outcome.run.status or RunStatus.FAILURE
