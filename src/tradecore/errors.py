@@ -21,6 +21,8 @@ Code decides what to do from an exception's *class*, never by parsing its messag
     ├── RepositoryError              the database refused or returned unusable data
     │   ├── NotFound                 no such row for this user
     │   └── AlreadyExists            a row with that natural key exists
+    ├── LeaseLost                    this process lost the lease of the cycle it runs
+    ├── CycleBusy                    another scheduler runs this user's cycle right now
     ├── NotificationError            a notifier could not deliver a digest
     ├── OrderBlocked                 a risk rule (``rule``) forbids the order; nothing was recorded
     └── PluginError                  a plugin is broken, duplicated, or unknown
@@ -37,6 +39,7 @@ __all__ = [
     "BrokerError",
     "BrokerUnavailable",
     "ConfigurationError",
+    "CycleBusy",
     "DomainError",
     "InstrumentNotFound",
     "InsufficientFunds",
@@ -177,6 +180,10 @@ class AlreadyExists(RepositoryError):
 class LeaseLost(TradecoreError):
     """This process no longer holds the lease of the cycle it runs (another scheduler took it
     over after it expired): the cycle stops before its next side effect."""
+
+
+class CycleBusy(TradecoreError):
+    """Another scheduler holds the user's cycle right now; try again when it ends."""
 
 
 class NotificationError(TradecoreError):

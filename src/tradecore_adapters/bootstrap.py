@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from attrs import define, frozen
 
+from tradecore.domain import Trigger
+from tradecore.errors import CycleBusy
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import Clock, NotifierPort, RepositoryPort
 from tradecore.services import (
@@ -21,6 +23,7 @@ from tradecore.services import (
     Connections,
     Demo,
     Health,
+    LeasedRun,
     OAuthLogins,
     Orders,
     Portfolio,
@@ -33,6 +36,8 @@ from tradecore.services import (
     Users,
 )
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
+from tradecore_adapters.environment import LOG_LEVELS, settings_from_environment
+from tradecore_adapters.logging_setup import configure_logging
 from tradecore_adapters.settings import Settings
 from tradecore_adapters.setup_check import check_setup
 
@@ -41,17 +46,20 @@ if TYPE_CHECKING:
     from tradecore_adapters.sqlalchemy import SqlRepository
 
 __all__ = [
+    "LOG_LEVELS",
     "Application",
     "Initialised",
     "Settings",
     "bootstrap",
     "check_setup",
+    "configure_logging",
     "initialise",
     "key_ring_of",
     "load_plugins",
     "open_application",
     "open_repository",
     "scheduler_owner",
+    "settings_from_environment",
 ]
 
 
@@ -138,6 +146,23 @@ class Application:
     def orders(self) -> Orders:
         """A user's orders: preview and place one by hand, look one up, cancel one, list them."""
         return Orders(self.context)
+
+    async def run_cycle(self, user_id: str, *, trigger: Trigger = Trigger.MANUAL) -> LeasedRun:
+        """Run the user's cycle now, in this process, whether due or not: claimed like a
+        scheduler's, so it never runs beside a daemon's cycle of the same user.
+
+        :returns: what became of it (its run id, status, or why it could not run).
+        :raises CycleBusy: another scheduler holds the user's cycle right now.
+        :raises NotFound: no such user.
+        """
+        async with self.repository.unit_of_work() as uow:
+            await uow.users.get(user_id)
+        report = await self.scheduler(concurrency=1).run_pass(
+            trigger=trigger, user_ids=[user_id], force=True
+        )
+        if report.busy:
+            raise CycleBusy(report.busy[0].partition(": ")[2] or "held by another scheduler")
+        return report.runs[0]
 
     def scheduler(self, *, owner: str | None = None, concurrency: int | None = None) -> Scheduler:
         """A scheduler of this application's cycles, as the settings say (``AUTOMATION_*``).
@@ -294,14 +319,32 @@ async def open_repository(settings: Settings) -> SqlRepository:
     return await SqlRepository.open(settings.database, key_ring=key_ring)
 
 
-async def open_application(settings: Settings, **options: Any) -> Application:
-    """:func:`bootstrap` over the SQL repository of ``settings`` (see :func:`open_repository`).
+async def open_application(
+    settings: Settings | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    **options: Any,
+) -> Application:
+    """Open the application on the database of ``settings``: the same application, on the same
+    data, as the command line. Close it when done (``async with``).
 
-    ``options`` are passed to :func:`bootstrap`. Close the application when done.
+    :param settings: what to open; without them, they are read from ``environ`` exactly as the
+        command line reads them (``TRADECORE_HOME``, ``TRADECORE_DATABASE_URL``…, see
+        ``docs/configuration.md``).
+    :param environ: the environment (``os.environ`` when neither it nor ``settings`` is given):
+        where the settings come from when none are given, and the notifiers' defaults
+        (``TELEGRAM_*``) in any case.
+    :param options: passed to :func:`bootstrap`.
+    :raises ConfigurationError: a variable of the environment cannot be used (named).
+    :raises SecretKeyError, SchemaNotAtHead, DatabaseUnavailable: see :func:`open_repository`
+        (``tradecore init``, or :func:`initialise`, prepares a new home).
     """
+    if settings is None:
+        environ = dict(os.environ) if environ is None else environ
+        settings = settings_from_environment(environ)
     repository = await open_repository(settings)
     try:
-        return bootstrap(settings, repository=repository, **options)
+        return bootstrap(settings, repository=repository, environ=environ, **options)
     except BaseException:
         await repository.aclose()
         raise
