@@ -17,15 +17,19 @@ PYTHON = "3.11"
 CHECKED = ["src", "tests", "noxfile.py"]
 # A sample third-party plugin, installed like a real one so its entry point is discovered.
 DUMMY_PLUGIN = "tests/fixtures/tradecore-dummybroker"
+# The check that no module of src imports itself back through others (run by lint).
+NO_IMPORT_CYCLES = "tests/unit/test_no_import_cycles.py"
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff (lint and format) and the import-linter contracts in .importlinter."""
+    """Ruff (lint and format), the import-linter contracts in .importlinter, and no import cycle
+    anywhere in src (tests/unit/test_no_import_cycles.py, on grimp's import graph)."""
     session.install("-e", ".[dev]")
     session.run("ruff", "check", *CHECKED)
     session.run("ruff", "format", "--check", *CHECKED)
     session.run("lint-imports", "--no-logo")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", NO_IMPORT_CYCLES)
 
 
 @nox.session(python=PYTHON)

@@ -11,7 +11,8 @@ header. :class:`RedactingFilter` masks, in every record's message and exception 
   header values, and ``access_token`` / ``refresh_token`` fields.
 
 :func:`tradecore_adapters.logging_setup.configure_logging` attaches it to every handler of the
-root logger (:func:`install` is its older name, for standard error only).
+root logger and keeps ``httpx``/``httpcore`` quiet: call it to set up logging as the command line
+does. This module imports nothing of tradecore's, so every adapter can use it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 import re
 import threading
 
-__all__ = ["MASK", "RedactingFilter", "guard_logger", "install", "redact", "register_secret"]
+__all__ = ["MASK", "RedactingFilter", "guard_logger", "redact", "register_secret"]
 
 MASK = "**********"
 _MIN_LENGTH = 6  # shorter values would mask ordinary words
@@ -77,14 +78,6 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
-
-
-def install(level: str) -> None:
-    """Log to standard error at ``level`` through a :class:`RedactingFilter`: the same as
-    :func:`tradecore_adapters.logging_setup.configure_logging` without a log file."""
-    from tradecore_adapters.logging_setup import configure_logging  # it imports this module
-
-    configure_logging(level)
 
 
 def guard_logger(name: str) -> None:

@@ -13,7 +13,7 @@ from tradecore_adapters.sqlalchemy._engine import (
     is_sqlite,
 )
 from tradecore_adapters.sqlalchemy._rows import UnreadableRow
-from tradecore_adapters.sqlalchemy._unit import SqlUnitOfWork
+from tradecore_adapters.sqlalchemy._unit_of_work import SqlUnitOfWork
 from tradecore_adapters.sqlalchemy.repository import RotationReport, SqlRepository
 
 __all__ = [

@@ -1,4 +1,6 @@
-"""The transaction behind one SQL unit of work, and :class:`SqlUnitOfWork` itself.
+"""The transaction behind one SQL unit of work: the bottom of this package, which every SQL
+repository builds on (:class:`SqlUnitOfWork`, which assembles them, is in
+:mod:`._unit_of_work`).
 
 A unit opens its database connection on first use. On PostgreSQL it runs in one transaction at
 read committed, SQLAlchemy's default. On SQLite it reads in autocommit mode (each read sees what
@@ -17,33 +19,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import TracebackType
-from typing import Self, final
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradecore.errors import AlreadyExists, NotFound, RepositoryError
-from tradecore.ports.repository import (
-    REPOSITORIES,
-    AutomationRepository,
-    ConnectionRepository,
-    CursorRepository,
-    DaemonRepository,
-    LeaseRepository,
-    NotificationTargetRepository,
-    OrderRepository,
-    PositionRepository,
-    RiskRepository,
-    RunRepository,
-    StrategyRepository,
-    TradeRepository,
-    UserRepository,
-)
-from tradecore_adapters.encryption import KeyRing
 
-__all__ = ["SqlUnitOfWork", "Transaction", "database_error"]
+__all__ = ["Transaction", "database_error"]
 
 
 def database_error(exc: DBAPIError) -> RepositoryError:
@@ -162,66 +145,3 @@ class Transaction:
         """``column`` for ``ORDER BY`` in code-point order on both backends (PostgreSQL's
         default collation sorts by locale rules)."""
         return column if self.sqlite else column.collate("C")
-
-
-@final
-class SqlUnitOfWork:
-    """One transaction over a :class:`~tradecore_adapters.sqlalchemy.SqlRepository`.
-
-    Use it as an ``async with`` block; leaving it without :meth:`commit` rolls back. Create it
-    with :meth:`SqlRepository.unit_of_work`.
-    """
-
-    __slots__ = ("_tx", *REPOSITORIES)
-
-    def __init__(self, engine: AsyncEngine, key_ring: KeyRing) -> None:
-        from tradecore_adapters.sqlalchemy._automation import Automation
-        from tradecore_adapters.sqlalchemy._directory import (
-            Connections,
-            Strategies,
-            Users,
-        )
-        from tradecore_adapters.sqlalchemy._journal import Orders, Runs
-        from tradecore_adapters.sqlalchemy._leases import SqlDaemons, SqlLeases
-        from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
-        from tradecore_adapters.sqlalchemy._risk import Risk
-        from tradecore_adapters.sqlalchemy._targets import NotificationTargets
-
-        self._tx = Transaction(engine)
-        self.users: UserRepository = Users(self._tx)
-        self.connections: ConnectionRepository = Connections(self._tx, key_ring)
-        self.notification_targets: NotificationTargetRepository = NotificationTargets(
-            self._tx, key_ring
-        )
-        self.positions: PositionRepository = Positions(self._tx)
-        self.trades: TradeRepository = Trades(self._tx)
-        self.cursors: CursorRepository = Cursors(self._tx)
-        self.orders: OrderRepository = Orders(self._tx)
-        self.strategies: StrategyRepository = Strategies(self._tx)
-        self.automation: AutomationRepository = Automation(self._tx)
-        self.runs: RunRepository = Runs(self._tx)
-        self.risk: RiskRepository = Risk(self._tx)
-        leases = SqlLeases(self._tx)
-        self.leases: LeaseRepository = leases
-        self.daemons: DaemonRepository = SqlDaemons(self._tx, leases)
-
-    async def __aenter__(self) -> Self:
-        self._tx.begin()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Roll back whatever was not committed."""
-        await self._tx.end()
-
-    async def commit(self) -> None:
-        """Make this unit's writes durable and visible to others."""
-        await self._tx.commit()
-
-    async def rollback(self) -> None:
-        """Discard this unit's uncommitted writes."""
-        await self._tx.rollback()

@@ -22,7 +22,8 @@ from tradecore_adapters.sqlalchemy._targets import (
     target_secret_context,
     unreadable_target_secrets,
 )
-from tradecore_adapters.sqlalchemy._unit import SqlUnitOfWork, Transaction
+from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit_of_work import SqlUnitOfWork
 from tradecore_adapters.sqlalchemy.schema import broker_connections, notification_targets
 
 __all__ = ["RotationReport", "SqlRepository"]

@@ -14,7 +14,6 @@ import pytest
 
 from tradecore.errors import ConfigurationError
 from tradecore.logs import run_context
-from tradecore_adapters import redaction
 from tradecore_adapters.logging_setup import configure_logging
 from tradecore_adapters.redaction import MASK, register_secret
 from tradecore_cli.settings import apply_verbosity, load_settings, settings_of, verbosity_level
@@ -155,16 +154,18 @@ def test_a_log_file_that_cannot_be_opened_is_a_configuration_error_changing_noth
     assert root.level == logging.INFO
 
 
-def test_redaction_install_still_sets_the_level_through_the_same_setup() -> None:
+def test_with_someone_elses_handlers_no_terminal_handler_is_added_and_theirs_are_filtered() -> None:
+    # As a library user's application (or pytest) has it: their handlers, not ours.
     root = logging.getLogger()
-    before = len(root.handlers)  # pytest's own handlers: no stderr handler is added beside them
-    redaction.install("WARNING")
-    redaction.install("WARNING")
+    foreign = [h for h in root.handlers if h.get_name() not in OUR_HANDLERS]
+    assert foreign  # pytest's own
+    configure_logging("WARNING")
+    configure_logging("WARNING")
     assert root.level == logging.WARNING
-    assert len(root.handlers) == before
-    assert all(
-        any(type(f).__name__ == "RunContextFilter" for f in h.filters) for h in root.handlers
-    )
+    assert root.handlers == foreign
+    for handler in root.handlers:
+        assert sum(type(f).__name__ == "RunContextFilter" for f in handler.filters) == 1
+        assert sum(type(f).__name__ == "RedactingFilter" for f in handler.filters) == 1
 
 
 def test_the_log_variables_are_read(tmp_path: Path) -> None:
