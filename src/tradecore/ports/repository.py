@@ -399,10 +399,13 @@ class RunRepository(Protocol):
 
 
 class LeaseRepository(Protocol):
-    """Claims on users' cycles (DESIGN.md §6, reliability.md §4.3). Each user with an
-    :class:`AutomationConfig` has one lease slot; a claim takes it for ``ttl`` and increments the
-    user's fencing token. All lease arithmetic uses the store's clock (:meth:`now`: the database
-    server's on PostgreSQL), never the clocks of several machines.
+    """Claims on users' cycles (how schedulers share them: docs/operations.md, "Several daemons:
+    PostgreSQL"). Each user with an :class:`AutomationConfig` has one lease slot
+    (:class:`~tradecore.domain.lease.LeaseSlot`); a claim takes it for ``ttl`` and increments the
+    user's fencing token. Who may claim, when a slot is claimable and what a claim hands out is
+    the domain's rule (:mod:`tradecore.domain.lease`), which every adapter applies. All lease
+    arithmetic uses the store's clock (:meth:`now`: the database server's on PostgreSQL), never
+    the clocks of several machines.
 
     Claims are meant for short units of work: claim, commit, run the cycle outside any
     transaction, then release in another short unit.
