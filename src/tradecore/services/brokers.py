@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
-from tradecore.domain import BrokerConnection
+from tradecore.domain import TOKEN_REFRESH_MARGIN, BrokerConnection
 from tradecore.errors import PluginError
 from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, Clock, RepositoryPort
 from tradecore.services._steps import describe_error, mask
@@ -30,7 +30,7 @@ def create_broker(
     repository: RepositoryPort,
     clock: Clock,
     http_client: object | None = None,
-    token_refresh_margin: timedelta = timedelta(minutes=5),
+    token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
 ) -> BrokerPort:
     """Build the adapter of ``connection`` with its plugin's factory (no I/O).
 
@@ -66,7 +66,7 @@ async def open_broker(
     repository: RepositoryPort,
     clock: Clock,
     http_client: object | None = None,
-    token_refresh_margin: timedelta = timedelta(minutes=5),
+    token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
 ) -> AsyncIterator[BrokerPort]:
     """Build the adapter of ``connection`` (see :func:`create_broker`), refresh its OAuth token
     when it expires within ``token_refresh_margin``, and close the adapter on leaving.
@@ -87,10 +87,7 @@ async def open_broker(
     )
     try:
         tokens = connection.tokens
-        if tokens is not None and (
-            tokens.login_required is not None
-            or tokens.needs_refresh(clock.now(), margin=token_refresh_margin)
-        ):
+        if tokens is not None and tokens.refresh_due(clock.now(), margin=token_refresh_margin):
             await broker.refresh_auth_token()
         yield broker
     finally:

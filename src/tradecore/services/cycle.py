@@ -21,6 +21,7 @@ from datetime import timedelta
 from attrs import define, field, frozen
 
 from tradecore.domain import (
+    TOKEN_REFRESH_MARGIN,
     Account,
     AutomationRun,
     BrokerConnection,
@@ -90,7 +91,7 @@ class AutomationCycle:
     notifier_defaults: Mapping[str, NotifierDefaults] = field(factory=dict)
     max_concurrent_connections: int = 4
     http_client: object | None = None
-    token_refresh_margin: timedelta = timedelta(minutes=5)
+    token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
     order_safe_window: timedelta = SAFE_WINDOW
 
     async def run(
@@ -255,9 +256,8 @@ class AutomationCycle:
         self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
     ) -> bool:
         tokens = connection.tokens
-        if tokens is None or (
-            tokens.login_required is None
-            and not tokens.needs_refresh(self.clock.now(), margin=self.token_refresh_margin)
+        if tokens is None or not tokens.refresh_due(
+            self.clock.now(), margin=self.token_refresh_margin
         ):
             return True
         timer = StepTimer(

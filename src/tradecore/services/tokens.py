@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from attrs import evolve
 
-from tradecore.domain import BrokerConnection, OAuthTokens
+from tradecore.domain import TOKEN_REFRESH_MARGIN, BrokerConnection, OAuthTokens
 from tradecore.errors import ReauthorizationRequired
 from tradecore.ports import Clock, RepositoryPort, TokenExchange, UnitOfWork
 
@@ -50,7 +50,7 @@ class RepositoryTokenStore:
         connection: BrokerConnection,
         clock: Clock,
         *,
-        margin: timedelta = timedelta(minutes=5),
+        margin: timedelta = TOKEN_REFRESH_MARGIN,
     ) -> None:
         self._repository = repository
         self._user_id = connection.user_id

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -67,8 +66,6 @@ _STOP = stop_after(READ_ATTEMPTS, MAX_RETRY_WAIT)
 MAX_PAGES = 1000
 """A collection longer than this many pages is refused rather than followed forever."""
 
-TOKEN_MARGIN = timedelta(seconds=60)
-"""An access token expiring within this margin is renewed before a request."""
 
 TIMEOUT = httpx.Timeout(10.0, read=30.0)
 
@@ -263,11 +260,7 @@ class SaxoClient:
     async def _usable_tokens(self) -> OAuthTokens:
         store = self._store()
         tokens = store.current()
-        if (
-            tokens is None
-            or tokens.login_required is not None
-            or tokens.needs_refresh(self._clock.now(), margin=TOKEN_MARGIN)
-        ):
+        if tokens is None or tokens.refresh_due(self._clock.now()):
             tokens = await self.refresh(force=False)
         return tokens
 
