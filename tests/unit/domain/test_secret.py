@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tradecore.domain import BrokerConnection, OAuthTokens, Secret
+from tradecore.domain import TOKEN_REFRESH_MARGIN, BrokerConnection, OAuthTokens, Secret
 from tradecore.errors import DomainError
 
 CANARY = "sk-canary-7f3a9b"
@@ -74,3 +74,16 @@ def test_tokens_know_when_they_need_a_refresh() -> None:
     tokens = OAuthTokens(access_token=Secret("a"), access_expires_at=now + timedelta(minutes=10))
     assert not tokens.needs_refresh(now, margin=timedelta(minutes=5))
     assert tokens.needs_refresh(now + timedelta(minutes=6), margin=timedelta(minutes=5))
+
+
+def test_refresh_is_due_within_the_one_margin_or_when_a_login_is_required() -> None:
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    expires = now + TOKEN_REFRESH_MARGIN + timedelta(seconds=1)
+    tokens = OAuthTokens(access_token=Secret("a"), access_expires_at=expires)
+    assert TOKEN_REFRESH_MARGIN == timedelta(minutes=5)
+    assert not tokens.refresh_due(now)
+    assert tokens.refresh_due(now + timedelta(seconds=1))
+    assert tokens.refresh_due(now, margin=timedelta(minutes=10))
+    assert OAuthTokens(
+        access_token=Secret("a"), access_expires_at=expires, login_required="revoked"
+    ).refresh_due(now)
