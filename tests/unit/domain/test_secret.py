@@ -80,7 +80,7 @@ def test_refresh_is_due_within_the_one_margin_or_when_a_login_is_required() -> N
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     expires = now + TOKEN_REFRESH_MARGIN + timedelta(seconds=1)
     tokens = OAuthTokens(access_token=Secret("a"), access_expires_at=expires)
-    assert TOKEN_REFRESH_MARGIN == timedelta(minutes=5)
+    assert timedelta(minutes=5) == TOKEN_REFRESH_MARGIN
     assert not tokens.refresh_due(now)
     assert tokens.refresh_due(now + timedelta(seconds=1))
     assert tokens.refresh_due(now, margin=timedelta(minutes=10))
