@@ -26,6 +26,7 @@ from tradecore.services import (
     LeasedRun,
     OAuthLogins,
     Orders,
+    Overview,
     Portfolio,
     Risk,
     Scheduler,
@@ -126,6 +127,11 @@ class Application:
     def demo(self) -> Demo:
         """The demo user on the paper broker: set up once, one cycle per run."""
         return Demo(self.context, self.cycle)
+
+    @property
+    def overview(self) -> Overview:
+        """A user's connections and automation at a glance, in one read (for a dashboard)."""
+        return Overview(self.context)
 
     @property
     def connections(self) -> Connections:

@@ -66,6 +66,7 @@ from tradecore.services.orders import (
     refresh_order,
     submit_order,
 )
+from tradecore.services.overview import ConnectionOverview, Overview, UserOverview
 from tradecore.services.portfolio import Holdings, Portfolio, SyncOutcome, SyncProgress, TradeList
 from tradecore.services.risk import (
     UNCHANGED,
@@ -111,6 +112,7 @@ __all__ = [
     "ConnectionCheck",
     "ConnectionFootprint",
     "ConnectionInactive",
+    "ConnectionOverview",
     "Connections",
     "CycleOutcome",
     "Daemons",
@@ -138,6 +140,7 @@ __all__ = [
     "OrderStepFailed",
     "OrderTicket",
     "Orders",
+    "Overview",
     "PassReport",
     "PlacedOrder",
     "PlacementFailed",
@@ -171,6 +174,7 @@ __all__ = [
     "UnknownStrategyType",
     "UnreadableSecrets",
     "UserFootprint",
+    "UserOverview",
     "UserSummary",
     "Users",
     "add_strategy",
