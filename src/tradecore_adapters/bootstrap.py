@@ -37,19 +37,29 @@ from tradecore.services import (
     Users,
 )
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
+from tradecore_adapters.database import (
+    Rotation,
+    SchemaState,
+    key_ring_of,
+    open_repository,
+    rotate_secrets,
+    schema_state,
+    upgrade_schema,
+)
 from tradecore_adapters.environment import LOG_LEVELS, settings_from_environment
 from tradecore_adapters.logging_setup import configure_logging
 from tradecore_adapters.settings import Settings
 from tradecore_adapters.setup_check import check_setup
 
 if TYPE_CHECKING:
-    from tradecore_adapters.encryption import KeyRing
-    from tradecore_adapters.sqlalchemy import SqlRepository
+    pass
 
 __all__ = [
     "LOG_LEVELS",
     "Application",
     "Initialised",
+    "Rotation",
+    "SchemaState",
     "Settings",
     "bootstrap",
     "check_setup",
@@ -59,8 +69,11 @@ __all__ = [
     "load_plugins",
     "open_application",
     "open_repository",
+    "rotate_secrets",
     "scheduler_owner",
+    "schema_state",
     "settings_from_environment",
+    "upgrade_schema",
 ]
 
 
@@ -296,33 +309,6 @@ def bootstrap(
         notifier_defaults=notifier_defaults,
         context=context,
     )
-
-
-def key_ring_of(settings: Settings) -> KeyRing:
-    """The keys of ``settings``: ``TRADECORE_SECRET_KEY`` when set, else the key file in the home.
-
-    :raises SecretKeyError: no key anywhere, a key that is not a Fernet key, or a key file that
-        others may read; the message says what to do.
-    """
-    from tradecore_adapters.encryption import load_key_ring
-
-    keys = settings.secret_keys
-    return load_key_ring(
-        environ_keys=None if keys is None else keys.reveal(), key_file=settings.key_file
-    )
-
-
-async def open_repository(settings: Settings) -> SqlRepository:
-    """Open the SQL repository of ``settings`` (its database and keys).
-
-    :raises SecretKeyError: see :func:`key_ring_of`.
-    :raises SchemaNotAtHead: the database needs ``tradecore init`` or ``tradecore db upgrade``.
-    :raises DatabaseUnavailable: the database cannot be reached.
-    """
-    from tradecore_adapters.sqlalchemy import SqlRepository
-
-    key_ring = key_ring_of(settings)
-    return await SqlRepository.open(settings.database, key_ring=key_ring)
 
 
 async def open_application(

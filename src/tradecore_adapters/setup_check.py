@@ -4,6 +4,7 @@ database (reachable, at the newest migration). See ``tradecore check`` in docs/c
 from __future__ import annotations
 
 from tradecore.services import CheckLine
+from tradecore_adapters.database import key_ring_of
 from tradecore_adapters.settings import Settings
 
 __all__ = ["check_setup"]
@@ -15,15 +16,8 @@ async def check_setup(settings: Settings) -> list[CheckLine]:
 
 
 def _key(settings: Settings) -> CheckLine:
-    # Reads the keys as bootstrap.key_ring_of does; not imported from there, since bootstrap
-    # imports this module (no import cycle in src: tests/unit/test_no_import_cycles.py).
-    from tradecore_adapters.encryption import load_key_ring
-
-    keys = settings.secret_keys
     try:
-        ring = load_key_ring(
-            environ_keys=None if keys is None else keys.reveal(), key_file=settings.key_file
-        )
+        ring = key_ring_of(settings)
     except Exception as exc:
         return CheckLine(ok=False, subject="secret key", text=str(exc))
     where = "TRADECORE_SECRET_KEY" if settings.secret_keys is not None else str(settings.key_file)
