@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import InvalidOperation
 from typing import Any
 
-from attrs import frozen
 from sqlalchemy import RowMapping, null
 
 from tradecore.domain import (
@@ -36,7 +35,6 @@ from tradecore.errors import DomainError, RepositoryError
 
 __all__ = [
     "TRADE_COLUMNS",
-    "LeaseSlot",
     "UnreadableRow",
     "automation_from_row",
     "automation_row",
@@ -47,7 +45,6 @@ __all__ = [
     "halt_row",
     "instrument_columns",
     "interval_from_row",
-    "lease_slot_from_row",
     "order_from_row",
     "order_row",
     "position_from_row",
@@ -335,42 +332,6 @@ def automation_from_row(row: Row) -> AutomationConfig:
             next_due_at=row["next_due_at"],
             last_run_at=row["last_run_at"],
             run_requested_at=row["run_requested_at"],
-        )
-
-
-@frozen
-class LeaseSlot:
-    """An ``automation_configs`` row as the lease repository sees it: the config and the lease
-    columns (``leased_by``, ``lease_until``, ``fencing``, ``lease_run_id``)."""
-
-    config: AutomationConfig
-    leased_by: str | None
-    lease_until: datetime | None
-    fencing: int
-    lease_run_id: str | None
-
-    def free_at(self, now: datetime) -> bool:
-        """``True`` when no lease is held at ``now``: never claimed, released, or expired."""
-        return self.lease_until is None or self.lease_until < now
-
-
-def lease_slot_from_row(row: Row) -> LeaseSlot:
-    """An ``automation_configs`` row with its lease columns as a :class:`LeaseSlot`."""
-    with _reading("automation_configs", lambda: f"user id {row['user_id']!r}"):
-        fencing = row["fencing"]
-        if isinstance(fencing, bool) or not isinstance(fencing, int) or fencing < 0:
-            raise ValueError("fencing")
-        leased_by, lease_until = row["leased_by"], row["lease_until"]
-        if lease_until is not None and not isinstance(lease_until, datetime):
-            raise TypeError("lease_until")
-        if (leased_by is None) != (lease_until is None):
-            raise ValueError("a lease needs both its owner and its expiry")
-        return LeaseSlot(
-            config=automation_from_row(row),
-            leased_by=leased_by,
-            lease_until=lease_until,
-            fencing=fencing,
-            lease_run_id=row["lease_run_id"],
         )
 
 
