@@ -25,17 +25,19 @@ user_option = click.option(
 )
 
 
-def confirm(question: str) -> bool:
+def confirm(question: str, *, err: bool = False) -> bool:
     """A yes from the person at the terminal to ``question``; no answer (no terminal, end of
     input, Ctrl-C) is a no, and says that ``--yes`` skips the question.
 
     Every command that deletes or sends something asks through here, unless given ``--yes``.
+    With ``err`` the question goes to standard error (a ``--json`` command keeps standard
+    output for its JSON).
     """
     try:
-        return click.confirm(question, default=False)
+        return click.confirm(question, default=False, err=err)
     except click.Abort:
-        click.echo("")
-        click.echo("No answer; pass --yes to go ahead without being asked.")
+        click.echo("", err=err)
+        click.echo("No answer; pass --yes to go ahead without being asked.", err=err)
         return False
 
 

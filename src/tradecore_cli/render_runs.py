@@ -3,7 +3,7 @@ Pure rendering: text and JSON-ready data, no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,9 @@ from tradecore_cli.render import literal_table
 
 __all__ = [
     "at",
+    "busy_data",
     "daemons_lines",
+    "leased_run_data",
     "leased_run_line",
     "relative",
     "run_data",
@@ -232,3 +234,25 @@ def leased_run_line(run: LeasedRun, user_name: str) -> str:
         return f"{user_name}: did not finish (run {run.run_id}): {run.error}"
     state = run.status.value if run.status else "unknown"
     return f"{user_name}: {state} (run {run.run_id}, {run.trigger.value})"
+
+
+def leased_run_data(
+    run: LeasedRun, user_name: str, stored: AutomationRun | None = None
+) -> dict[str, Any]:
+    """What one cycle of a pass came to, as JSON-ready data; ``stored`` (the run as recorded,
+    with its steps) goes under ``run`` when given."""
+    return {
+        "user": user_name,
+        "run_id": run.run_id,
+        "trigger": run.trigger.value,
+        "status": None if run.status is None else run.status.value,
+        "ok": run.ok,
+        "error": run.error,
+        "run": None if stored is None else run_data(stored),
+    }
+
+
+def busy_data(busy: str, names: Mapping[str, str]) -> dict[str, str]:
+    """A user a pass left alone (``"user_id: why"``), as JSON-ready data."""
+    user_id, _, why = busy.partition(": ")
+    return {"user": names.get(user_id, user_id), "reason": why}

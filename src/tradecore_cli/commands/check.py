@@ -16,6 +16,7 @@ import click
 from tradecore.services import CheckLine
 from tradecore_adapters.bootstrap import Settings, check_setup
 from tradecore_cli.app import find_user, open_app
+from tradecore_cli.output import Output, json_option
 from tradecore_cli.settings import settings_of
 
 __all__ = ["check"]
@@ -29,8 +30,9 @@ __all__ = ["check"]
     default=None,
     help="Check only this user's connections and targets (default: every user's).",
 )
+@json_option
 @click.pass_context
-def check(ctx: click.Context, user_name: str | None) -> None:
+def check(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
     """Check the setup and print one line per check; no message is sent, no order placed.
 
     The secret key, the database (reachable, at the newest migration), then for every user (or
@@ -40,12 +42,23 @@ def check(ctx: click.Context, user_name: str | None) -> None:
     connection's tokens when they are due, as any command would. Exit status 0 when all passed,
     else 1.
     """
+    out = Output(as_json=as_json)
     settings = settings_of(ctx)
     lines = asyncio.run(_check_all(ctx, settings, user_name))
-    for line in lines:
-        click.echo(f"{'ok  ' if line.ok else 'FAIL'}  {line.subject}: {line.text}")
     failed = sum(1 for line in lines if not line.ok)
-    click.echo(f"{len(lines) - failed} passed, {failed} failed.")
+    out.data(
+        {
+            "ok": not failed,
+            "passed": len(lines) - failed,
+            "failed": failed,
+            "checks": [
+                {"ok": line.ok, "subject": line.subject, "text": line.text} for line in lines
+            ],
+        }
+    )
+    for line in lines:
+        out.say(f"{'ok  ' if line.ok else 'FAIL'}  {line.subject}: {line.text}")
+    out.say(f"{len(lines) - failed} passed, {failed} failed.")
     ctx.exit(1 if failed else 0)
 
 

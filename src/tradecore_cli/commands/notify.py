@@ -20,6 +20,7 @@ from tradecore.domain import User
 from tradecore.errors import PluginError
 from tradecore.services import TargetAdded, TargetList
 from tradecore_cli.app import find_user, open_app, user_option
+from tradecore_cli.output import Output, json_option
 from tradecore_cli.plugin_values import (
     ask_secrets,
     interactive,
@@ -117,7 +118,7 @@ async def _user_targets(ctx: click.Context, user_name: str | None) -> tuple[User
 
 @notify.command("list")
 @user_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.pass_context
 def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
     """List where the user's digests go. Secrets are shown by name only, never by value.
@@ -212,17 +213,21 @@ def notify_disable(ctx: click.Context, name: str, user_name: str | None) -> None
 
 @notify.command("test", short_help="Send a test message to the user's targets.")
 @user_option
+@json_option
 @click.pass_context
-def notify_test(ctx: click.Context, user_name: str | None) -> None:
+def notify_test(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
     """Send a short test message to each of the user's active targets.
 
     Prints one line per target; the exit status is 1 when any could not be reached.
     """
 
+    out = Output(as_json=as_json)
+
     async def run() -> tuple[str, list[tuple[str, str | None]]]:
         async with open_app(ctx) as app:
             user = await find_user(app, user_name)
-            tested = await app.targets.test(user.id)
+            with out.guarded():  # the console target prints its test message
+                tested = await app.targets.test(user.id)
             return user.name, [(each.name, each.problem) for each in tested]
 
     owner, results = asyncio.run(run())
@@ -231,9 +236,17 @@ def notify_test(ctx: click.Context, user_name: str | None) -> None:
             f"{owner} has no active notification target; add one with "
             f"`tradecore notify add telegram --user {owner}`"
         )
+    out.data(
+        {
+            "user": owner,
+            "targets": [
+                {"name": name, "sent": error is None, "error": error} for name, error in results
+            ],
+        }
+    )
     for name, error in results:
         if error is None:
-            click.echo(f"sent: {name}")
+            out.say(f"sent: {name}")
         else:
             click.echo(f"FAILED: {name}: {error}", err=True)
     ctx.exit(1 if any(error for _, error in results) else 0)

@@ -30,7 +30,8 @@ from tradecore.services import (
     PlacementFailed,
 )
 from tradecore_cli.app import confirm, find_user, open_app, user_option
-from tradecore_cli.render_orders import ACCEPTED, manual_order_summary, order_report
+from tradecore_cli.output import Output, json_option
+from tradecore_cli.render_orders import ACCEPTED, manual_order_summary, order_json, order_report
 from tradecore_cli.render_trades import amount
 
 __all__ = ["order_place"]
@@ -136,6 +137,7 @@ def _estimate_text(estimate: Estimate) -> str:
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @user_option
+@json_option
 @click.pass_context
 def order_place(
     ctx: click.Context,
@@ -150,6 +152,7 @@ def order_place(
     key: str | None,
     yes: bool,
     user_name: str | None,
+    as_json: bool,
 ) -> None:
     """Send one order to the user's broker connection --connection, after the risk checks.
 
@@ -163,7 +166,11 @@ def order_place(
 
     Example: tradecore order place --connection p1 --side buy --symbol BTC-USD --quantity 0.01
     --key first-btc
+
+    With --json the question goes to standard error and the order, as recorded, to standard
+    output.
     """
+    out = Output(as_json=as_json)
     if order_type == "limit" and price is None:
         raise click.UsageError("a limit order needs --price")
     if order_type == "market" and price is not None:
@@ -194,16 +201,17 @@ def order_place(
                         connection, wanted = ticket.connection, ticket.wanted
                         click.echo(
                             f"About to send an order to {connection.name} ({connection.broker}), "
-                            f"account {wanted.account_id}:"
+                            f"account {wanted.account_id}:",
+                            err=as_json,
                         )
-                        click.echo(f"  {manual_order_summary(wanted)}")
+                        click.echo(f"  {manual_order_summary(wanted)}", err=as_json)
                         if ticket.estimate is not None:
-                            click.echo(f"  {_estimate_text(ticket.estimate)}")
+                            click.echo(f"  {_estimate_text(ticket.estimate)}", err=as_json)
                         if key is not None:
-                            click.echo(f"  idempotency key {key}")
+                            click.echo(f"  idempotency key {key}", err=as_json)
                         for note in ticket.notes:
-                            click.echo(f"  note: {note}")
-                        if not confirm("Send it?"):
+                            click.echo(f"  note: {note}", err=as_json)
+                        if not confirm("Send it?", err=as_json):
                             return None
                 return user, await app.orders.place(user.id, form)
             except NotFound:
@@ -239,26 +247,38 @@ def order_place(
         click.echo(f"Error: order not placed, {exc}; nothing was recorded or sent.", err=True)
         ctx.exit(1)
     if placed is None:
-        click.echo("Nothing sent.")
+        click.echo("Nothing sent.", err=as_json)
         ctx.exit(1)
     _, placement = placed
     current = placement.order
+    data = order_json(current, connection=placement.connection.name, strategy=None)
+    del data["strategy"]  # always a manual order
+    out.data(
+        {
+            "order": data,
+            "broker": placement.connection.broker,
+            "existed": placement.existed,
+            "differs": placement.differs,
+            "accepted": _accepted(current),
+            "notes": list(placement.notes),
+        }
+    )
     if placement.existed:
-        click.echo(
+        out.say(
             f"An order was already recorded under key {key}: it was looked up at the broker, "
             "not sent again."
         )
         if placement.differs:
-            click.echo(
+            out.say(
                 "Note: the recorded order is not the one this command describes; the key "
                 "identifies the recorded one. Use another --key for a new order."
             )
     for note in placement.notes:
-        click.echo(f"Note: {note}.")
+        out.say(f"Note: {note}.")
     report = order_report(
         current, placement.connection, just_placed=not placement.existed, keyed=bool(key)
     )
-    click.echo("\n".join(report))
+    out.say("\n".join(report))
     ctx.exit(0 if _accepted(current) else 1)
 
 

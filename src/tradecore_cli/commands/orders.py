@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import click
 from rich.console import Console
@@ -20,6 +21,7 @@ from tradecore.errors import NotFound
 from tradecore.services import OrderListing, OrderLookup
 from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.commands.order_place import order_place
+from tradecore_cli.output import Output, json_option
 from tradecore_cli.render import print_table
 from tradecore_cli.render_orders import (
     not_found_text,
@@ -44,8 +46,27 @@ def order() -> None:
 order.add_command(order_place)
 
 
-def _report(current: Order, connection: BrokerConnection, *, explain: bool = True) -> None:
-    click.echo("\n".join(order_report(current, connection, explain=explain)))
+def _report(
+    current: Order, connection: BrokerConnection, *, explain: bool = True, out: Output | None = None
+) -> None:
+    (out or Output()).say("\n".join(order_report(current, connection, explain=explain)))
+
+
+def lookup_json(found: OrderLookup, **facts: Any) -> dict[str, Any]:
+    """An order looked up (or cancelled) at its broker as JSON: the order as recorded now,
+    whether the broker was asked and answered, whether it knew the order, and why asking
+    failed."""
+    current = found.after or found.before
+    data = order_json(current, connection=found.connection.name, strategy=None)
+    del data["strategy"]  # a lookup does not name the strategy (see `order list --json`)
+    return {
+        "order": data,
+        "broker": found.connection.broker,
+        "asked_broker": found.after is not None and not found.before.is_terminal,
+        "known_to_broker": None if found.after is None else not _missed(found.after),
+        "error": found.error,
+        **facts,
+    }
 
 
 async def _look_up(
@@ -72,17 +93,22 @@ def _missed(current: Order) -> bool:
 @order.command("status", short_help="Look an order up at its broker.")
 @click.argument("client_order_id", metavar="CLIENT_ID")
 @user_option
+@json_option
 @click.pass_context
-def order_status(ctx: click.Context, client_order_id: str, user_name: str | None) -> None:
+def order_status(
+    ctx: click.Context, client_order_id: str, user_name: str | None, as_json: bool
+) -> None:
     """Look the user's order CLIENT_ID up at its broker by its client id and record what the
     broker says. A finished order (filled, cancelled, rejected, expired, not placed) is shown
     as recorded, without asking the broker.
 
     Exit status 0 when the broker answered (the order found or not), 1 when the lookup failed.
     """
+    out = Output(as_json=as_json)
     found = asyncio.run(_look_up(ctx, user_name, client_order_id, cancel=False))
+    out.data(lookup_json(found))
     if found.after is None:
-        _report(found.before, found.connection)
+        _report(found.before, found.connection, out=out)
         click.echo(
             f"Error: could not look order {client_order_id} up at {found.connection.name} "
             f"({found.connection.broker}): {found.error}; the state above is the one last "
@@ -92,18 +118,21 @@ def order_status(ctx: click.Context, client_order_id: str, user_name: str | None
         ctx.exit(1)
     current = found.after
     missed = _missed(current)
-    _report(current, found.connection, explain=not missed)
+    _report(current, found.connection, explain=not missed, out=out)
     if found.before.is_terminal:
-        click.echo("(Final: shown as recorded, not looked up again.)")
+        out.say("(Final: shown as recorded, not looked up again.)")
     elif missed:
-        click.echo(not_found_text(current, found.connection))
+        out.say(not_found_text(current, found.connection))
 
 
 @order.command("cancel", short_help="Cancel an open order.")
 @click.argument("client_order_id", metavar="CLIENT_ID")
 @user_option
+@json_option
 @click.pass_context
-def order_cancel(ctx: click.Context, client_order_id: str, user_name: str | None) -> None:
+def order_cancel(
+    ctx: click.Context, client_order_id: str, user_name: str | None, as_json: bool
+) -> None:
     """Ask the broker to cancel the user's order CLIENT_ID and record what it says. Safe to run
     again: cancelling is idempotent.
 
@@ -111,9 +140,20 @@ def order_cancel(ctx: click.Context, client_order_id: str, user_name: str | None
     expired, refused, never placed), 1 when it filled first, the broker does not know it, or
     the request failed.
     """
+    out = Output(as_json=as_json)
     found = asyncio.run(_look_up(ctx, user_name, client_order_id, cancel=True))
+    current = found.after or found.before
+    out.data(
+        lookup_json(
+            found,
+            cancelled=found.after is not None
+            and not found.before.is_terminal
+            and current.status is OrderStatus.CANCELED,
+            working=current.status not in _NOTHING_WORKING,
+        )
+    )
     if found.after is None:
-        _report(found.before, found.connection)
+        _report(found.before, found.connection, out=out)
         click.echo(
             f"Error: could not cancel order {client_order_id} at {found.connection.name} "
             f"({found.connection.broker}): {found.error}; the state above is the one last "
@@ -121,20 +161,19 @@ def order_cancel(ctx: click.Context, client_order_id: str, user_name: str | None
             err=True,
         )
         ctx.exit(1)
-    current = found.after
     if found.before.is_terminal:
-        click.echo(f"Order {client_order_id} is already {current.status.value}: nothing to cancel.")
-        _report(current, found.connection)
+        out.say(f"Order {client_order_id} is already {current.status.value}: nothing to cancel.")
+        _report(current, found.connection, out=out)
     elif current.status is OrderStatus.CANCELED:
-        click.echo(f"Cancelled order {client_order_id}.")
-        _report(current, found.connection)
+        out.say(f"Cancelled order {client_order_id}.")
+        _report(current, found.connection, out=out)
     elif _missed(current):
-        click.echo(f"Nothing was cancelled: the broker does not know order {client_order_id}.")
-        _report(current, found.connection, explain=False)
-        click.echo(not_found_text(current, found.connection))
+        out.say(f"Nothing was cancelled: the broker does not know order {client_order_id}.")
+        _report(current, found.connection, explain=False, out=out)
+        out.say(not_found_text(current, found.connection))
     else:
-        click.echo(f"Order {client_order_id} was not cancelled: it is {current.status.value}.")
-        _report(current, found.connection)
+        out.say(f"Order {client_order_id} was not cancelled: it is {current.status.value}.")
+        _report(current, found.connection, out=out)
     ctx.exit(0 if current.status in _NOTHING_WORKING else 1)
 
 
@@ -157,7 +196,7 @@ def order_cancel(ctx: click.Context, client_order_id: str, user_name: str | None
     default=None,
     help="Only the newest N of the orders selected.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.pass_context
 def order_list(
     ctx: click.Context,

@@ -18,7 +18,9 @@ from tradecore.domain import RiskLimits, TradingHalt, User, checked_amount
 from tradecore.errors import DomainError
 from tradecore.services import UNCHANGED, HaltChange, RiskOverview
 from tradecore_cli.app import find_user, open_app, user_option
+from tradecore_cli.output import Output, json_option
 from tradecore_cli.render_orders import limits_lines
+from tradecore_cli.render_trades import amount, timestamp
 
 __all__ = ["risk"]
 
@@ -88,8 +90,9 @@ def _print_limits(limits: RiskLimits) -> None:
 
 @risk.command("show", short_help="A user's risk limits and the kill switch.")
 @user_option
+@json_option
 @click.pass_context
-def risk_show(ctx: click.Context, user_name: str | None) -> None:
+def risk_show(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
     """Show the user's risk limits ("no limit" when not set), whether the kill switch is engaged
     (for everyone), and whether the user's automation is paused."""
 
@@ -100,6 +103,9 @@ def risk_show(ctx: click.Context, user_name: str | None) -> None:
 
     user, overview = asyncio.run(run())
     limits, halt, paused = overview.limits, overview.halt, overview.paused
+    if as_json:
+        Output(as_json=True).data(_overview_json(user, overview))
+        return
     click.echo(f"Risk limits of {user.name} (every order, a strategy's or placed by hand):")
     _print_limits(limits)
     click.echo("  (notional = quantity x price, in the instrument's price currency)")
@@ -114,6 +120,26 @@ def risk_show(ctx: click.Context, user_name: str | None) -> None:
         click.echo(f"Automation of {user.name}: PAUSED: none of their orders is placed.")
     else:
         click.echo(f"Automation of {user.name}: not paused.")
+
+
+def _overview_json(user: User, overview: RiskOverview) -> dict[str, Any]:
+    limits, halt = overview.limits, overview.halt
+    allowed = limits.allowed_instruments
+    return {
+        "user": user.name,
+        "limits": {
+            "max_order_notional": amount(limits.max_order_notional),
+            "max_cycle_notional": amount(limits.max_cycle_notional),
+            "max_orders_per_cycle": limits.max_orders_per_cycle,
+            "allowed_instruments": None if allowed is None else sorted(allowed),
+        },
+        "kill_switch": {
+            "engaged": halt is not None,
+            "since": None if halt is None else timestamp(halt.since),
+            "reason": None if halt is None else halt.reason,
+        },
+        "automation_paused": overview.paused,
+    }
 
 
 @risk.command("set", short_help="Change some of a user's risk limits.")

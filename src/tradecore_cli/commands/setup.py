@@ -9,6 +9,7 @@ import click
 from tradecore_adapters.bootstrap import initialise
 from tradecore_adapters.sqlalchemy import describe_url
 from tradecore_adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
+from tradecore_cli.output import json_option, print_json
 from tradecore_cli.settings import settings_of
 
 __all__ = ["db", "init"]
@@ -87,13 +88,20 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @db.command("current")
+@json_option
 @click.pass_context
-def db_current(ctx: click.Context) -> None:
-    """Show the database's schema revision and whether it is the newest."""
+def db_current(ctx: click.Context, as_json: bool) -> None:
+    """Show the database's schema revision and whether it is the newest (exit status 1 when
+    it is not)."""
     database = settings_of(ctx).database
     current = asyncio.run(current_revision(database))
     head = head_revision()
     where = describe_url(database)
+    if as_json:
+        print_json(
+            {"database": where, "revision": current, "newest": head, "up_to_date": current == head}
+        )
+        ctx.exit(0 if current == head else 1)
     if current == head:
         click.echo(f"{where}: revision {current} (the newest).")
     elif current is None:

@@ -37,9 +37,11 @@ from tradecore_cli.commands.strategy_changes import (
     strategy_remove,
     strategy_set_mode,
 )
+from tradecore_cli.output import json_option, print_json
 from tradecore_cli.plugin_values import key_value_settings
 from tradecore_cli.render import print_table
 from tradecore_cli.render_orders import (
+    order_json,
     orders_table,
     parameter_line,
     parameters_text,
@@ -191,7 +193,7 @@ def _connection_name(view: StrategyView) -> str:
 
 @strategy.command("list")
 @user_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.pass_context
 def strategy_list(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
     """List a user's strategies: type, connection, active, mode and parameters.
@@ -243,8 +245,9 @@ def strategy_list(ctx: click.Context, user_name: str | None, as_json: bool) -> N
 @strategy.command("show", short_help="Show a strategy: parameters, state, last orders.")
 @click.argument("name")
 @user_option
+@json_option
 @click.pass_context
-def strategy_show(ctx: click.Context, name: str, user_name: str | None) -> None:
+def strategy_show(ctx: click.Context, name: str, user_name: str | None, as_json: bool) -> None:
     """Show the user's strategy NAME: every parameter of its type (the value given, or the
     default), what it remembers between cycles, and its last orders (newest 10)."""
 
@@ -258,6 +261,25 @@ def strategy_show(ctx: click.Context, name: str, user_name: str | None) -> None:
 
     owner, shown = asyncio.run(run())
     config, connection, factory = shown.config, shown.connection, shown.factory
+    if as_json:
+        data = strategy_json(
+            config,
+            connection=connection.name,
+            specs=None if factory is None else factory.parameters,
+        )
+        mask = secret_mask(connection)
+        data |= {
+            "user": owner.name,
+            "broker": connection.broker,
+            "installed": factory is not None,
+            "state": dict(sorted(config.state.items())),
+            "orders": [
+                order_json(each, connection=connection.name, strategy=config.name, mask=mask)
+                for each in shown.orders
+            ],
+        }
+        print_json(data)
+        return
     click.echo(f"Strategy {config.name} of {owner.name}")
     described = f": {factory.description}" if factory is not None else " (not installed)"
     click.echo(f"  type:       {config.strategy_type}{described}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import click
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from tradecore.domain import BrokerConnection
 from tradecore.services import SyncOutcome, SyncResult
 from tradecore_cli.app import find_user, open_app, user_option
+from tradecore_cli.output import Output, json_option, quiet_option
 
 __all__ = ["sync"]
 
@@ -25,15 +27,25 @@ __all__ = ["sync"]
     default=None,
     help="Sync only this connection (by default: every active connection of the user).",
 )
+@json_option
+@quiet_option
 @click.pass_context
-def sync(ctx: click.Context, user_name: str | None, connection_name: str | None) -> None:
+def sync(
+    ctx: click.Context,
+    user_name: str | None,
+    connection_name: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Fetch positions and new trades from the user's brokers and store them.
 
     Running it again only adds what is new: a trade is never stored twice. Prints, per
     connection, the accounts, positions and trades seen and new. A connection that fails is
     reported in one sentence and the others are still synced; the exit status is then 1.
     A long backfill shows a counter of the trades fetched (on a terminal).
+    With --quiet (for cron) only failures are printed.
     """
+    out = Output(as_json=as_json, quiet=quiet)
 
     async def run() -> tuple[str, list[SyncOutcome]]:
         async with open_app(ctx) as app:
@@ -41,23 +53,27 @@ def sync(ctx: click.Context, user_name: str | None, connection_name: str | None)
             # On standard error, so the summary on standard output stays clean for scripts;
             # only on a terminal; transient, so only the summary remains once done.
             console = Console(stderr=True)
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TextColumn("{task.completed:.0f} trades fetched"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-                disable=not console.is_terminal,
-            ) as progress:
+            with (
+                Progress(
+                    SpinnerColumn(),
+                    TextColumn("{task.description}"),
+                    TextColumn("{task.completed:.0f} trades fetched"),
+                    TimeElapsedColumn(),
+                    console=console,
+                    transient=True,
+                    disable=quiet or not console.is_terminal,
+                ) as progress,
+                out.guarded(),
+            ):
                 outcomes = await app.portfolio.sync(
                     owner.id, connection=connection_name, progress=_Progress(progress)
                 )
             return owner.name, outcomes
 
     owner_name, outcomes = asyncio.run(run())
+    out.data({"user": owner_name, "connections": [_outcome_json(each) for each in outcomes]})
     if not outcomes:
-        click.echo(
+        out.note(
             f"{owner_name} has no active broker connections; add one with "
             f"`tradecore broker add TYPE --name NAME --user {owner_name}`."
         )
@@ -68,9 +84,9 @@ def sync(ctx: click.Context, user_name: str | None, connection_name: str | None)
     for outcome in outcomes:
         where = f"{outcome.connection.name} ({outcome.connection.broker})"
         if outcome.result is not None:
-            click.echo(f"{where}: {_counts(outcome.result)}.")
+            out.say(f"{where}: {_counts(outcome.result)}.")
         elif outcome.error is not None:
-            click.echo(f"Error: sync of {where} failed: {outcome.problem}", err=True)
+            out.error(f"Error: sync of {where} failed: {outcome.problem}")
     if errors:
         ctx.exit(1)
 
@@ -104,3 +120,18 @@ def _counts(result: SyncResult) -> str:
         f"{len(result.accounts)} account(s), {result.positions} position(s), "
         f"{result.trades_seen} trade(s) seen, {result.trades_new} new"
     )
+
+
+def _outcome_json(outcome: SyncOutcome) -> dict[str, Any]:
+    # One connection's sync for --json: the counts, or the error (secrets masked).
+    result = outcome.result
+    return {
+        "connection": outcome.connection.name,
+        "broker": outcome.connection.broker,
+        "ok": result is not None,
+        "accounts": None if result is None else [account.account_id for account in result.accounts],
+        "positions": None if result is None else result.positions,
+        "trades_seen": None if result is None else result.trades_seen,
+        "trades_new": None if result is None else result.trades_new,
+        "error": outcome.problem if result is None else None,
+    }

@@ -15,6 +15,8 @@ import click
 from tradecore.services import TokenRenewal
 from tradecore_cli.app import find_user, open_app
 from tradecore_cli.commands.login import expiry_text
+from tradecore_cli.output import Output, json_option, quiet_option
+from tradecore_cli.render_trades import timestamp
 
 __all__ = ["refresh_tokens"]
 
@@ -27,10 +29,13 @@ __all__ = ["refresh_tokens"]
     default=None,
     help="Only this user's connections (default: every user's).",
 )
+@json_option
+@quiet_option
 @click.pass_context
-def refresh_tokens(ctx: click.Context, user_name: str | None) -> None:
+def refresh_tokens(ctx: click.Context, user_name: str | None, as_json: bool, quiet: bool) -> None:
     """Renew the OAuth tokens of every active connection that has logged in (one user's with
     --user). Exit status 1 when one of them could not be renewed."""
+    out = Output(as_json=as_json, quiet=quiet)
 
     async def run() -> list[TokenRenewal]:
         async with open_app(ctx) as app:
@@ -38,8 +43,23 @@ def refresh_tokens(ctx: click.Context, user_name: str | None) -> None:
             return await app.logins.renew_all(user_ids)
 
     outcomes = asyncio.run(run())
+    out.data(
+        [
+            {
+                "user": each.user.name,
+                "connection": each.connection.name,
+                "broker": each.connection.broker,
+                "renewed": each.tokens is not None,
+                "access_expires_at": None
+                if each.tokens is None
+                else timestamp(each.tokens.access_expires_at),
+                "error": each.problem if each.tokens is None else None,
+            }
+            for each in outcomes
+        ]
+    )
     if not outcomes:
-        click.echo("No connection has OAuth tokens to renew.")
+        out.note("No connection has OAuth tokens to renew.")
         return
     failed = 0
     for outcome in outcomes:
@@ -47,9 +67,9 @@ def refresh_tokens(ctx: click.Context, user_name: str | None) -> None:
         label = f"{outcome.user.name}/{connection.name} ({connection.broker})"
         if outcome.tokens is None:
             failed += 1
-            click.echo(f"{label}: {outcome.problem}", err=True)
+            out.error(f"{label}: {outcome.problem}")
         else:
-            click.echo(
+            out.say(
                 f"{label}: renewed; access token valid until "
                 f"{expiry_text(outcome.tokens.access_expires_at)}"
             )
