@@ -77,6 +77,14 @@ class UserRepository(Protocol):
         """:raises NotFound: no user with that name."""
         ...
 
+    async def rename(self, user_id: str, name: str) -> None:
+        """Give the user a new name; everything it owns stays.
+
+        :raises NotFound: no such user.
+        :raises AlreadyExists: another user has that name.
+        """
+        ...
+
     async def list(self) -> Sequence[User]:
         """All users, by name."""
         ...

@@ -103,6 +103,23 @@ class Users:
         async with self._context.repository.unit_of_work() as uow:
             return await uow.users.get(user_id)
 
+    async def rename(self, user_id: str, name: str) -> User:
+        """Give the user a new name (checked and trimmed); everything it owns stays.
+
+        :raises DomainError: the name breaks the rule for names.
+        :raises NotFound: no such user.
+        :raises AlreadyExists: another user has that name.
+        """
+        name = checked_name("user", name)
+        async with self._context.repository.unit_of_work() as uow:
+            await uow.users.get(user_id)
+            try:
+                await uow.users.rename(user_id, name)
+            except AlreadyExists:
+                raise AlreadyExists(f"there is already a user named {name!r}") from None
+            await uow.commit()
+        return await self.get(user_id)
+
     async def footprint(self, user_id: str) -> UserFootprint:
         """How much removing the user would delete (to ask before doing it).
 

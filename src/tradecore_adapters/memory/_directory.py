@@ -80,6 +80,19 @@ class Users:
 
         return self._session.read(get_by_name)
 
+    async def rename(self, user_id: str, name: str) -> None:
+        def rename(tables: Tables) -> None:
+            user = tables.users.get(user_id)
+            if user is None:
+                raise NotFound(f"no user {user_id!r}")
+            if any(u.name == name and u.id != user_id for u in tables.users.values()):
+                raise AlreadyExists(f"a user named {name!r} exists")
+            renamed = copy_entity(user)
+            renamed.name = name
+            tables.users.put(user_id, renamed)
+
+        self._session.write(rename)
+
     async def list(self) -> Sequence[User]:
         def list_(tables: Tables) -> list[User]:
             return [copy_entity(u) for u in sorted(tables.users.values(), key=_by_name)]

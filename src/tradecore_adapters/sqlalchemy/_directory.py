@@ -96,6 +96,19 @@ class Users:
     async def get_by_name(self, name: str) -> User:
         return await self._one(select(users).where(users.c.name == name), f"name {name!r}")
 
+    async def rename(self, user_id: str, name: str) -> None:
+        async with self._tx.atomic() as connection:
+            taken = await connection.scalar(
+                select(users.c.id).where((users.c.name == name) & (users.c.id != user_id))
+            )
+            if taken is not None:
+                raise AlreadyExists(f"a user named {name!r} exists")
+            result = await connection.execute(
+                update(users).where(users.c.id == user_id).values(name=name)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no user with id {user_id!r}")
+
     async def list(self) -> Sequence[User]:
         connection = await self._tx.read()
         result = await connection.execute(select(users).order_by(self._tx.text_order(users.c.name)))

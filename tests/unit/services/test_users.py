@@ -101,3 +101,27 @@ async def test_remove_deletes_the_user_and_what_it_owns_and_says_how_much(
         assert await uow.connections.list(alice.id) == []
     with pytest.raises(NotFound):
         await users.remove(alice.id)
+
+
+async def test_rename_checks_the_name_and_keeps_what_the_user_owns(
+    context: ServiceContext,
+) -> None:
+    users = Users(context)
+    alice = await users.add("alice")
+    await users.add("bob")
+    async with context.repository.unit_of_work() as uow:
+        await uow.connections.add(make_connection(user_id=alice.id, name="a1"))
+        await uow.commit()
+
+    renamed = await users.rename(alice.id, " alicia ")
+
+    assert (renamed.id, renamed.name) == (alice.id, "alicia")
+    assert (await users.find("alicia")).id == alice.id
+    assert {s.user.name: s.connections for s in await users.list()} == {"alicia": 1, "bob": 0}
+    with pytest.raises(AlreadyExists, match="there is already a user named 'bob'"):
+        await users.rename(alice.id, "bob")
+    with pytest.raises(DomainError, match="must not be empty"):
+        await users.rename(alice.id, " ")
+    with pytest.raises(NotFound):
+        await users.rename("no-such-user", "carol")
+    assert (await users.get(alice.id)).name == "alicia"

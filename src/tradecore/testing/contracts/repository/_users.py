@@ -46,6 +46,31 @@ class UserTests(ContractBase):
                 await uow.users.add(make_user(name="someone-else", id=alice.id))
 
     @pytest.mark.asyncio
+    async def test_a_renamed_user_keeps_what_it_owns_and_names_stay_unique(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = await add_owner(repository, "alice")
+        bob = await add_owner(repository, "bob")
+        await self._fill_connection(repository, alice, alice.connection)
+        async with committing(repository) as uow:
+            await uow.users.rename(alice.user.id, "alicia")
+        async with repository.unit_of_work() as uow:
+            assert (await uow.users.get(alice.user.id)).name == "alicia"
+            assert (await uow.users.get_by_name("alicia")).id == alice.user.id
+            with pytest.raises(NotFound):
+                await uow.users.get_by_name("alice")
+            with pytest.raises(AlreadyExists):
+                await uow.users.rename(alice.user.id, "bob")
+            with pytest.raises(NotFound):
+                await uow.users.rename(new_id(), "carol")
+        async with committing(repository) as uow:
+            await uow.users.rename(alice.user.id, "alicia")  # its own name: nothing changes
+        async with repository.unit_of_work() as uow:
+            assert [u.name for u in await uow.users.list()] == ["alicia", "bob"]
+            assert (await uow.users.get(bob.user.id)).name == "bob"
+        await self._assert_connection_is_full(repository, alice)
+
+    @pytest.mark.asyncio
     async def test_missing_user_raises_not_found(self, repository: RepositoryPort) -> None:
         async with repository.unit_of_work() as uow:
             with pytest.raises(NotFound):
