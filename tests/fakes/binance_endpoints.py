@@ -1,4 +1,8 @@
-"""Endpoints of the fake Binance and their weights (``../shared/reference/binance.md`` §3, §4)."""
+"""Endpoints of the fake Binance and their weights, as Binance documents them.
+
+Spot: https://developers.binance.com/docs/binance-spot-api-docs/; USD-M futures:
+https://developers.binance.com/docs/derivatives/usds-margined-futures/.
+"""
 
 from __future__ import annotations
 
@@ -79,7 +83,7 @@ def exchange_info(state: BinanceState, call: Call) -> Any:
 
 
 def ticker_price(state: BinanceState, call: Call) -> Any:
-    """``GET /api/v3/ticker/price``: one object with ``symbol``, else an array (§4)."""
+    """``GET /api/v3/ticker/price``: one object with ``symbol``, else an array."""
     rows = [{"symbol": s.symbol, "price": fmt8(s.price)} for s in symbols_param(state, call.params)]
     return rows[0] if "symbol" in call.params else rows
 
@@ -97,7 +101,7 @@ def futures_ticker_price(state: BinanceState, call: Call) -> Any:
 
 
 def account_info(state: BinanceState, call: Call) -> Any:
-    """``GET /api/v3/account`` (§4); zero balances included unless ``omitZeroBalances=true``."""
+    """``GET /api/v3/account``; zero balances included unless ``omitZeroBalances=true``."""
     omit_zero = bool_param(call.params, "omitZeroBalances")
     account = call.user
     assets = list(account.balances)
@@ -136,7 +140,7 @@ def account_info(state: BinanceState, call: Call) -> Any:
 
 
 def _trades(log: TradeLog | None, call: Call, *, max_window_ms: int, default_ms: int | None) -> Any:
-    """The paging rules shared by spot myTrades and futures userTrades (§3)."""
+    """The paging rules shared by spot myTrades and futures userTrades."""
     params = call.params
     order_id = int_param(params, "orderId")
     from_id = int_param(params, "fromId")
@@ -197,7 +201,7 @@ def user_trades(state: BinanceState, call: Call) -> Any:
 
 
 def position_risk(state: BinanceState, call: Call) -> Any:
-    """``GET /fapi/v3/positionRisk``: only non-zero positions (§3, §4)."""
+    """``GET /fapi/v3/positionRisk``: only non-zero positions, as documented."""
     symbol = call.params.get("symbol")
     if symbol is not None:
         _futures_symbol(state, call.user, symbol)
@@ -225,7 +229,7 @@ _ORDER_TYPES = frozenset(
 
 
 def new_order(state: BinanceState, call: Call, *, dry_run: bool = False) -> Any:
-    """``POST /api/v3/order`` (and ``/order/test`` with ``dry_run``), §3."""
+    """``POST /api/v3/order`` (and ``/order/test`` with ``dry_run``)."""
     params = call.params
     sym = symbol_param(state, params)
     side = mandatory(params, "side")
@@ -398,4 +402,4 @@ def _routes() -> dict[tuple[str, str], Route]:
 
 
 ROUTES = _routes()
-"""(method, path) to route; weights from the §3 table (futures: the futures docs)."""
+"""(method, path) to route; the weights are Binance's documented ones (spot and futures)."""

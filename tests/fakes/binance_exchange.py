@@ -3,8 +3,10 @@
 One :class:`FakeBinance` is one exchange as one IP sees it. Requests go through
 :meth:`FakeBinance.handle`, reached in-process with :meth:`FakeBinance.mock_transport` or over
 loopback HTTP with :meth:`FakeBinance.serve`. Its rules (signing, timing, weights, errors,
-payloads) follow ``../shared/reference/binance.md``; the state lives in ``binance_state`` and
-the endpoints in ``binance_endpoints``.
+payloads) follow Binance's REST API documentation,
+https://developers.binance.com/docs/binance-spot-api-docs/ and, for USD-M futures,
+https://developers.binance.com/docs/derivatives/usds-margined-futures/; the state lives in
+``binance_state`` and the endpoints in ``binance_endpoints``.
 
 Benchmark server::
 
@@ -115,7 +117,7 @@ def _dumps(payload: Any) -> bytes:
 
 
 def _merge(query: list[tuple[str, str]], body: list[tuple[str, str]]) -> dict[str, str]:
-    """Query and body params; a name in both: the query's value wins (§2.1)."""
+    """Query and body params; a name in both: the query's value wins."""
     merged: dict[str, str] = {}
     for source in (body, query):
         seen: set[str] = set()
@@ -283,7 +285,7 @@ class FakeBinance(BinanceState):
         used = self._charge(bucket, weight, now)
         limit = self.futures_weight_limit if bucket == "fapi" else self.weight_limit
         weight_headers = self._weight_headers(used)
-        if used > limit:  # §5.2: 429 + Retry-After (seconds); the weight still counts
+        if used > limit:  # 429 + Retry-After (seconds); the weight still counts
             retry_after = max(1, math.ceil((60_000 - now % 60_000) / 1000))
             msg = (
                 f"Too much request weight used; current limit is {limit} request weight per 1 "
@@ -314,7 +316,7 @@ class FakeBinance(BinanceState):
         params: Mapping[str, str],
         now: int,
     ) -> FakeAccount:
-        # §5.3 -2015 (HTTP 401), then §2.1: signature last, payload = query + body, then timing.
+        # -2015 (HTTP 401); then the signature (last, over query + body); then the timing.
         account = self.accounts.get(headers.get("x-mbx-apikey", ""))
         if account is None:
             raise BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
@@ -332,7 +334,7 @@ class FakeBinance(BinanceState):
 
     @staticmethod
     def _weight_headers(used: int) -> dict[str, str]:
-        # §5.2: lowercase names as in real captures.
+        # Lowercase names, as real responses send them.
         return {"x-mbx-used-weight": str(used), "x-mbx-used-weight-1m": str(used)}
 
     @staticmethod

@@ -1,9 +1,10 @@
 """Value types of the fake Binance: errors, formatting, symbols, balances, orders, trade logs.
 
-Payload shapes follow ``../shared/reference/binance.md`` §4: money and quantities are decimal
+Payload shapes follow the samples of Binance's REST API documentation
+(https://developers.binance.com/docs/binance-spot-api-docs/): money and quantities are decimal
 strings, ids and times are JSON integers, ``orderListId`` is -1. Trade rows made by the
-``add_*trades`` helpers are rendered on demand from a compact description, so a benchmark can
-hold hundreds of thousands of them without building them all.
+``add_*trades`` helpers are rendered on demand from a compact description, so a benchmark can hold
+hundreds of thousands of them without building them all.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ ZERO = Decimal(0)
 
 
 class BinanceError(Exception):
-    """An API error: the HTTP status and Binance's ``{"code", "msg"}`` body (reference §5.3)."""
+    """An API error: the HTTP status and Binance's ``{"code", "msg"}`` body."""
 
     def __init__(self, status: int, code: int, msg: str) -> None:
         super().__init__(f"HTTP {status} {code} {msg}")
@@ -115,7 +116,7 @@ class FakeSymbol:
         return (qty / self.step_size).to_integral_value(ROUND_DOWN) * self.step_size
 
     def info(self) -> Row:
-        """The ``exchangeInfo.symbols[]`` entry (reference §3)."""
+        """The ``exchangeInfo.symbols[]`` entry."""
         return {
             "symbol": self.symbol,
             "status": self.status,
@@ -161,7 +162,7 @@ class Balance:
 
 @dataclass(eq=False)
 class FakeOrder:
-    """A spot order. ``price`` is 0 for MARKET orders, as Binance reports it (reference §6)."""
+    """A spot order. ``price`` is 0 for MARKET orders, as Binance reports it."""
 
     symbol: str
     order_id: int
@@ -181,7 +182,7 @@ class FakeOrder:
 
     @property
     def is_open(self) -> bool:
-        """NEW or PARTIALLY_FILLED: its client id cannot be reused (reference §5.4)."""
+        """NEW or PARTIALLY_FILLED: its client id cannot be reused yet."""
         return self.status in OPEN_STATUSES
 
     @property
@@ -190,7 +191,7 @@ class FakeOrder:
         return self.orig_qty - self.executed_qty
 
     def ack(self, transact_time_ms: int) -> Row:
-        """The ACK response of ``POST /api/v3/order`` (reference §4)."""
+        """The ACK response of ``POST /api/v3/order``."""
         return {
             "symbol": self.symbol,
             "orderId": self.order_id,
@@ -247,7 +248,7 @@ class FakeOrder:
         }
 
     def canceled(self, cancel_client_order_id: str, transact_time_ms: int) -> Row:
-        """The ``DELETE /api/v3/order`` response (reference §4)."""
+        """The ``DELETE /api/v3/order`` response."""
         return {
             "symbol": self.symbol,
             "origClientOrderId": self.client_order_id,

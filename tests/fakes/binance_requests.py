@@ -1,6 +1,9 @@
-"""Request checks of the fake Binance: parameters, signatures and timestamps (reference §2).
+"""Request checks of the fake Binance: parameters, signatures and timestamps.
 
-Sections cited are those of ``../shared/reference/binance.md``.
+Binance documents the signing and timing rules in "Request security",
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security, and the
+endpoints, their weights and the error codes at
+https://developers.binance.com/docs/binance-spot-api-docs/.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ Handler = Callable[[BinanceState, Call], Any]
 
 @dataclass(frozen=True)
 class Route:
-    """An endpoint: handler, request weight (§3), SIGNED or not, and the params it reads."""
+    """An endpoint: handler, documented request weight, SIGNED or not, and the params it reads."""
 
     handler: Handler
     weight: Callable[[Mapping[str, str]], int]
@@ -65,7 +68,7 @@ class Route:
 
 
 def mandatory(params: Mapping[str, str], name: str) -> str:
-    """``params[name]`` or -1102 (§5.3)."""
+    """``params[name]`` or -1102 (mandatory parameter missing)."""
     value = params.get(name, "")
     if not value:
         raise BinanceError(400, -1102, mandatory_message(name))
@@ -100,7 +103,7 @@ def decimal_param(params: Mapping[str, str], name: str) -> Decimal | None:
 
 
 def limit_param(params: Mapping[str, str]) -> int:
-    """``limit``: default 500, at most 1000 (§3 myTrades)."""
+    """``limit``: default 500, at most 1000 (as myTrades documents it)."""
     value = params.get("limit")
     if value is None:
         return 500
@@ -151,12 +154,12 @@ def symbols_param(state: BinanceState, params: Mapping[str, str]) -> list[FakeSy
     return list(state.symbols.values())
 
 
-# -- signing (§2.1, §2.2, §2.4) --------------------------------------------------------------
+# -- signing (Request security) ---------------------------------------------------------------
 
 
 def split_signature(raw_query: str, body: str) -> tuple[str, str]:
     """``(payload, signature)``: the signature must be the last parameter of query+body, and
-    the payload is the query then the body, without the signature, with no separator (§2.1)."""
+    the payload is the query then the body, without the signature, with no separator."""
     text = body or raw_query
     head, _, last = text.rpartition("&")
     everything = f"{raw_query}&{body}".split("&")
@@ -178,20 +181,20 @@ def mandatory_message(name: str) -> str:
 
 def verify_signature(account: FakeAccount, payload: str, signature: str) -> None:
     """-1022 unless ``signature`` signs ``payload`` with the account's key, and the payload is
-    fully percent-encoded (non-encoded payloads are rejected since 2026-01-15, §2.1)."""
+    fully percent-encoded (non-encoded payloads are rejected since 2026-01-15)."""
     invalid = BinanceError(400, -1022, "Signature for this request is not valid.")
     raw = payload.encode("utf-8")
     if not set(raw) <= _PAYLOAD_BYTES:
         raise invalid
     if account.secret is not None:
-        # HMAC-SHA256 hex, not case-sensitive (§2.1).
+        # HMAC-SHA256 hex, not case-sensitive.
         expected = hmac.new(account.secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature.lower()):
             raise invalid
         return
     assert account.ed25519_public_key is not None
     try:
-        # base64, percent-encoded; a raw '+' would arrive as a space (§2.4).
+        # base64, percent-encoded; a raw '+' would arrive as a space.
         decoded = base64.b64decode(unquote_plus(signature), validate=True)
         account.ed25519_public_key.verify(decoded, raw)
     except (binascii.Error, ValueError, InvalidSignature):
@@ -199,7 +202,7 @@ def verify_signature(account: FakeAccount, payload: str, signature: str) -> None
 
 
 def check_timestamp(params: Mapping[str, str], now: int) -> None:
-    """§2.1 timing security: recvWindow ≤ 60000 (default 5000), then
+    """Binance's timing security: recvWindow ≤ 60000 (default 5000), then
     ``timestamp < now + 1000`` and ``now - timestamp <= recvWindow``, else -1021."""
     timestamp = mandatory(params, "timestamp")
     if not _DIGITS.match(timestamp):

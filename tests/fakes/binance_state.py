@@ -1,6 +1,6 @@
 """Accounts and matching of the fake Binance: balances, spot trades and orders, USD-M positions.
 
-Payload shapes follow ``../shared/reference/binance.md`` §4 (see ``binance_models``).
+Payload shapes follow Binance's documented samples (see ``binance_models``).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class FakeAccount:
         adl: int = 0,
         update_time_ms: int | None = None,
     ) -> Row:
-        """Set a USD-M position (``/fapi/v3/positionRisk`` row, reference §4); amount 0 closes it.
+        """Set a USD-M position (a ``/fapi/v3/positionRisk`` row); amount 0 closes it.
 
         ``position_amt`` is signed (negative = short); derived fields (notional, PnL, margins)
         are computed from it, the entry price and the mark price (default: the entry price).
@@ -380,7 +380,7 @@ class BinanceState:
             if client_order_id is not None and any(
                 o.client_order_id == client_order_id for o in account.open_orders()
             ):
-                # reference §3 / §5.4: unique among open orders; reusable once filled.
+                # newClientOrderId, as documented: unique among open orders; reusable once filled.
                 raise BinanceError(400, -2010, "Duplicate order sent.")
             if type_ == "MARKET":
                 if qty is None:
@@ -447,7 +447,7 @@ class BinanceState:
         balance.locked += sign * amount
 
     def _next_trade_id(self, symbol: str) -> int:
-        # Trade ids are per symbol across the whole market (reference §3 myTrades fromId).
+        # Trade ids are per symbol across the whole market (myTrades' fromId).
         logs = (a.trades.get(symbol) for a in self.accounts.values())
         return max((log.last_id for log in logs if log is not None), default=0) + 1
 

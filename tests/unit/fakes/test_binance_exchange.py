@@ -1,5 +1,9 @@
-"""The fake Binance itself, checked against ``../shared/reference/binance.md``, so that a broken
-fake cannot make the adapter's tests lie. Requests are signed by hand here, with ``hmac``."""
+"""The fake Binance itself, checked against Binance's documented rules and test vectors, so that
+a broken fake cannot make the adapter's tests lie. Requests are signed by hand here, with ``hmac``.
+
+The HMAC vectors are those of Binance's "Request security",
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +26,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from tests.fakes.binance_exchange import FakeBinance
 
 API = "https://api.binance.com"
-# Reference §2.2: the official HMAC test vector.
+# The official HMAC test vector (Request security).
 KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 VECTOR_TIMESTAMP = 1499827319559
-# Reference §2.4: python-binance's throwaway Ed25519 key.
+# The throwaway Ed25519 key python-binance publishes (its tests/test_cryptography.py).
 ED_PRIVATE_PEM = b"""-----BEGIN PRIVATE KEY-----
 MC4CAQAwBQYDK2VwBCIEIPQmzwVKJETqVd7L9E/DFbkvrOigy1tLL+9QF0mSn6dV
 -----END PRIVATE KEY-----
@@ -101,7 +105,7 @@ async def test_official_hmac_vector_is_accepted(fake, client) -> None:
 
 
 async def test_mixed_query_and_body_vector_signs_their_concatenation(fake, client) -> None:
-    # Reference §2.2, historical vector: query + body with no '&' between them.
+    # The official vector formerly in Request security: query + body with no '&' between them.
     fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - int(time.time() * 1000)
     body = "quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
     signature = "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
@@ -163,7 +167,7 @@ async def test_bad_signatures_are_rejected_with_1022(fake, client) -> None:
 
 
 async def test_non_percent_encoded_payload_is_rejected(fake, client) -> None:
-    # Reference §2.2, non-ASCII vector: accepted encoded, rejected when signed raw (§2.1).
+    # The official non-ASCII vector: accepted encoded, rejected when signed raw.
     fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - int(time.time() * 1000)
     tail = "&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
     encoded = "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96" + tail
@@ -442,7 +446,7 @@ async def test_market_order_fills_into_my_trades(fake, client) -> None:
             ("newClientOrderId", "mkt-1"),
         ],
     )
-    assert again.status_code == 200, again.text  # §5.4: a filled order's client id is reusable
+    assert again.status_code == 200, again.text  # a filled order's client id is reusable
     assert len(account.trade_log("BTCUSDT")) == 12
 
 

@@ -1,7 +1,8 @@
 """Binance payloads become exact domain values, and bad payloads become MalformedResponse.
 
-The payloads are the documented samples quoted in ../shared/reference/binance.md §4 (taken from
-binance/binance-spot-api-docs ``rest-api.md`` and the USD-M futures docs), kept as JSON text and
+The payloads are the samples of Binance's REST API documentation,
+https://developers.binance.com/docs/binance-spot-api-docs/ (USD-M futures:
+https://developers.binance.com/docs/derivatives/usds-margined-futures/), kept as JSON text and
 parsed with :func:`json.loads`, the way the client will see them. Where a test needs a variant,
 the docstring says which sample it starts from and what changed.
 """
@@ -66,7 +67,7 @@ def utc_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
 
 
-# --- the documented samples (binance.md §4), verbatim ---------------------------------------------
+# --- the documented samples, verbatim -------------------------------------------------------------
 
 ACCOUNT_JSON = """
 {"makerCommission":15,"takerCommission":15,"buyerCommission":0,"sellerCommission":0,
@@ -92,8 +93,8 @@ RESULT_EXTRA_JSON = """
    "workingTime":1507725176595,"selfTradePreventionMode":"NONE"}
 """
 
-# binance.md §4 quotes the first fill and says the doc example has 5, tradeId 56-60; the other
-# four are copied from the same sample in binance-spot-api-docs rest-api.md (POST /api/v3/order).
+# The five fills (tradeId 56-60) of the FULL response sample of POST /api/v3/order in Binance's
+# spot REST API documentation, https://developers.binance.com/docs/binance-spot-api-docs/.
 FILLS_JSON = """
 [{"price":"4000.00000000","qty":"1.00000000","commission":"4.00000000","commissionAsset":"USDT","tradeId":56},
  {"price":"3999.00000000","qty":"5.00000000","commission":"19.99500000","commissionAsset":"USDT","tradeId":57},
@@ -117,7 +118,8 @@ OPEN_ORDERS_JSON = """
 """
 
 # The published v2 sample has a stray ",," after "notional": "0" and is not valid JSON as
-# published; this is the fixed version binance.md §4 prints (the extra comma removed).
+# published; this is the sample with the extra comma removed. Published at
+# https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Position-Information-V2
 POSITION_RISK_V2_JSON = """
 [{"entryPrice":"0.00000","breakEvenPrice":"0.0","marginType":"isolated","isAutoAddMargin":"false",
   "isolatedMargin":"0.00000000","leverage":"10","liquidationPrice":"0","markPrice":"6679.50671178",
@@ -145,12 +147,12 @@ def load(text: str) -> Any:
 
 
 def result_payload() -> dict[str, Any]:
-    """binance.md §4: RESULT is the ACK fields plus the listed ones."""
+    """The documented RESULT response: the ACK fields plus the listed ones."""
     return {**load(ACK_JSON), **load(RESULT_EXTRA_JSON)}
 
 
 def full_payload() -> dict[str, Any]:
-    """binance.md §4: FULL is the RESULT fields plus ``fills`` (the doc's 5 fills, 56-60)."""
+    """The documented FULL response: the RESULT fields plus ``fills`` (the doc's 5 fills, 56-60)."""
     return {**result_payload(), "fills": load(FILLS_JSON)}
 
 
@@ -168,7 +170,7 @@ def market_sell(client_order_id: str = "6gCrw2kRUAF9CvJDGP16IP") -> OrderRequest
 
 
 def test_server_time_is_the_documented_integer() -> None:
-    """binance.md §4: ``GET /api/v3/time`` → ``{"serverTime": 1499827319559}``."""
+    """The documented ``GET /api/v3/time`` sample, ``{"serverTime": 1499827319559}``."""
     assert server_time_ms(load('{"serverTime": 1499827319559}')) == 1499827319559
 
 
@@ -181,8 +183,9 @@ def test_server_time_in_another_shape_is_malformed(body: str) -> None:
     assert caught.value.broker == BROKER
 
 
-# exchangeInfo is only listed in binance.md §3; the rate limit is the enums.md REQUEST_WEIGHT
-# sample and the filters are the filters.md PRICE_FILTER / LOT_SIZE examples.
+# Built from Binance's spot documentation,
+# https://developers.binance.com/docs/binance-spot-api-docs/: the rate limit is its
+# REQUEST_WEIGHT enum sample, the filters its PRICE_FILTER / LOT_SIZE examples.
 EXCHANGE_INFO_JSON = """
 {"timezone":"UTC","serverTime":1565246363776,
  "rateLimits":[{"rateLimitType":"RAW_REQUESTS","interval":"MINUTE","intervalNum":5,"limit":61000},
@@ -223,7 +226,7 @@ def test_exchange_info_gives_rules_with_exact_steps_and_zero_as_none() -> None:
 
 
 def test_request_weight_limit_is_the_one_minute_entry() -> None:
-    """enums.md: ``{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000}``."""
+    """Binance's documented REQUEST_WEIGHT sample: ``{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000}``."""
     assert request_weight_limit(load(EXCHANGE_INFO_JSON)) == 6000
     assert request_weight_limit({"symbols": []}) is None
     assert request_weight_limit({"rateLimits": [{"rateLimitType": "ORDERS"}]}) is None
@@ -271,7 +274,7 @@ def test_exchange_info_in_another_shape_is_malformed(change: dict[str, Any]) -> 
 
 
 def test_ticker_price_is_the_quote() -> None:
-    """binance.md §4: ``GET /api/v3/ticker/price?symbol=LTCBTC`` → ``{"symbol":"LTCBTC","price":"4.00000200"}``."""
+    """The documented ``GET /api/v3/ticker/price?symbol=LTCBTC`` sample, ``{"symbol":"LTCBTC","price":"4.00000200"}``."""
     ltcbtc = Instrument(symbol="LTCBTC", base="LTC", quote="BTC")
     got = quote(load('{"symbol":"LTCBTC","price":"4.00000200"}'), instrument=ltcbtc, as_of=NOW)
     assert str(got.last) == "4.00000200"
@@ -284,14 +287,14 @@ def test_ticker_price_is_the_quote() -> None:
 
 
 def test_account_balances_are_free_plus_locked_exactly() -> None:
-    """binance.md §4, ``GET /api/v3/account`` sample."""
+    """The documented ``GET /api/v3/account`` sample."""
     balances = spot_balances(load(ACCOUNT_JSON))
     assert balances == {"BTC": Decimal("4723846.89208129"), "LTC": Decimal("4763368.68006011")}
     assert str(balances["BTC"]) == "4723846.89208129"
 
 
 def test_zero_balances_are_left_out_and_locked_counts() -> None:
-    """The account sample with a zero balance (omitZeroBalances=false, binance.md §3/§6) and a locked part."""
+    """The account sample with a zero balance (default omitZeroBalances=false) and a locked part."""
     payload = load(ACCOUNT_JSON)
     payload["balances"] += [
         {"asset": "ETH", "free": "0.00000000", "locked": "0.00000000"},
@@ -303,7 +306,7 @@ def test_zero_balances_are_left_out_and_locked_counts() -> None:
 
 
 def test_spot_positions_are_one_per_non_zero_balance() -> None:
-    """binance.md §4, ``GET /api/v3/account`` sample."""
+    """The documented ``GET /api/v3/account`` sample."""
     positions = spot_positions(load(ACCOUNT_JSON), account=SPOT, as_of=NOW)
     assert [p.instrument for p in positions] == [
         Instrument(symbol="BTC", asset_type=AssetType.SPOT, base="BTC"),
@@ -334,7 +337,10 @@ def test_a_bad_balance_is_malformed(balance: Any) -> None:
 
 
 def test_position_risk_v3_sample() -> None:
-    """binance.md §4, ``GET /fapi/v3/positionRisk`` sample (one-way mode)."""
+    """The documented ``GET /fapi/v3/positionRisk`` sample (one-way mode).
+
+    https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Position-Information-V3
+    """
     (position,) = futures_positions(load(POSITION_RISK_V3_JSON), account=FUTURES, as_of=NOW)
     assert position.instrument == Instrument(symbol="ADAUSDT", asset_type=AssetType.FUTURE)
     assert str(position.quantity) == "30"
@@ -346,7 +352,7 @@ def test_position_risk_v3_sample() -> None:
 
 
 def test_position_risk_v2_sample_has_no_open_position() -> None:
-    """binance.md §4, ``GET /fapi/v2/positionRisk`` sample, with the published stray ",," removed."""
+    """The documented ``GET /fapi/v2/positionRisk`` sample, with the published stray ",," removed."""
     assert futures_positions(load(POSITION_RISK_V2_JSON), account=FUTURES, as_of=NOW) == []
 
 
@@ -363,7 +369,7 @@ def test_position_risk_v2_row_without_margin_asset() -> None:
 
 
 def test_hedge_mode_rows_are_named_by_side() -> None:
-    """The v3 sample in hedge mode (binance.md §4: one LONG and one SHORT row per symbol)."""
+    """The v3 sample in hedge mode (one LONG and one SHORT row per symbol)."""
     base = load(POSITION_RISK_V3_JSON)[0]
     long_row = {**base, "positionSide": "LONG"}
     short_row = {**base, "positionSide": "SHORT", "positionAmt": "-12", "notional": "-4.92571080"}
@@ -399,7 +405,7 @@ def test_a_bad_position_row_is_malformed(change: dict[str, Any]) -> None:
 
 
 def test_my_trades_sample() -> None:
-    """binance.md §4, ``GET /api/v3/myTrades`` sample."""
+    """The documented ``GET /api/v3/myTrades`` sample."""
     (trade,) = spot_trades(load(MY_TRADES_JSON), account=SPOT, instrument=BNBBTC)
     assert trade.instrument is BNBBTC
     assert (trade.connection_id, trade.account_id) == ("conn-1", "spot")
@@ -440,8 +446,11 @@ def test_max_trade_id_compares_numbers_not_text() -> None:
 
 
 def test_user_trades_sample() -> None:
-    """binance.md §4, futures ``GET /fapi/v1/userTrades`` sample: side from "side", and a
-    negative commission (a rebate) kept exactly."""
+    """The documented futures ``GET /fapi/v1/userTrades`` sample: side from "side", and a
+    negative commission (a rebate) kept exactly.
+
+    https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Account-Trade-List
+    """
     rows = load(USER_TRADES_JSON)
     (trade,) = futures_trades(rows, account=FUTURES, instrument=BTCUSDT_PERP)
     assert trade.instrument is BTCUSDT_PERP
@@ -556,7 +565,7 @@ def test_a_malformed_trade_row_raises_malformed_response(rows: Any, field: str) 
     ],
 )
 def test_every_documented_order_status_maps(value: str, status: OrderStatus) -> None:
-    """binance.md §3, enums.md order ``status`` list."""
+    """Binance's documented order ``status`` enum."""
     assert order_status(value) is status
 
 
@@ -582,7 +591,7 @@ def limit_buy(**change: Any) -> OrderRequest:
 
 
 def test_limit_order_params() -> None:
-    """binance.md §3, ``POST /api/v3/order``: LIMIT needs timeInForce, quantity and price."""
+    """``POST /api/v3/order``: LIMIT needs timeInForce, quantity and price."""
     assert order_params(limit_buy()) == [
         ("symbol", "BTCUSDT"),
         ("side", "BUY"),
@@ -596,7 +605,7 @@ def test_limit_order_params() -> None:
 
 
 def test_market_order_params() -> None:
-    """binance.md §3: MARKET needs quantity, no price and no timeInForce."""
+    """``POST /api/v3/order``: MARKET needs quantity, no price and no timeInForce."""
     assert order_params(market_sell("tc-market-1")) == [
         ("symbol", "BTCUSDT"),
         ("side", "SELL"),
@@ -618,7 +627,7 @@ def test_market_order_params() -> None:
 
 
 def test_day_time_in_force_is_rejected_before_sending() -> None:
-    """binance.md §3, enums.md: ``timeInForce`` is GTC, IOC or FOK only."""
+    """Binance's documented ``timeInForce`` enum is GTC, IOC or FOK only."""
     with pytest.raises(OrderRejected, match="no DAY time in force") as caught:
         order_params(limit_buy(time_in_force=TimeInForce.DAY))
     assert caught.value.broker == "binance"
@@ -640,7 +649,7 @@ def test_market_order_with_another_time_in_force_is_rejected() -> None:
 
 
 def test_ack_response_is_an_open_order() -> None:
-    """binance.md §4, POST /api/v3/order ACK sample: no status, no quantities."""
+    """The documented POST /api/v3/order ACK sample: no status, no quantities."""
     request = market_sell()
     order = order_from_payload(load(ACK_JSON), request=request, account=SPOT, now=NOW)
     assert order.request is request
@@ -658,7 +667,7 @@ def test_ack_response_cannot_rebuild_a_request() -> None:
 
 
 def test_result_response() -> None:
-    """binance.md §4, POST /api/v3/order RESULT sample: average = cummulativeQuoteQty / executedQty."""
+    """The documented POST /api/v3/order RESULT sample: average cummulativeQuoteQty / executedQty."""
     order = order_from_payload(result_payload(), request=market_sell(), account=SPOT, now=NOW)
     assert order.status is OrderStatus.FILLED
     assert str(order.filled_quantity) == "10.00000000"
@@ -666,7 +675,7 @@ def test_result_response() -> None:
 
 
 def test_full_response_average_comes_from_the_fills() -> None:
-    """binance.md §4, POST /api/v3/order FULL sample with its 5 fills (tradeId 56-60).
+    """The documented POST /api/v3/order FULL sample with its 5 fills (tradeId 56-60).
 
     The doc sample's cummulativeQuoteQty ("10.00000000") does not agree with its fills
     (39983 in all); the fills are the better source, so they win.
@@ -677,7 +686,7 @@ def test_full_response_average_comes_from_the_fills() -> None:
 
 
 def test_full_response_fills_become_trades() -> None:
-    """binance.md §4, POST /api/v3/order FULL sample's fills."""
+    """The documented POST /api/v3/order FULL sample's fills."""
     executed_at = utc_ms(1507725176595)
     trades = order_fills(
         full_payload(),
@@ -715,7 +724,7 @@ def test_full_response_fills_become_trades() -> None:
 
 
 def test_delete_response_rebuilds_the_cancelled_order() -> None:
-    """binance.md §4, DELETE /api/v3/order sample: the order's own id is origClientOrderId."""
+    """The documented DELETE /api/v3/order sample: the order's own id is origClientOrderId."""
     order = order_from_payload(load(DELETE_JSON), request=None, account=SPOT, now=NOW)
     request = order.request
     assert request.client_order_id == "myOrder1"
@@ -736,7 +745,7 @@ def test_delete_response_rebuilds_the_cancelled_order() -> None:
 
 
 def test_delete_response_checks_the_request_client_id() -> None:
-    """binance.md §4, DELETE sample: origClientOrderId "myOrder1" matches, anything else does not."""
+    """The documented DELETE sample: origClientOrderId "myOrder1" matches, anything else does not."""
     kept = OrderRequest(
         connection_id="conn-1",
         account_id=SPOT_ACCOUNT_ID,
@@ -770,7 +779,7 @@ def _fields(request: OrderRequest) -> dict[str, Any]:
 
 
 def test_open_orders_row() -> None:
-    """binance.md §4, GET /api/v3/openOrders sample row (extra keys such as icebergQty ignored)."""
+    """The documented GET /api/v3/openOrders sample row (extra keys such as icebergQty ignored)."""
     (row,) = load(OPEN_ORDERS_JSON)
     order = order_from_payload(row, request=None, account=SPOT, now=NOW)
     assert order.status is OrderStatus.OPEN
@@ -784,7 +793,7 @@ def test_open_orders_row() -> None:
 
 
 def test_negative_cummulative_quote_qty_means_no_average() -> None:
-    """binance.md §3, GET /api/v3/order: cummulativeQuoteQty < 0 is "data not available".
+    """GET /api/v3/order, as documented: cummulativeQuoteQty < 0 is "data not available".
 
     The openOrders row, filled, with cummulativeQuoteQty "-1.00000000".
     """
@@ -796,7 +805,7 @@ def test_negative_cummulative_quote_qty_means_no_average() -> None:
 
 
 def test_market_order_price_zero_still_has_an_average() -> None:
-    """binance.md §6 (ccxt fetchOrder, a filled MARKET SELL): price "0.00000000", average 9.08 / 0.1.
+    """ccxt's recorded Binance fetchOrder (a filled MARKET SELL): price "0.00000000", average 9.08 / 0.1.
 
     The RESULT sample with the ccxt figures and its own client id.
     """
@@ -915,5 +924,5 @@ def test_decimal_field_is_exact_and_strict() -> None:
     ],
 )
 def test_error_body(content: bytes, expected: tuple[int | None, str | None]) -> None:
-    """binance.md §4 error body; §6 the -1021 capture; anything else is (None, None)."""
+    """The documented error body; a real -1021 answer; anything else is (None, None)."""
     assert error_body(content) == expected
