@@ -3,8 +3,10 @@ clock and a ``fake`` broker whose adapters the test can reach."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from tests.fakes.fake_venue import FakeVenue
+from tests.fakes.lost_secrets import NoSecretVenue
 
 from tradecore.services import ServiceContext
 from tradecore.testing import FakeClock
@@ -29,3 +31,13 @@ def context(clock: FakeClock, venue: FakeVenue) -> ServiceContext:
         clock=clock,
         brokers={"fake": venue.factory()},
     )
+
+
+@pytest.fixture
+def no_secret(clock: FakeClock) -> NoSecretVenue:
+    return NoSecretVenue(clock)
+
+
+@pytest.fixture
+def lost_context(context: ServiceContext, no_secret: NoSecretVenue) -> ServiceContext:
+    return attrs.evolve(context, brokers={**context.brokers, "open": no_secret.factory()})

@@ -8,71 +8,21 @@ from typing import Any
 
 import attrs
 import pytest
+from tests.fakes.lost_secrets import (
+    NoSecretVenue,
+    connections_of,
+    unreadable,
+    user_with_lost_secrets,
+)
 
-from tradecore.domain import BrokerConnection, NotificationTarget, TaskKind, User
+from tradecore.domain import NotificationTarget, TaskKind
 from tradecore.errors import DomainError
-from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, NotifierFactory, SecretSpec
-from tradecore.services import AutomationCycle, ServiceContext, Users, create_broker
+from tradecore.ports import NotifierFactory, SecretSpec
+from tradecore.services import AutomationCycle, ServiceContext, create_broker
 from tradecore.services.notify import notifiers_for
 from tradecore.services.unreadable import SecretsUnreadable
-from tradecore.testing import FakeBroker, FakeClock
+from tradecore.testing import FakeClock
 from tradecore.testing.builders import make_connection, make_notification_target, make_tokens
-
-
-class NoSecretVenue:
-    """A broker that declares no secrets (as the paper broker)."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.built = 0
-
-    def create(self, connection: BrokerConnection, context: BrokerContext) -> BrokerPort:
-        self.built += 1
-        return FakeBroker(clock=self.clock, connection_id=connection.id)
-
-    def factory(self) -> BrokerFactory:
-        return BrokerFactory(name="open", description="needs no secret", create=self.create)
-
-
-@pytest.fixture
-def no_secret(clock: FakeClock) -> NoSecretVenue:
-    return NoSecretVenue(clock)
-
-
-@pytest.fixture
-def lost_context(context: ServiceContext, no_secret: NoSecretVenue) -> ServiceContext:
-    return attrs.evolve(context, brokers={**context.brokers, "open": no_secret.factory()})
-
-
-def unreadable(connection: BrokerConnection) -> BrokerConnection:
-    """``connection`` as the SQL repository reads it once its key is lost."""
-    return attrs.evolve(connection, secrets={}, tokens=None, secrets_unreadable=True)
-
-
-async def user_with_lost_secrets(context: ServiceContext, name: str = "alice") -> User:
-    """A user with an unreadable ``fake`` connection, an unreadable ``open`` one, a readable
-    ``fake`` one and an unreadable target."""
-    user = await Users(context).add(name)
-    async with context.repository.unit_of_work() as uow:
-        for connection in (
-            unreadable(make_connection(user_id=user.id, name="binance", broker="fake")),
-            unreadable(make_connection(user_id=user.id, name="paper", broker="open")),
-            make_connection(
-                user_id=user.id, name="kept", broker="fake", secrets={"api_key": "k-1"}
-            ),
-        ):
-            await uow.connections.add(connection)
-        target = make_notification_target(user_id=user.id, name="chat")
-        await uow.notification_targets.add(
-            attrs.evolve(target, secrets={}, secrets_unreadable=True)
-        )
-        await uow.commit()
-    return user
-
-
-async def connections_of(context: ServiceContext, user: User) -> dict[str, BrokerConnection]:
-    async with context.repository.unit_of_work() as uow:
-        return {c.name: c for c in await uow.connections.list(user.id)}
 
 
 def test_an_unreadable_connection_or_target_holds_no_secret() -> None:
