@@ -19,7 +19,7 @@ from tradecore.domain import Account, BrokerConnection, Secret, checked_name
 from tradecore.errors import AlreadyExists, ConfigurationError, NotFound, PluginError
 from tradecore.ports import BrokerFactory, UnitOfWork, check_settings
 from tradecore.services.brokers import describe_broker_failure, mask_secrets
-from tradecore.services.context import ServiceContext
+from tradecore.services.context import ServiceContext, installed
 from tradecore.services.unreadable import needs_secrets
 
 __all__ = ["ConnectionCheck", "ConnectionFootprint", "Connections", "connection_by_name"]
@@ -77,11 +77,7 @@ class Connections:
 
         :raises PluginError: none is installed; the message lists those that are.
         """
-        factory = self._context.brokers.get(broker)
-        if factory is None:
-            known = ", ".join(sorted(self._context.brokers)) or "none"
-            raise PluginError(f"{broker!r} is not an installed broker plugin (installed: {known})")
-        return factory
+        return installed(self._context.brokers, broker, "broker")
 
     async def check_new(
         self, user_id: str, *, broker: str, name: str, settings: Mapping[str, str]

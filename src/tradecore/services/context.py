@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
+from typing import TypeVar
 
 from attrs import field, frozen
 
 from tradecore.domain import DEFAULT_FREQUENCY_MINUTES, TOKEN_REFRESH_MARGIN, BrokerConnection
+from tradecore.errors import PluginError
 from tradecore.ports import (
     BrokerFactory,
     BrokerPort,
@@ -28,7 +30,21 @@ from tradecore.services.brokers import create_broker, open_broker
 from tradecore.services.ledger import Retention
 from tradecore.services.notify import NotifierDefaults
 
-__all__ = ["ServiceContext"]
+__all__ = ["ServiceContext", "installed"]
+
+_F = TypeVar("_F")
+
+
+def installed(factories: Mapping[str, _F], name: str, kind: str) -> _F:
+    """The installed ``kind`` plugin (broker, notifier) called ``name``.
+
+    :raises PluginError: none is installed; the message lists those that are.
+    """
+    factory = factories.get(name)
+    if factory is None:
+        known = ", ".join(sorted(factories)) or "none"
+        raise PluginError(f"{name!r} is not an installed {kind} plugin (installed: {known})")
+    return factory
 
 
 @frozen(kw_only=True)

@@ -21,10 +21,9 @@ from tradecore.errors import (
     ConfigurationError,
     NotFound,
     NotificationError,
-    PluginError,
 )
 from tradecore.ports import NotifierFactory, UnitOfWork, check_settings
-from tradecore.services.context import ServiceContext
+from tradecore.services.context import ServiceContext, installed
 from tradecore.services.notify import (
     NotifierDefaults,
     TargetNotifier,
@@ -85,13 +84,7 @@ class Targets:
 
         :raises PluginError: none is installed; the message lists those that are.
         """
-        factory = self._context.notifiers.get(notifier)
-        if factory is None:
-            known = ", ".join(sorted(self._context.notifiers)) or "none"
-            raise PluginError(
-                f"{notifier!r} is not an installed notifier plugin (installed: {known})"
-            )
-        return factory
+        return installed(self._context.notifiers, notifier, "notifier")
 
     async def check_new(
         self,
