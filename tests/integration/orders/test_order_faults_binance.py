@@ -62,9 +62,10 @@ async def test_a_5xx_or_unknown_execution_code_is_never_a_rejection(
 ) -> None:
     """HTTP 5xx: "It is important to NOT treat this as a failure operation; the execution status
     is UNKNOWN and could have been a success" (Binance, HTTP return codes); -1006 UNEXPECTED_RESP
-    and -1007 TIMEOUT: "execution status unknown" (errors.md). Executed or not, the order is sent
-    once and never ``rejected``: found at once it is adopted; not found it is ``unknown`` until
-    reconcile concludes ``not_placed`` after the safe window, still without resending."""
+    and -1007 TIMEOUT: "execution status unknown" (Binance, error codes). Executed or not, the
+    order is sent once and never ``rejected``: found at once it is adopted; not found it is
+    ``unknown`` until reconcile concludes ``not_placed`` after the safe window, still without
+    resending."""
     repository = await ledger.create(binance, strategy=False)
     broker = binance.broker(repository)
     request = binance.request()
@@ -176,7 +177,7 @@ async def test_binance_would_accept_a_resend_of_a_filled_order_which_is_why_none
     binance: BinanceVenue, ledger: Ledger, clock: FakeClock
 ) -> None:
     """ "Orders with the same newClientOrderID can be accepted only when the previous one is
-    filled" (rest-api.md, New order): a market order fills at once, so a blind resend under the
+    filled" (Binance, New order): a market order fills at once, so a blind resend under the
     same client id would be a second fill, not a "Duplicate order sent.". This pins the fake to
     that rule, so the "exactly one order" assertions of the other tests would see a resend."""
     repository = await ledger.create(binance, strategy=False)
