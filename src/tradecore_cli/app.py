@@ -12,6 +12,7 @@ from tradecore.domain import User
 from tradecore.errors import NotFound
 from tradecore.services import NoUserChosen
 from tradecore_adapters.bootstrap import Application, open_application
+from tradecore_cli.plugin_values import interactive, interruptible
 from tradecore_cli.settings import settings_of
 
 __all__ = ["confirm", "find_user", "open_app", "user_option"]
@@ -26,16 +27,26 @@ user_option = click.option(
 
 
 def confirm(question: str, *, err: bool = False) -> bool:
-    """A yes from the person at the terminal to ``question``; no answer (no terminal, end of
-    input, Ctrl-C) is a no, and says that ``--yes`` skips the question.
+    """A yes from the person at the terminal to ``question``; anything else is a no.
 
-    Every command that deletes or sends something asks through here, unless given ``--yes``.
-    With ``err`` the question goes to standard error (a ``--json`` command keeps standard
-    output for its JSON).
+    Every command that deletes or sends something asks through here, unless given ``--yes``,
+    and on a no changes nothing and exits 1. With no terminal on standard input (cron, a
+    pipe) nothing is asked and nothing waits: it says ``no terminal to confirm on; pass
+    --yes`` (tests that feed answers say they are interactive, see
+    :func:`tradecore_cli.plugin_values.interactive`). An end of input is a no; Ctrl-C
+    interrupts the command (exit 130). With ``err`` the question goes to standard error (a
+    ``--json`` command keeps standard output for its JSON).
     """
+    if not interactive(click.get_current_context()):
+        click.echo(question, err=True)
+        click.echo("Not asked: no terminal to confirm on; pass --yes to go ahead.", err=True)
+        return False
     try:
-        return click.confirm(question, default=False, err=err)
-    except click.Abort:
+        with interruptible():
+            return click.confirm(question, default=False, err=err)
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None  # Ctrl-C: interrupted, not answered
         click.echo("", err=err)
         click.echo("No answer; pass --yes to go ahead without being asked.", err=err)
         return False

@@ -29,20 +29,38 @@ from tradecore_cli.commands.sync import sync
 from tradecore_cli.commands.tokens import refresh_tokens
 from tradecore_cli.commands.users import user
 
-__all__ = ["cli"]
+__all__ = ["INTERRUPTED", "cli"]
+
+
+INTERRUPTED = 130
+"""The exit status of a command stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it."""
 
 
 class _Group(click.Group):
     # Turn tradecore's typed errors into a one-line message and an exit status, never a traceback
-    # (unless --traceback asked for one).
+    # (unless --traceback asked for one); Ctrl-C into "Interrupted." and exit status 130 (a
+    # prompt interrupted raises click.Abort with the KeyboardInterrupt as its context).
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted(ctx)
+        except click.Abort as exc:
+            if not isinstance(exc.__context__, KeyboardInterrupt):
+                raise
+            _interrupted(ctx)
         except TradecoreError as exc:
             if ctx.obj and ctx.obj.get("traceback"):
                 raise
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
+
+
+def _interrupted(ctx: click.Context) -> None:
+    if ctx.obj and ctx.obj.get("traceback"):
+        raise
+    click.echo("Interrupted.", err=True)
+    sys.exit(INTERRUPTED)
 
 
 @click.group(cls=_Group)

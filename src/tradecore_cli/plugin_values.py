@@ -13,8 +13,11 @@ the variable to set. (Tests, whose standard input is never a terminal, say wheth
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 import click
@@ -28,6 +31,7 @@ __all__ = [
     "ask_secrets",
     "installed",
     "interactive",
+    "interruptible",
     "key_value_settings",
     "settings_from_environment",
     "settings_text",
@@ -59,6 +63,26 @@ def interactive(ctx: click.Context) -> bool:
     return bool(flag)
 
 
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """While a command waits for the person at the terminal, Ctrl-C interrupts it at once
+    (``KeyboardInterrupt``, which the command group turns into exit status 130).
+
+    ``asyncio.run`` replaces Python's SIGINT handler with one that cancels the main task; a
+    prompt blocks that very task, so the first Ctrl-C would be lost until the answer came.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 def settings_from_environment(
     specs: Sequence[SettingSpec], given: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str]:
@@ -86,12 +110,13 @@ def ask_secrets(
         if value:
             click.echo(f"{spec.name}: read from {spec.env_var}.")
         elif interactive:
-            value = click.prompt(
-                f"{spec.name} ({spec.description})" + ("" if spec.required else " [optional]"),
-                hide_input=True,
-                default=None if spec.required else "",
-                show_default=False,
-            ).strip()
+            with interruptible():
+                value = click.prompt(
+                    f"{spec.name} ({spec.description})" + ("" if spec.required else " [optional]"),
+                    hide_input=True,
+                    default=None if spec.required else "",
+                    show_default=False,
+                ).strip()
         elif spec.required:
             where = f"set {spec.env_var}" if spec.env_var else "run it in a terminal"
             raise click.UsageError(

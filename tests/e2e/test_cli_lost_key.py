@@ -146,7 +146,7 @@ def test_forget_asks_first_and_is_scoped_to_a_user(tmp_path: Path, binance_url: 
     declined = CliRunner().invoke(
         cli,
         ["secrets", "forget"],
-        obj={"environ": {"TRADECORE_HOME": str(home)}},
+        obj={"environ": {"TRADECORE_HOME": str(home)}, "interactive": True},
         input="n\n",
         catch_exceptions=False,
     )

@@ -321,7 +321,7 @@ def test_user_list_shows_each_user_and_their_connections(alice: Cli) -> None:
 def test_user_remove_asks_with_the_counts_and_removes_everything(alice: Cli) -> None:
     trades = len(alice.json("trades", "--user", "alice"))
 
-    declined = alice("user", "remove", "alice", input="n\n")
+    declined = alice("user", "remove", "alice", input="n\n", interactive=True)
 
     assert declined.exit_code == 1
     assert f"broker connections (1), strategies (0) and trades ({trades})?" in declined.stdout
@@ -415,7 +415,7 @@ def test_broker_test_reports_the_accounts(alice: Cli) -> None:
 def test_broker_remove_asks_then_removes_the_connection_and_its_trades(alice: Cli) -> None:
     trades = len(alice.json("trades", "--user", "alice"))
 
-    out = alice.ok("broker", "remove", "p1", "--user", "alice", input="y\n")
+    out = alice.ok("broker", "remove", "p1", "--user", "alice", input="y\n", interactive=True)
 
     assert f"trades ({trades})? This cannot be undone" in out
     assert "Removed connection p1 of alice" in out

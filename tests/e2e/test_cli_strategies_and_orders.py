@@ -41,6 +41,8 @@ class Cli:
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
         obj: dict[str, Any] = {"environ": dict(self.env)}
+        if input is not None:  # answers typed at a terminal: the command may ask
+            obj["interactive"] = True
         return CliRunner().invoke(cli, list(args), obj=obj, input=input, catch_exceptions=False)
 
     def ok(self, *args: str, input: str | None = None) -> str:

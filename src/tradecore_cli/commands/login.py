@@ -21,6 +21,7 @@ from tradecore.errors import AuthenticationFailed, DomainError
 from tradecore.ports import LoginRequest
 from tradecore_adapters.oauth_callback import RedirectListener
 from tradecore_cli.app import find_user, open_app, user_option
+from tradecore_cli.plugin_values import interruptible
 
 __all__ = ["broker_login", "expiry_text"]
 
@@ -113,10 +114,12 @@ def _ask_pasted(request: LoginRequest) -> str:
     )
     if not sys.stdin.isatty():  # piped in (a script, a test): read one line
         click.echo("Reading the address from standard input.")
-        return sys.stdin.readline()
-    pasted: str = click.prompt(
-        "Paste that whole address here (it is not shown)", hide_input=True, show_default=False
-    )
+        with interruptible():
+            return sys.stdin.readline()
+    with interruptible():
+        pasted: str = click.prompt(
+            "Paste that whole address here (it is not shown)", hide_input=True, show_default=False
+        )
     return pasted
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from tradecore.domain import User
 from tradecore.errors import PluginError
 from tradecore.services import TargetAdded, TargetList
-from tradecore_cli.app import find_user, open_app, user_option
+from tradecore_cli.app import confirm, find_user, open_app, user_option
 from tradecore_cli.output import Output, json_option
 from tradecore_cli.plugin_values import (
     ask_secrets,
@@ -174,20 +174,40 @@ def notify_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
 async def _change(ctx: click.Context, user_name: str | None, name: str, action: str) -> str:
     async with open_app(ctx) as app:
         user = await find_user(app, user_name)
-        if action == "remove":
-            await app.targets.remove(user.id, name)
-        else:
-            await app.targets.set_active(user.id, name, active=action == "enable")
+        await app.targets.set_active(user.id, name, active=action == "enable")
         return user.name
 
 
 @notify.command("remove")
 @click.argument("name")
 @user_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
-def notify_remove(ctx: click.Context, name: str, user_name: str | None) -> None:
-    """Stop sending the user's digests to target NAME and forget it (with its secrets)."""
-    owner = asyncio.run(_change(ctx, user_name, name, "remove"))
+def notify_remove(ctx: click.Context, name: str, user_name: str | None, yes: bool) -> None:
+    """Stop sending the user's digests to target NAME and forget it (with its secrets).
+
+    Asks first unless --yes is given.
+    """
+
+    async def run() -> str | None:
+        async with open_app(ctx) as app:
+            user = await find_user(app, user_name)
+            if not yes:
+                listed = await app.targets.list(user.id)
+                found = next((t for t in listed.stored if t.name == name.strip()), None)
+                # An unknown name is not asked about: remove says it is not found.
+                if found is not None and not confirm(
+                    f"Remove {found.notifier} target {found.name} of {user.name} and its "
+                    "stored secrets?"
+                ):
+                    return None
+            await app.targets.remove(user.id, name)
+            return user.name
+
+    owner = asyncio.run(run())
+    if owner is None:
+        click.echo("Nothing removed.")
+        ctx.exit(1)
     click.echo(f"Removed notification target {name} of {owner}.")
 
 
