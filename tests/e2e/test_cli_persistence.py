@@ -371,6 +371,7 @@ def test_broker_list_shows_settings_and_never_secret_values(home: Cli) -> None:
             "active": True,
             "settings": {"currency": "EUR"},
             "secrets": {},
+            "secrets_unreadable": False,
             "created_at": listed[0]["created_at"],
         }
     ]
