@@ -48,6 +48,7 @@ from tradecore_adapters.database import (
 )
 from tradecore_adapters.environment import LOG_LEVELS, settings_from_environment
 from tradecore_adapters.logging_setup import configure_logging
+from tradecore_adapters.oauth_callback import RedirectListener
 from tradecore_adapters.settings import Settings
 from tradecore_adapters.setup_check import check_setup
 
@@ -58,6 +59,7 @@ __all__ = [
     "LOG_LEVELS",
     "Application",
     "Initialised",
+    "RedirectListener",
     "Rotation",
     "SchemaState",
     "Settings",

@@ -11,8 +11,7 @@ from rich.markup import escape
 
 from tradecore.domain import RunStatus
 from tradecore.services import DemoSetup
-from tradecore_adapters.bootstrap import initialise, open_application
-from tradecore_adapters.settings import Settings
+from tradecore_adapters.bootstrap import Settings, initialise, open_application
 from tradecore_cli.render import positions_table, print_table
 from tradecore_cli.settings import settings_of
 

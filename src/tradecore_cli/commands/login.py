@@ -19,7 +19,7 @@ import click
 from tradecore.domain import BrokerConnection, OAuthTokens
 from tradecore.errors import AuthenticationFailed, DomainError
 from tradecore.ports import LoginRequest
-from tradecore_adapters.oauth_callback import RedirectListener
+from tradecore_adapters.bootstrap import RedirectListener
 from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.plugin_values import interruptible
 

@@ -7,9 +7,8 @@ import asyncio
 
 import click
 
-from tradecore.services.secrets import UnreadableSecrets
-from tradecore_adapters.bootstrap import open_repository
-from tradecore_adapters.sqlalchemy import RotationReport
+from tradecore.services import UnreadableSecrets
+from tradecore_adapters.bootstrap import rotate_secrets
 from tradecore_cli.app import confirm, find_user, open_app
 from tradecore_cli.settings import settings_of
 
@@ -38,19 +37,10 @@ def rotate(ctx: click.Context, batch_size: int) -> None:
     line in the key file), run this, then remove the old keys. It can be interrupted and run
     again: connections and targets already under the newest key are skipped.
     """
-    settings = settings_of(ctx)
-
-    async def run() -> tuple[RotationReport, str]:
-        repository = await open_repository(settings)
-        try:
-            return await repository.rotate_secrets(batch_size=batch_size), repository.key_id
-        finally:
-            await repository.aclose()
-
-    report, key_id = asyncio.run(run())
+    done = asyncio.run(rotate_secrets(settings_of(ctx), batch_size=batch_size))
     click.echo(
-        f"Re-encrypted {report.rotated} connection(s) and {report.rotated_targets} notification "
-        f"target(s) under key {key_id}; every stored secret is now under the newest key, so older "
+        f"Re-encrypted {done.connections} connection(s) and {done.targets} notification "
+        f"target(s) under key {done.key_id}; every stored secret is now under the newest key, so older "
         "keys can be removed."
     )
 

@@ -6,9 +6,7 @@ import asyncio
 
 import click
 
-from tradecore_adapters.bootstrap import initialise
-from tradecore_adapters.sqlalchemy import describe_url
-from tradecore_adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
+from tradecore_adapters.bootstrap import initialise, schema_state, upgrade_schema
 from tradecore_cli.output import json_option, print_json
 from tradecore_cli.settings import settings_of
 
@@ -72,15 +70,8 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Migrate the database to the newest schema (run it after upgrading tradecore)."""
-    database = settings_of(ctx).database
-
-    async def run() -> tuple[str | None, str | None]:
-        before = await current_revision(database)
-        await upgrade(database)
-        return before, await current_revision(database)
-
-    before, after = asyncio.run(run())
-    where = describe_url(database)
+    was, now = asyncio.run(upgrade_schema(settings_of(ctx)))
+    before, after, where = was.current, now.current, now.database
     if before == after:
         click.echo(f"{where} is already at the newest revision ({after}).")
     else:
@@ -93,10 +84,8 @@ def db_upgrade(ctx: click.Context) -> None:
 def db_current(ctx: click.Context, as_json: bool) -> None:
     """Show the database's schema revision and whether it is the newest (exit status 1 when
     it is not)."""
-    database = settings_of(ctx).database
-    current = asyncio.run(current_revision(database))
-    head = head_revision()
-    where = describe_url(database)
+    state = asyncio.run(schema_state(settings_of(ctx)))
+    current, head, where = state.current, state.head, state.database
     if as_json:
         print_json(
             {"database": where, "revision": current, "newest": head, "up_to_date": current == head}
