@@ -10,6 +10,7 @@ import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
 from tradecore_cli.commands.automation import automation
+from tradecore_cli.commands.broker_changes import broker_disable, broker_edit, broker_enable
 from tradecore_cli.commands.broker_secrets import broker_secrets
 from tradecore_cli.commands.brokers import broker
 from tradecore_cli.commands.check import check
@@ -105,3 +106,5 @@ for _command in (
     cli.add_command(_command)
 broker.add_command(broker_login)
 broker.add_command(broker_secrets)
+for _change in (broker_edit, broker_enable, broker_disable):
+    broker.add_command(_change)

@@ -745,3 +745,47 @@ def test_utc_is_the_zone_of_every_time_printed(alice: Cli) -> None:
     executed = datetime.fromisoformat(trade["executed_at"]).astimezone(UTC)
     table = alice.ok("trades", "--user", "alice", "--limit", "1")
     assert executed.strftime("%Y-%m-%d %H:%M:%S") in table
+
+
+# -- changing what exists --------------------------------------------------------------------------
+
+
+def test_user_rename_keeps_what_the_user_owns_and_refuses_a_taken_name(home: Cli) -> None:
+    home.ok("user", "add", "alice")
+    home.ok("user", "add", "bob")
+    home.ok("broker", "add", "paper", "--name", "p1", "--user", "alice")
+
+    assert "Renamed user alice to alicia." in home.ok("user", "rename", "alice", " alicia ")
+
+    assert [c["name"] for c in home.json("broker", "list", "--user", "alicia")] == ["p1"]
+    assert "there is already a user named 'bob'" in error_line(
+        home("user", "rename", "alicia", "bob")
+    )
+    assert "there is no user named 'alice'" in error_line(home("user", "rename", "alice", "x"))
+    assert sorted(u["name"] for u in home.json("user", "list")) == ["alicia", "bob"]
+
+
+def test_broker_edit_checks_the_result_before_storing_it(home: Cli) -> None:
+    home.ok("user", "add", "alice")
+    home.ok("broker", "add", "dummy", "--name", "d1", "--user", "alice")
+
+    out = home.ok("broker", "edit", "d1", "--user", "alice", "--setting", "currency=EUR")
+    assert "now has settings currency=EUR" in out
+    refused = home("broker", "edit", "d1", "--user", "alice", "--setting", "currency=GBP")
+    assert "setting 'currency' must be one of USD, EUR; got 'GBP'" in error_line(refused)
+    assert home.json("broker", "list", "--user", "alice")[0]["settings"] == {"currency": "EUR"}
+    home.ok("broker", "edit", "d1", "--user", "alice", "--unset", "currency")
+    assert home.json("broker", "list", "--user", "alice")[0]["settings"] == {}
+    assert "nothing to change" in home("broker", "edit", "d1", "--user", "alice").output
+
+
+def test_a_disabled_connection_is_kept_but_not_synced_until_enabled(home: Cli) -> None:
+    home.ok("user", "add", "alice")
+    home.ok("broker", "add", "paper", "--name", "p1", "--user", "alice")
+
+    assert "is disabled" in home.ok("broker", "disable", "p1", "--user", "alice")
+    assert home.json("broker", "list", "--user", "alice")[0]["active"] is False
+    assert "has no active broker connections" in home.ok("sync", "--user", "alice")
+
+    home.ok("broker", "enable", "p1", "--user", "alice")
+    assert "p1 (paper):" in home.ok("sync", "--user", "alice")

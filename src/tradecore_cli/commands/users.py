@@ -42,6 +42,22 @@ def user_add(ctx: click.Context, name: str) -> None:
     click.echo(f"Next: tradecore broker add TYPE --name NAME --user {added.name}  (try TYPE paper)")
 
 
+@user.command("rename")
+@click.argument("name")
+@click.argument("new_name", metavar="NEW_NAME")
+@click.pass_context
+def user_rename(ctx: click.Context, name: str, new_name: str) -> None:
+    """Rename the user NAME to NEW_NAME (see docs/names.md); everything it owns stays."""
+
+    async def run() -> User:
+        async with open_app(ctx) as app:
+            found = await find_user(app, name)
+            return await app.users.rename(found.id, new_name)
+
+    renamed = asyncio.run(run())
+    click.echo(f"Renamed user {name} to {renamed.name}.")
+
+
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
