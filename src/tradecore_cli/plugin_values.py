@@ -29,7 +29,6 @@ _F = TypeVar("_F")
 
 __all__ = [
     "ask_secrets",
-    "installed",
     "interactive",
     "interruptible",
     "key_value_settings",
@@ -131,19 +130,3 @@ def ask_secrets(
 def settings_text(settings: Mapping[str, str]) -> str:
     """``key=value, …`` by key, for lists and confirmations (settings are never secret)."""
     return ", ".join(f"{key}={value}" for key, value in sorted(settings.items()))
-
-
-def installed(factories: Mapping[str, _F], name: str, kind: str) -> _F:
-    """The factory of the installed ``kind`` plugin (broker, notifier) called ``name``.
-
-    :raises click.BadParameter: none is installed; the message lists those that are.
-    """
-    factory = factories.get(name)
-    if factory is None:
-        available = ", ".join(sorted(factories)) or "none"
-        raise click.BadParameter(
-            f"{name!r} is not an installed {kind} plugin (installed: {available}); "
-            "see `tradecore plugins`",
-            param_hint="TYPE",
-        )
-    return factory

@@ -39,7 +39,7 @@ from tradecore_cli.commands.strategy_changes import (
 )
 from tradecore_cli.output import json_option, print_json
 from tradecore_cli.plugin_values import key_value_settings
-from tradecore_cli.render import print_table
+from tradecore_cli.render import literal_table, print_table
 from tradecore_cli.render_orders import (
     order_json,
     orders_table,
@@ -303,7 +303,8 @@ def strategy_show(ctx: click.Context, name: str, user_name: str | None, as_json:
         for parameter, value, is_default in rows:
             text = "-" if value is None else value + (" (default)" if is_default else "")
             table.add_row(parameter, text, descriptions.get(parameter, "(not declared)"))
-        console.print(table)  # the descriptions wrap; the values never do
+        # The descriptions wrap; the values never do. Literal: plugin and user text.
+        console.print(literal_table(table))
     else:
         click.echo("Parameters: none.")
     if config.state:
