@@ -18,14 +18,11 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
 
 import click
 
 from tradecore.domain import Secret
 from tradecore.ports import SecretSpec, SettingSpec
-
-_F = TypeVar("_F")
 
 __all__ = [
     "ask_secrets",
