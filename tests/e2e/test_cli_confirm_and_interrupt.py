@@ -18,32 +18,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-
-from tradecore_cli.main import cli
-
-
-class Cli:
-    """``tradecore`` through click's runner, in one home."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    def __call__(
-        self, *args: str, input: str | None = None, interactive: bool | None = None
-    ) -> Result:
-        obj: dict[str, Any] = {"environ": dict(self.env)}
-        if interactive is not None:
-            obj["interactive"] = interactive
-        return CliRunner().invoke(cli, list(args), obj=obj, input=input, catch_exceptions=False)
-
-    def ok(self, *args: str) -> str:
-        result = self(*args)
-        assert result.exit_code == 0, result.output
-        return result.stdout
+from tests.e2e.cli_runner import Cli
 
 
 @pytest.fixture

@@ -18,50 +18,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-
-from tradecore_cli.main import cli
+from tests.e2e.cli_runner import Cli, error_line
 
 CANARY = "canary-7f3a9c1e-never-print-me"
-
-
-class Cli:
-    """``tradecore`` through click's runner, in one home, with its own environment."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    def __call__(
-        self,
-        *args: str,
-        input: str | None = None,
-        interactive: bool | None = None,
-        env: dict[str, str] | None = None,
-    ) -> Result:
-        obj: dict[str, Any] = {"environ": {**self.env, **(env or {})}}
-        if interactive is not None:
-            obj["interactive"] = interactive
-        return CliRunner().invoke(cli, list(args), obj=obj, input=input, catch_exceptions=False)
-
-    def ok(self, *args: str, **kwargs: Any) -> str:
-        result = self(*args, **kwargs)
-        assert result.exit_code == 0, result.output
-        return result.stdout
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json"))
-
-
-def error_line(result: Result) -> str:
-    """The one ``Error:`` line of a failed command; no traceback anywhere."""
-    assert result.exit_code != 0, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
 
 
 @pytest.fixture
