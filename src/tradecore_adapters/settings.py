@@ -1,5 +1,5 @@
-"""The application's settings: plain, frozen data. Only ``tradecore_cli`` reads the environment
-to build it (see ``tradecore_cli.settings``)."""
+"""The application's settings: plain, frozen data. The environment is read into them by
+:func:`tradecore_adapters.environment.settings_from_environment`, when a front end asks."""
 
 from __future__ import annotations
 
