@@ -32,7 +32,7 @@ async def connection_by_name(uow: UnitOfWork, user_id: str, name: str) -> Broker
         or there is no such user.
     """
     try:
-        return await uow.connections.get_by_name(user_id, name)
+        return await uow.connections.get_by_name(user_id, name.strip())
     except NotFound:
         user = await uow.users.get(user_id)
         raise NotFound(f"{user.name} has no broker connection named {name!r}") from None

@@ -19,6 +19,7 @@ from tradecore.domain import BrokerConnection, Instrument, Order, Side, new_id
 from tradecore.errors import AlreadyExists, DomainError, InstrumentNotFound, NotFound, OrderBlocked
 from tradecore.ports import BrokerPort, UnitOfWork
 from tradecore.services.brokers import describe_broker_failure
+from tradecore.services.connections import connection_by_name
 from tradecore.services.context import ServiceContext
 from tradecore.services.manual_orders import (
     ManualOrder,
@@ -80,13 +81,6 @@ class Orders:
 
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
-
-    async def _connection(self, uow: UnitOfWork, user_id: str, name: str) -> BrokerConnection:
-        try:
-            return await uow.connections.get_by_name(user_id, name.strip())
-        except NotFound:
-            user = await uow.users.get(user_id)
-            raise NotFound(f"{user.name} has no broker connection named {name!r}") from None
 
     @asynccontextmanager
     async def _broker(self, connection: BrokerConnection) -> AsyncIterator[BrokerPort]:
@@ -175,7 +169,7 @@ class Orders:
         self, user_id: str, form: OrderForm
     ) -> tuple[BrokerConnection, Order | None, str | None]:
         async with self._context.repository.unit_of_work() as uow:
-            connection = await self._connection(uow, user_id, form.connection)
+            connection = await connection_by_name(uow, user_id, form.connection)
             existing = None
             client_order_id = None
             if form.key is not None:
@@ -336,7 +330,7 @@ class Orders:
         async with self._context.repository.unit_of_work() as uow:
             connection_id = None
             if connection is not None:
-                connection_id = (await self._connection(uow, user_id, connection)).id
+                connection_id = (await connection_by_name(uow, user_id, connection)).id
             found = await uow.orders.list(
                 user_id, connection_id=connection_id, open_only=open_only, limit=limit
             )

@@ -15,6 +15,7 @@ from attrs import evolve, frozen
 from tradecore.domain import BrokerConnection, Order, StrategyConfig, checked_name
 from tradecore.errors import AlreadyExists, ConfigurationError, NotFound, PluginError
 from tradecore.ports import Clock, RepositoryPort, StrategyFactory, UnitOfWork
+from tradecore.services.connections import connection_by_name
 from tradecore.services.context import ServiceContext
 
 __all__ = [
@@ -156,14 +157,6 @@ async def _strategy(uow: UnitOfWork, user_id: str, name: str) -> StrategyConfig:
         raise NotFound(f"{user.name} has no strategy named {name!r}") from None
 
 
-async def _connection(uow: UnitOfWork, user_id: str, name: str) -> BrokerConnection:
-    try:
-        return await uow.connections.get_by_name(user_id, name.strip())
-    except NotFound:
-        user = await uow.users.get(user_id)
-        raise NotFound(f"{user.name} has no broker connection named {name!r}") from None
-
-
 class Strategies:
     """The use cases on strategies. Build it with the application's :class:`ServiceContext`;
     every method acts as the user whose id it is given."""
@@ -199,7 +192,7 @@ class Strategies:
         factory = strategy_factory(self._context.strategies, strategy_type)
         checked = checked_name("strategy", name)
         async with self._context.repository.unit_of_work() as uow:
-            found = await _connection(uow, user_id, connection)
+            found = await connection_by_name(uow, user_id, connection)
         config = await add_strategy(
             repository=self._context.repository,
             factories=self._context.strategies,
