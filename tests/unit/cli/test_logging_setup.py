@@ -13,9 +13,9 @@ import click
 import pytest
 
 from tradecore.errors import ConfigurationError
-from tradecore.logs import run_context
+from tradecore.logs import RunContextFilter, run_context
 from tradecore_adapters.logging_setup import configure_logging
-from tradecore_adapters.redaction import MASK, register_secret
+from tradecore_adapters.redaction import MASK, RedactingFilter, register_secret
 from tradecore_cli.settings import apply_verbosity, load_settings, settings_of, verbosity_level
 
 LIBRARY_LOGGERS = ("httpx", "httpcore", "aiosqlite", "alembic")
@@ -160,12 +160,18 @@ def test_with_someone_elses_handlers_no_terminal_handler_is_added_and_theirs_are
     foreign = [h for h in root.handlers if h.get_name() not in OUR_HANDLERS]
     assert foreign  # pytest's own
     configure_logging("WARNING")
+    after_first = {id(handler): list(handler.filters) for handler in root.handlers}
     configure_logging("WARNING")
     assert root.level == logging.WARNING
     assert root.handlers == foreign
     for handler in root.handlers:
-        assert sum(type(f).__name__ == "RunContextFilter" for f in handler.filters) == 1
-        assert sum(type(f).__name__ == "RedactingFilter" for f in handler.filters) == 1
+        # Each of their handlers masks and carries the run id; a second setup adds nothing.
+        # (Counted against the first setup: pytest's session handlers keep the filters of
+        # every earlier test in the process.)
+        shown = [f"{type(f).__module__}.{type(f).__qualname__}" for f in handler.filters]
+        assert handler.filters == after_first[id(handler)], shown
+        assert any(isinstance(f, RunContextFilter) for f in handler.filters), shown
+        assert any(isinstance(f, RedactingFilter) for f in handler.filters), shown
 
 
 def test_the_log_variables_are_read(tmp_path: Path) -> None:
