@@ -43,3 +43,12 @@ class Instrument:
     broker_key: str | None = None
     base: str | None = None
     quote: str | None = None
+
+    @property
+    def is_balance(self) -> bool:
+        """``True`` when it names a held asset rather than a market, so it has no price of its
+        own: cash, or a spot balance named after its own asset with no quote currency (the
+        ``BTC`` and ``USDT`` balances of a Binance account, whose markets are ``BTCUSDT``…)."""
+        if self.asset_type is AssetType.CASH:
+            return True
+        return self.asset_type is AssetType.SPOT and self.quote is None and self.base == self.symbol

@@ -135,7 +135,11 @@ async def _context(
             user_id, connection_id=config.connection_id, limit=RECENT_TRADES
         )
         orders = await uow.orders.list(user_id, strategy_id=config.id, limit=RECENT_ORDERS)
-    instruments = {p.instrument.symbol: p.instrument for p in positions}
+    # Only markets have prices: a balance (Binance's BTC, USDT…; cash) is never asked for one,
+    # unless the strategy itself wants it.
+    instruments = {
+        p.instrument.symbol: p.instrument for p in positions if not p.instrument.is_balance
+    }
     instruments.update({instrument.symbol: instrument for instrument in wanted})
     prices: dict[str, Quote] = {}
     for symbol, instrument in sorted(instruments.items()):
