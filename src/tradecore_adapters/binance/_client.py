@@ -105,6 +105,19 @@ class ApiFigures:
         return figures
 
 
+@define
+class _Exchange:
+    """When the last answered request of a retried call was sent and answered (epoch ms)."""
+
+    sent_ms: int | None = None
+    received_ms: int | None = None
+
+    def midpoint_ms(self) -> int:
+        if self.sent_ms is None or self.received_ms is None:  # pragma: no cover
+            raise AssertionError("no request was answered")
+        return (self.sent_ms + self.received_ms) // 2
+
+
 class BinanceClient:
     """REST calls to Binance for one connection, over one connection pool.
 
@@ -157,12 +170,13 @@ class BinanceClient:
         )
 
     async def sync_clock(self, base: str) -> int:
-        """Measure the offset between Binance's clock and ours (the midpoint of the request)."""
+        """Measure the offset between Binance's clock and ours: the server's time minus the
+        midpoint of the one exchange that answered (its own send and receive times), never
+        across a retry or budget wait before it."""
         path = _TIME_PATHS[1] if base == self._config.futures_url else _TIME_PATHS[0]
-        before = self._now_ms()
-        payload = await self._retrying("GET", base, path, (), weight=1, signed=False)
-        after = self._now_ms()
-        offset = server_time_ms(payload, "GET " + path) - (before + after) // 2
+        timing = _Exchange()
+        payload = await self._retrying("GET", base, path, (), weight=1, signed=False, timing=timing)
+        offset = server_time_ms(payload, "GET " + path) - timing.midpoint_ms()
         self._offsets[base] = offset
         self.figures.clock_offset_ms[self._label(base)] = offset
         return offset
@@ -198,7 +212,15 @@ class BinanceClient:
             return await self._retrying(method, base, path, params, weight=weight, signed=signed)
 
     async def _retrying(
-        self, method: str, base: str, path: str, params: Params, *, weight: int, signed: bool
+        self,
+        method: str,
+        base: str,
+        path: str,
+        params: Params,
+        *,
+        weight: int,
+        signed: bool,
+        timing: _Exchange | None = None,
     ) -> Any:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_transient),
@@ -210,7 +232,9 @@ class BinanceClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._once(method, base, path, params, weight=weight, signed=signed)
+                return await self._once(
+                    method, base, path, params, weight=weight, signed=signed, timing=timing
+                )
         raise AssertionError(
             "unreachable: tenacity either returns or re-raises"
         )  # pragma: no cover
@@ -230,6 +254,7 @@ class BinanceClient:
         weight: int,
         signed: bool,
         client_order_id: str | None = None,
+        timing: _Exchange | None = None,
     ) -> Any:
         what = f"{method} {path}"
         host = self._hosts[base]
@@ -253,11 +278,14 @@ class BinanceClient:
         if query:
             url = f"{url}?{query}"
         self.figures.requests += 1
+        sent_ms = self._now_ms()
         try:
             response = await self._http.request(method, url, headers=headers)
         except httpx.HTTPError as exc:
             host.budget.settle(weight, None, self._server_ms(base))
             raise _transport(what, exc, client_order_id) from None
+        if timing is not None:
+            timing.sent_ms, timing.received_ms = sent_ms, self._now_ms()
         used = _int_header(response.headers.get(_USED_WEIGHT))
         host.budget.settle(weight, used, self._server_ms(base))
         if used is not None:

@@ -166,6 +166,29 @@ async def test_minus_1021_resyncs_the_clock_and_retries_the_read_once(
     assert -21_000 < int(figures["clock_offset_ms"]) < -19_000
 
 
+async def test_the_clock_offset_is_measured_from_the_answering_request_not_across_the_wait(
+    fake: FakeBinance, make_broker: BrokerMaker, clock: FakeClock
+) -> None:
+    # Binance's clock runs 2 s ahead; the first /time is refused with Retry-After 17 s. Measured
+    # across the wait, the offset would be 2 s - 8.5 s and the next signed read a -1021.
+    fake.clock_offset_ms = 2_000
+    fake.script(
+        "GET",
+        "/api/v3/time",
+        status=429,
+        json={"code": -1003, "msg": "Too many requests."},
+        headers={"Retry-After": "17"},
+    )
+    broker = make_broker()
+    assert await broker.get_positions(_spot())
+    assert max(clock.sleeps) >= 17, "Retry-After is honoured"
+    figures = broker.api_figures()
+    assert 1_900 <= int(figures["clock_offset_ms"]) <= 2_100
+    assert "clock_resyncs" not in figures, "no -1021 on the signed read"
+    assert fake.count("GET", "/api/v3/time") == 2
+    assert fake.count("GET", "/api/v3/account") == 1
+
+
 async def test_a_persistent_minus_1021_fails_after_one_resync(
     fake: FakeBinance, make_broker: BrokerMaker
 ) -> None:
