@@ -71,6 +71,7 @@ __all__ = [
     "load_plugins",
     "open_application",
     "open_repository",
+    "owner_is_gone",
     "rotate_secrets",
     "scheduler_owner",
     "schema_state",
@@ -83,6 +84,26 @@ def scheduler_owner() -> str:
     """A name for this process's scheduler in leases and the daemon registry:
     ``host:pid:tag``, unique among the schedulers sharing a database."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """``True`` when the scheduler named ``owner`` (see :func:`scheduler_owner`) ran on this
+    host in a process that no longer exists (killed, crashed). Another host's scheduler, or a
+    name of another shape, is never known to be gone: its lease lapses in its own time."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, _ = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 @define(kw_only=True)
@@ -201,6 +222,7 @@ class Application:
             grace=timedelta(seconds=settings.shutdown_grace_seconds),
             retention=settings.retention,
             default_frequency_minutes=settings.default_frequency_minutes,
+            holder_is_gone=owner_is_gone,
         )
 
     async def aclose(self) -> None:

@@ -8,6 +8,9 @@ import asyncio
 import json
 import logging
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from tradecore.domain import Trigger
+from tradecore.domain import AutomationRun, Trigger
 from tradecore_adapters.bootstrap import open_application
 from tradecore_cli.main import cli
 from tradecore_cli.settings import load_settings
@@ -168,6 +171,54 @@ def test_cycle_and_a_forced_run_leave_a_cycle_held_by_another_scheduler_alone(
     assert home.json("automation", "logs") == []
     running = home.json("automation", "status")["running"]
     assert running["owner"] == "elsewhere:42:ab"
+
+
+def test_a_cycle_held_by_a_dead_process_of_this_host_is_taken_over_at_once(home: Cli) -> None:
+    # After a kill -9 the holder's lease would keep the cycle for a whole lease time (10 min
+    # here); a process of this host that no longer exists is known to be gone, so `cycle` takes
+    # the cycle over at once and closes the run it left. While it lives, it keeps its cycle.
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    owner = f"{socket.gethostname()}:{holder.pid}:ab"
+
+    async def hold() -> str:
+        app = await open_application(load_settings(home.env))
+        try:
+            (summary,) = await app.users.list()
+            async with app.repository.unit_of_work() as uow:
+                lease = await uow.leases.claim(
+                    summary.user.id, owner, ttl=timedelta(minutes=10), trigger=Trigger.SCHEDULE
+                )
+                assert lease is not None
+                await uow.runs.add(
+                    AutomationRun(
+                        id=lease.run_id,
+                        user_id=summary.user.id,
+                        trigger=Trigger.SCHEDULE,
+                        started_at=lease.claimed_at,
+                    )
+                )
+                await uow.commit()
+            return lease.run_id
+        finally:
+            await app.aclose()
+
+    try:
+        home.ok("automation", "start")
+        left = asyncio.run(hold())
+        busy = home("cycle")
+        assert busy.exit_code == 1
+        assert f"its cycle is running by {owner}" in busy.stderr
+    finally:
+        holder.kill()  # kill -9: its lease is left behind, unexpired
+        holder.wait()
+
+    taken = home("cycle")
+
+    assert taken.exit_code == 0, taken.output
+    runs = {run["id"]: run for run in home.json("automation", "logs")}
+    assert runs[left]["status"] == "failure"
+    assert any("interrupted" in (step.get("error") or "") for step in runs[left]["steps"])
+    assert [run["status"] for run_id, run in runs.items() if run_id != left] == ["success"]
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from tradecore.errors import DomainError
 
 __all__ = [
     "COMPLETED",
+    "EXPIRED_AT_ONCE",
     "FREE_SLOT",
     "RELEASED",
     "DaemonInfo",
@@ -44,6 +45,10 @@ __all__ = [
     "due_slot",
     "due_time",
 ]
+
+EXPIRED_AT_ONCE = timedelta(microseconds=1)
+"""How far before "now" a lease ended at once is set to expire, so that a claim at the same
+instant takes it (a lease is claimable once it expired strictly before the claim)."""
 
 COMPLETED = "completed"
 """The audit outcome (:attr:`LeaseInterval.outcome`) of a lease released after its cycle ran."""
@@ -224,6 +229,11 @@ class LeaseSlot:
         """``True`` when the slot is still ``lease``'s (same owner and fencing token), expired
         or not: nobody took it over and it was not released."""
         return self.leased_by == lease.owner and self.fencing == lease.fencing
+
+    def names_interval(self, held: LeaseInterval) -> bool:
+        """``True`` when the slot is still the lease ``held`` records (same owner and fencing
+        token), expired or not."""
+        return self.leased_by == held.owner and self.fencing == held.fencing
 
     def holds(self, lease: Lease, now: datetime) -> bool:
         """``True`` when ``lease`` is held and unexpired at ``now``: it may be renewed, and

@@ -115,6 +115,15 @@ class LeaseRepository(Protocol):
         (taken over, or expired: an expired lease is never revived)."""
         ...
 
+    async def expire(self, held: LeaseInterval) -> bool:
+        """End at once the lease that ``held`` records, because its holder is known to be gone
+        (a process of this host that no longer exists): it expires now, so the next claim
+        takes it over as it would any expired lease (closing the run the holder left
+        unfinished). ``False``, and nothing changes, when that lease is no longer held
+        (released, expired, or taken over).
+        """
+        ...
+
     async def confirm(self, lease: Lease) -> bool:
         """Whether ``lease`` is still held and unexpired, checked inside this unit's
         transaction so that it holds until the unit commits (the fencing check of every write

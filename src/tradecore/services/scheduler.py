@@ -85,6 +85,10 @@ class Scheduler:
     :param prune_every: how often the daemon prunes the run ledger (a pass prunes at its end).
     :param keep_logins_every: how often the daemon renews OAuth logins about to lapse
         (:mod:`tradecore.services.logins`; a pass does it at its end).
+    :param holder_is_gone: says of a lease owner's name whether it is known to be gone (a
+        process of this host that no longer exists); a cycle asked for by user (``tradecore
+        cycle``, ``run --user``) whose holder is gone is taken over at once instead of after
+        its lease lapses. Nothing is known to be gone by default.
     """
 
     cycle: AutomationCycle
@@ -97,6 +101,7 @@ class Scheduler:
     default_frequency_minutes: int = DEFAULT_FREQUENCY_MINUTES
     prune_every: timedelta = timedelta(hours=1)
     keep_logins_every: timedelta = timedelta(minutes=5)
+    holder_is_gone: Callable[[str], bool] = field(default=lambda owner: False)
     _started_at: datetime | None = field(default=None, init=False)
 
     @concurrency.validator
@@ -188,6 +193,7 @@ class Scheduler:
         # A lease, or why not: "" when the cycle is simply not due, else who holds it.
         async with self.repository.unit_of_work() as uow:
             lease = await uow.leases.claim(user_id, self.owner, ttl=self.lease_ttl, trigger=trigger)
+            holder = None
             if lease is None:
                 holder = next(
                     (
@@ -197,6 +203,18 @@ class Scheduler:
                     ),
                     None,
                 )
+                if holder is not None and self.holder_is_gone(holder.owner):
+                    _log.warning(
+                        "the cycle of user %s was held by %s, a process of this host that no "
+                        "longer exists: taken over at once",
+                        user_id,
+                        holder.owner,
+                    )
+                    if await uow.leases.expire(holder):
+                        lease = await uow.leases.claim(
+                            user_id, self.owner, ttl=self.lease_ttl, trigger=trigger
+                        )
+            if lease is None:
                 who = f" by {holder.owner} since {holder.claimed_at:%H:%M:%S} UTC" if holder else ""
                 return f"{user_id}: its cycle is running{who}"
             if not force and lease.due_at is None and lease.requested_at is None:

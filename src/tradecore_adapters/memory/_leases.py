@@ -44,6 +44,7 @@ from tradecore.domain import (
 from tradecore.domain._checks import utc
 from tradecore.domain.lease import (
     COMPLETED,
+    EXPIRED_AT_ONCE,
     FREE_SLOT,
     RELEASED,
     LeaseSlot,
@@ -164,6 +165,34 @@ class Leases:
 
         self._session.write(renew)
         return attrs.evolve(lease, expires_at=until)
+
+    async def expire(self, held: LeaseInterval) -> bool:
+        await self._session.lock(automation_lock(held.user_id))
+        now = self._now()
+        gone = now - EXPIRED_AT_ONCE
+
+        def holds(tables: Tables) -> bool:
+            slot = _slot(tables, held.user_id)
+            return (
+                slot.names_interval(held)
+                and slot.lease_until is not None
+                and slot.lease_until > now
+            )
+
+        if not self._session.read(holds):
+            return False
+
+        def expire(tables: Tables) -> None:
+            if not holds(tables):
+                raise LeaseLost(
+                    f"the lease of user {held.user_id!r} (fencing {held.fencing}) held by "
+                    f"{held.owner!r} changed hands before it could be ended"
+                )
+            tables.lease_slots.put(held.user_id, _slot(tables, held.user_id).renewed(gone))
+            _update_interval(tables, held, expires_at=gone)
+
+        self._session.write(expire)
+        return True
 
     async def confirm(self, lease: Lease) -> bool:
         # Held until the unit ends, so that nobody takes the lease over before its commit.
@@ -372,7 +401,7 @@ def _lost(lease: Lease) -> LeaseLost:
 
 def _update_interval(
     tables: Tables,
-    lease: Lease,
+    lease: Lease | LeaseInterval,
     *,
     expires_at: datetime | None = None,
     released_at: datetime | None = None,

@@ -47,6 +47,7 @@ from tradecore.domain import (
 )
 from tradecore.domain.lease import (
     COMPLETED,
+    EXPIRED_AT_ONCE,
     RELEASED,
     LeaseSlot,
     check_limit,
@@ -196,6 +197,33 @@ class SqlLeases:
                 update(lease_audit).where(self._audited(lease)).values(expires_at=until)
             )
         return evolve(lease, expires_at=until)
+
+    async def expire(self, held: LeaseInterval) -> bool:
+        async with self._tx.atomic() as db:
+            now = await self.now()
+            gone = now - EXPIRED_AT_ONCE
+            result = await db.execute(
+                update(automation_configs)
+                .where(
+                    (_configs.user_id == held.user_id)
+                    & (_configs.leased_by == held.owner)
+                    & (_configs.fencing == held.fencing)
+                    & (_configs.lease_until > now)
+                )
+                .values(lease_until=gone)
+            )
+            if result.rowcount != 1:
+                return False
+            await db.execute(
+                update(lease_audit)
+                .where(
+                    (_audit.user_id == held.user_id)
+                    & (_audit.fencing == held.fencing)
+                    & (_audit.owner == held.owner)
+                )
+                .values(expires_at=gone)
+            )
+        return True
 
     async def confirm(self, lease: Lease) -> bool:
         async with self._tx.atomic() as db:

@@ -83,6 +83,33 @@ class LeaseLifecycleTests(LeaseContractBase):
         assert_no_overlap([lapsed, held])
 
     @pytest.mark.asyncio
+    async def test_a_lease_ended_at_once_is_taken_over_like_an_expired_one(
+        self, repository: RepositoryPort
+    ) -> None:
+        # What a scheduler does when the holder is a process of its host that no longer exists.
+        user_id, _ = await self._due_user(repository)
+        (lease,) = await self._claim_due(repository, A, ttl=LONG)
+        (held,) = await self._intervals(repository, user_id)
+        async with committing(repository) as uow:
+            assert not await uow.leases.expire(evolve(held, fencing=held.fencing + 1))
+            assert not await uow.leases.expire(evolve(held, owner=B))
+        async with repository.unit_of_work() as uow:
+            assert await uow.leases.confirm(lease)  # the wrong ones changed nothing
+
+        async with committing(repository) as uow:
+            assert await uow.leases.expire(held)
+        async with committing(repository) as uow:
+            assert not await uow.leases.confirm(lease)
+            assert not await uow.leases.expire(held)  # already ended
+        (taken,) = await self._claim_due(repository, B, ttl=LONG)
+
+        assert taken.fencing == lease.fencing + 1
+        assert taken.interrupted_run_id == lease.run_id
+        ended, now_held = await self._intervals(repository, user_id)
+        assert ended.expires_at <= now_held.claimed_at
+        assert_no_overlap([ended, now_held])
+
+    @pytest.mark.asyncio
     async def test_a_confirmed_lease_is_not_taken_over_before_the_unit_ends(
         self, repository: RepositoryPort
     ) -> None:
