@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tradecore.ports.broker import BrokerCapabilities, BrokerInfo, BrokerPort, RateLimits
+from tradecore.ports.broker import (
+    BrokerCapabilities,
+    BrokerInfo,
+    BrokerPort,
+    OrderSearch,
+    RateLimits,
+)
 from tradecore.ports.clock import Clock
 from tradecore.ports.factories import (
     BrokerContext,
@@ -63,6 +69,7 @@ __all__ = [
     "NotifierPort",
     "OAuthLogin",
     "OrderRepository",
+    "OrderSearch",
     "ParameterKind",
     "ParameterValues",
     "PositionRepository",

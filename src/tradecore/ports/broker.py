@@ -8,6 +8,7 @@ and closed with :meth:`BrokerPort.aclose` when the cycle is done with it. Errors
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from attrs import field, frozen
@@ -26,7 +27,7 @@ from tradecore.domain import (
     TradePage,
 )
 
-__all__ = ["BrokerCapabilities", "BrokerInfo", "BrokerPort", "RateLimits"]
+__all__ = ["BrokerCapabilities", "BrokerInfo", "BrokerPort", "OrderSearch", "RateLimits"]
 
 
 def _order_types(value: Iterable[OrderType]) -> frozenset[OrderType]:
@@ -45,6 +46,10 @@ class BrokerCapabilities:
     :param order_types: the order types :meth:`BrokerPort.place_order` accepts.
     :param asset_types: the kinds of instrument it trades.
     :param incremental_trades: ``get_trades`` honours its cursor (otherwise it returns a window).
+    :param order_search: the adapter also implements :class:`OrderSearch`: an order the lookup by
+        client id does not find can be searched for in the broker's listings (orders, fills,
+        activity log) before it is concluded never placed. Off by default: then the lookup by
+        client id is the only one.
     """
 
     oauth: bool = False
@@ -55,6 +60,7 @@ class BrokerCapabilities:
         default=frozenset({AssetType.SPOT}), converter=_asset_types
     )
     incremental_trades: bool = True
+    order_search: bool = False
 
 
 @frozen(kw_only=True)
@@ -183,4 +189,28 @@ class BrokerPort(Protocol):
 
     async def aclose(self) -> None:
         """Release connections. The adapter is unusable afterwards."""
+        ...
+
+
+@runtime_checkable
+class OrderSearch(Protocol):
+    """The optional second way to find an order, for brokers whose lookup by client id can miss
+    one that exists (Binance reports a live order "does not exist" for a while). A broker that
+    implements it declares :attr:`BrokerCapabilities.order_search`.
+
+    The order protocol calls it once, just before it would conclude that an order was never
+    placed (docs/orders.md, "not_placed: never placed"); an order it finds is adopted.
+    """
+
+    async def search_order(self, request: OrderRequest, *, since: datetime) -> Order:
+        """Look for the order of ``request`` by every means other than the lookup by client id
+        (:meth:`BrokerPort.get_order_status`): the broker's order listings, its fills, its
+        activity log, from ``since`` (when the order was recorded, by the caller's clock; allow
+        for clock skew) to now.
+
+        Be conservative: a fill that could be this order's and cannot be told apart from it
+        counts as found; the cost of a wrong "not found" is the same order placed twice.
+
+        :raises OrderNotFound: no listing holds it.
+        """
         ...

@@ -8,7 +8,9 @@ lose the new one). A unit whose lease is gone raises :class:`~tradecore.errors.L
 commits nothing, so a process paused past its lease (or cut off from the database) cannot record
 an order, a synced trade, a token or a run after another process took the cycle over
 (M. Kleppmann, "How to do distributed locking", 2016). Orders are sent only after their
-``PENDING_SUBMIT`` row was committed through such a unit.
+``PENDING_SUBMIT`` row was committed through such a unit, and :func:`confirm_lease` is called
+again right before each is sent: a process stalled between the two sends nothing once its lease
+is gone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tradecore.errors import LeaseLost
 from tradecore.ports import RepositoryPort, UnitOfWork
 from tradecore.ports.repository import REPOSITORIES, ConnectionRepository
 
-__all__ = ["FencedRepository", "LeaseGuard"]
+__all__ = ["FencedRepository", "LeaseGuard", "confirm_lease"]
 
 
 class LeaseGuard:
@@ -152,5 +154,26 @@ class FencedRepository:
         """A fenced unit of work over the wrapped repository."""
         return FencedUnitOfWork(self._inner.unit_of_work(), self._guard)
 
+    async def confirm_lease(self) -> None:
+        """Confirm the lease in a short transaction of its own, which writes nothing.
+
+        :raises LeaseLost: it is lost (or expired, by the store's clock).
+        """
+        async with self._inner.unit_of_work() as uow:
+            try:
+                await self._guard.check(uow)
+            finally:
+                await uow.rollback()
+
     async def aclose(self) -> None:
         """Nothing to release: the wrapped repository belongs to the scheduler."""
+
+
+async def confirm_lease(repository: RepositoryPort) -> None:
+    """Confirm the lease ``repository`` writes under, when it is a :class:`FencedRepository`
+    (a cycle's); a repository without a lease (a command run by hand) has nothing to confirm.
+
+    :raises LeaseLost: the lease is lost.
+    """
+    if isinstance(repository, FencedRepository):
+        await repository.confirm_lease()

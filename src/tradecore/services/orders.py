@@ -15,6 +15,24 @@ a request arriving later than that after it was signed is refused) plus the up t
 been measured to report a live order as "does not exist", with margin (docs/orders.md,
 "not_placed: never placed"; the ``recvWindow`` rule is Binance's "Timing security",
 https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security).
+
+Two guards make that conclusion sound:
+
+- **Nothing is sent late.** Right before the request leaves, the lease the cycle runs under is
+  confirmed in a short transaction of its own (:func:`~tradecore.services.fencing.confirm_lease`;
+  a manual order has none), and an order recorded more than :data:`SEND_DEADLINE` (half the safe
+  window) ago is not sent at all: it stays ``PENDING_SUBMIT``, unresolved, and reconciliation
+  shows it never placed. So a process stalled between the commit and the POST cannot send an
+  order that another process has meanwhile concluded ``NOT_PLACED``. The age is measured by the
+  same clock that stamped the order (the service clock of the process that recorded and now
+  sends it), so no skew between machines enters it; skew between the sender and another
+  process that reconciles is what the other half of the safe window absorbs. (Leases use the
+  store's clock; both rules hold on their own clock.)
+- **"Not found" is asked every way the broker offers.** Before concluding ``NOT_PLACED``, a
+  broker that declares :attr:`~tradecore.ports.BrokerCapabilities.order_search` is asked to
+  search its listings since the order was recorded (:class:`~tradecore.ports.OrderSearch`:
+  Binance's ``allOrders`` and ``myTrades``, Saxo's open orders and activity log); an order found
+  there is adopted. Other brokers are looked up by client id only.
 """
 
 from __future__ import annotations
@@ -32,14 +50,16 @@ from tradecore.domain import (
     OrderRequest,
     OrderStatus,
 )
-from tradecore.errors import OrderExists, OrderNotFound, OrderRejected
-from tradecore.ports import BrokerPort, Clock, RepositoryPort
+from tradecore.errors import OrderExists, OrderNotFound, OrderRejected, PluginError
+from tradecore.ports import BrokerPort, Clock, OrderSearch, RepositoryPort
 from tradecore.services._steps import describe_error, mask
+from tradecore.services.fencing import confirm_lease
 
 __all__ = [
     "LOOKUP_INTERVAL",
     "NOT_PLACED_LOOKUPS",
     "SAFE_WINDOW",
+    "SEND_DEADLINE",
     "ReconcileResult",
     "adopt_reported",
     "describe_order",
@@ -52,6 +72,9 @@ __all__ = [
 
 SAFE_WINDOW = timedelta(minutes=3)
 """How long after an order was recorded a broker that does not know it proves nothing."""
+
+SEND_DEADLINE = SAFE_WINDOW / 2
+"""An order recorded longer ago than this is never sent (left to reconciliation)."""
 
 NOT_PLACED_LOOKUPS = 3
 """How many lookups must find nothing (after the safe window) before an order is ``NOT_PLACED``."""
@@ -92,6 +115,7 @@ async def submit_order(
         (adapters never quote secrets; this is the second line of defence).
     :raises AlreadyExists: an order with this client id was already recorded: it may have been
         sent, so it must be reconciled, not submitted again.
+    :raises LeaseLost: ``repository`` is a cycle's and its lease was lost: nothing was sent.
     """
     pending = pending_order(request, clock=clock, strategy_id=strategy_id)
     async with repository.unit_of_work() as uow:
@@ -128,7 +152,19 @@ async def send_recorded(
 ) -> Order:
     """Send an order whose ``PENDING_SUBMIT`` record is already committed, once, and record the
     outcome (the second half of :func:`submit_order`, for callers that commit several intents,
-    or an intent with other state, in one transaction); ``secrets`` are masked in the reason."""
+    or an intent with other state, in one transaction); ``secrets`` are masked in the reason.
+
+    Right before sending, the lease is confirmed and the order's age checked (see the module
+    docstring): an order recorded more than :data:`SEND_DEADLINE` ago is not sent and is
+    returned (and kept) ``PENDING_SUBMIT``, with a reason that says so.
+
+    :raises LeaseLost: ``repository`` is a cycle's and its lease was lost: nothing was sent or
+        written.
+    """
+    await confirm_lease(repository)
+    age = clock.now() - pending.created_at
+    if age > SEND_DEADLINE:
+        return await _not_sent(repository, user_id, pending, clock, age)
     try:
         acknowledged = await broker.place_order(pending.request)
     except OrderRejected as exc:
@@ -151,6 +187,22 @@ async def send_recorded(
     return outcome
 
 
+async def _not_sent(
+    repository: RepositoryPort, user_id: str, pending: Order, clock: Clock, age: timedelta
+) -> Order:
+    # Too late to send: whoever reconciles may already be concluding it was never placed.
+    reason = (
+        f"not sent: recorded {_minutes(age)} before it could be sent, more than "
+        f"{_minutes(SEND_DEADLINE)}; reconciliation shows it never placed once "
+        f"{_minutes(SAFE_WINDOW)} have passed"
+    )
+    kept = evolve(pending, reason=reason, updated_at=clock.now())
+    async with repository.unit_of_work() as uow:
+        await uow.orders.update(user_id, kept)
+        await uow.commit()
+    return kept
+
+
 def adopt_reported(recorded: Order, reported: Order) -> Order:
     """``reported`` (the broker's view of an order) with what only our ledger knows kept from
     ``recorded``: the request as we made it, when we recorded it, the strategy that asked."""
@@ -169,6 +221,30 @@ async def _look_up(broker: BrokerPort, order: Order) -> Order:
     return await broker.get_order_status(
         account, request.client_order_id, instrument=request.instrument
     )
+
+
+def _order_search(broker: BrokerPort) -> OrderSearch | None:
+    """``broker`` when it declares and implements :class:`OrderSearch`, else ``None``."""
+    if not broker.info.capabilities.order_search:
+        return None
+    if not isinstance(broker, OrderSearch):
+        raise PluginError(
+            f"broker {broker.info.name!r} declares order_search but has no search_order method; "
+            "no order of it is concluded never placed"
+        )
+    return broker
+
+
+async def _search(broker: BrokerPort, order: Order) -> Order | None:
+    """The order as the broker's listings show it (see :class:`OrderSearch`), or ``None`` when
+    they do not hold it or the broker has none."""
+    searcher = _order_search(broker)
+    if searcher is None:
+        return None
+    try:
+        return await searcher.search_order(order.request, since=order.created_at)
+    except OrderNotFound:
+        return None
 
 
 async def _settle_uncertain(broker: BrokerPort, pending: Order, why: str) -> Order:
@@ -218,6 +294,10 @@ async def reconcile_orders(
     ``safe_window`` ago, and ``lookups`` lookups in all (spaced by ``lookup_interval`` within
     this call) found nothing: then it is ``NOT_PLACED``. Nothing is ever resent. An order the
     broker had acknowledged (``OPEN``) and no longer finds is left open and counted unresolved.
+    Before an order is concluded ``NOT_PLACED``, a broker with
+    :attr:`~tradecore.ports.BrokerCapabilities.order_search` searches its listings for it
+    (:class:`~tradecore.ports.OrderSearch`); found there, it is adopted. ``safe_window`` is
+    never taken shorter than twice :data:`SEND_DEADLINE` (an order may be sent until then).
 
     :raises BrokerError: a lookup failed for another reason than "not found" (the caller keeps
         strategies off the connection).
@@ -226,6 +306,7 @@ async def reconcile_orders(
         open_orders = await uow.orders.list(
             connection.user_id, connection_id=connection.id, open_only=True
         )
+    safe_window = max(safe_window, 2 * SEND_DEADLINE)
     updated = unresolved = not_placed = 0
     notes: list[str] = []
     for order in open_orders:
@@ -281,9 +362,13 @@ async def _reconcile_one(
         if order.status not in _UNRESOLVED or waited < safe_window:
             return evolve(order, missing_lookups=missing)
         if missing >= lookups:
+            listed = await _search(broker, order)
+            if listed is not None:
+                return adopt_reported(order, listed)
+            searched = ", nor in the broker's order listings" if _order_search(broker) else ""
             reason = (
                 f"never placed: not found by client id in {missing} lookups, the last "
-                f"{_minutes(waited)} after it was recorded"
+                f"{_minutes(waited)} after it was recorded{searched}"
                 + (f" (earlier: {order.reason})" if order.reason else "")
             )
             return evolve(
@@ -308,6 +393,7 @@ async def refresh_order(
     """
     if order.is_terminal:
         return order
+    safe_window = max(safe_window, 2 * SEND_DEADLINE)
     current = await _reconcile_one(
         broker, order, clock, safe_window, max(1, lookups), lookup_interval
     )

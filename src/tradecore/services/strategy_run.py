@@ -34,7 +34,7 @@ from tradecore.domain import (
     TaskStatus,
     client_order_id_for,
 )
-from tradecore.errors import InstrumentNotFound, PluginError
+from tradecore.errors import InstrumentNotFound, LeaseLost, PluginError
 from tradecore.ports import BrokerPort, Clock, RepositoryPort, StrategyContext, StrategyFactory
 from tradecore.services._steps import StepTimer, describe_error
 from tradecore.services.orders import describe_order, pending_order, send_recorded
@@ -116,6 +116,8 @@ async def run_strategy(
         return await _act(
             config, target, broker, context, decision, repository, clock, run_id, gate, timer
         )
+    except LeaseLost:  # the cycle is someone else's now: stop it, not just this strategy
+        raise
     except Exception as exc:  # the ledger refused an intent: stop this strategy, keep the cycle
         return timer.result(TaskStatus.FAILURE, error=describe_error(exc))
 
@@ -228,7 +230,7 @@ async def _act(
             secrets=target.connection.secret_values(),
         )
         outcome = _outcome(intent, order)
-        if order.status in (OrderStatus.REJECTED, OrderStatus.UNKNOWN):
+        if order.status in _NOT_PLACED_NOW:
             counts[order.status.value] = counts.get(order.status.value, 0) + 1
             problems.append(outcome)
         else:
@@ -241,7 +243,12 @@ async def _act(
     return timer.result(TaskStatus.SUCCESS, counts=counts, notes=notes)
 
 
+_NOT_PLACED_NOW = frozenset({OrderStatus.REJECTED, OrderStatus.UNKNOWN, OrderStatus.PENDING_SUBMIT})
+
+
 def _outcome(intent: OrderIntent, order: Order) -> str:
+    if order.status is OrderStatus.PENDING_SUBMIT:  # too old to send (orders.SEND_DEADLINE)
+        return f"{describe_intent(intent)}: {order.reason}"
     if order.status is OrderStatus.REJECTED:
         return f"{describe_intent(intent)} rejected: {order.reason}"
     if order.status is OrderStatus.UNKNOWN:

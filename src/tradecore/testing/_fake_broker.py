@@ -25,12 +25,15 @@ from tradecore.domain import (
     TradePage,
 )
 from tradecore.errors import BrokerError, InstrumentNotFound, OrderNotFound, OrderRejected
-from tradecore.ports.broker import BrokerCapabilities, BrokerInfo, BrokerPort
+from tradecore.ports.broker import BrokerCapabilities, BrokerInfo, BrokerPort, OrderSearch
 
 __all__ = ["FakeBroker"]
 
 BROKER_METHODS = frozenset(
-    name for name, member in vars(BrokerPort).items() if inspect.iscoroutinefunction(member)
+    name
+    for port in (BrokerPort, OrderSearch)
+    for name, member in vars(port).items()
+    if inspect.iscoroutinefunction(member)
 )
 """The asynchronous :class:`BrokerPort` methods a :class:`FakeBroker` records and can fail."""
 
@@ -57,6 +60,10 @@ class FakeBroker:
       :class:`OrderRejected` (a definitive refusal, unlike ``InstrumentNotFound``).
     * Like Binance, ``get_order_status`` and ``cancel_order`` find an order only within its
       account and the symbol of the ``instrument`` given; elsewhere it is ``OrderNotFound``.
+    * ``search_order`` (:class:`~tradecore.ports.OrderSearch`, used by the order protocol only
+      when ``capabilities`` declares ``order_search``) lists every order of the request's
+      account and symbol recorded since ``since``, by client id: a test makes the lookup lie
+      with ``fail("get_order_status", OrderNotFound(...))`` while the listing tells the truth.
     * After :meth:`aclose`, every method except ``aclose`` raises :class:`RuntimeError`: using a
       closed adapter is a bug in the caller, not a transient broker failure.
 
@@ -245,6 +252,19 @@ class FakeBroker:
         """Return the order placed with ``client_order_id``."""
         await self._enter("get_order_status")
         return self._order(account, client_order_id, instrument)
+
+    async def search_order(self, request: OrderRequest, *, since: datetime) -> Order:
+        """Return the order placed with ``request``'s client id on its account and symbol at
+        ``since`` or later."""
+        await self._enter("search_order")
+        order = self.orders.get(request.client_order_id)
+        if order is None or order.created_at < since:
+            raise OrderNotFound(
+                f"no order {request.client_order_id!r} listed since {since:%Y-%m-%d %H:%M:%S}",
+                broker=self._name,
+            )
+        account = Account(connection_id=request.connection_id, account_id=request.account_id)
+        return self._order(account, request.client_order_id, request.instrument)
 
     def api_figures(self) -> Mapping[str, str]:
         """Return ``{"requests": <number of asynchronous calls>}``."""
