@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from attrs import field, frozen
 
 from tradecore.errors import BrokerError
+from tradecore_adapters._reported import INT64_MAX
 from tradecore_adapters.binance._errors import BROKER
 
 __all__ = ["TradeCursor"]
@@ -59,10 +60,15 @@ class TradeCursor:
                 raise ValueError("not a version 1 cursor")
             next_ids = data.get("next", {})
             if not isinstance(next_ids, dict) or not all(
-                isinstance(key, str) and type(value) is int and value >= 0
-                for key, value in next_ids.items()
+                isinstance(key, str) and type(value) is int for key, value in next_ids.items()
             ):
                 raise ValueError("bad 'next'")
+            for symbol, value in next_ids.items():
+                if not 0 <= value <= INT64_MAX:
+                    # A fromId Binance refuses (-1100) or answers with nothing, forever.
+                    raise ValueError(
+                        f"the next trade id of {symbol} is {value}, outside 0..{INT64_MAX}"
+                    )
             lists = [data.get(name, []) for name in ("pending", "assets", "quotes")]
             if not all(isinstance(items, list) for items in lists) or not all(
                 isinstance(item, str) for items in lists for item in items
@@ -70,8 +76,9 @@ class TradeCursor:
                 raise ValueError("bad lists")
         except ValueError as exc:
             raise BrokerError(
-                f"the stored Binance trade cursor is unreadable ({exc}); remove the "
-                "connection's sync cursor to sync its trades from the start",
+                f"the stored Binance trade cursor is unreadable ({exc}); reset the account's "
+                "sync cursor (tradecore sync --reset-cursor ACCOUNT --connection NAME) to read "
+                "its trades from the start again; the trades already stored stay",
                 broker=BROKER,
             ) from None
         return cls(next_ids=next_ids, pending=lists[0], assets=lists[1], quotes=lists[2])

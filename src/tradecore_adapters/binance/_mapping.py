@@ -30,6 +30,7 @@ from tradecore.domain import (
     Trade,
 )
 from tradecore.errors import DomainError
+from tradecore_adapters._reported import INT64_MAX, id_in_range, reported_amount, reported_time
 from tradecore_adapters.binance._json import (
     BROKER,
     decimal_field,
@@ -57,6 +58,7 @@ from tradecore_adapters.binance._orders import (
 __all__ = [
     "BROKER",
     "FUTURES_ACCOUNT_ID",
+    "MAX_TRADE_ID",
     "SPOT_ACCOUNT_ID",
     "SymbolRules",
     "assets",
@@ -90,8 +92,47 @@ _POSITION_RISK: Final = "GET /fapi/positionRisk"
 _TICKER: Final = "GET /api/v3/ticker/price"
 
 
+MAX_TRADE_ID: Final = INT64_MAX - 1
+"""The largest trade id accepted: Binance's ids are ``long`` values (0 to 2^63-1) and the next
+page asks from the id after the last one, which must still be one (``fromId``, else -1100)."""
+
 _SIDES: Final = {"BUY": Side.BUY, "SELL": Side.SELL}
 _POSITION_SIDES: Final = frozenset({"BOTH", "LONG", "SHORT"})
+
+
+# --- values within their documented ranges ------------------------------------------------------
+
+
+def _amount(value: object, key: str, *, signed: bool = False) -> Decimal:
+    # A Binance decimal string within the rule for amounts (tradecore_adapters._reported).
+    number = _decimal(value, key) if signed else _non_negative(value, key)
+    try:
+        return reported_amount(number, signed=signed)
+    except ValueError as exc:
+        raise _Bad(key, str(exc)) from None
+
+
+def _quantity(value: object, key: str) -> Decimal:
+    number = _positive(value, key)
+    try:
+        return reported_amount(number)
+    except ValueError as exc:
+        raise _Bad(key, str(exc)) from None
+
+
+def _id(value: object, key: str, high: int = INT64_MAX) -> int:
+    # Binance's ids are int64 and never negative.
+    try:
+        return id_in_range(_integer(value, key), high=high)
+    except ValueError as exc:
+        raise _Bad(key, str(exc)) from None
+
+
+def _when(value: object, key: str) -> datetime:
+    try:
+        return reported_time(_time(value, key))
+    except ValueError as exc:
+        raise _Bad(key, str(exc)) from None
 
 
 @frozen(kw_only=True)
@@ -232,7 +273,7 @@ def quote(payload: object, *, instrument: Instrument, as_of: datetime) -> Quote:
     body = _object(payload, _TICKER)
     try:
         symbol = body["symbol"]
-        price = _non_negative(body["price"], "price")
+        price = _amount(body["price"], "price")
     except KeyError as exc:
         raise _malformed(_TICKER, _missing(exc)) from None
     except _Bad as exc:
@@ -256,7 +297,7 @@ def spot_balances(payload: object) -> dict[str, Decimal]:
             raise _malformed(_ACCOUNT, f"balance {index} is {_kind(row)}, not an object")
         try:
             asset = _text(row["asset"], "asset")
-            total = _non_negative(row["free"], "free") + _non_negative(row["locked"], "locked")
+            total = _amount(row["free"], "free") + _amount(row["locked"], "locked")
         except KeyError as exc:
             raise _malformed(_ACCOUNT, f"balance {index} {_missing(exc)}") from None
         except _Bad as exc:
@@ -299,12 +340,12 @@ def futures_positions(payload: object, *, account: Account, as_of: datetime) -> 
             side = row["positionSide"]
             if side not in _POSITION_SIDES:
                 raise _Bad("positionSide", f"is {_kind(side)}, not BOTH, LONG or SHORT")
-            amount = _decimal(row["positionAmt"], "positionAmt")
+            amount = _amount(row["positionAmt"], "positionAmt", signed=True)
             if not amount:
                 continue
-            entry = _non_negative(row["entryPrice"], "entryPrice")
-            notional = _decimal(row["notional"], "notional")
-            pnl = _decimal(row["unRealizedProfit"], "unRealizedProfit")
+            entry = _amount(row["entryPrice"], "entryPrice")
+            notional = _amount(row["notional"], "notional", signed=True)
+            pnl = _amount(row["unRealizedProfit"], "unRealizedProfit", signed=True)
             margin_asset = row.get("marginAsset")
             if margin_asset is not None:
                 margin_asset = _text(margin_asset, "marginAsset")
@@ -335,7 +376,14 @@ def futures_positions(payload: object, *, account: Account, as_of: datetime) -> 
 
 
 def spot_trades(rows: object, *, account: Account, instrument: Instrument) -> list[Trade]:
-    """The fills of ``GET /api/v3/myTrades`` for ``instrument`` (every row must be its symbol)."""
+    """The fills of ``GET /api/v3/myTrades`` for ``instrument`` (every row must be its symbol).
+
+    Every value must be within its documented range, or the whole page is refused (nothing of it
+    may be stored): ``id`` from 0 to :data:`MAX_TRADE_ID`, ``orderId`` a non-negative int64,
+    ``qty``, ``price`` and ``commission`` within the rule for amounts (``qty`` above 0), ``time``
+    within :data:`tradecore_adapters._reported.EARLIEST` … ``LATEST``. The error names the
+    endpoint, the symbol, the row, the field and the value.
+    """
     return _trades(rows, _MY_TRADES, _spot_side, account=account, instrument=instrument)
 
 
@@ -379,7 +427,7 @@ def _trades(
     append = trades.append
     for index, row in enumerate(items):
         if not isinstance(row, dict):
-            raise _malformed(where, f"row {index} is {_kind(row)}, not an object")
+            raise _malformed(f"{where} {symbol}", f"row {index} is {_kind(row)}, not an object")
         try:
             if row["symbol"] != symbol:
                 raise _Bad("symbol", f"is {_kind(row['symbol'])}, not {symbol!r}")
@@ -387,29 +435,39 @@ def _trades(
                 Trade(
                     connection_id=connection_id,
                     account_id=account_id,
-                    broker_trade_id=str(_integer(row["id"], "id")),
-                    broker_order_id=str(_integer(row["orderId"], "orderId")),
+                    broker_trade_id=str(_id(row["id"], "id", MAX_TRADE_ID)),
+                    broker_order_id=str(_id(row["orderId"], "orderId")),
                     instrument=instrument,
                     side=side_of(row),
-                    quantity=_positive(row["qty"], "qty"),
-                    price=_non_negative(row["price"], "price"),
-                    fee=_decimal(row["commission"], "commission"),
+                    quantity=_quantity(row["qty"], "qty"),
+                    price=_amount(row["price"], "price"),
+                    fee=_amount(row["commission"], "commission", signed=True),
                     fee_asset=_text(row["commissionAsset"], "commissionAsset"),
-                    executed_at=_time(row["time"], "time"),
+                    executed_at=_when(row["time"], "time"),
                 )
             )
         except KeyError as exc:
-            raise _malformed(where, f"row {index} {_missing(exc)}") from None
+            raise _malformed(f"{where} {symbol}", f"row {index} {_missing(exc)}") from None
         except (_Bad, DomainError) as exc:
-            raise _malformed(where, f"row {index}: {exc}") from None
+            raise _malformed(f"{where} {symbol}", f"row {index}: {exc}") from None
     return trades
 
 
 def max_trade_id(trades: Sequence[Trade]) -> int | None:
-    """The largest Binance trade id among ``trades`` (the next page starts after it)."""
+    """The largest Binance trade id among ``trades`` (the next page starts after it).
+
+    :raises MalformedResponse: an id is not an integer from 0 to :data:`MAX_TRADE_ID`, so the
+        next ``fromId`` would not be one Binance accepts.
+    """
     if not trades:
         return None
     try:
-        return max(int(trade.broker_trade_id) for trade in trades)
+        highest = max(int(trade.broker_trade_id) for trade in trades)
     except ValueError:
         raise _malformed("trades", "a trade id is not an integer") from None
+    if not 0 <= highest <= MAX_TRADE_ID:
+        symbol = trades[0].instrument.symbol
+        raise _malformed(
+            f"trades {symbol}", f"trade id {highest} is outside the range 0..{MAX_TRADE_ID}"
+        )
+    return highest

@@ -547,6 +547,65 @@ def test_a_malformed_trade_row_raises_malformed_response(rows: Any, field: str) 
     assert "isBestMatch" not in message
 
 
+INT64_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        ({"id": 99999999999999999999999}, "'id' is 99999999999999999999999, outside the range"),
+        ({"id": INT64_MAX}, f"'id' is {INT64_MAX}, outside the range 0..{INT64_MAX - 1}"),
+        ({"id": -1}, "'id' is -1, outside the range"),
+        ({"orderId": -1}, "'orderId' is -1, outside the range"),
+        ({"orderId": INT64_MAX + 1}, f"'orderId' is {INT64_MAX + 1}, outside the range"),
+        ({"price": "1" + "0" * 30}, "'price' must be less than 1,000,000,000,000,000"),
+        ({"price": "-4.00000100"}, "'price' is negative"),
+        ({"price": "0.0000000000000001"}, "'price' may have at most 12 decimal places"),
+        ({"qty": "1234567890.1234567891"}, "'qty' may have at most 18 significant digits"),
+        ({"qty": "1E+20"}, "'qty' must be less than"),
+        ({"commission": "-1" + "0" * 20}, "'commission' must be less than"),
+        ({"time": 0}, "'time' is 1970-01-01 00:00:00 UTC, outside the years 1990..2099"),
+        ({"time": 7_258_118_400_000}, "'time' is 2200-01-01 00:00:00 UTC, outside"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else None,
+)
+def test_a_value_outside_its_documented_range_refuses_the_page(
+    change: dict[str, Any], shown: str
+) -> None:
+    first = load(MY_TRADES_JSON)[0]
+    rows = [{**first, "id": 28450}, {**first, **change}]
+    with pytest.raises(MalformedResponse) as caught:
+        spot_trades(rows, account=SPOT, instrument=BNBBTC)
+    message = str(caught.value)
+    assert message.startswith("Binance GET /api/v3/myTrades BNBBTC: row 1: "), message
+    assert shown in message
+
+
+def test_the_largest_ids_that_keep_the_next_from_id_legal_are_accepted() -> None:
+    first = load(MY_TRADES_JSON)[0]
+    rows = [{**first, "id": INT64_MAX - 1, "orderId": INT64_MAX}]
+    trades = spot_trades(rows, account=SPOT, instrument=BNBBTC)
+    assert max_trade_id(trades) == INT64_MAX - 1
+
+
+def test_a_futures_fill_or_position_outside_its_range_is_refused() -> None:
+    rows = load(USER_TRADES_JSON)
+    rows[0]["id"] = -698759
+    with pytest.raises(MalformedResponse, match=r"userTrades BTCUSDT: row 0: 'id' is -698759"):
+        futures_trades(rows, account=FUTURES, instrument=BTCUSDT_PERP)
+    (row,) = load(POSITION_RISK_V3_JSON)
+    with pytest.raises(MalformedResponse, match="'entryPrice' must be less than"):
+        futures_positions([{**row, "entryPrice": "9" * 20}], account=FUTURES, as_of=NOW)
+
+
+def test_an_absurd_balance_or_ticker_price_is_refused() -> None:
+    payload = {"balances": [{"asset": "BTC", "free": "1e16", "locked": "0"}]}
+    with pytest.raises(MalformedResponse, match="'free' must be less than"):
+        spot_balances(payload)
+    with pytest.raises(MalformedResponse, match="'price' may have at most 12 decimal places"):
+        quote({"symbol": "BNBBTC", "price": "0.0000000000001"}, instrument=BNBBTC, as_of=NOW)
+
+
 # --- orders --------------------------------------------------------------------------------------
 
 
