@@ -251,6 +251,19 @@ class CursorRepository(Protocol):
         """Store the cursor. :raises NotFound: the connection is not this user's."""
         ...
 
+    async def keys(self, user_id: str, connection_id: str) -> Sequence[str]:
+        """The accounts of the connection that have a stored cursor, sorted; none for a
+        connection that is not this user's."""
+        ...
+
+    async def reset(self, user_id: str, connection_id: str, account_id: str) -> bool:
+        """Drop the account's cursor, so its next sync starts from the beginning (trades already
+        stored stay: a fill is never stored twice). ``False`` when none was stored.
+
+        :raises NotFound: the connection is not this user's.
+        """
+        ...
+
 
 class OrderRepository(Protocol):
     """Orders we sent or mean to send, unique on ``(connection, account, client_order_id)``."""

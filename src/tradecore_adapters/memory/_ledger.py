@@ -156,6 +156,25 @@ class Cursors:
 
         self._session.write(set_)
 
+    async def keys(self, user_id: str, connection_id: str) -> Sequence[str]:
+        def keys(tables: Tables) -> list[str]:
+            if connection_id not in user_connection_ids(tables, user_id):
+                return []
+            return sorted(key[1] for key in tables.cursors if key[0] == connection_id)
+
+        return self._session.read(keys)
+
+    async def reset(self, user_id: str, connection_id: str, account_id: str) -> bool:
+        def reset(tables: Tables) -> bool:
+            owned_connection(tables, user_id, connection_id)
+            key = (connection_id, account_id)
+            if tables.cursors.get(key) is None:
+                return False
+            tables.cursors.delete(key)
+            return True
+
+        return self._session.write(reset)
+
 
 def _connections(tables: Tables, user_id: str, connection_id: str | None) -> set[str]:
     # The user's connection ids, narrowed to ``connection_id`` when given; another user's

@@ -249,6 +249,30 @@ class Cursors:
                 ],
             )
 
+    async def keys(self, user_id: str, connection_id: str) -> Sequence[str]:
+        db = await self._tx.read()
+        found = await db.scalars(
+            select(sync_cursors.c.account_id)
+            .where(
+                sync_cursors.c.user_id == user_id,
+                sync_cursors.c.connection_id == connection_id,
+            )
+            .order_by(sync_cursors.c.account_id)
+        )
+        return list(found)
+
+    async def reset(self, user_id: str, connection_id: str, account_id: str) -> bool:
+        async with self._tx.atomic() as db:
+            await connection_owned(self._tx, user_id, connection_id)
+            result = await db.execute(
+                delete(sync_cursors).where(
+                    sync_cursors.c.user_id == user_id,
+                    sync_cursors.c.connection_id == connection_id,
+                    sync_cursors.c.account_id == account_id,
+                )
+            )
+            return bool(result.rowcount)
+
 
 def sqlite_trade_values(user_id: str, trade: Trade) -> tuple[Any, ...]:
     """A trade as the tuple SQLite stores, in :data:`TRADE_COLUMNS` order: the values of

@@ -10,7 +10,7 @@ from attrs import evolve
 from tradecore.domain import new_id
 from tradecore.errors import NotFound
 from tradecore.ports.repository import RepositoryPort
-from tradecore.testing.builders import make_position
+from tradecore.testing.builders import make_position, make_trade
 from tradecore.testing.contracts.repository._helpers import (
     T0,
     ContractBase,
@@ -161,3 +161,52 @@ class PositionAndCursorTests(ContractBase):
             assert await uow.cursors.get(user_id, cid, "margin") == "7"
             with pytest.raises(NotFound):
                 await uow.cursors.set(user_id, new_id(), "spot", "1")
+
+    @pytest.mark.asyncio
+    async def test_a_cursor_reset_drops_only_that_account_and_keeps_the_trades(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository)
+        other = await add_connection(repository, owner, "second")
+        user_id, cid = owner.user.id, owner.connection.id
+        trade = make_trade(connection_id=cid, account_id="spot", broker_trade_id="28457")
+        async with committing(repository) as uow:
+            await uow.trades.add_new(user_id, [trade])
+            await uow.cursors.set(user_id, cid, "spot", '{"next":{"BTCUSDT":1e23}}')
+            await uow.cursors.set(user_id, cid, "margin", "7")
+            await uow.cursors.set(user_id, other.id, "spot", "kept")
+        async with repository.unit_of_work() as uow:
+            assert await uow.cursors.keys(user_id, cid) == ["margin", "spot"]
+        async with committing(repository) as uow:
+            assert await uow.cursors.reset(user_id, cid, "spot") is True
+            assert await uow.cursors.get(user_id, cid, "spot") is None  # within the unit too
+        async with repository.unit_of_work() as uow:
+            assert await uow.cursors.get(user_id, cid, "spot") is None
+            assert await uow.cursors.get(user_id, cid, "margin") == "7"
+            assert await uow.cursors.get(user_id, other.id, "spot") == "kept"
+            assert await uow.cursors.keys(user_id, cid) == ["margin"]
+            assert [t.broker_trade_id for t in await uow.trades.list(user_id)] == ["28457"]
+        async with committing(repository) as uow:
+            assert await uow.cursors.reset(user_id, cid, "spot") is False, "nothing to drop"
+
+    @pytest.mark.asyncio
+    async def test_a_cursor_reset_is_rolled_back_with_its_unit_and_scoped_to_the_user(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository)
+        bob = await add_owner(repository, name="bob")
+        user_id, cid = owner.user.id, owner.connection.id
+        async with committing(repository) as uow:
+            await uow.cursors.set(user_id, cid, "spot", "c1")
+        async with repository.unit_of_work() as uow:
+            assert await uow.cursors.reset(user_id, cid, "spot") is True
+            # no commit: the reset is dropped with the unit
+        async with repository.unit_of_work() as uow:
+            assert await uow.cursors.get(user_id, cid, "spot") == "c1"
+            assert await uow.cursors.keys(bob.user.id, cid) == []
+            with pytest.raises(NotFound):
+                await uow.cursors.reset(bob.user.id, cid, "spot")
+            with pytest.raises(NotFound):
+                await uow.cursors.reset(user_id, new_id(), "spot")
+        async with repository.unit_of_work() as uow:
+            assert await uow.cursors.get(user_id, cid, "spot") == "c1"
