@@ -13,7 +13,7 @@ from typing import Protocol
 from attrs import frozen
 
 from tradecore.domain import BrokerConnection, Position, Trade
-from tradecore.errors import DomainError
+from tradecore.errors import DomainError, NotFound
 from tradecore.ports import UnitOfWork
 from tradecore.services.brokers import describe_broker_failure
 from tradecore.services.connections import connection_by_name
@@ -103,6 +103,34 @@ class Portfolio:
                 return outcome
 
         return list(await asyncio.gather(*(one(each) for each in connections)))
+
+    async def reset_cursor(self, user_id: str, connection: str, account: str) -> None:
+        """Forget where the trade sync of one account of the connection ``connection`` stands,
+        so its next sync reads the account's trades from the beginning again. The trades already
+        stored stay, and none is stored twice (a fill's natural key is unique); positions,
+        orders and the connection are untouched. This is the way out of a corrupt cursor
+        without removing the connection (and its history).
+
+        Cursors are kept per account (``account`` is its id, as ``tradecore positions`` shows
+        it): Binance keeps one per account (``spot``, ``usdm-futures``) holding the next trade
+        id of every symbol of that account, so a reset reads every symbol of the account again;
+        Saxo keeps one per ``AccountKey``.
+
+        :raises NotFound: no such user, the user has no connection by that name, or it has no
+            sync cursor for ``account`` (the message lists the accounts that have one).
+        """
+        account = account.strip()
+        async with self._context.repository.unit_of_work() as uow:
+            await uow.users.get(user_id)
+            found = await connection_by_name(uow, user_id, connection)
+            if not await uow.cursors.reset(user_id, found.id, account):
+                stored = await uow.cursors.keys(user_id, found.id)
+                listed = ", ".join(repr(key) for key in stored) if stored else "none yet"
+                raise NotFound(
+                    f"connection {found.name!r} has no sync cursor for the account {account!r}; "
+                    f"cursors are kept per account, and its accounts with one are: {listed}"
+                )
+            await uow.commit()
 
     async def positions(
         self, user_id: str, *, connection: str | None = None, symbol: str | None = None

@@ -144,3 +144,46 @@ async def test_another_users_connection_and_data_are_out_of_reach(
     assert await portfolio.sync(bob) == []
     assert (await portfolio.positions(bob)).positions == ()
     assert (await portfolio.trades(bob)).trades == ()
+
+
+async def test_a_cursor_reset_reads_the_account_again_without_losing_or_doubling_trades(
+    context: ServiceContext, venue: FakeVenue
+) -> None:
+    alice, bob, _ = await alice_with_two(context, venue)
+    portfolio = Portfolio(context)
+    await portfolio.sync(alice)
+    async with context.repository.unit_of_work() as uow:
+        first = await uow.connections.get_by_name(alice, "first")
+        # A cursor the fake broker cannot read: every sync of "first" fails until it is reset.
+        await uow.cursors.set(alice, first.id, "main", "corrupt")
+        await uow.commit()
+    (failed,) = await portfolio.sync(alice, connection="first")
+    assert failed.problem is not None
+    assert "invalid trade cursor" in failed.problem
+
+    with pytest.raises(NotFound, match=r"^bob has no broker connection named 'first'$"):
+        await portfolio.reset_cursor(bob, "first", "main")
+    await portfolio.reset_cursor(alice, " first ", " main ")
+
+    (synced,) = await portfolio.sync(alice, connection="first")
+    assert synced.result is not None
+    assert (synced.result.trades_seen, synced.result.trades_new) == (2, 0), "read again, none new"
+    assert len((await portfolio.trades(alice)).trades) == 3, "the history stayed"
+    async with context.repository.unit_of_work() as uow:
+        assert await uow.cursors.get(alice, first.id, "main") == "2"
+
+
+async def test_a_cursor_reset_of_an_account_without_one_names_those_that_have_one(
+    context: ServiceContext, venue: FakeVenue
+) -> None:
+    alice, _, _ = await alice_with_two(context, venue)
+    portfolio = Portfolio(context)
+    with pytest.raises(NotFound, match=r"'first' has no sync cursor .* are: none yet$"):
+        await portfolio.reset_cursor(alice, "first", "main")
+    await portfolio.sync(alice)
+    with pytest.raises(
+        NotFound,
+        match=r"^connection 'first' has no sync cursor for the account 'BTCUSDT'; cursors are "
+        r"kept per account, and its accounts with one are: 'main'$",
+    ):
+        await portfolio.reset_cursor(alice, "first", "BTCUSDT")
