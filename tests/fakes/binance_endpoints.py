@@ -324,6 +324,28 @@ def open_orders(state: BinanceState, call: Call) -> Any:
     return [order.query() for order in call.user.open_orders(symbol)]
 
 
+def all_orders(state: BinanceState, call: Call) -> Any:
+    """``GET /api/v3/allOrders``: symbol required; ``orderId`` (from that id on) or a window of
+    at most 24 h; else the most recent ``limit`` orders; ascending by order id."""
+    params = call.params
+    sym = symbol_param(state, params)
+    order_id = int_param(params, "orderId")
+    start, end = int_param(params, "startTime"), int_param(params, "endTime")
+    limit = limit_param(params)
+    if start is not None and end is not None and end - start > DAY_MS:
+        raise BinanceError(400, -1127, "More than 24 hours between startTime and endTime.")
+    rows = [order for order in call.user.orders if order.symbol == sym.symbol]
+    if order_id is not None:
+        rows = [order for order in rows if order.order_id >= order_id]
+    if start is not None:
+        rows = [order for order in rows if order.time_ms >= start]
+    if end is not None:
+        rows = [order for order in rows if order.time_ms <= end]
+    rows.sort(key=lambda order: order.order_id)
+    chosen = rows[:limit] if (order_id, start, end) != (None, None, None) else rows[-limit:]
+    return [order.query() for order in chosen]
+
+
 # -- routes ----------------------------------------------------------------------------------
 
 
@@ -387,6 +409,11 @@ def _routes() -> dict[tuple[str, str], Route]:
         ("GET", "/api/v3/order"): signed(query_order, _fixed(4), _LOOKUP_PARAMS),
         ("DELETE", "/api/v3/order"): signed(
             cancel_order, _fixed(1), _LOOKUP_PARAMS | {"newClientOrderId", "cancelRestrictions"}
+        ),
+        ("GET", "/api/v3/allOrders"): signed(
+            all_orders,
+            _fixed(20),
+            frozenset({"symbol", "orderId", "startTime", "endTime", "limit"}),
         ),
         ("GET", "/api/v3/openOrders"): signed(
             open_orders, lambda p: 6 if "symbol" in p else 80, frozenset({"symbol"})

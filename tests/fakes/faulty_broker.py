@@ -27,6 +27,7 @@ from __future__ import annotations
 import enum
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from attrs import frozen
 
@@ -202,6 +203,15 @@ class FaultyBroker:
         return await self.inner.get_order_status(account, client_order_id, instrument=instrument)
 
     # -- delegated unchanged -------------------------------------------------------------------
+
+    async def search_order(self, request: OrderRequest, *, since: datetime) -> Order:
+        """The wrapped broker's :class:`~tradecore.ports.OrderSearch` (it is used only when the
+        wrapped broker declares ``order_search``)."""
+        search = getattr(self.inner, "search_order", None)
+        if search is None:
+            raise AttributeError(f"{type(self.inner).__name__} has no search_order")
+        order: Order = await search(request, since=since)
+        return order
 
     async def authenticate(self) -> None:
         await self.inner.authenticate()

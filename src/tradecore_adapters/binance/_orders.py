@@ -1,10 +1,11 @@
 """Pure functions between Binance order payloads and tradecore's :class:`Order`: the parameters
-of a new order, and the order (with its fills) that ``POST``, ``GET`` and ``DELETE
-/api/v3/order`` answer with (ACK, RESULT or FULL)."""
+of a new order, the order (with its fills) that ``POST``, ``GET`` and ``DELETE /api/v3/order``
+answer with (ACK, RESULT or FULL), and what the order search (:mod:`._search`) reads from the
+``allOrders`` listing and the account's fills (``myTrades``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Context, Decimal
 from typing import Any, Final
@@ -37,7 +38,16 @@ from tradecore_adapters.binance._json import positive as _positive
 from tradecore_adapters.binance._json import text as _text
 from tradecore_adapters.binance._json import time as _time
 
-__all__ = ["order_fills", "order_from_payload", "order_params", "order_status"]
+__all__ = [
+    "fills_order",
+    "listed_client_ids",
+    "listed_order",
+    "order_fills",
+    "order_from_payload",
+    "order_params",
+    "order_status",
+    "unattributed_fills",
+]
 
 
 _ORDER: Final = "order payload"
@@ -272,3 +282,93 @@ def order_fills(
             raise _malformed(_ORDER, f"fill {index}: {exc}") from None
         trades.append(trade)
     return trades
+
+
+# --- the order search ---------------------------------------------------------------------------
+
+_ALL_ORDERS: Final = "allOrders payload"
+
+
+def listed_client_ids(rows: object) -> dict[str, str]:
+    """``{orderId: clientOrderId}`` of a ``GET /api/v3/allOrders`` answer (ids as text)."""
+    listed: dict[str, str] = {}
+    for index, row in enumerate(_rows(rows)):
+        try:
+            order_id = str(_integer(row["orderId"], "orderId"))
+            listed[order_id] = _text(row["clientOrderId"], "clientOrderId")
+        except KeyError as exc:
+            raise _malformed(_ALL_ORDERS, f"row {index} {_missing(exc)}") from None
+        except _Bad as exc:
+            raise _malformed(_ALL_ORDERS, f"row {index}: {exc}") from None
+    return listed
+
+
+def _rows(rows: object) -> list[Mapping[str, Any]]:
+    if not isinstance(rows, list):
+        raise _malformed(_ALL_ORDERS, f"is {_kind(rows)}, not a list")
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise _malformed(_ALL_ORDERS, f"row {index} is {_kind(row)}, not an object")
+    return rows
+
+
+def listed_order(
+    rows: object, *, request: OrderRequest, account: Account, now: datetime
+) -> Order | None:
+    """The order of ``request`` in a ``GET /api/v3/allOrders`` answer, matched by its client
+    order id (the newest when several carry it: Binance accepts an id again once its order
+    filled); ``None`` when no row carries it."""
+    listed = listed_client_ids(rows)  # every row checked
+    ours = [
+        int(order_id)
+        for order_id, client_id in listed.items()
+        if client_id == request.client_order_id
+    ]
+    if not ours:
+        return None
+    newest = str(max(ours))
+    row = next(row for row in _rows(rows) if str(row["orderId"]) == newest)
+    return order_from_payload(row, request=request, account=account, now=now)
+
+
+def unattributed_fills(
+    trades: Sequence[Trade], *, listed: Mapping[str, str], request: OrderRequest
+) -> dict[str, list[Trade]]:
+    """The fills of ``trades`` that may be ``request``'s, by order id: those of orders that the
+    ``allOrders`` listing (``listed``) does not name, on the request's side, and together no
+    more than its quantity. A fill of an order listed under another client id is not ours."""
+    groups: dict[str, list[Trade]] = {}
+    for trade in trades:
+        if trade.broker_order_id is not None and trade.broker_order_id not in listed:
+            groups.setdefault(trade.broker_order_id, []).append(trade)
+    return {
+        order_id: fills
+        for order_id, fills in groups.items()
+        if all(fill.side is request.side for fill in fills)
+        and sum((fill.quantity for fill in fills), _ZERO) <= request.quantity
+    }
+
+
+def fills_order(fills: Sequence[Trade], *, request: OrderRequest, order_id: str) -> Order:
+    """The order of ``request`` as only its fills show it (``order_id``'s, from ``myTrades``):
+    ``FILLED`` when they add up to its quantity, else ``PARTIALLY_FILLED``; the average price
+    weighted by quantity; the first fill's time as when it was placed."""
+    quantity = notional = _ZERO
+    for fill in fills:
+        quantity = _ARITHMETIC.add(quantity, fill.quantity)
+        notional = _ARITHMETIC.add(notional, _ARITHMETIC.multiply(fill.price, fill.quantity))
+    first = min(fill.executed_at for fill in fills)
+    last = max(fill.executed_at for fill in fills)
+    return Order(
+        request=request,
+        status=OrderStatus.FILLED if quantity >= request.quantity else OrderStatus.PARTIALLY_FILLED,
+        broker_order_id=order_id,
+        filled_quantity=quantity,
+        average_fill_price=_ARITHMETIC.divide(notional, quantity),
+        created_at=first,
+        updated_at=last,
+        reason=(
+            f"found by its fills (order {order_id}): Binance's order listings did not show "
+            "its client id"
+        ),
+    )

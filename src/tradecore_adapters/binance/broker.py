@@ -13,6 +13,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -47,6 +48,7 @@ from tradecore_adapters.binance._client import BinanceClient
 from tradecore_adapters.binance._cursor import TradeCursor
 from tradecore_adapters.binance._errors import BROKER
 from tradecore_adapters.binance._limits import BinanceHosts
+from tradecore_adapters.binance._search import search_spot_order
 from tradecore_adapters.binance.config import BinanceConfig
 
 __all__ = ["INFO", "PAGES_PER_CALL", "PAGE_LIMIT", "BinanceBroker"]
@@ -63,6 +65,7 @@ INFO = BrokerInfo(
     capabilities=BrokerCapabilities(
         order_types={OrderType.MARKET, OrderType.LIMIT},
         asset_types={AssetType.SPOT, AssetType.FUTURE},
+        order_search=True,
     ),
     rate_limits=RateLimits(
         requests_per_minute=6000,
@@ -388,6 +391,23 @@ class BinanceBroker:
         )
         return mapping.order_from_payload(
             payload, request=None, account=account, now=self._clock.now()
+        )
+
+    async def search_order(self, request: OrderRequest, *, since: datetime) -> Order:
+        """Look for a spot order in ``allOrders`` and the account's fills since ``since``
+        (:class:`~tradecore.ports.OrderSearch`; see :mod:`._search`).
+
+        :raises OrderNotFound: neither lists it.
+        """
+        account = Account(connection_id=request.connection_id, account_id=request.account_id)
+        self._spot_orders(account)
+        return await search_spot_order(
+            self._client,
+            self._config.spot_url,
+            request=request,
+            account=self._account(_Kind.SPOT),
+            since=since,
+            now=self._clock.now(),
         )
 
     # -- figures and closing ---------------------------------------------------------------------

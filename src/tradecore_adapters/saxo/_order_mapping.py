@@ -328,6 +328,27 @@ def activity_order(item: object, *, connection_id: str, account_id: str) -> Orde
         raise malformed(what, str(exc)) from None
 
 
+def searched_activity(
+    items: list[object], *, client_order_id: str, connection_id: str, account_id: str
+) -> Order | None:
+    """The order whose ``ExternalReference`` is ``client_order_id`` as the newest of its entries
+    in an ``EntryType=All`` audit page (oldest first) shows it, or ``None``.
+
+    An entry of the order that does not repeat the reference (or other fields) takes them from
+    the entry that carries it, so every state the order went through counts, not only entries
+    that name our client id.
+    """
+    entries = [item for item in items if isinstance(item, dict)]
+    named = [entry for entry in entries if entry.get("ExternalReference") == client_order_id]
+    if not named:
+        return None
+    order_ids = {entry.get("OrderId") for entry in named}
+    newest = [entry for entry in entries if entry.get("OrderId") in order_ids][-1]
+    merged = {**named[-1], **{k: v for k, v in newest.items() if v is not None}}
+    merged["ExternalReference"] = client_order_id
+    return activity_order(merged, connection_id=connection_id, account_id=account_id)
+
+
 def cancel_results(payload: object) -> dict[str, str | None]:
     """``{OrderId: ErrorCode}`` of a ``DELETE /trade/v2/orders/{OrderIds}`` answer
     ``{"Orders": [...]}``; the code is ``None`` for an order Saxo cancelled.

@@ -24,6 +24,9 @@ docs/brokers/saxo.md):
   ``/cs/v1/audit/orderactivities`` for orders no longer open
   (https://www.developer.saxo/openapi/learn/audit-orderactivities).
 - ``cancel_order``: ``DELETE /trade/v2/orders/{OrderId}?AccountKey=``.
+- ``search_order`` (:class:`~tradecore.ports.OrderSearch`, before an order is concluded never
+  placed): the open orders again, then every entry (``EntryType=All``) of the order-activity
+  audit since a margin before the order was recorded, matched by ``ExternalReference``.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ from tradecore_adapters.saxo._mapping import (
 from tradecore_adapters.saxo._mapping import (
     SaxoClient as ClientInfo,
 )
+from tradecore_adapters.saxo._order_mapping import searched_activity
 from tradecore_adapters.saxo.config import SaxoConfig
 
 __all__ = ["INFO", "InstrumentCache", "SaxoBroker"]
@@ -109,6 +113,7 @@ INFO = BrokerInfo(
             AssetType.FUND,
         },
         incremental_trades=True,
+        order_search=True,
     ),
     rate_limits=RateLimits(
         requests_per_minute=120,
@@ -127,6 +132,9 @@ SEEN_MARGIN_DAYS = 5
 trade's report date can follow its execution by a weekend)."""
 AUDIT_LOOKBACK = timedelta(days=30)
 """How far back the order-activity audit is searched for an order no longer open."""
+SEARCH_MARGIN = timedelta(minutes=5)
+"""How long before an order was recorded :meth:`SaxoBroker.search_order` reads the audit from
+(clock skew between this host, other daemons and Saxo)."""
 
 _REQUEST_IDS = uuid.UUID("6f1c7f64-3b0e-4d55-9a43-5b8f3a1d2c71")
 _NET_POSITION_GROUPS = "NetPositionBase,NetPositionView,DisplayAndFormat"
@@ -334,6 +342,40 @@ class SaxoBroker:
             )
         return order
 
+    async def search_order(self, request: OrderRequest, *, since: datetime) -> Order:
+        """Look for the order of ``request`` in the open orders and in every order-activity
+        entry since ``since`` (see the module docstring).
+
+        :raises OrderNotFound: neither holds it.
+        """
+        account = Account(connection_id=request.connection_id, account_id=request.account_id)
+        found = await self._open_order(account, request.client_order_id)
+        if found is not None:
+            return found
+        start = since - SEARCH_MARGIN
+        activities = await self._client.get_all(
+            "/cs/v1/audit/orderactivities",
+            await self._account_params(
+                account,
+                ("EntryType", "All"),
+                ("FieldGroups", "DisplayAndFormat"),
+                ("FromDateTime", start.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            ),
+        )
+        found = searched_activity(
+            activities,
+            client_order_id=request.client_order_id,
+            connection_id=self._connection_id,
+            account_id=account.account_id,
+        )
+        if found is None:
+            raise OrderNotFound(
+                f"Saxo lists no order with ExternalReference {request.client_order_id}, open "
+                f"or in the order activity since {start:%Y-%m-%d %H:%M:%S} UTC",
+                broker=BROKER,
+            )
+        return found
+
     async def cancel_order(
         self, account: Account, client_order_id: str, *, instrument: Instrument
     ) -> Order:
@@ -389,7 +431,7 @@ class SaxoBroker:
             *extra,
         ]
 
-    async def _find(self, account: Account, client_order_id: str) -> Order | None:
+    async def _open_order(self, account: Account, client_order_id: str) -> Order | None:
         open_items = await self._client.get_all(
             "/port/v1/orders",
             await self._account_params(
@@ -399,6 +441,12 @@ class SaxoBroker:
         for item in open_items:
             if isinstance(item, dict) and item.get("ExternalReference") == client_order_id:
                 return open_order_from(item, connection_id=self._connection_id)
+        return None
+
+    async def _find(self, account: Account, client_order_id: str) -> Order | None:
+        open_order = await self._open_order(account, client_order_id)
+        if open_order is not None:
+            return open_order
         since = self._clock.now() - AUDIT_LOOKBACK
         activities = await self._client.get_all(
             "/cs/v1/audit/orderactivities",
