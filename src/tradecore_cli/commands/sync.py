@@ -27,6 +27,15 @@ __all__ = ["sync"]
     default=None,
     help="Sync only this connection (by default: every active connection of the user).",
 )
+@click.option(
+    "--reset-cursor",
+    "reset_account",
+    metavar="ACCOUNT",
+    default=None,
+    help="First forget where the trade sync of this account of --connection stands, so its "
+    "trades are read from the start again (stored trades stay, none is stored twice); "
+    "for a corrupt cursor. Binance accounts: spot, usdm-futures.",
+)
 @json_option
 @quiet_option
 @click.pass_context
@@ -34,6 +43,7 @@ def sync(
     ctx: click.Context,
     user_name: str | None,
     connection_name: str | None,
+    reset_account: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -44,8 +54,13 @@ def sync(
     reported in one sentence and the others are still synced; the exit status is then 1.
     A long backfill shows a counter of the trades fetched (on a terminal).
     With --quiet (for cron) only failures are printed.
+
+    --reset-cursor ACCOUNT --connection NAME resets that account's sync cursor, then syncs the
+    connection: the way out of a cursor the broker refuses, without removing the connection.
     """
     out = Output(as_json=as_json, quiet=quiet)
+    if reset_account is not None and connection_name is None:
+        raise click.UsageError("--reset-cursor needs --connection NAME (whose cursor to reset)")
 
     async def run() -> tuple[str, list[SyncOutcome]]:
         async with open_app(ctx) as app:
@@ -65,6 +80,13 @@ def sync(
                 ) as progress,
                 out.guarded(),
             ):
+                if reset_account is not None and connection_name is not None:
+                    await app.portfolio.reset_cursor(owner.id, connection_name, reset_account)
+                    out.note(
+                        f"Reset the sync cursor of {connection_name.strip()} / "
+                        f"{reset_account.strip()}: its trades are read from the start again "
+                        "(those stored stay)."
+                    )
                 outcomes = await app.portfolio.sync(
                     owner.id, connection=connection_name, progress=_Progress(progress)
                 )
