@@ -21,6 +21,7 @@ from tradecore.domain import (
     Trade,
 )
 from tradecore.errors import BrokerError, BrokerUnavailable, OrderNotFound, OrderRejected
+from tradecore.ports import BrokerCapabilities
 from tradecore.testing import FakeBroker, FakeClock
 from tradecore.testing.contracts.broker import BrokerPortContract
 
@@ -102,6 +103,16 @@ class TestFakeBroker(BrokerPortContract):
     @pytest.fixture
     def tradable_instrument(self) -> Instrument:
         return BTC
+
+
+class TestFakeBrokerWithOrderSearch(TestFakeBroker):
+    """The same contract when the fake declares ``order_search`` (its search is then run)."""
+
+    @pytest.fixture
+    async def broker(self, clock: FakeClock):
+        broker = _broker(clock, capabilities=BrokerCapabilities(order_search=True))
+        yield broker
+        await broker.aclose()
 
 
 async def test_fail_raises_until_cleared(clock: FakeClock) -> None:

@@ -19,12 +19,16 @@ The tests only assume what the :class:`~tradecore.ports.BrokerPort` docstrings p
 marked ``asyncio`` explicitly, so they run under pytest-asyncio in strict mode too (an async
 ``broker`` fixture then needs ``@pytest_asyncio.fixture``). Order tests place real orders on the
 first account returned by ``get_accounts``: point the broker at a sandbox, or set
-``supports_orders = False`` to skip them.
+``supports_orders = False`` to skip them. A broker that declares
+:attr:`~tradecore.ports.BrokerCapabilities.order_search` must implement
+:class:`~tradecore.ports.OrderSearch`, and its search must find an order it placed and raise
+:class:`~tradecore.errors.OrderNotFound` for one it never saw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import ClassVar
 
@@ -46,7 +50,7 @@ from tradecore.domain import (
     new_id,
 )
 from tradecore.errors import InstrumentNotFound, OrderNotFound
-from tradecore.ports.broker import BrokerInfo, BrokerPort
+from tradecore.ports.broker import BrokerInfo, BrokerPort, OrderSearch
 
 __all__ = ["BrokerPortContract"]
 
@@ -230,6 +234,33 @@ class BrokerPortContract:
             account, request.client_order_id, instrument=request.instrument
         )
         assert again.status is OrderStatus.CANCELED, "cancelling a terminal order changes nothing"
+
+    # -- the order search (only for brokers declaring capabilities.order_search) -------------------
+
+    @pytest.mark.asyncio
+    async def test_a_broker_declaring_order_search_implements_it(self, broker: BrokerPort) -> None:
+        if not broker.info.capabilities.order_search:
+            pytest.skip("the broker does not declare order_search: looked up by client id only")
+        assert isinstance(broker, OrderSearch), "order_search declared, search_order missing"
+
+    @pytest.mark.asyncio
+    async def test_order_search_finds_a_placed_order_and_not_an_unknown_one(
+        self, broker: BrokerPort, tradable_instrument: Instrument, order_quantity: Decimal
+    ) -> None:
+        self._require_orders()
+        if not broker.info.capabilities.order_search or not isinstance(broker, OrderSearch):
+            pytest.skip("the broker does not declare order_search")
+        account, request = await self._market_buy(broker, tradable_instrument, order_quantity)
+        placed = await broker.place_order(request)
+        since = placed.created_at - timedelta(minutes=1)
+        found = await broker.search_order(request, since=since)
+        assert found.client_order_id == request.client_order_id
+        assert found.status is not OrderStatus.PENDING_SUBMIT
+        if placed.broker_order_id is not None and found.broker_order_id is not None:
+            assert found.broker_order_id == placed.broker_order_id
+        never = _request(account, tradable_instrument, order_quantity)
+        with pytest.raises(OrderNotFound):
+            await broker.search_order(never, since=since)
 
     # -- helpers ---------------------------------------------------------------------------------
 
