@@ -1,5 +1,10 @@
 """Sync one connection: fetch positions and new trades from its broker and store them in one
-transaction (positions replaced by the snapshot, trades inserted or ignored, cursors advanced)."""
+transaction (positions replaced by the snapshot, trades inserted or ignored, cursors advanced).
+
+An account whose data the broker adapter refuses (:class:`MalformedResponse`: a value outside its
+documented range, data of another account) stores nothing, while the connection's other accounts
+are still stored; the sync then fails naming the refused account, so no caller mistakes it for a
+complete sync."""
 
 from __future__ import annotations
 
@@ -51,13 +56,17 @@ async def sync_connection(
 
     No transaction is held open while the broker is called; everything fetched is written in one
     unit of work at the end, so a failure half-way stores nothing and the next run starts from the
-    same cursors.
+    same cursors. The exception: when the broker's data of one account is refused as malformed,
+    that account stores nothing (its cursor stays), the other accounts are fetched and stored,
+    and then the refusal is raised.
 
     :param on_trades: called after each page of trades the broker returns, with the number of
         trades on that page (a progress display adds them up); it must not raise.
 
     :raises BrokerError: the broker failed; nothing was stored.
-    :raises MalformedResponse: the broker returned data of another connection or account.
+    :raises MalformedResponse: the broker returned data that was refused (a value outside its
+        range, data of another connection or account) for one account or more; the message
+        names them, and the other accounts were stored.
     """
     user_id = connection.user_id
     accounts = list(await broker.get_accounts())
@@ -66,10 +75,17 @@ async def sync_connection(
             account.account_id: await uow.cursors.get(user_id, connection.id, account.account_id)
             for account in accounts
         }
-    fetched = [
-        await _fetch_account(broker, connection, account, cursors[account.account_id], on_trades)
-        for account in accounts
-    ]
+    fetched: list[_AccountData] = []
+    refused: list[tuple[Account, MalformedResponse]] = []
+    for account in accounts:
+        try:
+            fetched.append(
+                await _fetch_account(
+                    broker, connection, account, cursors[account.account_id], on_trades
+                )
+            )
+        except MalformedResponse as exc:
+            refused.append((account, exc))
     as_of = clock.now()
     trades_new = 0
     async with repository.unit_of_work() as uow:
@@ -81,6 +97,8 @@ async def sync_connection(
             if data.cursor is not None:
                 await uow.cursors.set(user_id, connection.id, data.account.account_id, data.cursor)
         await uow.commit()
+    if refused:
+        raise _refusal(broker, refused, stored=[data.account for data in fetched])
     return SyncResult(
         accounts=tuple(accounts),
         positions=sum(len(data.positions) for data in fetched),
@@ -117,6 +135,21 @@ async def _fetch_account(
             broker=broker.info.name,
         )
     return _AccountData(account, positions, tuple(trades), cursor)
+
+
+def _refusal(
+    broker: BrokerPort, refused: list[tuple[Account, MalformedResponse]], stored: list[Account]
+) -> MalformedResponse:
+    if len(refused) == 1 and not stored:
+        return refused[0][1]
+    parts = "; ".join(f"account {account.account_id!r}: {exc}" for account, exc in refused)
+    kept = ", ".join(repr(account.account_id) for account in stored) or "none"
+    error = MalformedResponse(
+        f"{parts} (nothing of it stored; the other accounts were synced: {kept})",
+        broker=broker.info.name,
+    )
+    error.__cause__ = refused[0][1]
+    return error
 
 
 def _check_owner(

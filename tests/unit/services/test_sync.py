@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tradecore.domain import Account
-from tradecore.errors import BrokerUnavailable
+from tradecore.domain import Account, TradePage
+from tradecore.errors import BrokerUnavailable, MalformedResponse
 from tradecore.services import sync_connection
 from tradecore.testing import FakeBroker, FakeClock
-from tradecore.testing.builders import make_connection, make_trade, make_user
+from tradecore.testing.builders import make_connection, make_position, make_trade, make_user
 from tradecore_adapters.memory import MemoryRepository
 
 
@@ -105,3 +105,80 @@ async def test_without_on_trades_sync_works_as_before() -> None:
     )
 
     assert result.trades_seen == 3
+
+
+class _RefusingOneAccount(FakeBroker):
+    """A fake whose adapter refuses the trades of the ``futures`` account as malformed."""
+
+    async def get_trades(self, account: Account, *, cursor: str | None = None) -> TradePage:
+        page = await super().get_trades(account, cursor=cursor)
+        if account.account_id == "futures" and page.trades:
+            raise MalformedResponse("'id' is -1, outside the range", broker="fake")
+        return page
+
+
+def broker_with_two_accounts(clock: FakeClock, connection_id: str) -> FakeBroker:
+    accounts = [
+        Account(connection_id=connection_id, account_id=name) for name in ("futures", "spot")
+    ]
+    trades = [
+        make_trade(connection_id=connection_id, account_id=name, broker_trade_id=str(number))
+        for name in ("futures", "spot")
+        for number in range(3)
+    ]
+    positions = [
+        make_position(connection_id=connection_id, account_id=name) for name in ("futures", "spot")
+    ]
+    return _RefusingOneAccount(
+        clock=clock,
+        connection_id=connection_id,
+        accounts=accounts,
+        trades=trades,
+        positions=positions,
+        page_size=2,
+    )
+
+
+async def test_an_account_refused_as_malformed_stores_nothing_while_the_others_are_synced() -> None:
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    broker = broker_with_two_accounts(clock, connection.id)
+
+    with pytest.raises(MalformedResponse) as caught:
+        await sync_connection(
+            repository=repository, broker=broker, connection=connection, clock=clock
+        )
+
+    assert str(caught.value) == (
+        "account 'futures': 'id' is -1, outside the range (nothing of it stored; the other "
+        "accounts were synced: 'spot')"
+    )
+    user_id = connection.user_id
+    async with repository.unit_of_work() as uow:
+        stored = await uow.trades.list(user_id)
+        assert sorted((t.account_id, t.broker_trade_id) for t in stored) == [
+            ("spot", "0"),
+            ("spot", "1"),
+            ("spot", "2"),
+        ]
+        assert [p.account_id for p in await uow.positions.list(user_id)] == ["spot"]
+        assert await uow.cursors.get(user_id, connection.id, "futures") is None
+        assert await uow.cursors.get(user_id, connection.id, "spot") == "3"
+
+
+async def test_a_connection_whose_only_account_is_refused_raises_the_refusal_itself() -> None:
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    account = Account(connection_id=connection.id, account_id="futures")
+    trade = make_trade(connection_id=connection.id, account_id="futures")
+    broker = _RefusingOneAccount(
+        clock=clock, connection_id=connection.id, accounts=[account], trades=[trade]
+    )
+    with pytest.raises(MalformedResponse, match=r"^'id' is -1, outside the range$"):
+        await sync_connection(
+            repository=repository, broker=broker, connection=connection, clock=clock
+        )
+    async with repository.unit_of_work() as uow:
+        assert await uow.trades.count(connection.user_id) == 0
