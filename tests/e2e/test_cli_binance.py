@@ -138,3 +138,33 @@ def test_unusable_settings_are_refused_when_adding(
     assert result.exit_code != 0
     assert message in result.output
     assert "x" not in ok(home, "broker", "list", "--user", "alice").split()
+
+
+@pytest.mark.parametrize("setting", ["base_url", "futures_base_url"])
+def test_plain_http_to_a_remote_host_is_refused_and_loopback_accepted(
+    tmp_path: Path, binance_url: str, setting: str
+) -> None:
+    # The API key and signed queries would cross the network in clear text.
+    home = tmp_path / "home"
+    ok(home, "init")
+    ok(home, "user", "add", "alice")
+    result = run(
+        home, "broker", "add", "binance", "--name", "b", "--user", "alice",
+        "--setting", f"{setting}=http://203.0.113.5", env=KEYS,
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert (
+        f"setting {setting!r} must use https:// for a remote host (http:// is only allowed on "
+        "this machine: 127.0.0.1, ::1, localhost); got http://203.0.113.5"
+    ) in result.output
+    assert "Traceback" not in result.output
+    assert "b" not in ok(home, "broker", "list", "--user", "alice").split()
+
+    assert binance_url.startswith("http://127.0.0.1:")
+    ok(
+        home, "broker", "add", "binance", "--name", "b", "--user", "alice",
+        "--setting", f"{setting}={binance_url}", env=KEYS,
+    )  # fmt: skip
+    assert "b" in ok(home, "broker", "list", "--user", "alice").split()
+    if setting == "base_url":
+        assert "spot" in ok(home, "broker", "test", "b", "--user", "alice")

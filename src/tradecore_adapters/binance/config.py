@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from attrs import field, frozen
 
 from tradecore.domain import BrokerConnection, Secret
 from tradecore.errors import ConfigurationError
 from tradecore.ports.factories import SecretSpec, SettingSpec, check_settings
+from tradecore_adapters._urls import checked_server_url
 from tradecore_adapters.binance._signing import (
     Ed25519Signer,
     HmacSigner,
@@ -63,11 +63,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         name="base_url",
         description="Spot REST base URL, overriding production and testnet "
-        "(demo mode, a proxy, a local fake: http://127.0.0.1:9000).",
+        "(demo mode, a proxy, a local fake: http://127.0.0.1:9000). https:// is required "
+        "unless the host is this machine (127.0.0.1, ::1, localhost).",
     ),
     SettingSpec(
         name="futures_base_url",
-        description="USD-M futures REST base URL, overriding production and testnet.",
+        description="USD-M futures REST base URL, overriding production and testnet "
+        "(https://, or http:// on this machine only).",
     ),
     SettingSpec(
         name="market",
@@ -203,16 +205,7 @@ def _url(values: Mapping[str, str], name: str, default: str) -> str:
     raw = values.get(name)
     if raw is None or not raw.strip():
         return default
-    text = raw.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ConfigurationError(
-            f"{_OWNER}: setting {name!r} must be an http(s) URL such as https://api.binance.com; "
-            f"got {raw!r}"
-        )
-    if parts.username or parts.password:
-        raise ConfigurationError(f"{_OWNER}: setting {name!r} must not carry a user or password")
-    return text
+    return checked_server_url(raw, owner=_OWNER, setting=name, example=SPOT_URL)
 
 
 def _symbols(values: Mapping[str, str], name: str) -> tuple[str, ...]:

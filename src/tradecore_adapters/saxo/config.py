@@ -9,6 +9,7 @@ proxies and tests.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from attrs import frozen
 from tradecore.domain import BrokerConnection, Secret
 from tradecore.errors import ConfigurationError
 from tradecore.ports.factories import SecretSpec, SettingSpec, check_settings
+from tradecore_adapters._urls import checked_server_url
 
 __all__ = [
     "DEFAULT_REDIRECT_URI",
@@ -82,11 +84,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         name="auth_base_url",
         description="Where /authorize and /token live, overriding the environment's "
-        "(a proxy, a local fake).",
+        "(a proxy, a local fake); https://, or http:// on this machine only.",
     ),
     SettingSpec(
         name="api_base_url",
-        description="The gateway root (…/sim/openapi), overriding the environment's.",
+        description="The gateway root (…/sim/openapi), overriding the environment's; "
+        "https://, or http:// on this machine only.",
     ),
     SettingSpec(
         name="client_auth",
@@ -119,11 +122,11 @@ SECRETS: tuple[SecretSpec, ...] = (
 """The secrets of a ``saxo`` connection (the tokens come from `tradecore broker login`)."""
 
 
-def _url(value: str, name: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"{_OWNER}: setting {name!r} must be an http(s) URL")
-    return value.rstrip("/")
+def _url(settings: Mapping[str, str], name: str, default: str) -> str:
+    value = settings.get(name, "")
+    if not value.strip():
+        return default
+    return checked_server_url(value, owner=_OWNER, setting=name, example=default)
 
 
 @frozen(kw_only=True)
@@ -195,8 +198,8 @@ class SaxoConfig:
             app_key=app_key,
             app_secret=secret if secret is not None and secret.reveal() else None,
             redirect_uri=redirect,
-            auth_base_url=_url(settings.get("auth_base_url") or auth_default, "auth_base_url"),
-            api_base_url=_url(settings.get("api_base_url") or api_default, "api_base_url"),
+            auth_base_url=_url(settings, "auth_base_url", auth_default),
+            api_base_url=_url(settings, "api_base_url", api_default),
             client_auth=ClientAuth(settings["client_auth"]),
             history_days=history_days,
             asset_types=asset_types or ("Stock",),

@@ -11,13 +11,13 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from attrs import field, frozen
 
 from tradecore.domain import DigestSection, Secret
 from tradecore.errors import ConfigurationError
 from tradecore.ports.factories import SecretSpec, SettingSpec, check_settings
+from tradecore_adapters._urls import checked_server_url
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -104,19 +104,8 @@ SECRETS: tuple[SecretSpec, ...] = (
 
 
 def _api_url(raw: str) -> str:
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"{_OWNER}: api_url must be an http(s) address such as {DEFAULT_API_URL}; got {raw!r}"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"{_OWNER}: api_url must not have a query or a fragment")
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ConfigurationError(
-            f"{_OWNER}: api_url must use https (the bot token travels in its path); plain http "
-            "is accepted for a server on this machine only"
-        )
-    return raw.strip().rstrip("/")
+    # The bot token travels in the path of every request: https unless the server is local.
+    return checked_server_url(raw, owner=_OWNER, setting="api_url", example=DEFAULT_API_URL)
 
 
 def _chat_id(raw: str) -> str:

@@ -51,7 +51,7 @@ def test_every_choice_is_read() -> None:
         (None, {"chat_id": "42", "language": "de"}, "'language' must be one of en, fr"),
         (None, {"chat_id": "42", "summary": "loud"}, "'summary' must be one of on, silent, off"),
         (None, {"chat_id": "42", "colour": "red"}, "unknown setting(s) colour"),
-        (None, {"chat_id": "42", "api_url": "ftp://x"}, "api_url must be an http(s) address"),
+        (None, {"chat_id": "42", "api_url": "ftp://x"}, "'api_url' must be an http(s) URL"),
         (None, {"chat_id": "42", "api_url": "http://bots.example"}, "must use https"),
         ({"bot_token": "not-a-token-at-all"}, {"chat_id": "42"}, "does not look like a bot token"),
     ],
