@@ -1,4 +1,10 @@
-"""A fake Telegram Bot API on loopback and Telegram notifiers pointed at it."""
+"""A fake Telegram Bot API on loopback and Telegram notifiers pointed at it, on one virtual clock.
+
+The notifier's pacer, its waits and the fake's clock (which stamps each request and enforces the
+one-message-a-second flood limit) all read :class:`VirtualTime`: a wait moves it on at once. So
+pacing is checked exactly, in no time, whatever the machine's load; only network timeouts stay
+in real time.
+"""
 
 from __future__ import annotations
 
@@ -17,24 +23,46 @@ TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 CHAT = "42"
 
 
-class RecordingSleep:
-    """``asyncio.sleep`` that remembers what it was asked; ``real=False`` returns at once."""
+class VirtualTime:
+    """A monotonic clock that only moves when told to (by a :class:`RecordingSleep`)."""
 
-    def __init__(self, *, real: bool = True) -> None:
-        self.real = real
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        """The current virtual time, in seconds."""
+        return self.now
+
+
+class RecordingSleep:
+    """``asyncio.sleep`` that remembers what it was asked and returns at once, moving ``time``
+    (when given) on by the seconds asked."""
+
+    def __init__(self, time: VirtualTime | None = None) -> None:
+        self.time = time
         self.calls: list[float] = []
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
-        if self.real:
-            await asyncio.sleep(seconds)
+        if self.time is not None:
+            self.time.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
 
 
 @pytest.fixture
-def fake() -> FakeTelegram:
-    # Telegram's one message per second per chat, with a little slack for request jitter.
+def virtual_time() -> VirtualTime:
+    return VirtualTime()
+
+
+@pytest.fixture
+def fake(virtual_time: VirtualTime) -> FakeTelegram:
+    # Telegram's one message per second per chat, measured on the notifier's own clock.
     return FakeTelegram(
-        tokens={TOKEN}, chats={CHAT: "private"}, min_interval=0.9, strict_ampersand=True
+        tokens={TOKEN},
+        chats={CHAT: "private"},
+        min_interval=1.0,
+        strict_ampersand=True,
+        clock=virtual_time.monotonic,
     )
 
 
@@ -48,7 +76,7 @@ MakeNotifier = Callable[..., TelegramNotifier]
 
 
 @pytest.fixture
-def make_notifier(telegram_url: str) -> MakeNotifier:
+def make_notifier(telegram_url: str, virtual_time: VirtualTime) -> MakeNotifier:
     """Build a notifier for the fake; keyword arguments are settings, ``token``, or the
     notifier's own options (``sleep``, ``timeout``, ``attempts``, ``max_wait``)."""
 
@@ -69,8 +97,9 @@ def make_notifier(telegram_url: str) -> MakeNotifier:
             timeout=timeout,
             attempts=attempts,
             max_wait=max_wait,
-            pacer=Pacer(),  # a fresh one: no slot left over from another test
-            sleep=sleep or RecordingSleep(),
+            # A fresh pacer: no slot left over from another test.
+            pacer=Pacer(virtual_time.monotonic),
+            sleep=sleep or RecordingSleep(virtual_time),
         )
 
     return make

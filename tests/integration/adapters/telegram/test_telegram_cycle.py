@@ -25,6 +25,14 @@ USER = make_user(name="alice")
 
 
 @pytest.fixture
+def fake() -> FakeTelegram:
+    # The cycle's notifier paces on the real clock (no clock goes through bootstrap), so the
+    # fake does too. No flood limit here: the delivery tests check pacing on a virtual clock,
+    # and a request delayed by a loaded machine must not turn into a 429 here.
+    return FakeTelegram(tokens={TOKEN}, chats={CHAT: "private"}, strict_ampersand=True)
+
+
+@pytest.fixture
 async def app(tmp_path: object) -> AsyncIterator[Application]:
     application = bootstrap(Settings(home=tmp_path, notifiers=()), repository=MemoryRepository())
     async with application.repository.unit_of_work() as uow:

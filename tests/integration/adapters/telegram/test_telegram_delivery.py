@@ -23,7 +23,13 @@ from tests.fakes.telegram_server import (
     retry_after,
     server_error,
 )
-from tests.integration.adapters.telegram.conftest import CHAT, TOKEN, MakeNotifier, RecordingSleep
+from tests.integration.adapters.telegram.conftest import (
+    CHAT,
+    TOKEN,
+    MakeNotifier,
+    RecordingSleep,
+    VirtualTime,
+)
 
 from tradecore.domain import Digest, Secret, TaskStatus
 from tradecore.errors import NotificationError
@@ -72,7 +78,7 @@ async def test_the_three_messages_arrive_in_order_and_paced(
         in messages[2].plain_text
     )
     gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(messages)]
-    assert min(gaps) >= 0.9
+    assert gaps == pytest.approx([1.0, 1.0])  # one a second on the notifier's clock, no slower
     assert fake.count("sendMessage", status=429) == 0  # paced, never refused
 
 
@@ -103,10 +109,10 @@ async def test_any_text_and_a_ten_thousand_character_error_arrive_intact(
 
 
 async def test_retry_after_waits_what_telegram_asks(
-    fake: FakeTelegram, make_notifier: MakeNotifier
+    fake: FakeTelegram, make_notifier: MakeNotifier, virtual_time: VirtualTime
 ) -> None:
     fake.script("sendMessage", retry_after(2))
-    sleep = RecordingSleep()
+    sleep = RecordingSleep(virtual_time)
     await make_notifier(sleep=sleep, api="off").send(_digest(error=None))
 
     assert any(seconds >= 2 for seconds in sleep.calls)
@@ -121,7 +127,7 @@ async def test_flood_control_longer_than_allowed_fails_the_message(
 ) -> None:
     fake.script("sendMessage", retry_after(600))
     with pytest.raises(NotificationError, match="asked chat 42 to wait 600s more") as raised:
-        await make_notifier(sleep=RecordingSleep(real=False), max_wait=60).send(_digest())
+        await make_notifier(sleep=RecordingSleep(), max_wait=60).send(_digest())
     assert "(0 of 3 messages delivered)" in str(raised.value)
     assert fake.messages(CHAT) == []
 
@@ -175,7 +181,7 @@ async def test_network_errors_are_retried_a_bounded_number_of_times(
     fake: FakeTelegram, make_notifier: MakeNotifier
 ) -> None:
     fake.script("sendMessage", server_error(502), disconnect())
-    sleep = RecordingSleep(real=False)
+    sleep = RecordingSleep()
     await make_notifier(sleep=sleep, api="off").send(_digest(error=None))
     assert len(fake.messages(CHAT)) == 1
     assert fake.count("sendMessage") == 3
@@ -243,7 +249,7 @@ async def test_an_unreachable_server_is_said_plainly() -> None:
     config = TelegramConfig.parse(
         {"chat_id": CHAT, "api_url": f"http://127.0.0.1:{port}"}, {"bot_token": Secret(TOKEN)}
     )
-    sleep = RecordingSleep(real=False)
+    sleep = RecordingSleep()
     with pytest.raises(NotificationError) as raised:
         await TelegramNotifier(config, timeout=1.0, sleep=sleep).send(_digest())
     text = str(raised.value)
