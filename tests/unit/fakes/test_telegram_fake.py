@@ -230,7 +230,8 @@ async def test_scripted_faults_answer_in_order(fake: FakeTelegram) -> None:
 async def test_a_delayed_answer_still_delivers_and_a_dropped_one_says_nothing(
     fake: FakeTelegram,
 ) -> None:
-    fake.script("sendMessage", delay(0.3), delay(0.3, then=retry_after(1)), disconnect())
+    # Answers 1 s late to a client that waits 0.05 s: late by a margin no load takes away.
+    fake.script("sendMessage", delay(1.0), delay(1.0, then=retry_after(1)), disconnect())
     fake.script("sendMessage", disconnect(handled=True))
     async with bot_on(fake) as bot:
         with pytest.raises(TimedOut):
