@@ -7,7 +7,9 @@ that reads it. So the mapping layers refuse, with one sentence naming the field 
 - amounts (quantities, prices, fees, balances) that the domain's rule for amounts would refuse
   (:func:`tradecore.domain.checked_amount`: finite, below 10^15, at most 12 decimal places and
   18 significant digits); a broker's amount may also be 0, and negative where the field is signed;
-- ids outside the integer range the broker documents (:func:`id_in_range`);
+- figures the broker computed (average prices, market values, profits) of 10^15 or more in size;
+- ids outside the integer range the broker documents (:func:`id_in_range`), and text ids that
+  are empty, longer than 64 characters or not printable ASCII (:func:`reported_text_id`);
 - times outside :data:`EARLIEST` … :data:`LATEST`.
 
 The functions raise :class:`ValueError` with a short problem text to follow the field's name
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final
 
-from tradecore.domain.amounts import checked_amount
+from tradecore.domain.amounts import MAX_AMOUNT, checked_amount
 from tradecore.errors import DomainError
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "LATEST",
     "id_in_range",
     "reported_amount",
+    "reported_figure",
+    "reported_text_id",
     "reported_time",
 ]
 
@@ -59,6 +63,31 @@ def reported_amount(value: Decimal, *, signed: bool = False) -> Decimal:
     except DomainError as exc:
         problem = str(exc).removeprefix("a value ")
         raise ValueError(problem.replace(f"got {-value:f}", f"got {value:f}")) from None
+    return value
+
+
+def reported_figure(value: Decimal) -> Decimal:
+    """``value``, a figure the broker computed (an average price, a market value, a profit),
+    when its size is below :data:`~tradecore.domain.amounts.MAX_AMOUNT`; its digits are not
+    limited, as a computed average may carry many.
+
+    :raises ValueError: it is that large or larger (either sign).
+    """
+    if not abs(value) < MAX_AMOUNT:
+        raise ValueError(f"must be less than {MAX_AMOUNT:,f} in size, got {value:f}")
+    return value
+
+
+def reported_text_id(value: str, *, longest: int = 64) -> str:
+    """``value``, an id the broker sends as text, when it is 1 to ``longest`` printable ASCII
+    characters without spaces (what the database and every message can hold).
+
+    :raises ValueError: otherwise; the text does not quote a long or unprintable value.
+    """
+    if not 0 < len(value) <= longest:
+        raise ValueError(f"is {len(value)} characters long, not 1 to {longest}")
+    if not (value.isascii() and value.isprintable()) or " " in value:
+        raise ValueError("is not printable ASCII without spaces")
     return value
 
 

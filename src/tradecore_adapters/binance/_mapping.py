@@ -30,7 +30,13 @@ from tradecore.domain import (
     Trade,
 )
 from tradecore.errors import DomainError
-from tradecore_adapters._reported import INT64_MAX, id_in_range, reported_amount, reported_time
+from tradecore_adapters._reported import (
+    INT64_MAX,
+    id_in_range,
+    reported_amount,
+    reported_figure,
+    reported_time,
+)
 from tradecore_adapters.binance._json import (
     BROKER,
     decimal_field,
@@ -108,6 +114,14 @@ def _amount(value: object, key: str, *, signed: bool = False) -> Decimal:
     number = _decimal(value, key) if signed else _non_negative(value, key)
     try:
         return reported_amount(number, signed=signed)
+    except ValueError as exc:
+        raise _Bad(key, str(exc)) from None
+
+
+def _figure(value: object, key: str) -> Decimal:
+    # A figure Binance computed (entry price, notional, profit): any digits, a sane size.
+    try:
+        return reported_figure(_decimal(value, key))
     except ValueError as exc:
         raise _Bad(key, str(exc)) from None
 
@@ -343,9 +357,11 @@ def futures_positions(payload: object, *, account: Account, as_of: datetime) -> 
             amount = _amount(row["positionAmt"], "positionAmt", signed=True)
             if not amount:
                 continue
-            entry = _amount(row["entryPrice"], "entryPrice")
-            notional = _amount(row["notional"], "notional", signed=True)
-            pnl = _amount(row["unRealizedProfit"], "unRealizedProfit", signed=True)
+            entry = _figure(row["entryPrice"], "entryPrice")
+            if entry < 0:
+                raise _Bad("entryPrice", "is negative")
+            notional = _figure(row["notional"], "notional")
+            pnl = _figure(row["unRealizedProfit"], "unRealizedProfit")
             margin_asset = row.get("marginAsset")
             if margin_asset is not None:
                 margin_asset = _text(margin_asset, "marginAsset")

@@ -17,6 +17,7 @@ from datetime import date
 from attrs import field, frozen
 
 from tradecore.errors import MalformedResponse
+from tradecore_adapters._reported import EARLIEST, LATEST
 
 __all__ = ["CURSOR_VERSION", "TradeCursor"]
 
@@ -54,9 +55,14 @@ class TradeCursor:
             seen = raw.get("seen", [])
             if not isinstance(seen, list) or not all(isinstance(i, str) for i in seen):
                 raise ValueError("seen")
-            return cls(start=date.fromisoformat(raw["from"]), seen=seen)
+            start = date.fromisoformat(raw["from"])
+            if not EARLIEST.date() <= start < LATEST.date():
+                raise ValueError("from")  # a report request Saxo would refuse, every time
+            return cls(start=start, seen=seen)
         except (ValueError, KeyError, TypeError):
             raise MalformedResponse(
-                "the stored Saxo trade cursor is unreadable; remove it to sync the history again",
+                "the stored Saxo trade cursor is unreadable; reset the account's sync cursor "
+                "(tradecore sync --reset-cursor ACCOUNT_KEY --connection NAME) to read its "
+                "trades from the start again; the trades already stored stay",
                 broker="saxo",
             ) from None

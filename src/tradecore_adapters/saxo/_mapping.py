@@ -87,6 +87,14 @@ from tradecore_adapters.saxo._order_mapping import (
     order_body,
     placed_order,
 )
+from tradecore_adapters.saxo._ranges import (
+    amount_in_range,
+    figure_in_range,
+    id_in_range,
+    opt_figure_in_range,
+    text_id_in_range,
+    time_in_range,
+)
 
 __all__ = [
     "BROKER",
@@ -196,7 +204,7 @@ def net_positions_from(
         position_instrument = _instrument_in(
             base, what=base_where, symbol=_display_symbol(display, what=where)
         )
-        amount = number(base, "Amount", what=base_where)
+        amount = amount_in_range(base, "Amount", what=base_where, signed=True)
         if not amount:
             return None
         return Position(
@@ -207,7 +215,11 @@ def net_positions_from(
             average_price=(
                 None
                 if view is None
-                else _opt_non_negative(view, "AverageOpenPrice", what=view_where)
+                else figure_in_range(
+                    _opt_non_negative(view, "AverageOpenPrice", what=view_where),
+                    "AverageOpenPrice",
+                    what=view_where,
+                )
             ),
             currency=(
                 None
@@ -215,10 +227,12 @@ def net_positions_from(
                 else opt_text(display, "Currency", what=f"{where} DisplayAndFormat")
             ),
             market_value=(
-                None if view is None else opt_number(view, "MarketValue", what=view_where)
+                None if view is None else opt_figure_in_range(view, "MarketValue", what=view_where)
             ),
             unrealized_pnl=(
-                None if view is None else opt_number(view, "ProfitLossOnTrade", what=view_where)
+                None
+                if view is None
+                else opt_figure_in_range(view, "ProfitLossOnTrade", what=view_where)
             ),
             as_of=as_of,
         )
@@ -365,7 +379,7 @@ def trades_from(
     """
 
     def build(item: Mapping[str, object], where: str) -> Trade:
-        amount = number(item, "Amount", what=where)
+        amount = amount_in_range(item, "Amount", what=where, signed=True)
         if not amount:
             raise malformed(where, "'Amount' is zero")
         by_sign = Side.BUY if amount > 0 else Side.SELL
@@ -375,19 +389,25 @@ def trades_from(
         by_event = _TRADE_EVENTS.get(event) if event is not None else None
         if by_event is not None and by_event is not by_sign:
             raise malformed(where, "'TradeEventType' contradicts the sign of 'Amount'")
-        price = _non_negative(item, "Price", what=where)
+        price = amount_in_range(item, "Price", what=where)
         executed_at = opt_utc_time(item, "TradeExecutionTime", what=where)
+        time_key = "TradeExecutionTime"
         if executed_at is None:
+            time_key = "TradeDate"
             executed_at = datetime.combine(day(item, "TradeDate", what=where), time(0), UTC)
+        executed_at = time_in_range(executed_at, time_key, what=where)
         fee, fee_asset = _ZERO, None
         if item.get("Commission") is not None:
-            fee = abs(number(item, "Commission", what=where))
+            fee = abs(amount_in_range(item, "Commission", what=where, signed=True))
             fee_asset = opt_text(item, "AccountCurrency", what=where)
+        order_id = _opt_identifier(item, "OrderId", what=where)
         return Trade(
             connection_id=connection_id,
             account_id=account_id,
-            broker_trade_id=identifier(item, "TradeId", what=where),
-            broker_order_id=_opt_identifier(item, "OrderId", what=where),
+            broker_trade_id=id_in_range(item, "TradeId", what=where),
+            broker_order_id=(
+                None if order_id is None else text_id_in_range(order_id, "OrderId", what=where)
+            ),
             client_order_id=_client_order_id(opt_text(item, "ExternalReference", what=where)),
             instrument=_instrument_in(
                 item, what=where, symbol=opt_text(item, "InstrumentSymbol", what=where)

@@ -574,6 +574,22 @@ def test_net_positions_short_fallback_symbol_and_squared() -> None:
             "'AverageOpenPrice' is negative",
         ),
         (lambda i: i.update(DisplayAndFormat=[]), "'DisplayAndFormat' is a list"),
+        (
+            lambda i: i["NetPositionBase"].update(Amount=Decimal("-1E+18")),
+            "'Amount' must be less than 1,000,000,000,000,000, got -1000000000000000000",
+        ),
+        (
+            lambda i: i["NetPositionView"].update(AverageOpenPrice=Decimal("1E+15")),
+            "'AverageOpenPrice' must be less than 1,000,000,000,000,000 in size",
+        ),
+        (
+            lambda i: i["NetPositionView"].update(MarketValue=Decimal("-1E+30")),
+            "'MarketValue' must be less than 1,000,000,000,000,000 in size",
+        ),
+        (
+            lambda i: i["NetPositionView"].update(ProfitLossOnTrade=Decimal("1E+15")),
+            "'ProfitLossOnTrade' must be less than",
+        ),
     ],
 )
 def test_net_positions_from_refuses_malformed_items(change: Any, problem: str) -> None:
@@ -583,6 +599,14 @@ def test_net_positions_from_refuses_malformed_items(change: Any, problem: str) -
         net_positions_from([item], connection_id=CONN, account_id=ACCOUNT_KEY, as_of=NOW)
     assert "GET /port/v1/netpositions item 0" in str(caught.value)
     assert problem in str(caught.value)
+
+
+def test_a_computed_average_price_keeps_all_its_digits() -> None:
+    """An average of several fills may carry many digits; only its size is bounded."""
+    item = load(NET_POSITION_JSON)
+    item["NetPositionView"]["AverageOpenPrice"] = Decimal("1.3216712345678901234567")
+    (position,) = net_positions_from([item], connection_id=CONN, account_id=ACCOUNT_KEY, as_of=NOW)
+    assert position.average_price == Decimal("1.3216712345678901234567")
 
 
 def test_position_lots_from_reads_the_documented_position() -> None:
@@ -695,10 +719,21 @@ def test_trades_from_fallbacks() -> None:
         ({"TradeEventType": "Bought"}, "'TradeEventType' contradicts the sign of 'Amount'"),
         ({"Amount": 0}, "'Amount' is zero"),
         ({"Amount": False}, "'Amount' is a boolean"),
-        ({"Price": Decimal("-1")}, "'Price' is negative"),
         ({"TradeId": None}, "'TradeId' is null"),
         ({"TradeEventType": 1}, "'TradeEventType' is an integer"),
         ({"TradeExecutionTime": "2024-03-05T14:31:02"}, "no time zone"),
+        ({"TradeId": "9" * 65}, "'TradeId' is 65 characters long, not 1 to 64"),
+        ({"TradeId": "50 12"}, "'TradeId' is not printable ASCII without spaces"),
+        ({"OrderId": "x\u00e9"}, "'OrderId' is not printable ASCII without spaces"),
+        ({"Amount": Decimal("1E+15")}, "'Amount' must be less than 1,000,000,000,000,000"),
+        ({"Amount": Decimal("-1.0000000000001")}, "'Amount' may have at most 12 decimal places"),
+        ({"Price": Decimal("1E+20")}, "'Price' must be less than"),
+        ({"Commission": Decimal("1E+16")}, "'Commission' must be less than"),
+        ({"TradeExecutionTime": "1970-01-01T00:00:00Z"}, "'TradeExecutionTime' is 1970-01-01"),
+        (
+            {"TradeExecutionTime": None, "TradeDate": "2150-01-01"},
+            "'TradeDate' is 2150-01-01 00:00:00 UTC, outside the years 1990..2099",
+        ),
     ],
 )
 def test_trades_from_refuses_malformed_trades(change: dict[str, Any], problem: str) -> None:
@@ -710,8 +745,11 @@ def test_trades_from_refuses_malformed_trades(change: dict[str, Any], problem: s
     assert problem in str(caught.value)
 
 
-_amounts = st.decimals(
-    min_value=Decimal("0.000000001"), max_value=Decimal(10**15), allow_nan=False, places=9
+_amounts = st.decimals(  # every digit within the rule for amounts (at most 18 of them)
+    min_value=Decimal("0.000000001"),
+    max_value=Decimal("999999999.999999999"),
+    allow_nan=False,
+    places=9,
 )
 
 
