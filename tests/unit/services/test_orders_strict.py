@@ -4,6 +4,7 @@ broker's listings were searched too (when it has any)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from tradecore.services import (
     FencedRepository,
     LeaseGuard,
     ManualOrder,
+    Scheduler,
     place_manual_order,
     reconcile_orders,
     start_automation,
@@ -39,9 +41,16 @@ class StallAfterOrderCommit:
     """``inner``, except that right after the first commit that recorded an order the process
     "stalls": ``stall`` runs (it moves the clock, lets another process act)."""
 
-    def __init__(self, inner: RepositoryPort, stall: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        inner: RepositoryPort,
+        stall: Callable[[], Awaitable[None]],
+        *,
+        on_exit: bool = False,
+    ) -> None:
         self.inner = inner
         self.stall = stall
+        self.on_exit = on_exit  # stall once the unit is closed (its locks released), not at commit
         self.stalled = False
 
     def unit_of_work(self) -> UnitOfWork:
@@ -53,7 +62,8 @@ class StallAfterOrderCommit:
 
 class _StallingUnit:
     def __init__(self, inner: UnitOfWork, owner: StallAfterOrderCommit) -> None:
-        self._inner, self._owner, self._added = inner, owner, False
+        self._inner, self._owner = inner, owner
+        self._added = self._committed = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -80,10 +90,17 @@ class _StallingUnit:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._inner.__aexit__(kind, exc, tb)
+        if self._owner.on_exit and kind is None:
+            await self._stall()
 
     async def commit(self) -> None:
         await self._inner.commit()
-        if self._added and not self._owner.stalled:
+        self._committed = True
+        if not self._owner.on_exit:
+            await self._stall()
+
+    async def _stall(self) -> None:
+        if self._added and self._committed and not self._owner.stalled:
             self._owner.stalled = True
             await self._owner.stall()
 
@@ -334,3 +351,57 @@ async def test_a_failing_search_concludes_nothing() -> None:
         )
 
     assert (await stored(repository, "tc-lost")) == evolve(pending)
+
+
+# -- the whole story: a scheduler stalled between its commit and its POST -------------------------
+
+
+async def test_a_scheduler_stalled_before_its_post_sends_nothing_after_another_decided_again() -> (
+    None
+):
+    """Scheduler A records the strategy's order and stalls before sending it (a stopped
+    process). Its lease lapses; scheduler B takes the cycle over, waits out the safe window,
+    concludes the order ``not_placed`` and the strategy buys again. When A wakes up it sends
+    nothing: exactly one order reached the broker."""
+    from tests.unit.services.test_fencing import World
+
+    world = World()
+    await world.setup()
+    resume = asyncio.Event()
+    stalled = asyncio.Event()
+
+    async def stall() -> None:
+        stalled.set()
+        await resume.wait()
+
+    cycle_a = world.cycle()
+    cycle_a.repository = StallAfterOrderCommit(world.repository, stall, on_exit=True)
+    scheduler_a = Scheduler(cycle=cycle_a, owner="a:1:aa", lease_ttl=TTL, concurrency=1)
+    uid = world.user.id
+    a = asyncio.create_task(
+        scheduler_a.run_pass(trigger=Trigger.SCHEDULE, user_ids=[uid], force=True)
+    )
+    await asyncio.wait_for(stalled.wait(), timeout=10)
+    async with world.repository.unit_of_work() as uow:
+        (recorded,) = await uow.orders.list(uid)
+    assert recorded.status is OrderStatus.PENDING_SUBMIT
+
+    world.clock.advance(TTL + timedelta(seconds=1))  # A's lease lapses
+    scheduler_b = world.scheduler("b:2:bb")
+    first = await scheduler_b.run_pass(trigger=Trigger.SCHEDULE, user_ids=[uid], force=True)
+    assert [run.error for run in first.runs] == [None]
+    assert world.broker.orders == {}, "B waits: the order may still be on its way"
+    world.clock.advance(SAFE_WINDOW)
+    await scheduler_b.run_pass(trigger=Trigger.SCHEDULE, user_ids=[uid], force=True)
+    async with world.repository.unit_of_work() as uow:
+        statuses = {o.client_order_id: o.status for o in await uow.orders.list(uid)}
+    assert statuses[recorded.client_order_id] is OrderStatus.NOT_PLACED
+    assert len(world.broker.orders) == 1, "B decided again and bought once"
+
+    resume.set()  # A wakes up, long after
+    report = await asyncio.wait_for(a, timeout=10)
+
+    (run_a,) = report.runs
+    assert "lost" in (run_a.error or "")
+    assert len(world.broker.orders) == 1, "A sent its stale order"
+    assert recorded.client_order_id not in world.broker.orders
