@@ -75,8 +75,13 @@ class TradePage:
     :param trades: the fills after the cursor that was passed in.
     :param cursor: the opaque cursor to store and pass next time (``None``: nothing to remember).
     :param has_more: ``True`` when the broker holds more fills after ``cursor``; ask again.
+    :param refused: one sentence per part of the account whose fills the adapter refused (a
+        symbol's page with a value outside its documented range): none of its fills are in
+        ``trades`` and ``cursor`` has not moved past them. The sync stores the rest and then
+        reports the refusals as its failure.
     """
 
     trades: tuple[Trade, ...] = field(converter=_trades)
     cursor: str | None = None
     has_more: bool = False
+    refused: tuple[str, ...] = field(default=(), converter=tuple)

@@ -1,10 +1,10 @@
 """Sync one connection: fetch positions and new trades from its broker and store them in one
 transaction (positions replaced by the snapshot, trades inserted or ignored, cursors advanced).
 
-An account whose data the broker adapter refuses (:class:`MalformedResponse`: a value outside its
-documented range, data of another account) stores nothing, while the connection's other accounts
-are still stored; the sync then fails naming the refused account, so no caller mistakes it for a
-complete sync."""
+What the broker adapter refuses stores nothing while the rest is still stored: an account whose
+data it refuses (:class:`MalformedResponse`: a value outside its documented range, data of another
+account), or a part of an account it reports in :attr:`TradePage.refused` (a symbol's page). The
+sync then fails naming what was refused, so no caller mistakes it for a complete sync."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class _AccountData:
     positions: tuple[Position, ...]
     trades: tuple[Trade, ...]
     cursor: str | None
+    refused: tuple[str, ...] = ()
 
 
 async def sync_connection(
@@ -58,15 +59,16 @@ async def sync_connection(
     unit of work at the end, so a failure half-way stores nothing and the next run starts from the
     same cursors. The exception: when the broker's data of one account is refused as malformed,
     that account stores nothing (its cursor stays), the other accounts are fetched and stored,
-    and then the refusal is raised.
+    and then the refusal is raised; likewise for the parts of an account a page reports as
+    refused (the cursor it returns has not moved past them).
 
     :param on_trades: called after each page of trades the broker returns, with the number of
         trades on that page (a progress display adds them up); it must not raise.
 
     :raises BrokerError: the broker failed; nothing was stored.
     :raises MalformedResponse: the broker returned data that was refused (a value outside its
-        range, data of another connection or account) for one account or more; the message
-        names them, and the other accounts were stored.
+        range, data of another connection or account) for one account or part of one, or more;
+        the message names them, and the rest was stored.
     """
     user_id = connection.user_id
     accounts = list(await broker.get_accounts())
@@ -97,8 +99,9 @@ async def sync_connection(
             if data.cursor is not None:
                 await uow.cursors.set(user_id, connection.id, data.account.account_id, data.cursor)
         await uow.commit()
-    if refused:
-        raise _refusal(broker, refused, stored=[data.account for data in fetched])
+    refusal = _refusal(broker, refused, fetched)
+    if refusal is not None:
+        raise refusal
     return SyncResult(
         accounts=tuple(accounts),
         positions=sum(len(data.positions) for data in fetched),
@@ -119,11 +122,13 @@ async def _fetch_account(
     for position in positions:
         _check_owner(broker, connection, account, position.connection_id, position.account_id)
     trades: list[Trade] = []
+    refused: list[str] = []
     for _ in range(MAX_TRADE_PAGES):
         page = await broker.get_trades(account, cursor=cursor)
         for trade in page.trades:
             _check_owner(broker, connection, account, trade.connection_id, trade.account_id)
         trades.extend(page.trades)
+        refused.extend(page.refused)
         if on_trades is not None:
             on_trades(len(page.trades))
         cursor = page.cursor if page.cursor is not None else cursor
@@ -134,21 +139,29 @@ async def _fetch_account(
             f"broker kept reporting more trades after {MAX_TRADE_PAGES} pages",
             broker=broker.info.name,
         )
-    return _AccountData(account, positions, tuple(trades), cursor)
+    return _AccountData(account, positions, tuple(trades), cursor, tuple(refused))
 
 
 def _refusal(
-    broker: BrokerPort, refused: list[tuple[Account, MalformedResponse]], stored: list[Account]
-) -> MalformedResponse:
-    if len(refused) == 1 and not stored:
-        return refused[0][1]
-    parts = "; ".join(f"account {account.account_id!r}: {exc}" for account, exc in refused)
-    kept = ", ".join(repr(account.account_id) for account in stored) or "none"
+    broker: BrokerPort,
+    refused: list[tuple[Account, MalformedResponse]],
+    fetched: list[_AccountData],
+) -> MalformedResponse | None:
+    # One error for everything refused, after the rest was stored; None when nothing was.
+    parts = [f"account {account.account_id!r}: {exc}" for account, exc in refused]
+    parts += [
+        f"account {data.account.account_id!r}: {each}" for data in fetched for each in data.refused
+    ]
+    if not parts:
+        return None
+    if len(refused) == 1 and not fetched:
+        return refused[0][1]  # the connection's only account: its own error, as it was
+    synced = ", ".join(repr(data.account.account_id) for data in fetched) or "none"
     error = MalformedResponse(
-        f"{parts} (nothing of it stored; the other accounts were synced: {kept})",
+        f"{'; '.join(parts)} (nothing of that was stored; the rest was synced, accounts: {synced})",
         broker=broker.info.name,
     )
-    error.__cause__ = refused[0][1]
+    error.__cause__ = refused[0][1] if refused else None
     return error
 
 

@@ -151,8 +151,8 @@ async def test_an_account_refused_as_malformed_stores_nothing_while_the_others_a
         )
 
     assert str(caught.value) == (
-        "account 'futures': 'id' is -1, outside the range (nothing of it stored; the other "
-        "accounts were synced: 'spot')"
+        "account 'futures': 'id' is -1, outside the range (nothing of that was stored; the rest "
+        "was synced, accounts: 'spot')"
     )
     user_id = connection.user_id
     async with repository.unit_of_work() as uow:
@@ -182,3 +182,43 @@ async def test_a_connection_whose_only_account_is_refused_raises_the_refusal_its
         )
     async with repository.unit_of_work() as uow:
         assert await uow.trades.count(connection.user_id) == 0
+
+
+class _RefusingOneSymbol(FakeBroker):
+    """A fake whose adapter refuses the ETHUSDT page of each call, as an adapter paging by
+    symbol reports a symbol whose page held a value outside its range."""
+
+    async def get_trades(self, account: Account, *, cursor: str | None = None) -> TradePage:
+        page = await super().get_trades(account, cursor=cursor)
+        kept = [trade for trade in page.trades if trade.instrument.symbol != "ETHUSDT"]
+        refused = ["ETHUSDT: row 0: 'id' is -1"] if len(kept) < len(page.trades) else []
+        return TradePage(trades=kept, cursor=page.cursor, has_more=page.has_more, refused=refused)
+
+
+async def test_a_refused_symbol_page_stores_nothing_of_it_and_the_other_symbols_are_synced() -> (
+    None
+):
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    account = Account(connection_id=connection.id, account_id="spot")
+    trades = [
+        make_trade(connection_id=connection.id, broker_trade_id=str(number), symbol=symbol)
+        for number, symbol in enumerate(["BTCUSDT", "ETHUSDT", "BNBUSDT"])
+    ]
+    broker = _RefusingOneSymbol(
+        clock=clock, connection_id=connection.id, accounts=[account], trades=trades
+    )
+
+    with pytest.raises(MalformedResponse) as caught:
+        await sync_connection(
+            repository=repository, broker=broker, connection=connection, clock=clock
+        )
+
+    assert str(caught.value) == (
+        "account 'spot': ETHUSDT: row 0: 'id' is -1 (nothing of that was stored; the rest was "
+        "synced, accounts: 'spot')"
+    )
+    async with repository.unit_of_work() as uow:
+        stored = await uow.trades.list(connection.user_id)
+        assert sorted(t.instrument.symbol for t in stored) == ["BNBUSDT", "BTCUSDT"]
