@@ -13,13 +13,18 @@ standard library; :func:`configure_logging` decides where those records go::
   :class:`~tradecore_adapters.redaction.RedactingFilter`, so a secret never reaches the terminal
   nor the log file;
 - ``httpx``, ``httpcore`` and ``aiosqlite`` (which log request URLs and statement arguments) stay
-  at ``WARNING``, and Alembic's routine messages are shown at ``DEBUG`` only.
+  at ``WARNING``, and Alembic's routine messages are shown at ``DEBUG`` only;
+- a vendor library's warnings and errors (python-telegram-bot's, which logs a traceback and the
+  raw HTML page of a proxy's 502 at ``ERROR``) are one line each, without the data: the full
+  text and traceback are logged at ``DEBUG`` (see :func:`tame_vendor_logger`). All of it goes
+  through the redacting filter.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 import sys
 import time
 from pathlib import Path
@@ -27,13 +32,15 @@ from typing import TextIO
 
 from tradecore.errors import ConfigurationError
 from tradecore.logs import RunContextFilter
-from tradecore_adapters.redaction import RedactingFilter
+from tradecore_adapters.redaction import RedactingFilter, guard_logger, redact
 
 __all__ = [
     "DEFAULT_LOG_BACKUPS",
     "DEFAULT_LOG_MAX_BYTES",
     "LOG_FORMAT",
+    "VendorLineFilter",
     "configure_logging",
+    "tame_vendor_logger",
 ]
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [run %(run_id)s]: %(message)s"
@@ -44,6 +51,72 @@ _STREAM_HANDLER = "tradecore.stderr"
 _FILE_HANDLER = "tradecore.file"
 _QUIET = ("httpx", "httpcore", "aiosqlite")  # they log URLs and statement arguments
 _CHATTY = ("alembic",)  # "Context impl SQLiteImpl." on every command; shown at DEBUG only
+# python-telegram-bot's loggers (a filter on a logger does not see its children's records).
+_VENDOR = (
+    "telegram",
+    "telegram.Bot",
+    "telegram.ext",
+    "telegram.ext.AIORateLimiter",
+    "telegram.ext.Application",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.request",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+)
+_DETAILS = "_tradecore_vendor_details"
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[a-zA-Z]")
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_MAX_LINE = 200
+
+
+class VendorLineFilter(logging.Filter):
+    """Keep each warning or error of a vendor library to one line without its data.
+
+    The line is the library's own message with its arguments (a response body, a payload)
+    left out, its first line only, no markup, and the exception's type instead of its
+    traceback. When ``DEBUG`` is on for the logger, the whole record (arguments and traceback)
+    is logged just before, at ``DEBUG``. Records below ``WARNING`` pass unchanged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or getattr(record, _DETAILS, False):
+            return True
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "details of the %s below: %s",
+                record.levelname,
+                record.getMessage(),
+                exc_info=record.exc_info,
+                stack_info=False,
+                extra={_DETAILS: True},
+            )
+        record.msg, record.args = _one_line(record), None
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+def _one_line(record: logging.LogRecord) -> str:
+    template = str(record.msg)
+    text = _PLACEHOLDER.sub("…", template).replace("%%", "%") if record.args else template
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    line = " ".join(_TAG.sub("", line).split()) or "(no message)"
+    if len(line) > _MAX_LINE:
+        line = line[: _MAX_LINE - 1] + "…"
+    if record.exc_info and record.exc_info[0] is not None:
+        line += f" ({record.exc_info[0].__name__})"
+    return redact(line)
+
+
+def tame_vendor_logger(name: str) -> None:
+    """Give the vendor logger ``name`` a :class:`VendorLineFilter` and a redacting filter of its
+    own (once each), so its records are short and masked whatever handlers catch them."""
+    guard_logger(name)
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, VendorLineFilter) for f in logger.filters):
+        # First, so that it shortens the record as the library made it; the redaction follows.
+        logger.filters.insert(0, VendorLineFilter())
 
 
 def _formatter() -> logging.Formatter:
@@ -145,3 +218,5 @@ def configure_logging(
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    for name in _VENDOR:
+        tame_vendor_logger(name)

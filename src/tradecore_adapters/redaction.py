@@ -12,7 +12,7 @@ header. :class:`RedactingFilter` masks, in every record's message and exception 
 
 :func:`tradecore_adapters.logging_setup.configure_logging` attaches it to every handler of the
 root logger and keeps ``httpx``/``httpcore`` quiet: call it to set up logging as the command line
-does. This module imports nothing of tradecore's, so every adapter can use it.
+does. This module imports only the domain's rule on secret length, so every adapter can use it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import logging
 import re
 import threading
 
+from tradecore.domain.secret import MIN_SECRET_LENGTH
+
 __all__ = ["MASK", "RedactingFilter", "guard_logger", "redact", "register_secret"]
 
 MASK = "**********"
-_MIN_LENGTH = 6  # shorter values would mask ordinary words
 _PATTERNS = (
     re.compile(r"(bot)\d+:[\w-]{20,}"),
     re.compile(r"()(?<![\w:])\d{5,}:[\w-]{30,}"),  # a bare Telegram bot token
@@ -43,14 +44,25 @@ _secret_pattern: re.Pattern[str] | None = None
 
 
 def register_secret(value: str) -> None:
-    """Mask ``value`` wherever it appears in a log record from now on."""
+    """Mask ``value`` wherever it appears in a log record from now on.
+
+    A value shorter than :data:`~tradecore.domain.secret.MIN_SECRET_LENGTH` (stored before such
+    secrets were refused) is masked only where it stands as a whole word, never inside another
+    word; a blank one is ignored.
+    """
     global _secret_pattern
-    if len(value) < _MIN_LENGTH or value in _secrets:
+    if not value.strip() or value in _secrets:
         return
     with _lock:
         _secrets.add(value)
         ordered = sorted(_secrets, key=len, reverse=True)
-        _secret_pattern = re.compile("|".join(re.escape(secret) for secret in ordered))
+        _secret_pattern = re.compile("|".join(_alternative(secret) for secret in ordered))
+
+
+def _alternative(secret: str) -> str:
+    if len(secret) >= MIN_SECRET_LENGTH:
+        return re.escape(secret)
+    return rf"(?<!\w){re.escape(secret)}(?!\w)"
 
 
 def redact(text: str) -> str:

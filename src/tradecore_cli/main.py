@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
+from tradecore.services import describe_error
 from tradecore_cli.commands.automation import automation
 from tradecore_cli.commands.broker_changes import broker_disable, broker_edit, broker_enable
 from tradecore_cli.commands.broker_secrets import broker_secrets
@@ -55,6 +56,17 @@ class _Group(click.Group):
                 raise
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
+        except (click.ClickException, click.exceptions.Exit):
+            raise
+        except Exception as exc:
+            # Not one of tradecore's errors: a bug, or a library's error that escaped. One
+            # sentence (no SQL, no links, no raw decimal signal), and how to see more.
+            if ctx.obj and ctx.obj.get("traceback"):
+                raise
+            command = " ".join(filter(None, ("tradecore", ctx.invoked_subcommand)))
+            described = describe_error(exc, doing=f"running `{command}`")
+            click.echo(f"Error: {described} (run it again with --traceback for details)", err=True)
+            sys.exit(1)
 
 
 def _interrupted(ctx: click.Context) -> None:

@@ -63,6 +63,8 @@ class Fault:
     handle: bool = False
     delay: float = 0.0
     drop: bool = False
+    body: str | None = None
+    """Answer this text instead of Telegram's JSON (an HTML page from a proxy in the way)."""
 
 
 def retry_after(seconds: int) -> Fault:
@@ -91,6 +93,18 @@ def unauthorized() -> Fault:
 def server_error(status: int = 502, description: str | None = None) -> Fault:
     """A 5xx (default 502 Bad Gateway): ``NetworkError``."""
     return Fault(status, description or HTTPStatus(status).phrase)
+
+
+PROXY_502_PAGE = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+def proxy_error(status: int = 502, page: str = PROXY_502_PAGE) -> Fault:
+    """A 5xx answered by a proxy in front of the Bot API: an HTML page, not JSON."""
+    return Fault(status, HTTPStatus(status).phrase, body=page)
 
 
 def chat_migrated(new_chat_id: int) -> Fault:

@@ -218,6 +218,8 @@ class FakeTelegram:
                 )
             )
         data = json.dumps(payload, ensure_ascii=False).encode()
+        if fault is not None and not fault.handle and fault.body is not None:
+            data = fault.body.encode()
         return Answer(status, data, fault.delay if fault else 0.0, drop)
 
     def _dispatch(

@@ -1,12 +1,25 @@
-"""The :class:`Secret` wrapper: a value that never shows itself by accident."""
+"""The :class:`Secret` wrapper: a value that never shows itself by accident, and how short a
+secret may be."""
 
 from __future__ import annotations
 
 from typing import Any, NoReturn, final
 
-__all__ = ["Secret"]
+from tradecore.errors import DomainError
+
+__all__ = ["MIN_SECRET_LENGTH", "Secret", "check_secret_length"]
 
 _MASK = "**********"
+
+MIN_SECRET_LENGTH = 8
+"""The fewest characters a secret may have when it is added.
+
+Real ones are far longer (a Binance API key or HMAC secret: 64 characters; a Saxo AppSecret: 32;
+a Telegram bot token: about 45), and every message that could quote a secret is masked: a value
+of a character or two would be masked inside ordinary words (``Bro**********erError``). So a
+shorter value is refused when it is added, and masking functions mask one that is already
+stored (added before this rule) only where it stands as a whole word.
+"""
 
 
 @final
@@ -63,3 +76,18 @@ class Secret:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
         return self
+
+
+def check_secret_length(name: str, secret: Secret) -> None:
+    """Refuse a secret too short to be masked safely (see :data:`MIN_SECRET_LENGTH`).
+
+    Whitespace around the value is not counted: adapters trim it before use.
+
+    :param name: the secret's name, quoted in the message (never its value).
+    :raises DomainError: the secret has fewer than :data:`MIN_SECRET_LENGTH` characters.
+    """
+    if len(secret.reveal().strip()) < MIN_SECRET_LENGTH:
+        raise DomainError(
+            f"secret {name!r} is too short to be a real one (fewer than {MIN_SECRET_LENGTH} "
+            "characters); copy the whole value your broker or service gave you"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tradecore.services._steps import describe_error
 from tradecore.services.automation import (
     RECENT_RUNS,
     AutomationStatus,
@@ -186,6 +187,7 @@ __all__ = [
     "connection_by_name",
     "create_broker",
     "describe_broker_failure",
+    "describe_error",
     "describe_intent",
     "describe_order",
     "ensure_demo",

@@ -16,7 +16,14 @@ from contextlib import suppress
 from attrs import evolve, frozen
 
 from tradecore.domain import Account, BrokerConnection, Secret, checked_name
-from tradecore.errors import AlreadyExists, ConfigurationError, NotFound, PluginError
+from tradecore.domain.secret import check_secret_length
+from tradecore.errors import (
+    AlreadyExists,
+    ConfigurationError,
+    DomainError,
+    NotFound,
+    PluginError,
+)
 from tradecore.ports import BrokerFactory, UnitOfWork, check_settings
 from tradecore.services.brokers import describe_broker_failure, mask_secrets
 from tradecore.services.context import ServiceContext, installed
@@ -312,6 +319,10 @@ def _check_secrets(factory: BrokerFactory, secrets: Mapping[str, Secret]) -> Non
     for name, value in secrets.items():
         if not isinstance(value, Secret):
             raise ConfigurationError(f"{owner}: secret {name!r} must be given as a Secret")
+        try:
+            check_secret_length(name, value)
+        except DomainError as exc:
+            raise ConfigurationError(f"{owner}: {exc}") from None
     missing = [spec.name for spec in factory.secrets if spec.required and spec.name not in secrets]
     if missing:
         raise ConfigurationError(f"{owner}: secret(s) {', '.join(missing)} required")

@@ -16,9 +16,11 @@ from collections.abc import Mapping, Sequence
 from attrs import evolve, frozen
 
 from tradecore.domain import NotificationTarget, Secret, checked_name
+from tradecore.domain.secret import check_secret_length
 from tradecore.errors import (
     AlreadyExists,
     ConfigurationError,
+    DomainError,
     NotFound,
     NotificationError,
 )
@@ -148,6 +150,11 @@ class Targets:
             raise ConfigurationError(
                 f"notifier {notifier!r}: unknown secret(s) {', '.join(unknown)}"
             )
+        for secret_name, value in secrets.items():
+            try:
+                check_secret_length(secret_name, value)
+            except DomainError as exc:
+                raise ConfigurationError(f"notifier {notifier!r}: {exc}") from None
         target = NotificationTarget(
             user_id=user_id,
             notifier=notifier,

@@ -26,14 +26,37 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradecore.errors import AlreadyExists, NotFound, RepositoryError
 
-__all__ = ["Transaction", "database_error"]
+__all__ = ["BUSY", "Transaction", "database_error"]
+
+
+BUSY = "the database is busy (another tradecore process holds it); try again"
+"""What a unit that could not get the database's lock in time says."""
+
+# SQLite's lock errors, and PostgreSQL's lock_not_available, deadlock_detected and
+# serialization_failure (a retry of the whole unit is the documented answer to each).
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database schema is locked")
+_POSTGRES_BUSY = frozenset({"55P03", "40P01", "40001"})
 
 
 def database_error(exc: DBAPIError) -> RepositoryError:
-    """A driver error as a :class:`RepositoryError` with the driver's first line (bound
-    parameters are never in it: engines are created with ``hide_parameters``)."""
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-    return RepositoryError(f"the database refused the operation: {reason}")
+    """A driver error as a :class:`RepositoryError` of one sentence.
+
+    A lock not obtained in time says :data:`BUSY`; anything else says the driver's first line.
+    Neither holds SQLAlchemy's ``[SQL: …]`` text, its link to sqlalche.me, or bound parameters
+    (engines are created with ``hide_parameters``, and only the driver's own message is kept).
+    """
+    orig = exc.orig
+    if orig is None:
+        return RepositoryError(f"the database refused the operation ({type(exc).__name__})")
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    reason = lines[0] if lines else type(orig).__name__
+    if (
+        getattr(orig, "sqlstate", None) in _POSTGRES_BUSY
+        or getattr(orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED")
+        or reason.lower().startswith(_SQLITE_BUSY)
+    ):
+        return RepositoryError(BUSY)
+    return RepositoryError(f"the database refused the operation: {reason.rstrip('.')}")
 
 
 def _integrity_error(exc: IntegrityError) -> RepositoryError:
@@ -91,7 +114,10 @@ class Transaction:
         connection = await self.read()
         if not self._writing:
             if self.sqlite:
-                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                except DBAPIError as exc:  # the lock not obtained within the busy timeout
+                    raise database_error(exc) from None
             self._writing = True
         return connection
 
@@ -138,6 +164,8 @@ class Transaction:
                     await connection.exec_driver_sql("ROLLBACK")
             else:
                 await connection.rollback()
+        except DBAPIError as exc:
+            raise database_error(exc) from None
         finally:
             self._writing = False
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self, final
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradecore.ports.repository import (
@@ -32,7 +33,7 @@ from tradecore_adapters.sqlalchemy._leases import SqlDaemons, SqlLeases
 from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
 from tradecore_adapters.sqlalchemy._risk import Risk
 from tradecore_adapters.sqlalchemy._targets import NotificationTargets
-from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -76,8 +77,12 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Roll back whatever was not committed."""
-        await self._tx.end()
+        """Roll back whatever was not committed; a driver error leaves as one sentence."""
+        try:
+            await self._tx.end()
+        finally:
+            if isinstance(exc, DBAPIError):  # it wins over a failed rollback's error
+                raise database_error(exc) from None
 
     async def commit(self) -> None:
         """Make this unit's writes durable and visible to others."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 import warnings
@@ -106,9 +107,15 @@ class Pacer:
 PACER = Pacer()
 
 
+# python-telegram-bot appends the whole answer when it is not JSON (a proxy's HTML page).
+_UNPARSED = re.compile(r"\. Parsing the server response .* failed\Z", re.DOTALL)
+
+
 def masked(text: str, token: str) -> str:
-    """``text`` with ``token`` and every known secret shape masked."""
-    return redact(text.replace(token, MASK))
+    """``text`` with ``token`` and every known secret shape masked, on one line, without the
+    body of an answer that was not the Bot API's JSON."""
+    text = _UNPARSED.sub(" and not the Bot API's JSON (a proxy's page?)", text)
+    return redact(" ".join(text.replace(token, MASK).split()))
 
 
 def telegram_failure(exc: TelegramError, *, chat_id: str, token: str) -> NotificationError:

@@ -23,6 +23,7 @@ from telegram.request import HTTPXRequest
 from tradecore.domain import Digest
 from tradecore.errors import NotificationError
 from tradecore.ports import NotifierContext
+from tradecore_adapters.logging_setup import tame_vendor_logger
 from tradecore_adapters.redaction import MASK, guard_logger, redact, register_secret
 from tradecore_adapters.telegram._delivery import (
     PACER,
@@ -50,6 +51,9 @@ _LOGGERS_WITH_URLS = (
     "telegram.request.BaseRequest",
     "telegram.request.HTTPXRequest",
 )
+# Their warnings and errors are one line each (a proxy's 502 page once came with a traceback, at
+# ERROR, on every attempt); the whole record is logged at DEBUG.
+_VENDOR_LOGGERS = _LOGGERS_WITH_URLS[1:]
 
 
 class TelegramNotifier:
@@ -82,6 +86,8 @@ class TelegramNotifier:
         register_secret(config.bot_token.reveal())
         for logger in _LOGGERS_WITH_URLS:
             guard_logger(logger)
+        for logger in _VENDOR_LOGGERS:
+            tame_vendor_logger(logger)
 
     @classmethod
     def from_context(cls, context: NotifierContext, *, name: str = "telegram") -> TelegramNotifier:

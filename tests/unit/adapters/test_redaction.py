@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from tradecore.domain.secret import MIN_SECRET_LENGTH
 from tradecore_adapters.redaction import (
     MASK,
     RedactingFilter,
@@ -20,9 +21,19 @@ def test_a_registered_secret_is_masked_wherever_it_appears() -> None:
     assert redact("key=s3cr3t-value-for-redaction;") == f"key={MASK};"
 
 
-def test_short_values_are_not_registered_so_ordinary_words_survive() -> None:
-    register_secret("abc")
-    assert redact("abc def") == "abc def"
+def test_a_short_value_is_masked_only_as_a_whole_word_so_ordinary_words_survive() -> None:
+    # Secrets this short are refused when added; one stored before must not garble every line.
+    register_secret("qz")
+    register_secret("q-z")
+    assert redact("BrokerError qzx xqz qz1 q-zx") == "BrokerError qzx xqz qz1 q-zx"
+    assert redact("key=qz&x='q-z' (qz)") == f"key={MASK}&x='{MASK}' ({MASK})"
+    register_secret("   ")
+    assert redact("a   b") == "a   b"
+
+
+def test_a_value_of_the_minimum_length_is_masked_inside_words_too() -> None:
+    register_secret("zq" * (MIN_SECRET_LENGTH // 2))
+    assert redact("xzqzqzqzqy") == f"x{MASK}y"
 
 
 @pytest.mark.parametrize(

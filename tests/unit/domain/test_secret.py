@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tradecore.domain import TOKEN_REFRESH_MARGIN, BrokerConnection, OAuthTokens, Secret
+from tradecore.domain.secret import MIN_SECRET_LENGTH, check_secret_length
 from tradecore.errors import DomainError
 
 CANARY = "sk-canary-7f3a9b"
@@ -87,3 +88,28 @@ def test_refresh_is_due_within_the_one_margin_or_when_a_login_is_required() -> N
     assert OAuthTokens(
         access_token=Secret("a"), access_expires_at=expires, login_required="revoked"
     ).refresh_due(now)
+
+
+@pytest.mark.parametrize("value", ["q", "zz", "1234567", "  1234567  ", "\t" * 9])
+def test_a_secret_shorter_than_the_minimum_is_refused_without_quoting_it(value: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        check_secret_length("api_key", Secret(value))
+    assert str(refused.value) == (
+        "secret 'api_key' is too short to be a real one (fewer than 8 characters); copy the "
+        "whole value your broker or service gave you"
+    )
+    assert value.strip() == "" or value.strip() not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "12345678",
+        "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",  # Binance's doc key
+        "0123456789abcdef0123456789abcdef",  # a Saxo AppSecret's shape
+        "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",  # a Telegram bot token
+    ],
+)
+def test_real_secrets_are_long_enough(value: str) -> None:
+    assert MIN_SECRET_LENGTH == 8
+    check_secret_length("api_key", Secret(value))

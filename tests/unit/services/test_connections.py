@@ -31,12 +31,12 @@ async def test_add_stores_a_checked_connection(context: ServiceContext) -> None:
         broker="fake",
         name=" main ",
         settings={"region": "eu"},
-        secrets={"api_key": Secret("k-123")},
+        secrets={"api_key": Secret("k-123-secret")},
     )
     assert added.name == "main"
     stored = await connections.get(alice, "main")
     assert stored.settings == {"region": "eu"}
-    assert stored.secrets["api_key"].reveal() == "k-123"
+    assert stored.secrets["api_key"].reveal() == "k-123-secret"
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,9 @@ async def test_edit_settings_checks_the_result_and_keeps_the_rest(
 ) -> None:
     alice, _ = await two_users(context)
     connections = Connections(context)
-    await connections.add(alice, broker="fake", name="main", secrets={"api_key": Secret("k")})
+    await connections.add(
+        alice, broker="fake", name="main", secrets={"api_key": Secret("k-secret-1")}
+    )
     edited = await connections.edit_settings(alice, "main", {"region": "us"})
     assert edited.settings == {"region": "us"}
     with pytest.raises(ConfigurationError, match="must be one of eu, us"):
@@ -124,7 +126,7 @@ async def test_edit_settings_checks_the_result_and_keeps_the_rest(
     assert (await connections.get(alice, "main")).settings == {"region": "us"}
     cleared = await connections.edit_settings(alice, "main", {"region": None})
     assert cleared.settings == {}
-    assert cleared.secrets["api_key"].reveal() == "k"
+    assert cleared.secrets["api_key"].reveal() == "k-secret-1"
 
 
 async def test_disable_then_enable(context: ServiceContext) -> None:

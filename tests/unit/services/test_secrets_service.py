@@ -59,11 +59,11 @@ async def test_new_secrets_make_an_unreadable_connection_work_again(
 ) -> None:
     user = await user_with_lost_secrets(lost_context)
     changed = await Connections(lost_context).replace_secrets(
-        user.id, "binance", {"api_key": Secret("new-key")}
+        user.id, "binance", {"api_key": Secret("new-key-1")}
     )
     assert not changed.secrets_unreadable
     stored = (await connections_of(lost_context, user))["binance"]
-    assert stored.secrets["api_key"].reveal() == "new-key"
+    assert stored.secrets["api_key"].reveal() == "new-key-1"
     venue.brokers.clear()  # the adapter built once to check the secrets is closed
     cycle = AutomationCycle(
         repository=lost_context.repository, clock=lost_context.clock, brokers=lost_context.brokers

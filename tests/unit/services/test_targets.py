@@ -15,14 +15,14 @@ from tradecore.testing import RecordingNotifier
 
 
 class Chat:
-    """A ``chat`` notifier plugin: a token that must not be ``bad``; records what it built."""
+    """A ``chat`` notifier plugin: a token that must not be ``bad-token``; records what it built."""
 
     def __init__(self) -> None:
         self.built: list[RecordingNotifier] = []
 
     def create(self, context: NotifierContext) -> NotifierPort:
         token = context.secrets["token"].reveal()
-        failure = NotificationError(f"token {token} refused") if token == "bad" else None
+        failure = NotificationError(f"token {token} refused") if token == "bad-token" else None
         notifier = RecordingNotifier(context.name or "chat", fail_with=failure)
         self.built.append(notifier)
         return notifier
@@ -58,13 +58,13 @@ async def test_add_checks_the_target_then_stores_it(context: ServiceContext, cha
     alice, _ = await users(context)
     targets = with_chat(context, chat)
     added = await targets.add(
-        alice, notifier="chat", settings={"chat_id": "42"}, secrets={"token": Secret("t0k")}
+        alice, notifier="chat", settings={"chat_id": "42"}, secrets={"token": Secret("t0k-token-1")}
     )
     assert added.target.name == "chat"
     assert added.checked == "chat is reachable"
     listed = await targets.list(alice)
     assert [target.name for target in listed.stored] == ["chat"]
-    assert listed.stored[0].secrets["token"].reveal() == "t0k"
+    assert listed.stored[0].secrets["token"].reveal() == "t0k-token-1"
 
 
 async def test_a_target_that_does_not_work_is_not_stored_and_its_secret_not_shown(
@@ -74,9 +74,12 @@ async def test_a_target_that_does_not_work_is_not_stored_and_its_secret_not_show
     targets = with_chat(context, chat)
     with pytest.raises(NotificationError, match="does not work") as refused:
         await targets.add(
-            alice, notifier="chat", settings={"chat_id": "42"}, secrets={"token": Secret("bad")}
+            alice,
+            notifier="chat",
+            settings={"chat_id": "42"},
+            secrets={"token": Secret("bad-token")},
         )
-    assert "token bad" not in str(refused.value)
+    assert "token bad-token" not in str(refused.value)
     assert (await targets.list(alice)).stored == ()
 
 
@@ -95,7 +98,7 @@ async def test_bad_input_is_refused_before_anything_is_checked(
     arguments = {"notifier": "chat", **options}
     with pytest.raises(error):
         await targets.add(
-            alice, settings={"chat_id": "1"}, secrets={"token": Secret("t")}, **arguments
+            alice, settings={"chat_id": "1"}, secrets={"token": Secret("t-token-1")}, **arguments
         )
     assert chat.built == []
 
@@ -119,7 +122,7 @@ async def test_another_users_target_is_not_found(context: ServiceContext, chat: 
     alice, bob = await users(context)
     targets = with_chat(context, chat)
     await targets.add(
-        alice, notifier="chat", settings={"chat_id": "42"}, secrets={"token": Secret("t")}
+        alice, notifier="chat", settings={"chat_id": "42"}, secrets={"token": Secret("t-token-1")}
     )
     for attempt in (
         targets.set_active(bob, "chat", active=False),
@@ -137,7 +140,7 @@ async def test_names_are_unique_per_user(context: ServiceContext, chat: Chat) ->
     targets = with_chat(context, chat)
     for user in (alice, bob):
         await targets.add(
-            user, notifier="chat", settings={"chat_id": "1"}, secrets={"token": Secret("t")}
+            user, notifier="chat", settings={"chat_id": "1"}, secrets={"token": Secret("t-token-1")}
         )
     with pytest.raises(AlreadyExists, match="alice already has a notification target"):
         await targets.check_new(alice, notifier="chat", name=" chat ", settings={"chat_id": "1"})
@@ -147,7 +150,7 @@ async def test_disable_enable_remove_and_test(context: ServiceContext, chat: Cha
     alice, _ = await users(context)
     targets = with_chat(context, chat)
     await targets.add(
-        alice, notifier="chat", settings={"chat_id": "1"}, secrets={"token": Secret("t")}
+        alice, notifier="chat", settings={"chat_id": "1"}, secrets={"token": Secret("t-token-1")}
     )
     tested = await targets.test(alice)
     assert [(each.name, each.problem) for each in tested] == [("chat", None)]
