@@ -67,6 +67,15 @@ def _private_data_home(
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each test is its own process as far as tokens held for the database go: the builders
+    # reuse connection ids, and one test's spent or unsaved tokens must not reach the next.
+    from tradecore.services import unsaved_tokens
+
+    monkeypatch.setattr(unsaved_tokens, "_PROCESS", unsaved_tokens.UnsavedTokens())
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database (skips without ``TRADECORE_TEST_POSTGRES_URL``)."""

@@ -60,6 +60,11 @@ class OAuthTokens:
     :param login_required: why a person must log in again (the broker refused the refresh token,
         or it expired); ``None`` while the tokens can be refreshed. Once set, nothing calls the
         broker's token endpoint again until a new login.
+    :param rotating_since: when a refresh of these tokens was recorded as started and has not
+        saved its new tokens yet (committed before the token endpoint is called). Their refresh
+        token may then be spent at the broker: nothing presents it again unless the process
+        that started the refresh knows it got no answer (docs/brokers/saxo.md, "Staying logged
+        in"). ``None`` when no refresh is under way.
     """
 
     access_token: Secret = field(validator=_secret)
@@ -68,6 +73,7 @@ class OAuthTokens:
     refresh_expires_at: datetime | None = field(default=None, converter=optional_utc)
     version: int = field(default=0, validator=_version)
     login_required: str | None = None
+    rotating_since: datetime | None = field(default=None, converter=optional_utc)
 
     def needs_refresh(self, now: datetime, *, margin: timedelta = TOKEN_REFRESH_MARGIN) -> bool:
         """Return ``True`` when the access token expires within ``margin`` of ``now``."""

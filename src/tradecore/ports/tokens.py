@@ -4,7 +4,8 @@ tradecore hands every adapter a store (``BrokerContext.tokens``). The adapter re
 tokens from it, and when they must be renewed (near expiry, or the broker answered 401) it asks
 the store to :meth:`~TokenStore.refresh` them with a function that calls the broker's token
 endpoint. The store makes that call happen once per connection at a time, across tasks and
-processes, and commits the rotated tokens before anyone uses them.
+processes, and commits the rotated tokens before anyone uses them (or, when the database
+refuses them, keeps them for the process until it can).
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ class TokenStore(Protocol):
         Only one refresh of a connection runs at a time. Whoever waited for it reads the stored
         tokens again afterwards and uses the ones just rotated instead of refreshing twice: a
         refresh token is single-use, and presenting a spent one can end the whole session.
-        ``exchange`` is called only when the stored tokens still need renewing, and the tokens
-        it returns are committed before this returns.
+        ``exchange`` is called only when the stored tokens still need renewing, after the
+        refresh was recorded as started, and the tokens it returns are committed before this
+        returns; when the database refuses them, they are returned all the same, kept by the
+        process and saved at its next use (a spent refresh token is never presented again).
 
         :param stale: the tokens the caller used when the broker refused them (401); they are
             renewed even if their expiry time says they are still good, unless another refresh

@@ -19,6 +19,7 @@ from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, Clock, Rep
 from tradecore.services._steps import describe_error, mask
 from tradecore.services.tokens import RepositoryTokenStore
 from tradecore.services.unreadable import check_connection_readable
+from tradecore.services.unsaved_tokens import UnsavedTokens
 
 __all__ = ["create_broker", "describe_broker_failure", "mask_secrets", "open_broker"]
 
@@ -31,6 +32,7 @@ def create_broker(
     clock: Clock,
     http_client: object | None = None,
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
+    unsaved_tokens: UnsavedTokens | None = None,
 ) -> BrokerPort:
     """Build the adapter of ``connection`` with its plugin's factory (no I/O).
 
@@ -40,6 +42,8 @@ def create_broker(
     :param brokers: the installed broker factories by name (``PluginRegistry.brokers``).
     :param http_client: handed to the factory (tests pass one over a mock transport).
     :param token_refresh_margin: tokens expiring within this margin are due for renewal.
+    :param unsaved_tokens: what this process holds that the database may not (the process's
+        own by default; see :mod:`tradecore.services.unsaved_tokens`).
     :raises PluginError: the connection's broker is not installed.
     :raises ConfigurationError: the factory refused the connection's settings or secrets.
     :raises SecretsUnreadable: the broker needs secrets and the connection's cannot be
@@ -53,7 +57,9 @@ def create_broker(
     context = BrokerContext(
         clock=clock,
         http_client=http_client,
-        tokens=RepositoryTokenStore(repository, connection, clock, margin=token_refresh_margin),
+        tokens=RepositoryTokenStore(
+            repository, connection, clock, margin=token_refresh_margin, unsaved=unsaved_tokens
+        ),
     )
     return factory.create(connection, context)
 
@@ -67,6 +73,7 @@ async def open_broker(
     clock: Clock,
     http_client: object | None = None,
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
+    unsaved_tokens: UnsavedTokens | None = None,
 ) -> AsyncIterator[BrokerPort]:
     """Build the adapter of ``connection`` (see :func:`create_broker`), refresh its OAuth token
     when it expires within ``token_refresh_margin``, and close the adapter on leaving.
@@ -84,6 +91,7 @@ async def open_broker(
         clock=clock,
         http_client=http_client,
         token_refresh_margin=token_refresh_margin,
+        unsaved_tokens=unsaved_tokens,
     )
     try:
         tokens = connection.tokens

@@ -1,32 +1,73 @@
-"""Keep a connection's OAuth tokens alive: one refresh at a time, rotated tokens committed before
-use, and a dead refresh token turned into "log in again" instead of a retry loop.
+"""Keep a connection's OAuth tokens alive: one refresh at a time, a refresh recorded before the
+broker is called, rotated tokens never held only in memory, and a spent refresh token never
+presented again.
 
 :class:`RepositoryTokenStore` is the :class:`~tradecore.ports.TokenStore` tradecore gives every
 broker adapter (``BrokerContext.tokens``); :func:`save_login` stores the tokens of a new login.
 
-Why the care (docs/brokers/saxo.md, "Staying logged in"): a refresh token is single-use. Two
-refreshers presenting the same one make the second fail, and a broker that detects the reuse may
-end the whole session. So a refresh takes the connection's row lock first
-(``ConnectionRepository.get_for_update``: a row lock on PostgreSQL, the write lock on SQLite),
-reads the tokens again under it, and only calls the token endpoint when they still need renewing;
-the new tokens are written and committed in that same transaction before anyone uses them. A crash
-between the broker's answer and the commit leaves the old, now spent, refresh token stored: the
-next refresh is refused, and the connection is marked as needing a login, once, instead of retrying
-forever.
+Why the care (docs/brokers/saxo.md, "Staying logged in"): a refresh token is single-use. Saxo
+answers a refresh with a new pair and the old refresh token is dead; presenting it again can end
+the whole grant, and then a person must log in again in a browser. So a refresh:
+
+1. takes the connection's row lock (``ConnectionRepository.get_for_update``: a row lock on
+   PostgreSQL, the write lock on SQLite), reads the tokens again under it, and goes on only when
+   they still need renewing;
+2. commits a marker first (``OAuthTokens.rotating_since``): "a refresh of these tokens started at
+   T". If that commit fails, the broker is not called: nothing is spent;
+3. takes the row lock again, checks the marker is still its own, calls the token endpoint, and
+   writes and commits the new tokens, which clears the marker;
+4. if that commit fails, keeps the new tokens in this process (:mod:`.unsaved_tokens`), tries
+   again on a fresh unit of work a few times (waiting on the injected clock), and, when the
+   database still refuses, goes on using them and saves them at the next use or refresh.
+
+A refresh that finds another's marker without new tokens does not present the refresh token: for
+:data:`ROTATION_TIMEOUT` it says the refresh is still under way (try again), then it marks the
+connection as needing a login. The rule for a token call without an answer (a network error, a
+5xx): the refresh token is treated as not spent and the marker is cleared, so the next refresh
+presents it again; if Saxo had in fact rotated it, the new tokens were lost with the answer and
+the login is lost either way, which Saxo's refusal then says.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from datetime import timedelta
+from typing import NoReturn
 
 from attrs import evolve
 
 from tradecore.domain import TOKEN_REFRESH_MARGIN, BrokerConnection, OAuthTokens
-from tradecore.errors import ReauthorizationRequired
+from tradecore.errors import (
+    AuthenticationFailed,
+    BrokerUnavailable,
+    MalformedResponse,
+    NotFound,
+    ReauthorizationRequired,
+    RepositoryError,
+)
 from tradecore.ports import Clock, RepositoryPort, TokenExchange, UnitOfWork
+from tradecore.services.unsaved_tokens import HeldTokens, UnsavedTokens, process_tokens
 
-__all__ = ["RepositoryTokenStore", "login_hint", "save_login"]
+__all__ = [
+    "ROTATION_TIMEOUT",
+    "SAVE_RETRY_DELAYS",
+    "RepositoryTokenStore",
+    "login_hint",
+    "save_login",
+]
+
+ROTATION_TIMEOUT = timedelta(minutes=2)
+"""How long a refresh recorded as started by another process may go without saving its new
+tokens before they count as lost (the token call times out after seconds, a save is retried for
+seconds)."""
+
+SAVE_RETRY_DELAYS = (0.5, 1.0, 2.0)
+"""Seconds waited (on the clock) before each new attempt to save rotated tokens whose first
+commit failed."""
+
+_log = logging.getLogger("tradecore.tokens")
+
+_SAVED, _SUPERSEDED, _FAILED = "saved", "superseded", "failed"
 
 
 def login_hint(connection_name: str, reason: str) -> str:
@@ -40,8 +81,12 @@ def login_hint(connection_name: str, reason: str) -> str:
 class RepositoryTokenStore:
     """The :class:`~tradecore.ports.TokenStore` of one connection, kept in ``repository``.
 
-    :param connection: the connection as loaded; its tokens are the starting point.
+    :param connection: the connection as loaded; its tokens are the starting point (or the
+        tokens this process holds for the database, when it could not save them).
     :param margin: tokens expiring within this margin are due for renewal.
+    :param unsaved: what this process knows that the database may not
+        (:func:`~tradecore.services.unsaved_tokens.process_tokens` by default; a test passes its
+        own to play a restarted process).
     """
 
     def __init__(
@@ -51,15 +96,24 @@ class RepositoryTokenStore:
         clock: Clock,
         *,
         margin: timedelta = TOKEN_REFRESH_MARGIN,
+        unsaved: UnsavedTokens | None = None,
     ) -> None:
         self._repository = repository
         self._user_id = connection.user_id
         self._connection_id = connection.id
         self._name = connection.name
+        self._broker = connection.broker
         self._clock = clock
         self._margin = margin
-        self._tokens = connection.tokens
-        self._lock = asyncio.Lock()  # the tasks of this adapter; the row lock does the rest
+        self._unsaved = process_tokens() if unsaved is None else unsaved
+        tokens = connection.tokens
+        held = self._unsaved.held(connection.id)
+        if held is not None and tokens is not None and tokens.version == held.base:
+            tokens = held.tokens  # rotated by this process; the database has the spent ones
+        self._tokens = tokens
+        # One refresh of this connection at a time in this process; the row lock does the rest.
+        self._lock = self._unsaved.lock(connection.id)
+        self._save_error = ""
 
     def current(self) -> OAuthTokens | None:
         """The tokens as last read or rotated by this store."""
@@ -72,12 +126,183 @@ class RepositoryTokenStore:
         stale: OAuthTokens | None = None,
         force: bool = False,
     ) -> OAuthTokens:
-        """See :meth:`tradecore.ports.TokenStore.refresh`."""
+        """See :meth:`tradecore.ports.TokenStore.refresh`.
+
+        When the database cannot save the rotated tokens, they are returned all the same and
+        kept in this process (a warning says so), and saved at the next use or refresh.
+
+        :raises BrokerUnavailable: the token endpoint did not answer (nothing is lost: the next
+            refresh presents the same refresh token), or another refresh of this connection is
+            under way and has not saved its tokens yet (try again).
+        :raises RepositoryError: the refresh could not be recorded as started; the broker was not
+            called and the login is intact.
+        """
         seen = stale if stale is not None else self._tokens
         async with self._lock:
             mine = self._tokens
             if mine is not None and seen is not None and self._replaced(mine, seen):
-                return mine  # another task of this adapter rotated them while we waited
+                return mine  # another task of this process rotated them while we waited
+            held = self._unsaved.held(self._connection_id)
+            if held is not None:
+                kept = await self._from_held(held, exchange, seen, stale, force)
+                if kept is not None:
+                    return kept
+            return await self._from_database(exchange, seen, stale, force)
+
+    # -- tokens the database has not saved -------------------------------------------------------
+
+    async def _from_held(
+        self,
+        held: HeldTokens,
+        exchange: TokenExchange,
+        seen: OAuthTokens | None,
+        stale: OAuthTokens | None,
+        force: bool,
+    ) -> OAuthTokens | None:
+        # Save them first; once saved (or replaced by a new login) the database path follows.
+        if await self._save_held(held) != _FAILED:
+            return None
+        tokens = held.tokens
+        self._tokens = tokens
+        if not self._wanted(tokens, seen, stale, force):
+            return tokens
+        if tokens.refresh_expired(self._clock.now()):
+            self._unsaved.saved(self._connection_id)
+            raise ReauthorizationRequired(
+                login_hint(
+                    self._name,
+                    "its refresh token expired before the database could save it "
+                    f"(the database said: {self._save_error})",
+                ),
+                broker=self._broker,
+            )
+        # Only this process knows this refresh token (the database still refuses it), so no
+        # other can present it: renew it here, without a marker.
+        try:
+            fresh = await exchange(tokens)
+        except ReauthorizationRequired as exc:
+            self._unsaved.saved(self._connection_id)
+            raise ReauthorizationRequired(
+                login_hint(self._name, str(exc)), broker=exc.broker, code=exc.code
+            ) from exc
+        except MalformedResponse as exc:
+            self._unsaved.spend(self._connection_id, tokens)
+            self._unsaved.saved(self._connection_id)
+            raise ReauthorizationRequired(
+                login_hint(self._name, _unreadable_answer(exc)), broker=exc.broker
+            ) from exc
+        self._unsaved.spend(self._connection_id, tokens)
+        fresh = evolve(fresh, version=tokens.version + 1, login_required=None, rotating_since=None)
+        renewed = HeldTokens(base=held.base, tokens=fresh)
+        self._unsaved.hold(self._connection_id, renewed)
+        self._tokens = fresh
+        if await self._save_held(renewed) == _FAILED:
+            self._warn_unsaved()
+        return fresh
+
+    async def _save_held(self, held: HeldTokens) -> str:
+        # One attempt, on a fresh unit of work: saved, superseded by a new login, or failed.
+        try:
+            async with self._repository.unit_of_work() as uow:
+                connection = await uow.connections.get_for_update(
+                    self._user_id, self._connection_id
+                )
+                stored = connection.tokens
+                ours = stored is not None and (
+                    stored.version == held.base or self._unsaved.spent(self._connection_id, stored)
+                )
+                if ours:
+                    connection.tokens = held.tokens
+                    await uow.connections.update(connection)
+                    await uow.commit()
+        except NotFound:
+            self._unsaved.saved(self._connection_id)
+            raise
+        except Exception as exc:
+            self._save_error = str(exc) or type(exc).__name__
+            return _FAILED
+        self._unsaved.saved(self._connection_id)
+        return _SAVED if ours else _SUPERSEDED
+
+    async def _keep(self, held: HeldTokens) -> None:
+        # The commit after the broker's answer failed: try again on fresh units of work.
+        for delay in SAVE_RETRY_DELAYS:
+            await self._clock.sleep(delay)
+            if await self._save_held(held) != _FAILED:
+                return
+        self._warn_unsaved()
+
+    def _warn_unsaved(self) -> None:
+        _log.warning(
+            "connection %r: the database did not save its renewed OAuth tokens (%s); this "
+            "process keeps them and saves them at the next use. If it stops before then, the "
+            "login is lost: run tradecore broker login %s",
+            self._name,
+            self._save_error,
+            self._name,
+        )
+
+    # -- the database's tokens -------------------------------------------------------------------
+
+    async def _from_database(
+        self,
+        exchange: TokenExchange,
+        seen: OAuthTokens | None,
+        stale: OAuthTokens | None,
+        force: bool,
+    ) -> OAuthTokens:
+        started = await self._record_start(seen, stale, force)
+        if not isinstance(started, _Started):
+            return started
+        marked = started.tokens
+        answer: OAuthTokens | None = None
+        failure: Exception | None = None
+        try:
+            async with self._repository.unit_of_work() as uow:
+                connection = await uow.connections.get_for_update(
+                    self._user_id, self._connection_id
+                )
+                stored = self._still_marked(connection.tokens, marked)
+                self._unsaved.forget_marker(self._connection_id)  # spent, unless no answer
+                try:
+                    answer = await exchange(stored)
+                except Exception as exc:
+                    failure = exc
+                if failure is not None:
+                    await self._record_failure(uow, connection, stored, failure)
+                else:
+                    assert answer is not None
+                    self._unsaved.spend(self._connection_id, stored)
+                    answer = evolve(
+                        answer, version=stored.version + 1, login_required=None, rotating_since=None
+                    )
+                    self._unsaved.hold(
+                        self._connection_id, HeldTokens(base=stored.version, tokens=answer)
+                    )
+                    self._tokens = answer
+                    connection.tokens = answer
+                    await uow.connections.update(connection)
+                    await uow.commit()
+                    self._unsaved.saved(self._connection_id)
+                    return answer
+        except Exception as exc:
+            if failure is None and answer is None:
+                raise  # before the call: the marker stays this process's, unspent
+            self._save_error = str(exc) or type(exc).__name__
+        if failure is not None:
+            raise self._failure_error(failure) from failure
+        assert answer is not None
+        held = self._unsaved.held(self._connection_id)
+        if held is not None:
+            await self._keep(held)
+        return answer
+
+    async def _record_start(
+        self, seen: OAuthTokens | None, stale: OAuthTokens | None, force: bool
+    ) -> _Started | OAuthTokens:
+        # Under the row lock: the tokens to use as they are, or the marker committed.
+        recording = False
+        try:
             async with self._repository.unit_of_work() as uow:
                 connection = await uow.connections.get_for_update(
                     self._user_id, self._connection_id
@@ -88,11 +313,14 @@ class RepositoryTokenStore:
                     raise ReauthorizationRequired(login_hint(self._name, "it has never logged in"))
                 if stored.login_required is not None:
                     raise ReauthorizationRequired(login_hint(self._name, stored.login_required))
-                if seen is not None and self._replaced(stored, seen):
-                    return stored  # another process rotated them while we waited
-                if stale is None and not force and not self._due(stored):
+                if not self._wanted(stored, seen, stale, force):
                     return stored
                 now = self._clock.now()
+                since = stored.rotating_since
+                if since is not None and not self._unsaved.unspent(
+                    self._connection_id, stored.version, since
+                ):
+                    await self._refuse_marked(uow, connection, stored)
                 if stored.refresh_expired(now):
                     expiry = stored.refresh_expires_at
                     reason = (
@@ -102,20 +330,107 @@ class RepositoryTokenStore:
                     )
                     await self._mark(uow, connection, stored, reason)
                     raise ReauthorizationRequired(login_hint(self._name, reason))
-                try:
-                    fresh = await exchange(stored)
-                except ReauthorizationRequired as exc:
-                    reason = str(exc)
+                if self._unsaved.spent(self._connection_id, stored):
+                    reason = "its refresh token was spent by a refresh whose new tokens were lost"
                     await self._mark(uow, connection, stored, reason)
-                    raise ReauthorizationRequired(
-                        login_hint(self._name, reason), broker=exc.broker, code=exc.code
-                    ) from exc
-                fresh = evolve(fresh, version=stored.version + 1, login_required=None)
-                connection.tokens = fresh
+                    raise ReauthorizationRequired(login_hint(self._name, reason))
+                marked = evolve(stored, rotating_since=now)
+                connection.tokens = marked
                 await uow.connections.update(connection)
+                recording = True
                 await uow.commit()
-                self._tokens = fresh
-                return fresh
+        except Exception as exc:
+            if not recording:
+                raise
+            raise RepositoryError(
+                f"connection {self._name!r}: the token refresh could not be recorded before "
+                f"calling the broker, so the broker was not called and the login is intact "
+                f"({exc})"
+            ) from exc
+        self._unsaved.mark_unspent(self._connection_id, marked.version, now)
+        return _Started(marked)
+
+    def _still_marked(self, stored: OAuthTokens | None, marked: OAuthTokens) -> OAuthTokens:
+        # Between the two units someone may have logged in or declared the refresh lost.
+        if (
+            stored is None
+            or stored.version != marked.version
+            or stored.rotating_since != marked.rotating_since
+            or stored.login_required is not None
+        ):
+            self._unsaved.forget_marker(self._connection_id)
+            raise BrokerUnavailable(
+                f"connection {self._name!r}: its tokens changed while a refresh started; try again",
+                broker=self._broker,
+            )
+        return stored
+
+    async def _refuse_marked(
+        self, uow: UnitOfWork, connection: BrokerConnection, stored: OAuthTokens
+    ) -> NoReturn:
+        # Another refresh (another process, or this one before a restart) recorded its start
+        # and has not saved new tokens: its refresh token may be spent. Never present it.
+        since = stored.rotating_since
+        assert since is not None
+        if self._clock.now() - since < ROTATION_TIMEOUT:
+            raise BrokerUnavailable(
+                f"connection {self._name!r}: a token refresh started at {since:%H:%M:%S} UTC "
+                "(by another process, or by this one before it restarted) has not saved its new "
+                "tokens yet; try again in a few minutes",
+                broker=self._broker,
+            )
+        reason = (
+            f"a token refresh started at {since:%Y-%m-%d %H:%M} UTC never saved its new tokens, "
+            "and the refresh token it presented cannot be used again"
+        )
+        await self._mark(uow, connection, stored, reason)
+        raise ReauthorizationRequired(login_hint(self._name, reason), broker=self._broker)
+
+    async def _record_failure(
+        self, uow: UnitOfWork, connection: BrokerConnection, stored: OAuthTokens, exc: Exception
+    ) -> None:
+        # What the broker's refusal or silence means for the stored tokens.
+        if isinstance(exc, ReauthorizationRequired):
+            await self._mark(uow, connection, stored, str(exc))
+        elif isinstance(exc, MalformedResponse):
+            self._unsaved.spend(self._connection_id, stored)
+            await self._mark(uow, connection, stored, _unreadable_answer(exc))
+        elif isinstance(exc, (BrokerUnavailable, AuthenticationFailed)):
+            # No answer, a 5xx, or the app refused: not known spent; present it again later.
+            assert stored.rotating_since is not None
+            self._unsaved.mark_unspent(self._connection_id, stored.version, stored.rotating_since)
+            cleared = evolve(stored, rotating_since=None)
+            connection.tokens = cleared
+            await uow.connections.update(connection)
+            await uow.commit()
+            self._unsaved.forget_marker(self._connection_id)
+            self._tokens = cleared
+        # Anything else (a bug, a cancelled call): the marker stays; the refresh token counts
+        # as possibly spent.
+
+    def _failure_error(self, exc: Exception) -> Exception:
+        if isinstance(exc, ReauthorizationRequired):
+            return ReauthorizationRequired(
+                login_hint(self._name, str(exc)), broker=exc.broker, code=exc.code
+            )
+        if isinstance(exc, MalformedResponse):
+            return ReauthorizationRequired(
+                login_hint(self._name, _unreadable_answer(exc)), broker=exc.broker
+            )
+        return exc
+
+    # -- rules -----------------------------------------------------------------------------------
+
+    def _wanted(
+        self,
+        tokens: OAuthTokens,
+        seen: OAuthTokens | None,
+        stale: OAuthTokens | None,
+        force: bool,
+    ) -> bool:
+        if seen is not None and self._replaced(tokens, seen):
+            return False  # another refresh rotated them while we waited
+        return stale is not None or force or self._due(tokens)
 
     def _due(self, tokens: OAuthTokens) -> bool:
         return tokens.needs_refresh(self._clock.now(), margin=self._margin)
@@ -132,11 +447,27 @@ class RepositoryTokenStore:
         self, uow: UnitOfWork, connection: BrokerConnection, stored: OAuthTokens, reason: str
     ) -> None:
         # Remember that a person must log in: no later refresh calls the broker again.
-        marked = evolve(stored, login_required=reason)
+        marked = evolve(stored, login_required=reason, rotating_since=None)
         connection.tokens = marked
         await uow.connections.update(connection)
         await uow.commit()
+        self._unsaved.forget_marker(self._connection_id)
         self._tokens = marked
+
+
+class _Started:
+    # The marker this refresh committed (its tokens carry rotating_since).
+    __slots__ = ("tokens",)
+
+    def __init__(self, tokens: OAuthTokens) -> None:
+        self.tokens = tokens
+
+
+def _unreadable_answer(exc: BaseException) -> str:
+    return (
+        f"the answer to the token refresh could not be used ({exc}), and the refresh token "
+        "it replaced cannot be used again"
+    )
 
 
 async def save_login(
@@ -151,7 +482,7 @@ async def save_login(
         stored = await uow.connections.get_for_update(connection.user_id, connection.id)
         previous = stored.tokens
         version = 0 if previous is None else previous.version
-        saved = evolve(tokens, version=version + 1, login_required=None)
+        saved = evolve(tokens, version=version + 1, login_required=None, rotating_since=None)
         stored.tokens = saved
         await uow.connections.update(stored)
         await uow.commit()

@@ -147,6 +147,9 @@ def _tokens_json(tokens: OAuthTokens) -> bytes:
             else tokens.refresh_expires_at.isoformat(),
             "version": tokens.version,
             "login_required": tokens.login_required,
+            "rotating_since": None
+            if tokens.rotating_since is None
+            else tokens.rotating_since.isoformat(),
         }
     ).encode()
 
@@ -165,6 +168,10 @@ def _tokens_from_json(data: bytes) -> OAuthTokens:
         # Absent in rows written before tokens had a version.
         version=raw.get("version", 0),
         login_required=raw.get("login_required"),
+        # Absent in rows written before refreshes were recorded as started.
+        rotating_since=None
+        if raw.get("rotating_since") is None
+        else datetime.fromisoformat(raw["rotating_since"]),
     )
 
 

@@ -12,6 +12,8 @@ from attrs import evolve
 from tradecore.domain import BrokerConnection, OAuthTokens, Secret
 from tradecore.errors import BrokerUnavailable, ReauthorizationRequired
 from tradecore.services import RepositoryTokenStore, save_login
+from tradecore.services.tokens import ROTATION_TIMEOUT
+from tradecore.services.unsaved_tokens import UnsavedTokens
 from tradecore.testing import FakeClock
 from tradecore.testing.builders import DEFAULT_TIME, make_connection, make_tokens, make_user
 from tradecore_adapters.memory import MemoryRepository
@@ -180,7 +182,7 @@ async def test_a_crash_between_the_answer_and_the_commit_ends_in_log_in_again_no
 ) -> None:
     repository = MemoryRepository()
     connection = await stored_connection(repository, clock)
-    store = RepositoryTokenStore(repository, connection, clock)
+    store = RepositoryTokenStore(repository, connection, clock, unsaved=UnsavedTokens())
 
     async def crash_after_answer(tokens: OAuthTokens) -> OAuthTokens:
         await server.exchange(tokens)  # the server rotated; our process dies before the commit
@@ -188,13 +190,20 @@ async def test_a_crash_between_the_answer_and_the_commit_ends_in_log_in_again_no
 
     with pytest.raises(SystemExit):
         await store.refresh(crash_after_answer)
-    assert (await stored_tokens(repository, connection)).refresh_token == Secret("r-0")
+    stored = await stored_tokens(repository, connection)
+    assert stored.refresh_token == Secret("r-0")
+    assert stored.rotating_since == clock.now()  # recorded before the call
 
-    restarted = RepositoryTokenStore(repository, connection, clock)
+    restarted = RepositoryTokenStore(repository, connection, clock, unsaved=UnsavedTokens())
+    with pytest.raises(BrokerUnavailable, match="has not saved its new tokens yet"):
+        await restarted.refresh(server.exchange)  # the other may still save them
+    clock.advance(ROTATION_TIMEOUT)
     for _ in range(3):  # every later cycle
-        with pytest.raises(ReauthorizationRequired, match="must log in again"):
+        with pytest.raises(ReauthorizationRequired, match="must log in again") as raised:
             await restarted.refresh(server.exchange)
-    assert server.calls == 2  # the crashed call and one refused retry, never more
+        assert "never saved its new tokens" in str(raised.value)
+        assert "tradecore broker login saxo-sim" in str(raised.value)
+    assert server.calls == 1  # the crashed call; the spent token is never presented again
 
 
 async def test_an_expired_refresh_token_asks_for_a_login_without_calling_the_broker(
