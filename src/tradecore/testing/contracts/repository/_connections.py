@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from attrs import evolve
@@ -45,6 +46,37 @@ class ConnectionTests(ContractBase):
         assert stored.secrets["app_secret"].reveal() == "s3cr3t/+== ünïcode"
         assert stored.tokens is not None
         assert stored.tokens.access_token.reveal() == "a" * 600
+
+    @pytest.mark.asyncio
+    async def test_token_refresh_state_round_trips_exactly(
+        self, repository: RepositoryPort
+    ) -> None:
+        # A refresh recorded as started (its marker) and a "log in again" mark survive a round
+        # trip, and a later update clears them (the token store relies on both).
+        owner = await add_owner(repository, connection_name="saxo-sim")
+        started = evolve(
+            make_tokens(access_token="a-7", refresh_token="r-7"),
+            version=7,
+            rotating_since=datetime(2026, 11, 20, 12, 0, 1, 250000, tzinfo=UTC),
+        )
+        async with committing(repository) as uow:
+            connection = await uow.connections.get_for_update(owner.user.id, owner.connection.id)
+            connection.tokens = started
+            await uow.connections.update(connection)
+        async with repository.unit_of_work() as uow:
+            stored = (await uow.connections.get(owner.user.id, owner.connection.id)).tokens
+        assert stored == started
+        assert stored is not None
+        assert stored.rotating_since == started.rotating_since
+
+        lost = evolve(started, login_required="the refresh never saved", rotating_since=None)
+        async with committing(repository) as uow:
+            connection = await uow.connections.get_for_update(owner.user.id, owner.connection.id)
+            connection.tokens = lost
+            await uow.connections.update(connection)
+        async with repository.unit_of_work() as uow:
+            stored = (await uow.connections.get(owner.user.id, owner.connection.id)).tokens
+        assert stored == lost
 
     @pytest.mark.asyncio
     async def test_connections_are_listed_by_name_and_filtered_by_active(
