@@ -37,6 +37,7 @@ from tradecore.services import (
     Users,
 )
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
+from tradecore.services.unsaved_tokens import process_tokens
 from tradecore_adapters.database import (
     Rotation,
     SchemaState,
@@ -299,6 +300,9 @@ def bootstrap(
             registry.notifier(name).create(notifier_context) for name in settings.notifiers
         ]
     notifier_defaults = defaults_from_environment(registry.notifiers, environ or {})
+    # Markers of token refreshes name this process, so a restart on this host can tell that
+    # the process which held unsaved tokens is gone (tradecore.services.unsaved_tokens).
+    process_tokens().identify(scheduler_owner(), owner_is_gone)
     context = ServiceContext(
         repository=repository,
         clock=clock,

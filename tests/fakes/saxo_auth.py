@@ -7,7 +7,9 @@ by HTTP Basic ``AppKey:AppSecret`` or ``client_id``/``client_secret`` in the for
 checked against the S256 or plain ``code_challenge``), answers **201** with the token JSON,
 lifetimes from the constructor. Refresh tokens are single use (designed as if so, as
 docs/brokers/saxo.md says): a refresh returns a new pair in the same session and kills the
-presented token. Errors are RFC 6749 ``{"error", "error_description"}``.
+presented token; presenting a spent one again is counted (``refresh_reuse``) and revokes the
+whole session, as reuse detection does (RFC 9700, section 4.14.2). Errors are RFC 6749
+``{"error", "error_description"}``.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class AuthServer:
         self._refresh: dict[str, _Refresh] = {}
         self._sessions = 0
         self.denial: tuple[str, str] | None = None
+        self.refresh_reuse = 0
+        """Refreshes that presented a refresh token already spent (each revoked its session)."""
 
     @property
     def pkce(self) -> bool:
@@ -140,6 +144,14 @@ class AuthServer:
         for entry in self._refresh.values():
             if entry.state == "live":
                 entry.state = "revoked"
+
+    def _revoke_session(self, session: str) -> None:
+        for refresh in self._refresh.values():
+            if refresh.session == session and refresh.state == "live":
+                refresh.state = "revoked"
+        for access in self._access.values():
+            if access.session == session:
+                access.expired = True
 
     # -- /authorize ----------------------------------------------------------------------------
 
@@ -244,6 +256,12 @@ class AuthServer:
         entry = self._refresh.get(presented)
         if entry is None:
             return _oauth_error(400, "invalid_grant", "Unknown refresh token.")
+        if entry.state == "used":
+            # Reuse of a spent refresh token: the whole grant is revoked (OAuth 2.0 Security
+            # BCP, RFC 9700 section 4.14.2), so the session needs a new login.
+            self.refresh_reuse += 1
+            self._revoke_session(entry.session)
+            return _oauth_error(400, "invalid_grant", "The refresh token was already used.")
         if entry.state != "live":
             return _oauth_error(400, "invalid_grant", f"The refresh token was {entry.state}.")
         if self._now() >= entry.expires_at:

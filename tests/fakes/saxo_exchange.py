@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,6 +103,9 @@ class FakeSaxo(SaxoMarket):
         self.orders_per_second: int | None = 1
         self.absolute_next = False
         self.token_latency = 0.0
+        self.before_token_answer: Callable[[], Awaitable[None]] | None = None
+        """Awaited (in-process transport, async) after ``/token`` did its work and before its
+        answer leaves: a test cuts the caller's database there."""
         self.requests: list[RecordedRequest] = []
         self.correlation_ids: list[str] = []
         """``X-Correlation`` values the gateway sent, in order."""
@@ -161,6 +164,13 @@ class FakeSaxo(SaxoMarket):
         """Every refresh token issued so far is dead: a refresh answers 400 invalid_grant."""
         with self._lock:
             self._auth.revoke_refresh_tokens()
+
+    @property
+    def refresh_token_reuse(self) -> int:
+        """How many refreshes presented a refresh token that was already spent (each one
+        revoked its session: the user must log in again)."""
+        with self._lock:
+            return self._auth.refresh_reuse
 
     def deny_next_login(
         self, error: str = "access_denied", description: str = "The user cancelled"

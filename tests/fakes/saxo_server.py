@@ -4,7 +4,8 @@ HTTP/1.1 server (``FakeSaxo.serve``), plus the demo CLI (``python -m tests.fakes
 Both call ``FakeSaxo.handle``; a scripted timeout raises in-process and, on loopback, closes the
 connection without an answer (the client sees ``httpx.RemoteProtocolError``). ``token_latency``
 seconds pass after ``/token`` did its work and before the answer leaves, outside the lock, so
-a second client can race the first with the old refresh token.
+a second client can race the first with the old refresh token; in-process, the async transport
+then awaits ``before_token_answer`` (a test's fault, e.g. cutting the caller's database).
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class FakeSaxoTransport(httpx.MockTransport):
         response = self.fake.handle(request)
         if delay := _latency(self.fake, request):
             await asyncio.sleep(delay)
+        hook = self.fake.before_token_answer
+        if hook is not None and request.url.path == "/token":
+            await hook()
         return response
 
 

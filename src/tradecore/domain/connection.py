@@ -65,6 +65,8 @@ class OAuthTokens:
         token may then be spent at the broker: nothing presents it again unless the process
         that started the refresh knows it got no answer (docs/brokers/saxo.md, "Staying logged
         in"). ``None`` when no refresh is under way.
+    :param rotating_by: which process recorded ``rotating_since`` (``host:pid:tag``), so that a
+        process on the same host can tell it has stopped; ``None`` when unknown.
     """
 
     access_token: Secret = field(validator=_secret)
@@ -74,6 +76,7 @@ class OAuthTokens:
     version: int = field(default=0, validator=_version)
     login_required: str | None = None
     rotating_since: datetime | None = field(default=None, converter=optional_utc)
+    rotating_by: str | None = None
 
     def needs_refresh(self, now: datetime, *, margin: timedelta = TOKEN_REFRESH_MARGIN) -> bool:
         """Return ``True`` when the access token expires within ``margin`` of ``now``."""

@@ -20,9 +20,11 @@ the whole grant, and then a person must log in again in a browser. So a refresh:
    again on a fresh unit of work a few times (waiting on the injected clock), and, when the
    database still refuses, goes on using them and saves them at the next use or refresh.
 
-A refresh that finds another's marker without new tokens does not present the refresh token: for
-:data:`ROTATION_TIMEOUT` it says the refresh is still under way (try again), then it marks the
-connection as needing a login. The rule for a token call without an answer (a network error, a
+A refresh that finds another's marker without new tokens does not present the refresh token.
+When the marker's process (``OAuthTokens.rotating_by``) is this one, or ran on this host and has
+stopped, the tokens are lost: the connection is marked as needing a login at once. Otherwise,
+for :data:`ROTATION_TIMEOUT` it says the refresh is still under way (try again), then it marks
+the connection as needing a login; a holder that saves its tokens later replaces that mark. The rule for a token call without an answer (a network error, a
 5xx): the refresh token is treated as not spent and the marker is cleared, so the next refresh
 presents it again; if Saxo had in fact rotated it, the new tokens were lost with the answer and
 the login is lost either way, which Saxo's refusal then says.
@@ -192,7 +194,7 @@ class RepositoryTokenStore:
                 login_hint(self._name, _unreadable_answer(exc)), broker=exc.broker
             ) from exc
         self._unsaved.spend(self._connection_id, tokens)
-        fresh = evolve(fresh, version=tokens.version + 1, login_required=None, rotating_since=None)
+        fresh = _settled(fresh, tokens.version + 1)
         renewed = HeldTokens(base=held.base, tokens=fresh)
         self._unsaved.hold(self._connection_id, renewed)
         self._tokens = fresh
@@ -273,9 +275,7 @@ class RepositoryTokenStore:
                 else:
                     assert answer is not None
                     self._unsaved.spend(self._connection_id, stored)
-                    answer = evolve(
-                        answer, version=stored.version + 1, login_required=None, rotating_since=None
-                    )
+                    answer = _settled(answer, stored.version + 1)
                     self._unsaved.hold(
                         self._connection_id, HeldTokens(base=stored.version, tokens=answer)
                     )
@@ -334,7 +334,7 @@ class RepositoryTokenStore:
                     reason = "its refresh token was spent by a refresh whose new tokens were lost"
                     await self._mark(uow, connection, stored, reason)
                     raise ReauthorizationRequired(login_hint(self._name, reason))
-                marked = evolve(stored, rotating_since=now)
+                marked = evolve(stored, rotating_since=now, rotating_by=self._unsaved.owner or None)
                 connection.tokens = marked
                 await uow.connections.update(connection)
                 recording = True
@@ -356,6 +356,7 @@ class RepositoryTokenStore:
             stored is None
             or stored.version != marked.version
             or stored.rotating_since != marked.rotating_since
+            or stored.rotating_by != marked.rotating_by
             or stored.login_required is not None
         ):
             self._unsaved.forget_marker(self._connection_id)
@@ -372,6 +373,17 @@ class RepositoryTokenStore:
         # and has not saved new tokens: its refresh token may be spent. Never present it.
         since = stored.rotating_since
         assert since is not None
+        by = stored.rotating_by
+        if by is not None and (by == self._unsaved.owner or self._unsaved.is_gone(by)):
+            # Recorded by this process, which holds no tokens for it, or by a process of this
+            # host that has stopped: the new tokens are lost for sure.
+            reason = (
+                f"the token refresh started at {since:%Y-%m-%d %H:%M} UTC by process {by} "
+                "stopped before saving its new tokens, and the refresh token it presented "
+                "cannot be used again"
+            )
+            await self._mark(uow, connection, stored, reason)
+            raise ReauthorizationRequired(login_hint(self._name, reason), broker=self._broker)
         if self._clock.now() - since < ROTATION_TIMEOUT:
             raise BrokerUnavailable(
                 f"connection {self._name!r}: a token refresh started at {since:%H:%M:%S} UTC "
@@ -399,7 +411,7 @@ class RepositoryTokenStore:
             # No answer, a 5xx, or the app refused: not known spent; present it again later.
             assert stored.rotating_since is not None
             self._unsaved.mark_unspent(self._connection_id, stored.version, stored.rotating_since)
-            cleared = evolve(stored, rotating_since=None)
+            cleared = evolve(stored, rotating_since=None, rotating_by=None)
             connection.tokens = cleared
             await uow.connections.update(connection)
             await uow.commit()
@@ -447,7 +459,7 @@ class RepositoryTokenStore:
         self, uow: UnitOfWork, connection: BrokerConnection, stored: OAuthTokens, reason: str
     ) -> None:
         # Remember that a person must log in: no later refresh calls the broker again.
-        marked = evolve(stored, login_required=reason, rotating_since=None)
+        marked = evolve(stored, login_required=reason, rotating_since=None, rotating_by=None)
         connection.tokens = marked
         await uow.connections.update(connection)
         await uow.commit()
@@ -461,6 +473,13 @@ class _Started:
 
     def __init__(self, tokens: OAuthTokens) -> None:
         self.tokens = tokens
+
+
+def _settled(tokens: OAuthTokens, version: int) -> OAuthTokens:
+    # New tokens as stored: their version, no "log in again" mark, no refresh under way.
+    return evolve(
+        tokens, version=version, login_required=None, rotating_since=None, rotating_by=None
+    )
 
 
 def _unreadable_answer(exc: BaseException) -> str:
@@ -482,7 +501,7 @@ async def save_login(
         stored = await uow.connections.get_for_update(connection.user_id, connection.id)
         previous = stored.tokens
         version = 0 if previous is None else previous.version
-        saved = evolve(tokens, version=version + 1, login_required=None, rotating_since=None)
+        saved = _settled(tokens, version + 1)
         stored.tokens = saved
         await uow.connections.update(stored)
         await uow.commit()

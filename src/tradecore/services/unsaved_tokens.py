@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 
 from attrs import frozen
@@ -47,10 +48,26 @@ class UnsavedTokens:
     token is not spent, and the lock that makes this process refresh one connection at a time."""
 
     def __init__(self) -> None:
+        self.owner = ""
+        """This process's name in the markers it records (``host:pid:tag``; empty: unnamed)."""
+        self._is_gone: Callable[[str], bool] = lambda owner: False
         self._held: dict[str, HeldTokens] = {}
         self._unspent: dict[str, tuple[int, datetime]] = {}
         self._spent: dict[str, set[str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def identify(self, owner: str, is_gone: Callable[[str], bool]) -> None:
+        """Name this process (once: later calls change nothing) and say how to tell whether
+        the process that recorded a marker has stopped (``tradecore_adapters.bootstrap`` does
+        this with its scheduler names)."""
+        if not self.owner:
+            self.owner = owner
+            self._is_gone = is_gone
+
+    def is_gone(self, owner: str) -> bool:
+        """Whether the process named ``owner`` is known to have stopped: this one never is;
+        another only when it ran on this host and no longer exists."""
+        return owner != self.owner and self._is_gone(owner)
 
     def lock(self, connection_id: str) -> asyncio.Lock:
         """The lock every refresh of ``connection_id`` in this process holds."""

@@ -150,6 +150,7 @@ def _tokens_json(tokens: OAuthTokens) -> bytes:
             "rotating_since": None
             if tokens.rotating_since is None
             else tokens.rotating_since.isoformat(),
+            "rotating_by": tokens.rotating_by,
         }
     ).encode()
 
@@ -172,6 +173,7 @@ def _tokens_from_json(data: bytes) -> OAuthTokens:
         rotating_since=None
         if raw.get("rotating_since") is None
         else datetime.fromisoformat(raw["rotating_since"]),
+        rotating_by=raw.get("rotating_by"),
     )
 
 

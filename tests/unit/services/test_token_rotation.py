@@ -360,3 +360,57 @@ async def test_a_new_login_replaces_tokens_the_process_could_not_save(
     clock.advance(timedelta(hours=2))
     assert (await later.refresh(server.exchange, force=True)).version == saved.version + 1
     assert server.reused == 0
+
+
+async def test_a_marker_left_by_a_stopped_process_of_this_host_asks_for_a_login_at_once(
+    repository: FlakyRepository,
+    connection: BrokerConnection,
+    clock: FakeClock,
+    server: SingleUseTokenServer,
+) -> None:
+    stopped: set[str] = set()
+    crashed = UnsavedTokens()
+    crashed.identify("host-1:100:aaaa", lambda owner: owner in stopped)
+
+    async def die_after_answer(tokens: OAuthTokens) -> OAuthTokens:
+        await server.exchange(tokens)
+        raise SystemExit("killed")
+
+    with pytest.raises(SystemExit):
+        await store_of(repository, connection, clock, crashed).refresh(die_after_answer)
+    assert (await stored_tokens(repository, connection)).rotating_by == "host-1:100:aaaa"
+
+    restarted = UnsavedTokens()
+    restarted.identify("host-1:200:bbbb", lambda owner: owner in stopped)
+    store = store_of(repository, connection, clock, restarted)
+    with pytest.raises(BrokerUnavailable, match="has not saved its new tokens yet"):
+        await store.refresh(server.exchange)  # still running: it may save them
+    stopped.add("host-1:100:aaaa")
+    with pytest.raises(ReauthorizationRequired) as raised:
+        await store.refresh(server.exchange)  # gone: lost, without waiting
+
+    assert "process host-1:100:aaaa stopped before saving its new tokens" in str(raised.value)
+    assert "run: tradecore broker login saxo-sim" in str(raised.value)
+    assert server.calls == 1
+    assert server.reused == 0
+
+
+async def test_a_marker_of_this_very_process_without_tokens_is_a_lost_login(
+    repository: FlakyRepository,
+    connection: BrokerConnection,
+    clock: FakeClock,
+    server: SingleUseTokenServer,
+) -> None:
+    process = UnsavedTokens()
+    process.identify("host-1:100:aaaa", lambda owner: False)
+
+    async def cancelled_after_answer(tokens: OAuthTokens) -> OAuthTokens:
+        await server.exchange(tokens)
+        raise SystemExit("cancelled mid-call")
+
+    store = store_of(repository, connection, clock, process)
+    with pytest.raises(SystemExit):
+        await store.refresh(cancelled_after_answer)
+    with pytest.raises(ReauthorizationRequired, match="stopped before saving its new tokens"):
+        await store.refresh(server.exchange)
+    assert server.calls == 1

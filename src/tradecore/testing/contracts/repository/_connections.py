@@ -58,6 +58,7 @@ class ConnectionTests(ContractBase):
             make_tokens(access_token="a-7", refresh_token="r-7"),
             version=7,
             rotating_since=datetime(2026, 11, 20, 12, 0, 1, 250000, tzinfo=UTC),
+            rotating_by="host-1:4242:ab12",
         )
         async with committing(repository) as uow:
             connection = await uow.connections.get_for_update(owner.user.id, owner.connection.id)
@@ -68,8 +69,11 @@ class ConnectionTests(ContractBase):
         assert stored == started
         assert stored is not None
         assert stored.rotating_since == started.rotating_since
+        assert stored.rotating_by == "host-1:4242:ab12"
 
-        lost = evolve(started, login_required="the refresh never saved", rotating_since=None)
+        lost = evolve(
+            started, login_required="the refresh never saved", rotating_since=None, rotating_by=None
+        )
         async with committing(repository) as uow:
             connection = await uow.connections.get_for_update(owner.user.id, owner.connection.id)
             connection.tokens = lost
