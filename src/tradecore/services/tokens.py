@@ -64,8 +64,8 @@ tokens before they count as lost (the token call times out after seconds, a save
 seconds)."""
 
 SAVE_RETRY_DELAYS = (0.5, 1.0, 2.0)
-"""Seconds waited (on the clock) before each new attempt to save rotated tokens whose first
-commit failed."""
+"""Seconds waited (on the clock) before each further attempt to save rotated tokens whose
+commit failed; the first retry, on a fresh unit of work, is immediate."""
 
 _log = logging.getLogger("tradecore.tokens")
 
@@ -146,7 +146,7 @@ class RepositoryTokenStore:
                 return mine  # another task of this process rotated them while we waited
             held = self._unsaved.held(self._connection_id)
             if held is not None:
-                kept = await self._from_held(held, exchange, seen, stale, force)
+                kept = await self._from_held(held, exchange, seen, stale)
                 if kept is not None:
                     return kept
             return await self._from_database(exchange, seen, stale, force)
@@ -159,15 +159,19 @@ class RepositoryTokenStore:
         exchange: TokenExchange,
         seen: OAuthTokens | None,
         stale: OAuthTokens | None,
-        force: bool,
     ) -> OAuthTokens | None:
-        # Save them first; once saved (or replaced by a new login) the database path follows.
-        if await self._save_held(held) != _FAILED:
+        # Save them first. A new login replaced them: the database's tokens count.
+        state = await self._keep(held)
+        if state == _SUPERSEDED:
             return None
         tokens = held.tokens
         self._tokens = tokens
-        if not self._wanted(tokens, seen, stale, force):
+        # Renew them only when due or refused: a caller forcing a renewal judged by the
+        # database's older tokens, which this process has already replaced.
+        if not self._wanted(tokens, seen, stale, force=False):
             return tokens
+        if state == _SAVED:
+            return None  # the usual path renews them, recorded first
         if tokens.refresh_expired(self._clock.now()):
             self._unsaved.saved(self._connection_id)
             raise ReauthorizationRequired(
@@ -226,13 +230,18 @@ class RepositoryTokenStore:
         self._unsaved.saved(self._connection_id)
         return _SAVED if ours else _SUPERSEDED
 
-    async def _keep(self, held: HeldTokens) -> None:
-        # The commit after the broker's answer failed: try again on fresh units of work.
+    async def _keep(self, held: HeldTokens) -> str:
+        # Save on fresh units of work: at once (a new connection often suffices), then after
+        # each delay; warn when the database still refuses.
+        state = await self._save_held(held)
         for delay in SAVE_RETRY_DELAYS:
+            if state != _FAILED:
+                return state
             await self._clock.sleep(delay)
-            if await self._save_held(held) != _FAILED:
-                return
-        self._warn_unsaved()
+            state = await self._save_held(held)
+        if state == _FAILED:
+            self._warn_unsaved()
+        return state
 
     def _warn_unsaved(self) -> None:
         _log.warning(

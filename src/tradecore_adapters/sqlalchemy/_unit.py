@@ -131,7 +131,22 @@ class Transaction:
         except IntegrityError as exc:
             raise _integrity_error(exc) from None
         except DBAPIError as exc:
+            await self._drop_if_read_only(exc)
             raise database_error(exc) from None
+
+    async def _drop_if_read_only(self, exc: DBAPIError) -> None:
+        # A SQLite connection opened while its file was read-only stays read-only for good:
+        # drop it and the pooled ones (opened maybe in the same spell), so that the next units
+        # open new connections once the file is writable again.
+        orig = exc.orig
+        read_only = str(getattr(orig, "sqlite_errorname", "")).startswith("SQLITE_READONLY") or (
+            "readonly database" in str(orig)
+        )
+        connection = self._connection
+        if self.sqlite and read_only and connection is not None and not connection.invalidated:
+            self._writing = False
+            await connection.invalidate()
+            await self._engine.dispose()
 
     async def commit(self) -> None:
         """Make the writes durable; the unit goes on with a fresh transaction."""
@@ -147,6 +162,7 @@ class Transaction:
             else:
                 await connection.commit()
         except DBAPIError as exc:
+            await self._drop_if_read_only(exc)
             raise database_error(exc) from None
         finally:
             self._writing = False
@@ -156,7 +172,7 @@ class Transaction:
         if not self._active:
             raise RepositoryError("a unit of work is used outside its 'async with' block")
         connection = self._connection
-        if connection is None:
+        if connection is None or connection.invalidated:
             return
         try:
             if self.sqlite:

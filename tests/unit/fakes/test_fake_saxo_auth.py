@@ -226,11 +226,6 @@ async def test_refresh_tokens_are_single_use_and_keep_the_session(fake, http) ->
         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
         headers=basic(),
     )
-    reused = await http.post(
-        "/token",
-        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        headers=basic(),
-    )
     renewed = fresh.json()
     chained = await http.post(
         "/token",
@@ -241,10 +236,42 @@ async def test_refresh_tokens_are_single_use_and_keep_the_session(fake, http) ->
     assert fresh.status_code == 201
     assert renewed["refresh_token"] != tokens["refresh_token"]
     assert fake.session_of(renewed["access_token"]) == session
-    assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
     assert chained.status_code == 201
-    assert fake.refresh_calls == 3
+    assert fake.refresh_calls == 2
+    assert fake.refresh_token_reuse == 0
     assert await gateway_status(http, renewed["access_token"]) == 200
+
+
+async def test_a_spent_refresh_token_presented_again_is_counted_and_revokes_the_session(
+    fake, http
+) -> None:
+    tokens = fake.issue_tokens()
+    other = fake.issue_tokens()  # another login's session is untouched
+    fresh = (
+        await http.post(
+            "/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            headers=basic(),
+        )
+    ).json()
+
+    reused = await http.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=basic(),
+    )
+    chained = await http.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"]},
+        headers=basic(),
+    )
+
+    assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
+    assert fake.refresh_token_reuse == 1
+    assert (chained.status_code, chained.json()["error"]) == (400, "invalid_grant")
+    assert await gateway_status(http, fresh["access_token"]) == 401
+    assert await gateway_status(http, other["access_token"]) == 200
+    assert fake.refresh_token_reuse == 1  # a revoked token is not a reuse
 
 
 async def test_code_app_refresh_needs_client_auth_but_a_pkce_app_does_not(

@@ -198,12 +198,15 @@ async def test_the_rotated_tokens_are_saved_on_a_fresh_unit_when_the_first_commi
     clock: FakeClock,
     server: SingleUseTokenServer,
 ) -> None:
-    repository.plan.extend([False, True])  # the marker commits, the rotated tokens' does not
+    # The marker commits; the rotated tokens' commit fails, and so does the immediate retry.
+    repository.plan.extend([False, True, True])
     store = store_of(repository, connection, clock, UnsavedTokens())
+    before = repository.commits
 
     fresh = await store.refresh(server.exchange)
 
     assert fresh.refresh_token == Secret("r-1")
+    assert repository.commits - before == 4
     assert clock.sleeps == [SAVE_RETRY_DELAYS[0]]  # on the injected clock
     stored = await stored_tokens(repository, connection)
     assert stored == fresh
@@ -230,7 +233,7 @@ async def test_a_process_whose_database_stays_down_keeps_and_renews_the_new_toke
         fresh = await store.refresh(server.exchange)
 
     assert fresh.refresh_token == Secret("r-1")
-    assert repository.refused == 1 + len(SAVE_RETRY_DELAYS)
+    assert repository.refused == 2 + len(SAVE_RETRY_DELAYS)
     (warning,) = [r.getMessage() for r in caplog.records]
     assert "did not save its renewed OAuth tokens" in warning
     assert "the login is lost: run tradecore broker login saxo-sim" in warning
@@ -324,7 +327,7 @@ async def test_a_lost_refresh_asks_for_a_login_and_the_holder_can_still_repair_i
     server: SingleUseTokenServer,
 ) -> None:
     holder = UnsavedTokens()
-    repository.plan.extend([False] + [True] * (1 + len(SAVE_RETRY_DELAYS)))
+    repository.plan.extend([False] + [True] * (2 + len(SAVE_RETRY_DELAYS)))
     fresh = await store_of(repository, connection, clock, holder).refresh(server.exchange)
 
     clock.advance(ROTATION_TIMEOUT)
@@ -349,7 +352,7 @@ async def test_a_new_login_replaces_tokens_the_process_could_not_save(
     server: SingleUseTokenServer,
 ) -> None:
     process = UnsavedTokens()
-    repository.plan.extend([False] + [True] * (1 + len(SAVE_RETRY_DELAYS)))
+    repository.plan.extend([False] + [True] * (2 + len(SAVE_RETRY_DELAYS)))
     await store_of(repository, connection, clock, process).refresh(server.exchange)
 
     server.live.add("r-login")
