@@ -1,7 +1,8 @@
 """``tradecore sync --reset-cursor``: a Binance connection whose stored trade cursor is corrupt
 (a next trade id of 10^23, as an older version could store) is refused with a sentence that says
 how to get out, and is reset without removing the connection or losing any stored trade; a
-poisoned trade id is refused before anything of its page is stored."""
+poisoned trade id refuses its symbol's page alone (nothing of it stored, its cursor kept) while
+the connection's other symbols are synced."""
 
 from __future__ import annotations
 
@@ -97,13 +98,41 @@ def test_a_corrupt_cursor_is_reset_from_the_command_line_without_losing_history(
     assert cli.ok("broker", "list", "--user", "alice").count("b1") == 1, "the connection stayed"
 
 
-def test_a_poisoned_trade_id_is_refused_and_nothing_of_its_page_is_stored(
+def test_a_poisoned_trade_id_refuses_its_symbol_only_and_the_other_symbols_are_synced(
     cli: Cli, fake: FakeBinance, tmp_path: Path
 ) -> None:
     cli.ok("sync", "--user", "alice")
-    fake.accounts[API_KEY].add_trades("BTCUSDT", 1)
-    fake.accounts[API_KEY].add_trades("BTCUSDT", 1, first_id=99999999999999999999999)
+    cli.ok(
+        "strategy", "add", "dca", "--name", "stack", "--connection", "b1", "--user", "alice",
+        "--param", "instrument=BTCUSDT", "--param", "amount=50", "--param", "every=1h",
+    )  # fmt: skip
+    account = fake.accounts[API_KEY]
+    account.add_trades("BTCUSDT", 1)
+    account.add_trades("BTCUSDT", 1, first_id=99999999999999999999999)
+    account.add_trades("BNBUSDT", 2)  # the other symbol's new fills
+
     line = error_line(cli("sync", "--user", "alice"))
     assert "GET /api/v3/myTrades BTCUSDT: row 1: 'id' is 99999999999999999999999" in line
-    assert len(_trade_ids(cli)) == 8, "not the good fill of the refused page either"
-    assert _stored_cursor(tmp_path)["next"] == {"BNBUSDT": 4, "BTCUSDT": 6}, "cursor kept"
+    assert "Binance sent an invalid value, so none of BTCUSDT's new trades were stored" in line
+    assert "resetting the cursor does not help" in line
+    assert "BNBUSDT" not in line, "only the poisoned symbol is named"
+    stored = _trade_ids(cli)
+    assert len(stored) == 10, "the other symbol's two new fills were stored"
+    assert {("BNBUSDT", "4"), ("BNBUSDT", "5")} <= set(stored)
+    assert not [t for t in stored if t[0] == "BTCUSDT" and int(t[1]) > 5], "nor the good one"
+    assert _stored_cursor(tmp_path)["next"] == {"BNBUSDT": 6, "BTCUSDT": 6}, "BTCUSDT's kept"
+
+    # Each sync asks again and still refuses it; the cycle blocks the connection's strategies
+    # (its sync failed), as for any failed sync: no order reaches Binance.
+    again = error_line(cli("sync", "--user", "alice"))
+    assert "BTCUSDT's new trades were stored" in again
+    cycle = cli("cycle", "--user", "alice", "--json")
+    assert cycle.exit_code != 0
+    (run,) = json.loads(cycle.stdout)["runs"]
+    steps = {step["kind"]: step for step in run["run"]["steps"]}
+    assert steps["sync"]["status"] == "failure"
+    assert "BTCUSDT" in steps["sync"]["error"]
+    assert steps["strategy"]["status"] == "skipped"
+    assert steps["strategy"]["error"] == "connection 'b1' did not sync"
+    assert fake.count("POST", "/api/v3/order") == 0
+    assert len(_trade_ids(cli)) == 10, "nothing stored twice"

@@ -68,6 +68,10 @@ def _trades(value: Sequence[Trade]) -> tuple[Trade, ...]:
     return tuple(value)
 
 
+def _texts(value: Sequence[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @frozen(kw_only=True)
 class TradePage:
     """What one ``get_trades`` call returns.
@@ -84,4 +88,4 @@ class TradePage:
     trades: tuple[Trade, ...] = field(converter=_trades)
     cursor: str | None = None
     has_more: bool = False
-    refused: tuple[str, ...] = field(default=(), converter=tuple)
+    refused: tuple[str, ...] = field(default=(), converter=_texts)

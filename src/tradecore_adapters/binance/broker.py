@@ -49,12 +49,10 @@ from tradecore_adapters.binance._cursor import TradeCursor
 from tradecore_adapters.binance._errors import BROKER
 from tradecore_adapters.binance._limits import BinanceHosts
 from tradecore_adapters.binance._search import search_spot_order
+from tradecore_adapters.binance._trade_pages import PAGE_LIMIT, SymbolPage, symbol_page
 from tradecore_adapters.binance.config import BinanceConfig
 
 __all__ = ["INFO", "PAGES_PER_CALL", "PAGE_LIMIT", "BinanceBroker"]
-
-PAGE_LIMIT = 1000
-"""Trades per ``myTrades`` page: Binance's maximum."""
 
 PAGES_PER_CALL = 8
 """Symbol pages fetched concurrently by one ``get_trades`` call."""
@@ -188,7 +186,14 @@ class BinanceBroker:
 
     async def get_trades(self, account: Account, *, cursor: str | None = None) -> TradePage:
         """The next fills of ``account``: one page of up to :data:`PAGES_PER_CALL` symbols,
-        fetched concurrently; ``has_more`` until every symbol of the round is caught up."""
+        fetched concurrently; ``has_more`` until every symbol of the round is caught up.
+
+        A symbol whose page holds a value outside its documented range (a trade id past
+        :data:`~tradecore_adapters.binance._mapping.MAX_TRADE_ID`…) is refused alone: none of its
+        fills are returned, its next id stays where it was (the next sync asks again), it leaves
+        the round, and the page names it in :attr:`TradePage.refused`; the other symbols'
+        fills are returned.
+        """
         kind = self._kind(account)
         state = TradeCursor.parse(cursor)
         if not state.pending:
@@ -198,7 +203,7 @@ class BinanceBroker:
             async with asyncio.TaskGroup() as group:
                 tasks = [
                     group.create_task(
-                        self._trade_page(kind, account, symbol, state.next_ids[symbol])
+                        self._symbol_page(kind, account, symbol, state.next_ids[symbol])
                     )
                     for symbol in batch
                 ]
@@ -206,17 +211,22 @@ class BinanceBroker:
             # The other pages were cancelled; callers expect one tradecore error, not a group.
             raise _first_error(failed) from None
         trades: list[Trade] = []
+        refused: list[str] = []
         next_ids = dict(state.next_ids)
         pending = list(state.pending[len(batch) :])
         for symbol, task in zip(batch, tasks, strict=True):
-            page, full = task.result()
-            trades.extend(page)
-            if page:
-                next_ids[symbol] = _next_id(page, symbol, state.next_ids[symbol])
-            if full:
+            page = task.result()
+            if page.refused is not None:
+                refused.append(page.refused)  # next id kept, out of this round
+                continue
+            trades.extend(page.trades)
+            next_ids[symbol] = page.next_id
+            if page.full:
                 pending.append(symbol)
         state = evolve(state, next_ids=next_ids, pending=pending)
-        return TradePage(trades=trades, cursor=state.dump(), has_more=bool(pending))
+        return TradePage(
+            trades=trades, cursor=state.dump(), has_more=bool(pending), refused=tuple(refused)
+        )
 
     async def _start_round(self, kind: _Kind, state: TradeCursor) -> TradeCursor:
         symbols = set(state.next_ids)
@@ -257,14 +267,29 @@ class BinanceBroker:
         }
         return tuple(sorted(known | new)), quotes, implied
 
-    async def _trade_page(
+    async def _symbol_page(
         self, kind: _Kind, account: Account, symbol: str, from_id: int
-    ) -> tuple[list[Trade], bool]:
+    ) -> SymbolPage:
+        # One symbol's fills, or its refusal (see _trade_pages).
+        rows = await self._trade_rows(kind, symbol, from_id)
+        if rows is None:
+            return SymbolPage(next_id=from_id)
+        instrument = self._instrument(kind, symbol)
+        return symbol_page(
+            rows,
+            futures=kind is _Kind.FUTURES,
+            account=account,
+            instrument=instrument,
+            from_id=from_id,
+        )
+
+    async def _trade_rows(self, kind: _Kind, symbol: str, from_id: int) -> object:
+        # The payload of one myTrades/userTrades page; None: the symbol is no longer listed.
         path, weight, _, _ = _ENDPOINTS[kind]
         base = self._base(kind)
         params = [("symbol", symbol), ("fromId", str(from_id)), ("limit", str(PAGE_LIMIT))]
         try:
-            rows = await self._client.signed_get(base, path, params, weight=weight)
+            return await self._client.signed_get(base, path, params, weight=weight)
         except InstrumentNotFound:
             configured = (
                 self._config.symbols if kind is _Kind.SPOT else self._config.futures_symbols
@@ -277,13 +302,7 @@ class BinanceBroker:
                     code="-1121",
                 ) from None
             _log.warning("binance: %s is no longer listed; its trades are not synced", symbol)
-            return [], False
-        instrument = self._instrument(kind, symbol)
-        if kind is _Kind.SPOT:
-            trades = mapping.spot_trades(rows, account=account, instrument=instrument)
-        else:
-            trades = mapping.futures_trades(rows, account=account, instrument=instrument)
-        return trades, len(trades) >= PAGE_LIMIT
+            return None
 
     # -- market data -----------------------------------------------------------------------------
 
@@ -474,13 +493,3 @@ def _leaves(error: BaseException) -> Iterator[BaseException]:
             yield from _leaves(inner)
     else:
         yield error
-
-
-def _next_id(page: Sequence[Trade], symbol: str, from_id: int) -> int:
-    highest = mapping.max_trade_id(page)
-    if highest is None or highest < from_id:
-        raise MalformedResponse(
-            f"Binance returned {symbol} trades older than the requested fromId {from_id}",
-            broker=BROKER,
-        )
-    return highest + 1

@@ -5,6 +5,7 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures/)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from decimal import Decimal
 
@@ -73,3 +74,34 @@ async def test_trades_of_position_configured_and_earlier_symbols_each_once(
     ]
     assert fake.count("GET", "/fapi/v1/userTrades") - before == 2, "one request per symbol"
     assert fake.count("GET", "/api/v3/myTrades") == 0, "market=futures asks no spot trades"
+
+
+async def test_a_symbol_with_a_poisoned_trade_id_is_refused_alone_and_its_cursor_kept(
+    fake: FakeBinance, make_broker: BrokerMaker
+) -> None:
+    # ETHUSDT's page holds an id past 2^63-2: that symbol is refused (named in the page, none
+    # of its fills, its next id kept, not asked again this round); BTCUSDT pages on.
+    account = fake.accounts[API_KEY]
+    account.add_futures_trades("BTCUSDT", 1200)
+    account.add_futures_trades("ETHUSDT", 1)
+    account.add_futures_trades("ETHUSDT", 1, first_id=2**63)
+    broker = make_broker(market="futures", futures_symbols="BTCUSDT,ETHUSDT")
+    first = await broker.get_trades(FUTURES)
+    (refused,) = first.refused
+    assert "userTrades ETHUSDT: row 1: 'id' is 9223372036854775808" in refused
+    assert "Binance sent an invalid value, so none of ETHUSDT's new trades were stored" in refused
+    assert {t.instrument.symbol for t in first.trades} == {"BTCUSDT"}
+    assert first.has_more, "BTCUSDT's page was full"
+    second = await broker.get_trades(FUTURES, cursor=first.cursor)
+    assert second.refused == ()
+    assert len(first.trades) + len(second.trades) == 1200
+    assert not second.has_more
+    assert fake.count("GET", "/fapi/v1/userTrades") == 3, "ETHUSDT asked once this round"
+    cursor = json.loads(second.cursor or "")
+    assert cursor["next"] == {"BTCUSDT": 1201, "ETHUSDT": 0}, "ETHUSDT's next id kept"
+
+    # The next round asks ETHUSDT from the same id again, and refuses it again.
+    third = await broker.get_trades(FUTURES, cursor=second.cursor)
+    assert len(third.refused) == 1
+    assert third.trades == ()
+    assert json.loads(third.cursor or "")["next"]["ETHUSDT"] == 0
