@@ -9,7 +9,14 @@ from typing import Any
 
 from rich.table import Table
 
-from tradecore.domain import AutomationRun, AutomationState, DaemonInfo, RunStatus, TaskResult
+from tradecore.domain import (
+    AutomationRun,
+    AutomationState,
+    DaemonInfo,
+    DigestDelivery,
+    RunStatus,
+    TaskResult,
+)
 from tradecore.services import AutomationStatus, LeasedRun
 from tradecore_cli.render import literal_table
 
@@ -100,6 +107,8 @@ def status_lines(status: AutomationStatus, user_name: str) -> list[str]:
     else:
         state = last.status.value if last.status else "unfinished"
         lines.append(f"  last run:      {at(last.started_at)} ({state}, {last.trigger.value})")
+        if last.digest is DigestDelivery.PENDING and last.finished_at is not None:
+            lines.append(f"  last digest:   {_PENDING_DIGEST.strip()}")
     lines.append(f"  last duration: {_duration(status.last_duration)}")
     lines.append(f"  recent runs:   {_outcomes(status)}")
     if status.state is AutomationState.STOPPED:
@@ -146,6 +155,12 @@ def daemons_lines(
     return lines
 
 
+_PENDING_DIGEST = (
+    "    digest not sent to every target yet (its sender lost the cycle's lease); the next "
+    "cycle sends it"
+)
+
+
 def _step_line(step: TaskResult) -> str:
     facts = [f"{name.replace('_', ' ')}: {count}" for name, count in step.counts.items()]
     text = f"    {step.kind.value:<13} {step.subject:<20} {step.status.value:<8}"
@@ -167,7 +182,10 @@ def run_lines(run: AutomationRun) -> list[str]:
         f"{_duration(run.duration):>8}  run {run.id}"
     )
     steps = [_step_line(step) for step in run.steps]
-    return [head, *(steps or ["    (no steps)"])]
+    lines = [head, *(steps or ["    (no steps)"])]
+    if run.digest is DigestDelivery.PENDING and run.finished_at is not None:
+        lines.append(_PENDING_DIGEST)
+    return lines
 
 
 def _seconds(delta: timedelta | None) -> float | None:
@@ -187,6 +205,7 @@ def run_data(run: AutomationRun) -> dict[str, Any]:
         "finished_at": _iso(run.finished_at),
         "duration_seconds": _seconds(run.duration),
         "status": None if run.status is None else run.status.value,
+        "digest": None if run.digest is None else run.digest.value,
         "steps": [
             {
                 "kind": step.kind.value,

@@ -27,6 +27,7 @@ __all__ = [
     "AutomationConfig",
     "AutomationRun",
     "AutomationState",
+    "DigestDelivery",
     "RunStatus",
     "TaskKind",
     "TaskResult",
@@ -48,6 +49,19 @@ class AutomationState(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     STOPPED = "stopped"
+
+
+class DigestDelivery(enum.StrEnum):
+    """Where the digest of a finished run stands.
+
+    ``PENDING`` from the moment the run is finished until every notification target was sent
+    the digest once, each with its ``notify`` step recorded (success or failure); a digest left
+    pending (its sender lost the cycle's lease, or stopped, while sending) is delivered to the
+    targets without a step by the next owner of the user's cycle. ``DELIVERED`` then.
+    """
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
 
 
 class Trigger(enum.StrEnum):
@@ -300,11 +314,21 @@ def _steps(value: Iterable[TaskResult]) -> tuple[TaskResult, ...]:
     return tuple(value)
 
 
+def _digest(value: DigestDelivery | str | None) -> DigestDelivery | None:
+    return None if value is None else DigestDelivery(value)
+
+
 @define(kw_only=True)
 class AutomationRun:
     """The record of one automation cycle of one user.
 
     :param status: derived from ``steps`` by :func:`run_status` when the run is finished.
+    :param digest: where its digest stands (:class:`DigestDelivery`); ``None`` for a run that
+        has none (unfinished, closed by another scheduler, or recorded before digests were
+        tracked).
+    :param digest_claim: the fencing token of the lease that took the digest's delivery
+        (``0``: a cycle run outside a lease); set only by
+        :meth:`~tradecore.ports.RunRepository.claim_digest`.
     """
 
     id: str = field(factory=new_id, validator=non_empty)
@@ -314,6 +338,8 @@ class AutomationRun:
     finished_at: datetime | None = field(default=None, converter=optional_utc)
     status: RunStatus | None = None
     steps: tuple[TaskResult, ...] = field(default=(), converter=_steps)
+    digest: DigestDelivery | None = field(default=None, converter=_digest)
+    digest_claim: int | None = None
 
     @property
     def duration(self) -> timedelta | None:

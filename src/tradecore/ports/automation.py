@@ -50,7 +50,29 @@ class RunRepository(Protocol):
         ...
 
     async def update(self, run: AutomationRun) -> None:
-        """Replace a stored run (steps added, finished). :raises NotFound: no such run."""
+        """Replace a stored run (steps added, finished, its :attr:`~AutomationRun.digest`); who
+        claimed its digest (:meth:`claim_digest`) is kept. :raises NotFound: no such run."""
+        ...
+
+    async def pending_digests(self, user_id: str, *, limit: int) -> Sequence[AutomationRun]:
+        """The user's finished runs whose digest is
+        :attr:`~tradecore.domain.DigestDelivery.PENDING`, oldest first, at most ``limit``."""
+        ...
+
+    async def claim_digest(self, user_id: str, run_id: str, *, fencing: int) -> bool:
+        """Take the delivery of a run's pending digest for the lease whose fencing token is
+        ``fencing`` (0 outside a lease), atomically: ``True`` when the digest is pending and
+        unclaimed, or claimed by this token or an older one (a lease since lost); ``False``
+        (nothing changes) when it was delivered, is not tracked, or a newer lease claimed it.
+        Claims are taken in a fenced unit, so only the lease's current holder commits one.
+        :raises NotFound: no such run for this user."""
+        ...
+
+    async def record_digest(self, run: AutomationRun, *, fencing: int) -> bool:
+        """Store ``run``'s steps (its ``notify`` steps) and :attr:`~AutomationRun.digest`
+        while its delivery is still claimed by ``fencing``: a sender records what it sent even
+        after its lease lapsed, unless another owner claimed the digest meanwhile (``False``,
+        nothing changes). :raises NotFound: no such run for this user."""
         ...
 
     async def get(self, user_id: str, run_id: str) -> AutomationRun:

@@ -7,8 +7,9 @@
    gate (the user's limits, the kill switch, paused automation) so per-cycle limits count every
    order of the cycle.
 4. Save the run with every step's result and its status.
-5. Send the digest to every notifier; a notification failure is its own step and changes nothing
-   else.
+5. Send the digest to every notifier, once (:mod:`tradecore.services.digests`: a digest its
+   sender could not finish sending is sent by the next owner of the cycle); a notification
+   failure is its own step and changes nothing else.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tradecore.domain import (
     AutomationRun,
     BrokerConnection,
     Digest,
+    DigestDelivery,
     NotificationTarget,
     TaskKind,
     TaskResult,
@@ -45,6 +47,7 @@ from tradecore.ports import (
 )
 from tradecore.services._steps import StepTimer, describe_error
 from tradecore.services.brokers import create_broker
+from tradecore.services.digests import deliver_digest
 from tradecore.services.notify import NotifierDefaults, TargetNotifier, notifiers_for
 from tradecore.services.orders import SAFE_WINDOW, reconcile_orders
 from tradecore.services.risk import load_risk_gate
@@ -153,6 +156,8 @@ class AutomationCycle:
             )
 
         run.finish(self.clock.now(), steps)
+        targets_to = self.targets_of(notify_to)
+        run.digest = DigestDelivery.PENDING if targets_to else DigestDelivery.DELIVERED
         await self._save(run)
         for step in run.steps:
             _log.log(
@@ -170,8 +175,38 @@ class AutomationCycle:
             run.duration.total_seconds() if run.duration else 0.0,
         )
         digest = Digest.from_run(run, user_name=user.name)
-        await self._notify(run, digest, notify_to)
+        if targets_to:
+            await deliver_digest(
+                run, digest, targets_to, repository=self.repository, clock=self.clock
+            )
         return CycleOutcome(run=run, digest=digest)
+
+    async def deliver_pending_digests(self, user_id: str, *, limit: int = 5) -> int:
+        """Deliver the digests of ``user_id``'s finished runs that are still pending (their
+        sender lost its lease, or stopped, while sending them: see
+        :mod:`tradecore.services.digests`), oldest first, at most ``limit``; a scheduler calls
+        it under the user's lease before the cycle. Returns how many it delivered.
+
+        :raises LeaseLost: the lease was lost; what is left stays pending.
+        """
+        async with self.repository.unit_of_work() as uow:
+            user = await uow.users.get(user_id)
+            pending = list(await uow.runs.pending_digests(user_id, limit=limit))
+            notify_to = list(await uow.notification_targets.list(user_id)) if pending else []
+        delivered = 0
+        for run in pending:
+            _log.info(
+                "sending the digest of run %s (%s), left undelivered by its cycle",
+                run.id,
+                run.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+            )
+            digest = Digest.from_run(run, user_name=user.name)
+            targets = self.targets_of(notify_to)
+            if await deliver_digest(
+                run, digest, targets, repository=self.repository, clock=self.clock
+            ):
+                delivered += 1
+        return delivered
 
     async def _save(self, run: AutomationRun) -> None:
         async with self.repository.unit_of_work() as uow:
@@ -323,27 +358,6 @@ class AutomationCycle:
             defaults=self.notifier_defaults,
             clock=self.clock,
         )
-
-    async def _notify(
-        self, run: AutomationRun, digest: Digest, targets: Sequence[NotificationTarget]
-    ) -> None:
-        resolved = self.targets_of(targets)
-        if not resolved:
-            return
-        for target in resolved:
-            timer = StepTimer(
-                self.clock, TaskKind.NOTIFY, target.name, None, secrets=target.secret_values
-            )
-            if target.notifier is None:
-                run.add_step(timer.result(TaskStatus.FAILURE, error=target.error or "unusable"))
-                continue
-            try:
-                await target.notifier.send(digest)
-            except Exception as exc:
-                run.add_step(timer.result(TaskStatus.FAILURE, error=describe_error(exc)))
-            else:
-                run.add_step(timer.result(TaskStatus.SUCCESS, counts={"digests": 1}))
-        await self._save(run)
 
 
 def _figures(broker: BrokerPort) -> Mapping[str, str]:

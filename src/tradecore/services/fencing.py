@@ -154,6 +154,18 @@ class FencedRepository:
         """A fenced unit of work over the wrapped repository."""
         return FencedUnitOfWork(self._inner.unit_of_work(), self._guard)
 
+    @property
+    def fencing(self) -> int:
+        """The fencing token of the lease (it identifies the claims made under it)."""
+        return self._guard.lease.fencing
+
+    @property
+    def unfenced(self) -> RepositoryPort:
+        """The wrapped repository, for the one write a lost lease must not stop: the record of
+        a digest already sent, which the store accepts only while the digest is still claimed
+        by :attr:`fencing` (:meth:`~tradecore.ports.RunRepository.record_digest`)."""
+        return self._inner
+
     async def confirm_lease(self) -> None:
         """Confirm the lease in a short transaction of its own, which writes nothing.
 

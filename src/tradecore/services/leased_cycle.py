@@ -9,7 +9,9 @@ interrupted and released with the schedule untouched, so another scheduler runs 
 
 Taking over a lapsed lease, it first looks at the run the previous owner left: unfinished, it is
 closed as a failure with a ``lease`` step that says why; finished (the owner lost the lease only
-while notifying or releasing), it stands for the slot and the cycle is not run again.
+while notifying or releasing), it stands for the slot and the cycle is not run again. Under every
+lease, the digests earlier owners left pending (lost while being sent) are then sent, once
+(:mod:`tradecore.services.digests`), before the cycle runs.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class LeasedCycle:
                         f"before the cycle finished; {self.owner} took the cycle over "
                         f"(run {lease.run_id})",
                     )
+                cycle = evolve(self.cycle, repository=fenced)
+                await self._deliver_pending(cycle, lease.user_id)
                 if finished is not None:
                     # The previous owner ran the cycle to its end and lost the lease only
                     # afterwards (sending the digest, or releasing): the slot is served.
@@ -119,7 +123,6 @@ class LeasedCycle:
                         status=finished.status,
                     )
                 else:
-                    cycle = evolve(self.cycle, repository=fenced)
                     outcome = await cycle.run(
                         lease.user_id, trigger=lease.trigger, run_id=lease.run_id
                     )
@@ -150,6 +153,16 @@ class LeasedCycle:
                 await asyncio.gather(heartbeat, return_exceptions=True)
             await self._release(guard, completed=completed)
             return result
+
+    async def _deliver_pending(self, cycle: AutomationCycle, user_id: str) -> None:
+        # Digests earlier owners left pending go out before this cycle's; any failure but a
+        # lost lease leaves them pending for the next cycle and does not stop this one.
+        try:
+            await cycle.deliver_pending_digests(user_id)
+        except (LeaseLost, NotFound):
+            raise
+        except Exception as exc:
+            _log.warning("could not send the pending digests: %s", describe_error(exc))
 
     async def _heartbeat(self, guard: LeaseGuard) -> None:
         interval = self.lease_ttl.total_seconds() / 3

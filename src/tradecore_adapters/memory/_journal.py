@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from tradecore.domain import AutomationRun, Order
+from attrs import evolve
+
+from tradecore.domain import AutomationRun, DigestDelivery, Order
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
@@ -132,10 +134,61 @@ class Runs:
         row = copy_entity(run)
 
         def update(tables: Tables) -> None:
-            _owned_run(tables, row.user_id, row.id)
-            tables.runs.put(row.id, row)
+            stored = _owned_run(tables, row.user_id, row.id)
+            tables.runs.put(row.id, evolve(row, digest_claim=stored.digest_claim))
 
         self._session.write(update)
+
+    async def pending_digests(self, user_id: str, *, limit: int) -> Sequence[AutomationRun]:
+        if limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
+
+        def pending(tables: Tables) -> list[AutomationRun]:
+            rows = sorted(
+                (
+                    r
+                    for r in tables.runs.values()
+                    if r.user_id == user_id
+                    and r.finished_at is not None
+                    and r.digest is DigestDelivery.PENDING
+                ),
+                key=_newest_first,
+            )
+            return [copy_entity(r) for r in rows[:limit]]
+
+        return self._session.read(pending)
+
+    async def claim_digest(self, user_id: str, run_id: str, *, fencing: int) -> bool:
+        # The run's row lock, held until the unit ends, stands in for the UPDATE's row lock.
+        await self._session.lock(f"run:{run_id}")
+        if not self._session.read(
+            lambda tables: _claimable(_owned_run(tables, user_id, run_id), fencing)
+        ):
+            return False
+
+        def claim(tables: Tables) -> None:
+            stored = _owned_run(tables, user_id, run_id)
+            if not _claimable(stored, fencing):
+                raise RepositoryError(f"the digest of run {run_id!r} was claimed meanwhile")
+            tables.runs.put(run_id, evolve(stored, digest_claim=fencing))
+
+        self._session.write(claim)
+        return True
+
+    async def record_digest(self, run: AutomationRun, *, fencing: int) -> bool:
+        row = copy_entity(run)
+        await self._session.lock(f"run:{row.id}")
+        if self._session.read(lambda t: _owned_run(t, row.user_id, row.id).digest_claim) != fencing:
+            return False
+
+        def record(tables: Tables) -> None:
+            stored = _owned_run(tables, row.user_id, row.id)
+            if stored.digest_claim != fencing:
+                raise RepositoryError(f"the digest of run {row.id!r} was claimed meanwhile")
+            tables.runs.put(row.id, evolve(row, digest_claim=fencing))
+
+        self._session.write(record)
+        return True
 
     async def get(self, user_id: str, run_id: str) -> AutomationRun:
         def get(tables: Tables) -> AutomationRun:
@@ -196,6 +249,13 @@ def _key(order: Order) -> OrderKey:
 def _order_order(stored: StoredOrder) -> tuple[datetime, int]:
     # By creation, then insertion: as the SQL repository's auto-incrementing id.
     return (stored.order.created_at, stored.insertion)
+
+
+def _claimable(run: AutomationRun, fencing: int) -> bool:
+    # Pending, and not claimed by a newer lease than ``fencing``.
+    return run.digest is DigestDelivery.PENDING and (
+        run.digest_claim is None or run.digest_claim <= fencing
+    )
 
 
 def _owned_run(tables: Tables, user_id: str, run_id: str) -> AutomationRun:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, update
 
-from tradecore.domain import AutomationRun, Order, OrderStatus, TaskResult
+from tradecore.domain import AutomationRun, DigestDelivery, Order, OrderStatus, TaskResult
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._rows import (
@@ -140,6 +140,75 @@ class Runs:
                 raise NotFound(f"no run {run.id!r} for this user")
             await db.execute(delete(run_steps).where(run_steps.c.run_id == run.id))
             await self._insert_steps(run)
+
+    async def pending_digests(self, user_id: str, *, limit: int) -> Sequence[AutomationRun]:
+        if limit < 0:
+            raise DomainError(f"limit must be zero or more, got {limit}")
+        db = await self._tx.read()
+        query = (
+            select(automation_runs)
+            .where(
+                automation_runs.c.user_id == user_id,
+                automation_runs.c.digest == DigestDelivery.PENDING.value,
+                automation_runs.c.finished_at.is_not(None),
+            )
+            .order_by(automation_runs.c.started_at, self._tx.text_order(automation_runs.c.id))
+            .limit(limit)
+        )
+        rows = (await db.execute(query)).mappings().all()
+        steps = await self._steps([row["id"] for row in rows])
+        return [run_from_row(row, steps[row["id"]]) for row in rows]
+
+    async def claim_digest(self, user_id: str, run_id: str, *, fencing: int) -> bool:
+        # One conditional UPDATE: the row lock it takes makes a concurrent claim wait and then
+        # see this one (PostgreSQL re-checks the WHERE; SQLite writes one at a time).
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                update(automation_runs)
+                .where(
+                    automation_runs.c.id == run_id,
+                    automation_runs.c.user_id == user_id,
+                    automation_runs.c.digest == DigestDelivery.PENDING.value,
+                    or_(
+                        automation_runs.c.digest_claim.is_(None),
+                        automation_runs.c.digest_claim <= fencing,
+                    ),
+                )
+                .values(digest_claim=fencing)
+            )
+            if result.rowcount == 0:
+                await self._check_run(user_id, run_id)
+                return False
+            return True
+
+    async def record_digest(self, run: AutomationRun, *, fencing: int) -> bool:
+        row = run_row(run)
+        async with self._tx.atomic() as db:
+            result = await db.execute(
+                update(automation_runs)
+                .where(
+                    automation_runs.c.id == run.id,
+                    automation_runs.c.user_id == run.user_id,
+                    automation_runs.c.digest_claim == fencing,
+                )
+                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
+            )
+            if result.rowcount == 0:
+                await self._check_run(run.user_id, run.id)
+                return False
+            await db.execute(delete(run_steps).where(run_steps.c.run_id == run.id))
+            await self._insert_steps(run)
+            return True
+
+    async def _check_run(self, user_id: str, run_id: str) -> None:
+        db = await self._tx.read()
+        found = await db.scalar(
+            select(
+                exists().where(automation_runs.c.id == run_id, automation_runs.c.user_id == user_id)
+            )
+        )
+        if not found:
+            raise NotFound(f"no run {run_id!r} for this user")
 
     async def _insert_steps(self, run: AutomationRun) -> None:
         if run.steps:

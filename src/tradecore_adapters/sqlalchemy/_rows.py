@@ -424,6 +424,7 @@ def run_row(run: AutomationRun) -> dict[str, Any]:
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "status": None if run.status is None else run.status.value,
+        "digest": None if run.digest is None else run.digest.value,
     }
 
 
@@ -476,4 +477,6 @@ def run_from_row(row: Row, steps: list[TaskResult]) -> AutomationRun:
             finished_at=row["finished_at"],
             status=None if row["status"] is None else RunStatus(row["status"]),
             steps=steps,
+            digest=row["digest"],
+            digest_claim=row["digest_claim"],
         )

@@ -329,6 +329,8 @@ automation_runs = Table(
     Column("started_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime()),
     Column("status", String(_CODE)),
+    Column("digest", String(_CODE)),
+    Column("digest_claim", BigInteger),
     Index(None, "user_id", "started_at"),
 )
 

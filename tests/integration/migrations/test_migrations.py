@@ -3,7 +3,7 @@
 Upgrading an empty database creates exactly the tables of ``schema.py`` (``check_drift`` proves
 it), downgrading removes them, and ``ensure_at_head`` refuses every database that is not at head
 with a message that says what to run. Where a later revision is needed, a copy of the shipped
-migrations gains a test revision ``0005`` on top of the shipped head ``0004`` (the "next
+migrations gains a test revision :data:`NEXT` on top of the shipped head (the "next
 release"), so the shipped chain is what runs. Each shipped revision also round-trips (upgrade,
 downgrade, upgrade) with data in the tables it leaves alone.
 """
@@ -42,6 +42,7 @@ from tradecore_adapters.sqlalchemy.migrate import (
 from tradecore_adapters.sqlalchemy.schema import (
     automation_configs,
     automation_daemons,
+    automation_runs,
     broker_connections,
     lease_audit,
     metadata,
@@ -65,11 +66,16 @@ LEASE_COLUMNS = (
     automation_configs.c.lease_run_id,
 )
 
+SHIPPED_HEAD = head_revision()
+"""The newest shipped revision: the test releases below sit on it."""
+NEXT = "0999"
+"""The revision of a test release (the "next release")."""
+
 # A later release adds a column; on SQLite its downgrade copies `users` (batch "move and copy"),
 # which would cascade-delete every connection if foreign keys were on while migrating.
 NEXT_RELEASE = """
-    revision = "0005"
-    down_revision = "0004"
+    revision = "@NEXT@"
+    down_revision = "@HEAD@"
 
 
     def upgrade() -> None:
@@ -86,8 +92,8 @@ NEXT_RELEASE = """
 ORPHANING_RELEASE = """
     from tradecore_adapters.sqlalchemy.schema import broker_connections
 
-    revision = "0005"
-    down_revision = "0004"
+    revision = "@NEXT@"
+    down_revision = "@HEAD@"
 
 
     def upgrade() -> None:
@@ -113,7 +119,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point ``migrate`` at a copy of the shipped migrations plus revision ``0005``."""
+    """Point ``migrate`` at a copy of the shipped migrations plus revision :data:`NEXT`."""
     location = tmp_path / "migrations"
     shutil.copytree(SHIPPED, location, ignore=shutil.ignore_patterns("__pycache__"))
     header = """
@@ -124,7 +130,8 @@ def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
         NOW = datetime(2024, 1, 2, tzinfo=UTC)
     """
-    (location / "versions" / "0005_next.py").write_text(
+    body = body.replace("@NEXT@", NEXT).replace("@HEAD@", SHIPPED_HEAD)
+    (location / "versions" / f"{NEXT}_next.py").write_text(
         textwrap.dedent(header) + textwrap.dedent(body)
     )
     monkeypatch.setattr(migrate, "MIGRATIONS", str(location))
@@ -351,6 +358,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
+        "0008",
         "0004",
         "0003",
         "0002",
@@ -439,8 +447,6 @@ async def test_0004_adds_run_requests_lease_columns_audit_and_daemons_and_downgr
     # A config written before 0004: no run request, no lease, fencing token 0.
     assert await one(url, select(*LEASE_COLUMNS)) == (None, None, None, 0, None)
     await insert_lease_and_daemon(url)
-    await check_drift(url)
-    await ensure(url)
 
     await downgrade(url, "0003")
     assert await current_revision(url) == "0003"
@@ -454,7 +460,58 @@ async def test_0004_adds_run_requests_lease_columns_audit_and_daemons_and_downgr
     # A downgrade forgets held leases: the slot is free again, its token back to 0.
     assert await one(url, select(*LEASE_COLUMNS)) == (None, None, None, 0, None)
     await insert_lease_and_daemon(url)  # the tables are back and usable
+    await upgrade(url)
     await check_drift(url)
+    await ensure(url)
+
+
+async def insert_finished_run(url: str, run_id: str) -> None:
+    """A finished run of u1 with only the columns revision 0004 has."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                automation_runs.insert().values(
+                    id=run_id,
+                    user_id="u1",
+                    trigger="schedule",
+                    started_at=NOW,
+                    finished_at=NOW,
+                    status="success",
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_0008_adds_the_digest_delivery_of_runs_and_downgrades_cleanly(url: str) -> None:
+    digest_columns = (automation_runs.c.digest, automation_runs.c.digest_claim)
+    await upgrade(url, "0004")
+    await insert_user_and_connection(url)
+    await insert_finished_run(url, "r1")
+
+    await upgrade(url, "0008")
+    # A run recorded before 0008 has no digest to deliver: it is never sent again.
+    assert await one(url, select(*digest_columns)) == (None, None)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                automation_runs.update().values(digest="pending", digest_claim=2**40)
+            )
+    finally:
+        await engine.dispose()
+    assert await one(url, select(*digest_columns)) == ("pending", 2**40)
+
+    await downgrade(url, "0004")
+    assert not {"digest", "digest_claim"} & await column_names(url, "automation_runs")
+    assert await count(url, "automation_runs") == 1
+
+    await upgrade(url, "0008")
+    assert await one(url, select(*digest_columns)) == (None, None)
+    await upgrade(url)
+    await check_drift(url)
+    await ensure(url)
 
 
 async def test_removing_a_user_in_the_database_removes_its_lease_audit(url: str) -> None:
@@ -555,15 +612,16 @@ async def test_ensure_at_head_refuses_a_database_downgraded_to_base(url: str) ->
 
 @pytest.mark.usefixtures("next_release")
 async def test_ensure_at_head_refuses_an_older_revision(url: str) -> None:
-    await upgrade(url, "0004")
+    await upgrade(url, SHIPPED_HEAD)
 
     with pytest.raises(SchemaNotAtHead) as raised:
         await ensure(url)
 
-    assert "is at revision 0004 but this tradecore needs 0005; run `tradecore db upgrade`" in str(
-        raised.value
+    assert (
+        f"is at revision {SHIPPED_HEAD} but this tradecore needs {NEXT}; run `tradecore db upgrade`"
+        in str(raised.value)
     )
-    assert (raised.value.current, raised.value.head) == ("0004", "0005")
+    assert (raised.value.current, raised.value.head) == (SHIPPED_HEAD, NEXT)
 
     await upgrade(url)
     await ensure(url)
@@ -588,23 +646,23 @@ async def test_data_survives_a_downgrade_and_upgrade(url: str) -> None:
     await insert_user_and_connection(url)
 
     await downgrade(url, "-1")
-    assert await current_revision(url) == "0004"
+    assert await current_revision(url) == SHIPPED_HEAD
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
     await upgrade(url)
-    assert await current_revision(url) == "0005"
+    assert await current_revision(url) == NEXT
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
 
 @pytest.mark.usefixtures("orphaning_release")
 async def test_a_failed_migration_leaves_the_database_as_it_was(url: str) -> None:
-    await upgrade(url, "0004")
+    await upgrade(url, SHIPPED_HEAD)
 
     # SQLite: PRAGMA foreign_key_check before COMMIT; PostgreSQL: the foreign key itself.
     with pytest.raises(RepositoryError):
         await upgrade(url)
 
-    assert await current_revision(url) == "0004"
+    assert await current_revision(url) == SHIPPED_HEAD
     assert await count(url, "broker_connections") == 0
 
 

@@ -46,6 +46,7 @@ from tradecore.testing.contracts.repository._connections import (
     ConnectionLockTests,
     ConnectionTests,
 )
+from tradecore.testing.contracts.repository._digests import DigestTests
 from tradecore.testing.contracts.repository._helpers import (
     Owner,
     add_connection,
@@ -87,6 +88,7 @@ class RepositoryPortContract(
     PositionAndCursorTests,
     TradeTests,
     OrderTests,
+    DigestTests,
     RunPruneTests,
     RunTests,
     RiskTests,
