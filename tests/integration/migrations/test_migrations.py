@@ -358,7 +358,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
-        "0008",
+        "0005",
         "0004",
         "0003",
         "0002",
@@ -484,14 +484,14 @@ async def insert_finished_run(url: str, run_id: str) -> None:
         await engine.dispose()
 
 
-async def test_0008_adds_the_digest_delivery_of_runs_and_downgrades_cleanly(url: str) -> None:
+async def test_0005_adds_the_digest_delivery_of_runs_and_downgrades_cleanly(url: str) -> None:
     digest_columns = (automation_runs.c.digest, automation_runs.c.digest_claim)
     await upgrade(url, "0004")
     await insert_user_and_connection(url)
     await insert_finished_run(url, "r1")
 
-    await upgrade(url, "0008")
-    # A run recorded before 0008 has no digest to deliver: it is never sent again.
+    await upgrade(url, "0005")
+    # A run recorded before 0005 has no digest to deliver: it is never sent again.
     assert await one(url, select(*digest_columns)) == (None, None)
     engine = create_engine(url)
     try:
@@ -507,7 +507,7 @@ async def test_0008_adds_the_digest_delivery_of_runs_and_downgrades_cleanly(url:
     assert not {"digest", "digest_claim"} & await column_names(url, "automation_runs")
     assert await count(url, "automation_runs") == 1
 
-    await upgrade(url, "0008")
+    await upgrade(url, "0005")
     assert await one(url, select(*digest_columns)) == (None, None)
     await upgrade(url)
     await check_drift(url)
