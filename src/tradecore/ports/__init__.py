@@ -49,6 +49,7 @@ from tradecore.ports.repository import (
 )
 from tradecore.ports.strategy import Strategy, StrategyContext
 from tradecore.ports.tokens import TokenExchange, TokenStore
+from tradecore.ports.venues import VenueEntry, VenueRepository, VenueStore, VenueTransaction
 
 __all__ = [
     "AutomationRepository",
@@ -89,6 +90,10 @@ __all__ = [
     "TradeRepository",
     "UnitOfWork",
     "UserRepository",
+    "VenueEntry",
+    "VenueRepository",
+    "VenueStore",
+    "VenueTransaction",
     "check_settings",
     "format_duration",
     "parse_duration",

@@ -21,6 +21,7 @@ from tradecore.ports.notifier import NotifierPort
 from tradecore.ports.parameters import ParameterValues, StrategyParameter, parse_parameters
 from tradecore.ports.strategy import Strategy
 from tradecore.ports.tokens import TokenStore
+from tradecore.ports.venues import VenueStore
 
 __all__ = [
     "BrokerContext",
@@ -116,11 +117,15 @@ class BrokerContext:
     :param tokens: the connection's OAuth tokens: read them with ``current()`` and renew them
         with ``refresh()``, which commits the rotated tokens before returning them and lets one
         refresh per connection run at a time (see :class:`~tradecore.ports.TokenStore`).
+    :param venue: where a simulated broker keeps its exchange's records for the connection
+        (orders, balances, fills), in the database with the rest of the ledger; see
+        :class:`~tradecore.ports.VenueStore`.
     """
 
     clock: Clock
     http_client: object | None = None
     tokens: TokenStore | None = None
+    venue: VenueStore | None = None
 
 
 @frozen(kw_only=True)

@@ -41,6 +41,7 @@ from tradecore.ports.automation import (
     LeaseRepository,
     RunRepository,
 )
+from tradecore.ports.venues import VenueRepository
 
 __all__ = [
     "REPOSITORIES",
@@ -59,6 +60,7 @@ __all__ = [
     "TradeRepository",
     "UnitOfWork",
     "UserRepository",
+    "VenueRepository",
 ]
 
 
@@ -389,6 +391,7 @@ class UnitOfWork(Protocol):
     risk: RiskRepository
     leases: LeaseRepository
     daemons: DaemonRepository
+    venues: VenueRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -96,6 +96,7 @@ from tradecore.services.sync import SyncResult, sync_connection
 from tradecore.services.targets import NewTarget, TargetAdded, TargetList, Targets, TargetTest
 from tradecore.services.tokens import RepositoryTokenStore, login_hint, save_login
 from tradecore.services.users import NoUserChosen, UserFootprint, Users, UserSummary
+from tradecore.services.venues import LocalVenueStore, RepositoryVenueStore
 
 __all__ = [
     "DEFAULT_LEASE_TTL",
@@ -130,6 +131,7 @@ __all__ = [
     "LeaseGuard",
     "LeasedCycle",
     "LeasedRun",
+    "LocalVenueStore",
     "ManualOrder",
     "NewTarget",
     "NoUserChosen",
@@ -149,6 +151,7 @@ __all__ = [
     "PruneResult",
     "ReconcileResult",
     "RepositoryTokenStore",
+    "RepositoryVenueStore",
     "Retention",
     "Risk",
     "RiskOverview",

@@ -20,6 +20,7 @@ from tradecore.services._steps import describe_error, mask
 from tradecore.services.tokens import RepositoryTokenStore
 from tradecore.services.unreadable import check_connection_readable
 from tradecore.services.unsaved_tokens import UnsavedTokens
+from tradecore.services.venues import RepositoryVenueStore
 
 __all__ = ["create_broker", "describe_broker_failure", "mask_secrets", "open_broker"]
 
@@ -37,7 +38,8 @@ def create_broker(
     """Build the adapter of ``connection`` with its plugin's factory (no I/O).
 
     Its OAuth tokens are kept in ``repository`` by a
-    :class:`~tradecore.services.tokens.RepositoryTokenStore`.
+    :class:`~tradecore.services.tokens.RepositoryTokenStore`, and a simulated broker's venue
+    by a :class:`~tradecore.services.venues.RepositoryVenueStore`.
 
     :param brokers: the installed broker factories by name (``PluginRegistry.brokers``).
     :param http_client: handed to the factory (tests pass one over a mock transport).
@@ -60,6 +62,7 @@ def create_broker(
         tokens=RepositoryTokenStore(
             repository, connection, clock, margin=token_refresh_margin, unsaved=unsaved_tokens
         ),
+        venue=RepositoryVenueStore(repository, connection),
     )
     return factory.create(connection, context)
 

@@ -35,6 +35,7 @@ from tradecore.domain import (
 )
 from tradecore.domain.lease import LeaseSlot
 from tradecore.errors import DomainError, NotFound
+from tradecore.ports.venues import VenueEntry
 
 __all__ = [
     "HALT",
@@ -198,6 +199,8 @@ class Tables:
         "strategies",
         "trades",
         "users",
+        "venue_entries",
+        "venue_states",
     )
 
     def __init__(self, parent: Tables | None = None) -> None:
@@ -222,6 +225,10 @@ class Tables:
             parent.lease_intervals if parent else None
         )
         self.daemons: Table[str, DaemonInfo] = Table(parent.daemons if parent else None)
+        self.venue_states: Table[str, str] = Table(parent.venue_states if parent else None)
+        self.venue_entries: Table[str, tuple[VenueEntry, ...]] = Table(
+            parent.venue_entries if parent else None
+        )
 
     def child(self) -> Tables:
         """Return a new, empty layer of changes over these tables."""
@@ -245,6 +252,8 @@ class Tables:
             self.lease_slots,
             self.lease_intervals,
             self.daemons,
+            self.venue_states,
+            self.venue_entries,
         ):
             table.apply()
 
@@ -281,8 +290,10 @@ def user_connection_ids(tables: Tables, user_id: str) -> set[str]:
 
 
 def drop_connection(tables: Tables, connection_id: str) -> None:
-    """Delete a connection with its positions, trades, cursors, orders and strategies."""
+    """Delete a connection with its positions, trades, cursors, orders, strategies and venue."""
     tables.connections.delete(connection_id)
+    tables.venue_states.delete(connection_id)
+    tables.venue_entries.delete(connection_id)
     for position_key in [k for k in tables.positions if k[0] == connection_id]:
         tables.positions.delete(position_key)
     for trade_key in [k for k in tables.trades if k[0] == connection_id]:

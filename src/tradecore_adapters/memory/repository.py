@@ -24,6 +24,7 @@ from tradecore.ports.repository import (
     TradeRepository,
     UnitOfWork,
     UserRepository,
+    VenueRepository,
 )
 from tradecore_adapters.clock import SystemClock
 from tradecore_adapters.memory._directory import (
@@ -39,6 +40,7 @@ from tradecore_adapters.memory._ledger import Cursors, Positions, Trades
 from tradecore_adapters.memory._risk import Risk
 from tradecore_adapters.memory._session import RowLocks, Session
 from tradecore_adapters.memory._store import Tables
+from tradecore_adapters.memory._venues import Venues
 
 __all__ = ["MemoryRepository", "MemoryUnitOfWork"]
 
@@ -78,6 +80,7 @@ class MemoryUnitOfWork:
         self.risk: RiskRepository = Risk(session)
         self.leases: LeaseRepository = Leases(session, store_clock)
         self.daemons: DaemonRepository = Daemons(session, store_clock)
+        self.venues: VenueRepository = Venues(session)
 
     async def __aenter__(self) -> Self:
         self._session.begin()

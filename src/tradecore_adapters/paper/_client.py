@@ -4,37 +4,40 @@ Prices are a pure function of ``(seed, symbol, minute)``: a seeded Brownian brid
 independent anchor prices every 2**14 minutes (about 11 days), computed top-down in 14 hashed
 steps, so any minute is priced in constant time and the walk stays near each instrument's start
 price. All arithmetic is integer or :class:`~decimal.Decimal` in a fixed context; no float is used.
+Every process pricing the same connection at the same minute sees the same price.
 
 The account's history is one planned fill per ``activity`` from ``history_start``, each derived
 from the seed and its slot number against a history-only ledger, so every venue built with the same
 settings plans the same fills. A planned fill is executed only when the account (history plus the
-orders placed on this venue, which live in memory) can afford it.
+orders placed on this venue) can afford it.
 
-A fills cursor is ``<next history slot>.<order fills seen>.<venue tag>``: history slots are the
-same in every venue with these settings, while order fills belong to one venue (a random tag), so
-a cursor from another venue counts none of this venue's order fills as seen.
+A :class:`PaperVenue` is the venue of one moment: the broker loads it from its saved state
+(:meth:`PaperVenue.restore`), runs one request, and saves :meth:`PaperVenue.to_state` and the
+:attr:`PaperVenue.new_fills` again, all in one transaction of the venue store. Every fill is
+numbered in the venue's log, history and order fills alike, in the order they were executed
+(which is their time order). A fills cursor is ``<next history slot>.<last fill seen>.<venue
+tag>``; the tag is made when the venue is first opened, so a cursor of another venue (opened with
+other settings, or kept in memory by an older tradecore) counts only its history slots as seen.
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import re
 import struct
 import uuid
-from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, localcontext
 from functools import wraps
-from itertools import islice
 from math import isqrt
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from attrs import evolve, field, frozen
 
 __all__ = [
     "ACCOUNT_ID",
+    "FillCursor",
     "PaperVenue",
     "VenueError",
     "VenueFill",
@@ -154,6 +157,20 @@ class VenueHolding:
 
 
 @frozen(kw_only=True)
+class FillCursor:
+    """Where a listing of fills resumes: after fill number ``after`` of the log, and, for a
+    cursor of another venue (not ``own``), skipping the history fills of slots before ``slot``."""
+
+    slot: int
+    after: int
+    own: bool
+
+    def skips(self, fill: VenueFill) -> bool:
+        """``True`` when ``fill`` was seen through this cursor."""
+        return not self.own and fill.slot is not None and fill.slot < self.slot
+
+
+@frozen(kw_only=True)
 class VenuePage:
     fills: tuple[VenueFill, ...]
     cursor: str
@@ -225,6 +242,15 @@ class _Ledger:
         self.quantity: dict[str, Decimal] = {}
         self.average: dict[str, Decimal] = {}
 
+    def to_state(self) -> dict[str, Any]:
+        return {"cash": self.cash, "quantity": dict(self.quantity), "average": dict(self.average)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> _Ledger:
+        ledger = cls(state["cash"])
+        ledger.quantity, ledger.average = dict(state["quantity"]), dict(state["average"])
+        return ledger
+
     def apply(self, fill: VenueFill) -> None:
         held = self.quantity.get(fill.symbol, Decimal(0))
         notional = fill.quantity * fill.price
@@ -265,14 +291,55 @@ class PaperVenue:
         self.seed, self.currency, self._clock = seed, currency, clock
         self._instruments = {item.symbol: item for item in catalogue(currency)}
         self._start, self._activity = history_start, activity
+        self._starting_cash = starting_cash
         self._planned, self._book = _Ledger(starting_cash), _Ledger(starting_cash)
         self._reserved_cash = Decimal(0)
         self._reserved: dict[str, Decimal] = {}
         self._next_slot = 0
-        self._history: list[VenueFill] = []
-        self._order_fills: list[VenueFill] = []
+        self._fills = 0  # how many fills the log holds, with new_fills
         self._orders: dict[str, VenueOrder] = {}
-        self._tag = uuid.uuid4().hex[:8]  # order fills live in this venue's memory only
+        self._tag = uuid.uuid4().hex[:8]  # names this venue in its cursors
+        self.new_fills: list[tuple[int, VenueFill]] = []
+        """The fills executed since this object was loaded or last saved, with their numbers."""
+        self.changed = False
+        """``True`` once anything of the state changed since it was loaded or last saved."""
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything of the venue but its log of fills, for :func:`~._state.dump_state`."""
+        return {
+            "venue": self.settings,
+            "tag": self._tag,
+            "next_slot": self._next_slot,
+            "fills": self._fills,
+            "planned": self._planned.to_state(),
+            "book": self._book.to_state(),
+            "reserved_cash": self._reserved_cash,
+            "reserved": dict(self._reserved),
+            "orders": list(self._orders.values()),
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Continue from a saved state (:meth:`to_state`) of a venue with the same settings."""
+        self._tag = state["tag"]
+        self._next_slot = state["next_slot"]
+        self._fills = state["fills"]
+        self._planned = _Ledger.from_state(state["planned"])
+        self._book = _Ledger.from_state(state["book"])
+        self._reserved_cash = state["reserved_cash"]
+        self._reserved = dict(state["reserved"])
+        self._orders = {order.ticket.client_order_id: order for order in state["orders"]}
+        self.new_fills, self.changed = [], False
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """What this venue simulates: a saved state of other settings belongs to another venue."""
+        return {
+            "seed": str(self.seed),
+            "currency": self.currency,
+            "starting_cash": str(self._starting_cash),
+            "history_start": self._start.isoformat(),
+            "activity_seconds": str(int(self._activity.total_seconds())),
+        }
 
     def instruments(self) -> tuple[VenueInstrument, ...]:
         """Return the listed instruments."""
@@ -299,25 +366,34 @@ class PaperVenue:
         )
 
     @_fixed_context
-    def fills(self, account: str, cursor: str | None, limit: int) -> VenuePage:
-        """Return up to ``limit`` fills after ``cursor``, oldest first."""
+    def advance(self, account: str) -> None:
+        """Execute everything due by now: history fills, then resting orders crossed."""
         self._advance(account)
-        slot, seen, tag = 0, 0, self._tag
-        if cursor is not None:
-            match = _CURSOR.match(cursor)
-            if match is None:
-                raise VenueError("BAD_CURSOR", f"cursor {cursor!r} was not issued by this venue")
-            slot, seen, tag = int(match[1]), int(match[2]), match[3]
-        seen = seen if tag == self._tag else 0  # another venue's order fills are not ours
-        history = self._history[bisect_left(self._history, slot, key=lambda f: f.slot or 0) :]
-        merged = heapq.merge(history, self._order_fills[seen:], key=lambda f: f.time)
-        page = list(islice(merged, limit + 1))
-        has_more = len(page) > limit
-        page = page[:limit]
-        slots = [f.slot for f in page if f.slot is not None]
+
+    def read_cursor(self, cursor: str | None) -> FillCursor:
+        """Where a listing of fills resumes after ``cursor``.
+
+        :raises VenueError: ``BAD_CURSOR``, a cursor this venue cannot have issued.
+        """
+        if cursor is None:
+            return FillCursor(slot=0, after=0, own=True)
+        match = _CURSOR.match(cursor)
+        if match is None:
+            raise VenueError("BAD_CURSOR", f"cursor {cursor!r} was not issued by this venue")
+        slot, seen, own = int(match[1]), int(match[2]), match[3] == self._tag
+        # Another venue's cursor (one opened before, or kept in memory by an older tradecore):
+        # its history slots were seen, none of this venue's order fills were.
+        return FillCursor(slot=slot, after=seen if own else 0, own=own)
+
+    def page(
+        self, cursor: FillCursor, fills: Sequence[VenueFill], last: int, has_more: bool
+    ) -> VenuePage:
+        """The page of ``fills`` listed after ``cursor``, ``last`` being the number of the last
+        fill of the log it went through (listed or skipped)."""
+        slots = [f.slot for f in fills if f.slot is not None]
+        slot = cursor.slot
         slot = (slots[-1] + 1 if slots else slot) if has_more else max(slot, self._next_slot)
-        seen += sum(f.slot is None for f in page)
-        return VenuePage(fills=tuple(page), cursor=f"{slot}.{seen}.{self._tag}", has_more=has_more)
+        return VenuePage(fills=tuple(fills), cursor=f"{slot}.{last}.{self._tag}", has_more=has_more)
 
     @_fixed_context
     def submit(self, account: str, ticket: VenueTicket) -> VenueOrder:
@@ -353,7 +429,7 @@ class PaperVenue:
             if ticket.time_in_force == "DAY":
                 midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
                 order = evolve(order, expires_at=midnight + timedelta(days=1))
-        self._orders[ticket.client_order_id] = order
+        self._put(order)
         return order
 
     @_fixed_context
@@ -363,7 +439,7 @@ class PaperVenue:
         if order.status == "NEW":
             self._reserve(order.ticket, -1)
             order = evolve(order, status="CANCELED", updated_at=self._clock.now())
-            self._orders[client_order_id] = order
+            self._put(order)
         return order
 
     @_fixed_context
@@ -389,8 +465,9 @@ class PaperVenue:
                 self._planned.apply(fill)
                 if self._affordable(fill.side, fill.symbol, fill.quantity, fill.price):
                     self._book.apply(fill)
-                    self._history.append(fill)
-        self._next_slot = max(self._next_slot, due)
+                    self._record(fill)
+        if due > self._next_slot:
+            self._next_slot, self.changed = due, True
         for order in [o for o in self._orders.values() if o.status == "NEW"]:
             self._settle(order, now)
         return now
@@ -443,10 +520,10 @@ class PaperVenue:
         quote = quote_at(self.seed, self._instruments[ticket.symbol], now)
         if order.expires_at is not None and now >= order.expires_at:
             self._reserve(ticket, -1)
-            self._orders[ticket.client_order_id] = evolve(order, status="EXPIRED", updated_at=now)
+            self._put(evolve(order, status="EXPIRED", updated_at=now))
         elif (quote.ask <= limit) if ticket.side == "BUY" else (quote.bid >= limit):
             self._reserve(ticket, -1)
-            self._orders[ticket.client_order_id] = self._fill(order, limit, now)
+            self._put(self._fill(order, limit, now))
 
     def _fill(self, order: VenueOrder, price: Decimal, now: datetime) -> VenueOrder:
         ticket = order.ticket
@@ -462,7 +539,7 @@ class PaperVenue:
             client_order_id=ticket.client_order_id,
         )
         self._book.apply(fill)
-        self._order_fills.append(fill)
+        self._record(fill)
         return evolve(
             order,
             status="FILLED",
@@ -470,6 +547,15 @@ class PaperVenue:
             average_price=price,
             updated_at=now,
         )
+
+    def _put(self, order: VenueOrder) -> None:
+        self._orders[order.ticket.client_order_id] = order
+        self.changed = True
+
+    def _record(self, fill: VenueFill) -> None:
+        self._fills += 1
+        self.new_fills.append((self._fills, fill))
+        self.changed = True
 
     def _instrument(self, symbol: str) -> VenueInstrument:
         try:

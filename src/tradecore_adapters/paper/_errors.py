@@ -13,6 +13,7 @@ from tradecore.errors import (
     OrderRejected,
 )
 from tradecore_adapters.paper._client import VenueError
+from tradecore_adapters.paper._state import StateUnreadable
 
 __all__ = ["BROKER", "translate", "venue_errors"]
 
@@ -45,8 +46,11 @@ def translate(exc: VenueError, *, placing: bool = False) -> BrokerError:
 
 @contextmanager
 def venue_errors(*, placing: bool = False) -> Iterator[None]:
-    """Re-raise any :class:`VenueError` raised inside the block as its tradecore error."""
+    """Re-raise any :class:`VenueError` raised inside the block as its tradecore error, and a
+    stored venue that cannot be read as a :class:`~tradecore.errors.BrokerError`."""
     try:
         yield
     except VenueError as exc:
         raise translate(exc, placing=placing) from exc
+    except StateUnreadable as exc:
+        raise BrokerError(f"paper: {exc}", broker=BROKER, code="venue_unreadable") from exc

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from tradecore.domain import (
@@ -20,10 +21,21 @@ from tradecore.domain import (
     TradePage,
 )
 from tradecore.errors import BrokerError, OrderRejected
-from tradecore.ports import BrokerCapabilities, BrokerContext, BrokerInfo, Clock, RateLimits
+from tradecore.ports import (
+    BrokerCapabilities,
+    BrokerContext,
+    BrokerInfo,
+    Clock,
+    RateLimits,
+    VenueEntry,
+    VenueStore,
+    VenueTransaction,
+)
+from tradecore.services.venues import LocalVenueStore
 from tradecore_adapters.paper import _mapping as mapping
-from tradecore_adapters.paper._client import PaperVenue, VenueOrder
+from tradecore_adapters.paper._client import PaperVenue, VenueError, VenueFill, VenueOrder
 from tradecore_adapters.paper._errors import BROKER, venue_errors
+from tradecore_adapters.paper._state import dump_fill, dump_state, load_fill, load_state
 from tradecore_adapters.paper.config import PaperConfig
 
 __all__ = ["INFO", "PAGE_SIZE", "PaperBroker"]
@@ -59,17 +71,20 @@ class PaperBroker:
       instrument's lot or tick raise :class:`~tradecore.errors.OrderRejected`;
     * a duplicate ``client_order_id`` places nothing: ``place_order`` returns the existing order
       unchanged (a duplicate means the order exists);
-    * orders live in the venue's memory: brokers built by one :class:`PaperExchange` (one per
-      loaded plugin registry, so one per application) share it across cycles; a new process no
-      longer knows them, and a cursor from another venue yields only history fills.
+    * the venue (orders, balances, fills) lives in ``store``: tradecore gives every broker the
+      connection's venue in its database (``BrokerContext.venue``), so an order placed by one
+      process is found, filled or cancelled by the next, and its fills reach positions and
+      trades. Each call is one transaction of the store, under the venue's lock: it loads the
+      venue, moves it to the clock's time, does what was asked and saves it. Changing the
+      connection's settings opens a new venue (its orders and fills are forgotten).
 
     After :meth:`aclose` every call raises :class:`RuntimeError`.
 
     :param connection: the ``paper`` connection; its ``created_at`` anchors the history.
     :param clock: the only source of time.
     :param config: the settings; parsed from ``connection.settings`` when omitted.
-    :param venue: the simulated account to trade on; a new one when omitted (see
-        :class:`PaperExchange`, which keeps one per connection across cycles).
+    :param store: where the venue is kept; when omitted, in this broker's memory only (a
+        :class:`~tradecore.services.venues.LocalVenueStore`).
     :raises ConfigurationError: the connection's settings are unusable.
     """
 
@@ -79,25 +94,29 @@ class PaperBroker:
         *,
         clock: Clock,
         config: PaperConfig | None = None,
-        venue: PaperVenue | None = None,
+        store: VenueStore | None = None,
     ) -> None:
         self._config = (
             config if config is not None else PaperConfig.from_settings(connection.settings)
         )
+        self._connection = connection
         self._connection_id = connection.id
         self._clock = clock
-        self._venue = venue if venue is not None else open_venue(connection, self._config, clock)
-        self._instruments = {item.symbol: item for item in self._venue.instruments()}
+        self._store: VenueStore = store if store is not None else LocalVenueStore()
+        venue = open_venue(connection, self._config, clock)
+        self._instruments = {item.symbol: item for item in venue.instruments()}
         self._requests = 0
         self._closed = False
 
     @classmethod
     def create(cls, connection: BrokerConnection, context: BrokerContext) -> PaperBroker:
-        """The factory tradecore calls: no I/O, time from ``context.clock``.
+        """The factory tradecore calls: no I/O, time from ``context.clock``, the venue in
+        ``context.venue``. Nothing is kept between calls: each broker reads the venue from the
+        store.
 
         :raises ConfigurationError: the connection's settings are unusable.
         """
-        return cls(connection, clock=context.clock)
+        return cls(connection, clock=context.clock, store=context.venue)
 
     @property
     def config(self) -> PaperConfig:
@@ -126,8 +145,10 @@ class PaperBroker:
     async def get_positions(self, account: Account) -> Sequence[Position]:
         """Return every non-zero holding at the current price, then the cash."""
         self._enter()
+        account_id = self._account_id(account)
         with venue_errors():
-            cash, holdings = self._venue.holdings(self._account_id(account))
+            async with self._venue() as (venue, _):
+                cash, holdings = venue.holdings(account_id)
         return mapping.to_positions(
             cash,
             holdings,
@@ -140,8 +161,14 @@ class PaperBroker:
     async def get_trades(self, account: Account, *, cursor: str | None = None) -> TradePage:
         """Return up to :data:`PAGE_SIZE` fills after ``cursor``, oldest first."""
         self._enter()
+        account_id = self._account_id(account)
         with venue_errors():
-            page = self._venue.fills(self._account_id(account), cursor, PAGE_SIZE)
+            async with self._venue() as (venue, transaction):
+                venue.advance(account_id)
+                start = venue.read_cursor(cursor)
+                await _save(venue, transaction)  # the fills just executed are listed too
+                fills, last, has_more = await _read_fills(transaction, start.after, start.skips)
+                page = venue.page(start, fills, last, has_more)
         trades = [
             mapping.to_trade(
                 fill, self._instruments[fill.symbol], connection_id=self._connection_id
@@ -162,7 +189,8 @@ class PaperBroker:
         """
         self._enter()
         with venue_errors():
-            quote = self._venue.quote(instrument.symbol)
+            async with self._venue() as (venue, _):
+                quote = venue.quote(instrument.symbol)
         return mapping.to_quote(quote, self._instruments[quote.symbol])
 
     async def place_order(self, request: OrderRequest) -> Order:
@@ -179,7 +207,8 @@ class PaperBroker:
                 code="wrong_connection",
             )
         with venue_errors(placing=True):
-            order = self._venue.submit(request.account_id, mapping.to_ticket(request))
+            async with self._venue() as (venue, _):
+                order = venue.submit(request.account_id, mapping.to_ticket(request))
         return self._order(order)
 
     async def cancel_order(
@@ -192,8 +221,10 @@ class PaperBroker:
         :raises OrderNotFound: no order with that client id on this broker.
         """
         self._enter()
+        account_id = self._account_id(account)
         with venue_errors():
-            order = self._venue.cancel(self._account_id(account), client_order_id)
+            async with self._venue() as (venue, _):
+                order = venue.cancel(account_id, client_order_id)
         return self._order(order)
 
     async def get_order_status(
@@ -206,8 +237,10 @@ class PaperBroker:
         :raises OrderNotFound: no order with that client id on this broker.
         """
         self._enter()
+        account_id = self._account_id(account)
         with venue_errors():
-            order = self._venue.order(self._account_id(account), client_order_id)
+            async with self._venue() as (venue, _):
+                order = venue.order(account_id, client_order_id)
         return self._order(order)
 
     def api_figures(self) -> Mapping[str, str]:
@@ -217,6 +250,26 @@ class PaperBroker:
     async def aclose(self) -> None:
         """Close the broker; closing twice is harmless."""
         self._closed = True
+
+    @asynccontextmanager
+    async def _venue(self) -> AsyncIterator[tuple[PaperVenue, VenueTransaction]]:
+        # The venue as saved, under its lock; saved again when the block ends, also when the
+        # venue refused the request (what it did before refusing, such as settling resting
+        # orders, is kept).
+        async with self._store.transaction() as transaction:
+            venue = open_venue(self._connection, self._config, self._clock)
+            if transaction.state is not None:
+                state = load_state(transaction.state)
+                if state["venue"] == venue.settings:
+                    venue.restore(state)
+                else:  # the settings changed: a new venue, nothing of the old one
+                    await transaction.clear()
+            try:
+                yield venue, transaction
+            except VenueError:
+                await _save(venue, transaction)
+                raise
+            await _save(venue, transaction)
 
     def _enter(self) -> None:
         if self._closed:
@@ -238,9 +291,42 @@ class PaperBroker:
         return mapping.to_order(order, item, connection_id=self._connection_id)
 
 
+async def _save(venue: PaperVenue, transaction: VenueTransaction) -> None:
+    # Append the new fills to the log and write the state, when anything changed.
+    if venue.new_fills:
+        await transaction.add_entries(
+            [VenueEntry(number, dump_fill(fill)) for number, fill in venue.new_fills]
+        )
+    if venue.changed or transaction.state is None:
+        await transaction.save(dump_state(venue.to_state()))
+    venue.new_fills, venue.changed = [], False
+
+
+async def _read_fills(
+    transaction: VenueTransaction, after: int, seen: Callable[[VenueFill], bool]
+) -> tuple[list[VenueFill], int, bool]:
+    # Up to PAGE_SIZE fills of the log after number `after`, leaving out those `seen`; the number
+    # of the last fill gone through, and whether more are left.
+    fills: list[VenueFill] = []
+    last = after
+    while True:
+        batch = await transaction.entries(after=last, limit=PAGE_SIZE + 1)
+        for entry in batch:
+            fill = load_fill(entry.text)
+            if seen(fill):
+                last = entry.seq
+                continue
+            if len(fills) == PAGE_SIZE:
+                return fills, last, True
+            fills.append(fill)
+            last = entry.seq
+        if len(batch) <= PAGE_SIZE:
+            return fills, last, False
+
+
 def open_venue(connection: BrokerConnection, config: PaperConfig, clock: Clock) -> PaperVenue:
-    """Open a new simulated account for ``connection``: its history starts ``history_days``
-    before the connection was created."""
+    """A new simulated account for ``connection``: its history starts ``history_days`` before
+    the connection was created."""
     return PaperVenue(
         seed=config.seed,
         currency=config.currency,
@@ -249,26 +335,3 @@ def open_venue(connection: BrokerConnection, config: PaperConfig, clock: Clock) 
         activity=timedelta(minutes=config.activity_minutes),
         clock=clock,
     )
-
-
-class PaperExchange:
-    """The simulated exchange of one application: one venue per connection, kept across cycles,
-    so an order placed in one cycle is still there (open, filled or cancelled) in the next.
-
-    A venue is opened again when the connection's settings change.
-    """
-
-    def __init__(self) -> None:
-        self._venues: dict[str, tuple[PaperConfig, PaperVenue]] = {}
-
-    def create(self, connection: BrokerConnection, context: BrokerContext) -> PaperBroker:
-        """The factory tradecore calls: no I/O, time from ``context.clock``.
-
-        :raises ConfigurationError: the connection's settings are unusable.
-        """
-        config = PaperConfig.from_settings(connection.settings)
-        known = self._venues.get(connection.id)
-        if known is None or known[0] != config:
-            known = (config, open_venue(connection, config, context.clock))
-            self._venues[connection.id] = known
-        return PaperBroker(connection, clock=context.clock, config=config, venue=known[1])

@@ -24,6 +24,7 @@ from tradecore.ports.repository import (
     StrategyRepository,
     TradeRepository,
     UserRepository,
+    VenueRepository,
 )
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy._automation import Automation
@@ -34,6 +35,7 @@ from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
 from tradecore_adapters.sqlalchemy._risk import Risk
 from tradecore_adapters.sqlalchemy._targets import NotificationTargets
 from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
+from tradecore_adapters.sqlalchemy._venues import Venues
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -66,6 +68,7 @@ class SqlUnitOfWork:
         leases = SqlLeases(self._tx)
         self.leases: LeaseRepository = leases
         self.daemons: DaemonRepository = SqlDaemons(self._tx, leases)
+        self.venues: VenueRepository = Venues(self._tx)
 
     async def __aenter__(self) -> Self:
         self._tx.begin()

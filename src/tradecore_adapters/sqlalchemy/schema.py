@@ -54,6 +54,8 @@ __all__ = [
     "trades",
     "trading_halt",
     "users",
+    "venue_entries",
+    "venue_states",
 ]
 
 NAMING_CONVENTION = {
@@ -355,4 +357,27 @@ run_steps = Table(
     Column("error", Text),
     Column("notes", _Json, nullable=False),
     PrimaryKeyConstraint("run_id", "position"),
+)
+
+# Simulated venues (the paper broker's exchange, tradecore.ports.venues): per connection one
+# state the plugin writes (NULL until the first save; the row exists so that it can be locked)
+# and a log of entries (its fills) numbered by the plugin from 1.
+venue_states = Table(
+    "venue_states",
+    metadata,
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), primary_key=True),
+    Column("state", Text),
+    _owned_by_connection("venue_states"),
+)
+
+venue_entries = Table(
+    "venue_entries",
+    metadata,
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    PrimaryKeyConstraint("connection_id", "seq"),
+    _owned_by_connection("venue_entries"),
 )

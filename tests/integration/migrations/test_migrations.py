@@ -52,6 +52,8 @@ from tradecore_adapters.sqlalchemy.schema import (
     strategies,
     trading_halt,
     users,
+    venue_entries,
+    venue_states,
 )
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
@@ -358,6 +360,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
+        "0007",
         "0005",
         "0004",
         "0003",
@@ -512,6 +515,57 @@ async def test_0005_adds_the_digest_delivery_of_runs_and_downgrades_cleanly(url:
     await upgrade(url)
     await check_drift(url)
     await ensure(url)
+
+
+async def insert_venue(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                venue_states.insert().values(user_id="u1", connection_id="c1", state="{}")
+            )
+            await connection.execute(
+                venue_entries.insert().values(user_id="u1", connection_id="c1", seq=1, text="{}")
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_0007_adds_the_venue_tables_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0005")
+    await insert_user_and_connection(url)
+
+    await upgrade(url, "0007")
+    assert {"venue_states", "venue_entries"} <= await table_names(url)
+    await insert_venue(url)
+    await execute(url, "DELETE FROM broker_connections WHERE id = 'c1'")  # the venue goes too
+    assert (await count(url, "venue_states"), await count(url, "venue_entries")) == (0, 0)
+    await insert_user_and_connection_again(url)
+    await insert_venue(url)
+
+    await downgrade(url, "0005")
+    assert not {"venue_states", "venue_entries"} & await table_names(url)
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+    await upgrade(url, "0007")
+    assert (await count(url, "venue_states"), await count(url, "venue_entries")) == (0, 0)
+    await insert_venue(url)  # the tables are back and usable
+    await upgrade(url)
+    await check_drift(url)
+    await ensure(url)
+
+
+async def insert_user_and_connection_again(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                broker_connections.insert().values(
+                    id="c1", user_id="u1", broker="paper", name="main", settings={},
+                    secrets_enc="token", key_id="k1", active=True, created_at=NOW,
+                )
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
 
 
 async def test_removing_a_user_in_the_database_removes_its_lease_audit(url: str) -> None:

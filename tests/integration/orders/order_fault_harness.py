@@ -54,13 +54,13 @@ from tradecore.ports import (
     StrategyContext,
     StrategyFactory,
 )
-from tradecore.services import AutomationCycle, CycleOutcome, create_broker
+from tradecore.services import AutomationCycle, CycleOutcome, LocalVenueStore, create_broker
 from tradecore.testing import FakeClock
 from tradecore.testing.builders import make_user
 from tradecore_adapters.binance.plugin import tradecore_register_brokers as binance_brokers
 from tradecore_adapters.encryption import KeyRing
-from tradecore_adapters.paper._client import VenueError
-from tradecore_adapters.paper.broker import PaperBroker, open_venue
+from tradecore_adapters.paper._state import load_state
+from tradecore_adapters.paper.broker import PaperBroker
 from tradecore_adapters.paper.config import PaperConfig
 from tradecore_adapters.saxo.plugin import tradecore_register_brokers as saxo_brokers
 from tradecore_adapters.sqlalchemy import SqlRepository
@@ -197,12 +197,12 @@ class PaperVenueHarness(Venue):
             created_at=START - timedelta(hours=1),
         )
         self._config = PaperConfig.from_settings(self.connection.settings)
-        self.venue = open_venue(self.connection, self._config, clock)
+        self.store = LocalVenueStore()
 
     def plugin_factory(self) -> BrokerFactory:
         def create(connection: BrokerConnection, context: BrokerContext) -> BrokerPort:
             return PaperBroker(
-                connection, clock=context.clock, config=self._config, venue=self.venue
+                connection, clock=context.clock, config=self._config, store=self.store
             )
 
         return BrokerFactory(name="paper", description="paper on the test's venue", create=create)
@@ -212,11 +212,9 @@ class PaperVenueHarness(Venue):
         return [cid for cid in dict.fromkeys(self.faults.sent_ids) if self._holds(cid)]
 
     def _holds(self, client_order_id: str) -> bool:
-        try:
-            self.venue.order(self.account_id, client_order_id)
-        except VenueError:
-            return False
-        return True
+        saved = self.store.state
+        orders = [] if saved is None else load_state(saved)["orders"]
+        return client_order_id in {order.ticket.client_order_id for order in orders}
 
     def placements(self) -> int:
         return len(self.faults.sent)

@@ -67,6 +67,7 @@ from tradecore.testing.contracts.repository._strategies_and_automation import (
 from tradecore.testing.contracts.repository._trades import TradeTests
 from tradecore.testing.contracts.repository._transactions import TransactionTests
 from tradecore.testing.contracts.repository._users import UserTests
+from tradecore.testing.contracts.repository._venues import VenueTests
 
 __all__ = [
     "Owner",
@@ -81,6 +82,7 @@ __all__ = [
 # concern first: the suite then runs users, connections, notification targets, ... transactions,
 # in that order.
 class RepositoryPortContract(
+    VenueTests,
     TransactionTests,
     IsolationTests,
     LeaseLifecycleTests,
