@@ -54,8 +54,16 @@ def confirm(question: str, *, err: bool = False) -> bool:
 
 @asynccontextmanager
 async def open_app(ctx: click.Context, **options: Any) -> AsyncIterator[Application]:
-    """The application on the configured database, closed afterwards."""
-    options.setdefault("environ", ctx.find_root().obj["environ"])
+    """The application on the configured database, closed afterwards.
+
+    Its clock is the system's, unless the caller of the command line put one in
+    ``obj["clock"]`` (as ``obj["environ"]``, only a program invoking the command line can: the
+    end-to-end tests run several commands at simulated times this way).
+    """
+    root = ctx.find_root().obj
+    options.setdefault("environ", root["environ"])
+    if root.get("clock") is not None:
+        options.setdefault("clock", root["clock"])
     app = await open_application(settings_of(ctx), **options)
     try:
         yield app

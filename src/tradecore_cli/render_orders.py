@@ -119,8 +119,8 @@ def _paper_note(connection: BrokerConnection) -> str:
     if connection.broker != "paper":
         return ""
     return (
-        " (The paper broker keeps its orders in the memory of the process that placed them, so "
-        "a later command cannot find them.)"
+        " (A paper connection whose settings were changed trades on a new simulated account, "
+        "which does not know the orders of the old one.)"
     )
 
 

@@ -13,14 +13,16 @@ __all__ = ["Cli", "error_line"]
 
 
 class Cli:
-    """Runs ``tradecore ARGS`` in-process with its own environment (``TRADECORE_HOME``…).
+    """Runs ``tradecore ARGS`` in-process with its own environment (``TRADECORE_HOME``…) and,
+    when given, a clock (a :class:`~tradecore.testing.FakeClock`) every command reads time from.
 
     ``interactive`` says whether the command may prompt (standard input is never a terminal
     under the runner); ``input`` is what the person types.
     """
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *, clock: object | None = None) -> None:
         self.env = env
+        self.clock = clock
 
     def __call__(
         self,
@@ -30,6 +32,8 @@ class Cli:
         env: dict[str, str] | None = None,
     ) -> Result:
         obj: dict[str, Any] = {"environ": {**self.env, **(env or {})}}
+        if self.clock is not None:
+            obj["clock"] = self.clock  # each command opens its own application on this clock
         if interactive is not None:
             obj["interactive"] = interactive
         return CliRunner().invoke(cli, list(args), obj=obj, input=input, catch_exceptions=False)

@@ -566,7 +566,7 @@ def run_tradecore(*args: str, env: dict[str, str]) -> subprocess.CompletedProces
     )
 
 
-def test_a_resting_limit_order_is_never_resent_and_a_later_process_says_it_is_not_found(
+def test_a_resting_limit_order_is_found_and_cancelled_by_later_processes(
     tmp_path: Path,
 ) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TRADECORE_")}
@@ -592,25 +592,38 @@ def test_a_resting_limit_order_is_never_resent_and_a_later_process_says_it_is_no
     assert listed["status"] == "open"
     assert listed["limit_price"] == "1000"
 
-    # The paper venue lived in the placing process only: a new process cannot find the order.
+    # The paper venue is in the database: a new process finds the order resting.
     status = run_tradecore("order", "status", client_id, env=env)
 
     assert status.returncode == 0, status.stderr
     assert "status:        open" in status.stdout
-    assert "p1 (paper) does not know this order any more" in status.stdout
-    assert "never sent again" in status.stdout
-    assert "memory of the process that placed them" in status.stdout
-    assert "It is working at the broker" not in status.stdout
+    assert "It is working at the broker" in status.stdout
+    assert "does not know this order" not in status.stdout
 
     cancel = run_tradecore("order", "cancel", client_id, env=env)
 
-    assert cancel.returncode == 1
-    assert "Nothing was cancelled: the broker does not know order" in cancel.stdout
-    assert "status:        open" in cancel.stdout
-    [still] = json.loads(run_tradecore("order", "list", "--json", env=env).stdout)
-    assert still["client_order_id"] == client_id
-    assert still["status"] == "open"
-    assert still["missing_lookups"] == 2
+    assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+    assert "status:        canceled" in cancel.stdout
+    [done] = json.loads(run_tradecore("order", "list", "--json", env=env).stdout)
+    assert (done["client_order_id"], done["status"]) == (client_id, "canceled")
+    assert done["missing_lookups"] == 0
+
+
+def test_a_paper_order_of_settings_since_changed_is_unknown_and_never_resent(home: Cli) -> None:
+    placed = place(
+        home, "--side", "buy", "--quantity", "0.01", "--type", "limit", "--price", "1000", "--yes"
+    )
+    assert placed.exit_code == 0, placed.output
+    [listed] = orders(home, "--open")
+    home.ok("broker", "edit", "p1", "--user", "alice", "--setting", "seed=7")
+
+    status = home.ok("order", "status", listed["client_order_id"], "--user", "alice")
+
+    assert "status:        open" in status
+    assert "p1 (paper) does not know this order any more" in status
+    assert "never sent again" in status
+    assert "trades on a new simulated account" in status
+    assert orders(home)[0]["missing_lookups"] == 1
 
 
 def test_a_limit_order_is_cancelled_within_the_process_that_placed_it(home: Cli) -> None:
