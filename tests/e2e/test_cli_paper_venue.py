@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.cli_runner import Cli
 
 from tradecore.testing import FakeClock
-from tradecore_adapters.paper._client import catalogue, quote_at
+from tradecore_adapters.paper._prices import catalogue, quote_at
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 AAPL = next(item for item in catalogue("USD") if item.symbol == "AAPL")

@@ -1,10 +1,7 @@
 """The simulated venue: the "remote side" the paper broker talks to, with its own records.
 
-Prices are a pure function of ``(seed, symbol, minute)``: a seeded Brownian bridge between
-independent anchor prices every 2**14 minutes (about 11 days), computed top-down in 14 hashed
-steps, so any minute is priced in constant time and the walk stays near each instrument's start
-price. All arithmetic is integer or :class:`~decimal.Decimal` in a fixed context; no float is used.
-Every process pricing the same connection at the same minute sees the same price.
+Prices come from :mod:`._prices`: a pure function of ``(seed, symbol, minute)``, the same in
+every process.
 
 The account's history is one planned fill per ``activity`` from ``history_start``, each derived
 from the seed and its slot number against a history-only ledger, so every venue built with the same
@@ -24,16 +21,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal, localcontext
-from functools import wraps
-from math import isqrt
-from typing import Any, ParamSpec, Protocol, TypeVar
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
 
-from attrs import evolve, field, frozen
+from attrs import evolve, frozen
+
+from tradecore_adapters.paper._prices import (
+    VenueInstrument,
+    VenueQuote,
+    catalogue,
+    fixed_context,
+    quote_at,
+)
 
 __all__ = [
     "ACCOUNT_ID",
@@ -47,30 +49,14 @@ __all__ = [
     "VenuePage",
     "VenueQuote",
     "VenueTicket",
+    "catalogue",
+    "quote_at",
 ]
 
 ACCOUNT_ID = "paper"
 FEE_RATE = Decimal("0.001")
 _CENT = Decimal("0.01")
-_CTX = Context(prec=28, rounding=ROUND_HALF_EVEN)
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_BLOCK_BITS = 14
-_UNIT = 1 << 20  # walk units per one-minute standard deviation
-_NOISE_STD = 1 << 17  # standard deviation of _noise()
-_DRAWS = struct.Struct(">12H")
 _CURSOR = re.compile(r"^(\d+)\.(\d+)\.([0-9a-f]{1,32})$")
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _fixed_context(function: Callable[_P, _R]) -> Callable[_P, _R]:
-    # Decimal results must not depend on the caller's thread-local context.
-    @wraps(function)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with localcontext(_CTX):
-            return function(*args, **kwargs)
-
-    return wrapper
 
 
 class VenueError(Exception):
@@ -79,32 +65,6 @@ class VenueError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-@frozen
-class VenueInstrument:
-    """A listed instrument. ``volatility`` is the log-price deviation per minute, ``spread`` the
-    bid-ask distance as a fraction of the price."""
-
-    symbol: str
-    kind: str  # crypto | stock | fx
-    base: str
-    quote: str
-    name: str
-    start_price: Decimal = field(converter=Decimal)
-    tick: Decimal = field(converter=Decimal)
-    lot: Decimal = field(converter=Decimal)
-    volatility: Decimal = field(converter=Decimal)
-    spread: Decimal = field(converter=Decimal)
-
-
-@frozen(kw_only=True)
-class VenueQuote:
-    symbol: str
-    bid: Decimal
-    ask: Decimal
-    last: Decimal
-    time: datetime
 
 
 @frozen(kw_only=True)
@@ -175,56 +135,6 @@ class VenuePage:
     fills: tuple[VenueFill, ...]
     cursor: str
     has_more: bool
-
-
-def catalogue(currency: str) -> tuple[VenueInstrument, ...]:
-    """The instruments the venue lists, all priced in ``currency``."""
-    cur = currency
-    fx, fx_price = ("USD", "0.92") if currency == "EUR" else ("EUR", "1.08")
-    return (
-        VenueInstrument(f"BTC-{cur}", "crypto", "BTC", cur, "Bitcoin", "60000", "0.01", "0.0001", "0.0008", "0.0004"),
-        VenueInstrument(f"ETH-{cur}", "crypto", "ETH", cur, "Ether", "3000", "0.01", "0.001", "0.001", "0.0004"),
-        VenueInstrument("AAPL", "stock", "AAPL", cur, "Apple Inc.", "190", "0.01", "1", "0.0004", "0.0004"),
-        VenueInstrument("MSFT", "stock", "MSFT", cur, "Microsoft Corp.", "410", "0.01", "1", "0.0004", "0.0004"),
-        VenueInstrument(f"{fx}{cur}", "fx", fx, cur, f"{fx}/{cur}", fx_price, "0.00001", "1", "0.0001", "0.0001"),
-    )  # fmt: skip
-
-
-def _noise(stream: hashlib.blake2b, kind: bytes, key: int) -> int:
-    # Twelve uniform 16-bit draws summed: integer, mean 0, deviation ~_NOISE_STD, near-normal.
-    draw = stream.copy()
-    draw.update(kind + key.to_bytes(9, "big", signed=True))
-    total: int = sum(_DRAWS.unpack(draw.digest()))
-    return 2 * total - 12 * 65535
-
-
-def _walk(seed: int, symbol: str, minute: int) -> int:
-    stream = hashlib.blake2b(repr((seed, symbol)).encode(), digest_size=24)
-    lo = minute >> _BLOCK_BITS << _BLOCK_BITS
-    hi = lo + (1 << _BLOCK_BITS)
-    anchor = isqrt(1 << _BLOCK_BITS) * _UNIT
-    w_lo = _noise(stream, b"a", lo) * anchor // _NOISE_STD
-    w_hi = _noise(stream, b"a", hi) * anchor // _NOISE_STD
-    while hi - lo > 1:  # Lévy's construction: midpoint = mean + sqrt(half / 2) * noise
-        mid = (lo + hi) // 2
-        step = isqrt((mid - lo) * _UNIT * _UNIT // 2)
-        w_mid = (w_lo + w_hi) // 2 + _noise(stream, b"m", mid) * step // _NOISE_STD
-        lo, w_lo, hi, w_hi = (lo, w_lo, mid, w_mid) if minute < mid else (mid, w_mid, hi, w_hi)
-    return w_lo
-
-
-@_fixed_context
-def quote_at(seed: int, instrument: VenueInstrument, when: datetime) -> VenueQuote:
-    """Price ``instrument`` at ``when``: a pure function of the seed, the symbol and the minute."""
-    minute = (when - _EPOCH) // timedelta(minutes=1)
-    walk = Decimal(_walk(seed, instrument.symbol, minute))
-    raw = instrument.start_price * (walk * instrument.volatility / _UNIT).exp()
-    tick = instrument.tick
-    last = max(raw.quantize(tick, rounding=ROUND_HALF_EVEN), tick * 10)
-    half = max(tick, (last * instrument.spread / 2).quantize(tick, rounding=ROUND_UP))
-    return VenueQuote(
-        symbol=instrument.symbol, bid=last - half, ask=last + half, last=last, time=when
-    )
 
 
 def _fee(quantity: Decimal, price: Decimal) -> Decimal:
@@ -345,13 +255,13 @@ class PaperVenue:
         """Return the listed instruments."""
         return tuple(self._instruments.values())
 
-    @_fixed_context
+    @fixed_context
     def quote(self, symbol: str) -> VenueQuote:
         """Return the current bid, ask and last price of ``symbol``."""
         now = self._advance()
         return quote_at(self.seed, self._instrument(symbol), now)
 
-    @_fixed_context
+    @fixed_context
     def holdings(self, account: str) -> tuple[Decimal, tuple[VenueHolding, ...]]:
         """Return the cash and every non-zero holding, marked at the current last price."""
         now = self._advance(account)
@@ -365,7 +275,7 @@ class PaperVenue:
             for symbol, quantity in self._book.quantity.items()
         )
 
-    @_fixed_context
+    @fixed_context
     def advance(self, account: str) -> None:
         """Execute everything due by now: history fills, then resting orders crossed."""
         self._advance(account)
@@ -395,7 +305,7 @@ class PaperVenue:
         slot = (slots[-1] + 1 if slots else slot) if has_more else max(slot, self._next_slot)
         return VenuePage(fills=tuple(fills), cursor=f"{slot}.{last}.{self._tag}", has_more=has_more)
 
-    @_fixed_context
+    @fixed_context
     def submit(self, account: str, ticket: VenueTicket) -> VenueOrder:
         """Place ``ticket``; a known ``client_order_id`` returns the existing order unchanged."""
         now = self._advance(account)
@@ -432,7 +342,7 @@ class PaperVenue:
         self._put(order)
         return order
 
-    @_fixed_context
+    @fixed_context
     def cancel(self, account: str, client_order_id: str) -> VenueOrder:
         """Cancel an open order; a finished one is returned unchanged."""
         order = self.order(account, client_order_id)
@@ -442,7 +352,7 @@ class PaperVenue:
             self._put(order)
         return order
 
-    @_fixed_context
+    @fixed_context
     def order(self, account: str, client_order_id: str) -> VenueOrder:
         """Return the order with ``client_order_id`` as it stands now."""
         self._advance(account)

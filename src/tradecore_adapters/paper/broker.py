@@ -254,8 +254,9 @@ class PaperBroker:
     @asynccontextmanager
     async def _venue(self) -> AsyncIterator[tuple[PaperVenue, VenueTransaction]]:
         # The venue as saved, under its lock; saved again when the block ends, also when the
-        # venue refused the request (what it did before refusing, such as settling resting
-        # orders, is kept).
+        # venue refused the request: what it did before refusing (settling resting orders) is
+        # committed, and the refusal raised once the transaction is over.
+        refused: VenueError | None = None
         async with self._store.transaction() as transaction:
             venue = open_venue(self._connection, self._config, self._clock)
             if transaction.state is not None:
@@ -266,10 +267,11 @@ class PaperBroker:
                     await transaction.clear()
             try:
                 yield venue, transaction
-            except VenueError:
-                await _save(venue, transaction)
-                raise
+            except VenueError as exc:
+                refused = exc
             await _save(venue, transaction)
+        if refused is not None:
+            raise refused
 
     def _enter(self) -> None:
         if self._closed:

@@ -27,7 +27,7 @@ from tradecore.domain import (
     Side,
     User,
 )
-from tradecore.errors import InsufficientFunds, OrderNotFound
+from tradecore.errors import BrokerError, InsufficientFunds, OrderNotFound, OrderRejected
 from tradecore.plugins import BrokerContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import BrokerPort, RepositoryPort
 from tradecore.services.venues import RepositoryVenueStore
@@ -35,7 +35,7 @@ from tradecore.testing import FakeClock
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.memory import MemoryRepository
 from tradecore_adapters.paper import plugin
-from tradecore_adapters.paper._client import catalogue, quote_at
+from tradecore_adapters.paper._prices import catalogue, quote_at
 from tradecore_adapters.sqlalchemy import SqlRepository
 from tradecore_adapters.sqlalchemy.migrate import upgrade
 
@@ -254,3 +254,60 @@ async def test_the_factory_keeps_no_venue_between_brokers() -> None:
     second = factory.create(connection(), BrokerContext(clock=clock))
     with pytest.raises(OrderNotFound):
         await second.get_order_status(ACCOUNT, "tc-rest", instrument=AAPL)
+
+
+async def test_a_stored_venue_that_cannot_be_read_is_a_broker_error_and_is_kept() -> None:
+    repository, clock, paper = MemoryRepository(), FakeClock(QUIET), connection()
+    await add_owner(repository, paper)
+    async with repository.unit_of_work() as uow:
+        await uow.venues.save("u1", "conn-1", '{"format": 1, "tag": "edited by hand"')
+        await uow.commit()
+    broker = process(repository, clock, paper)
+    with pytest.raises(BrokerError, match="stored paper venue cannot be read") as raised:
+        await broker.get_positions(ACCOUNT)
+    assert raised.value.code == "venue_unreadable"
+    async with repository.unit_of_work() as uow:  # nothing was replaced
+        assert await uow.venues.get_for_update("u1", "conn-1") == (
+            '{"format": 1, "tag": "edited by hand"'
+        )
+
+
+async def test_a_cursor_of_the_venue_an_older_tradecore_kept_in_memory_still_works() -> None:
+    # Its tag names no stored venue: the history slots it saw are not listed again, and every
+    # fill of the durable venue's orders is.
+    repository, clock = MemoryRepository(), FakeClock(CREATED + timedelta(minutes=1))
+    paper = connection(activity_minutes="60", history_days="1")
+    await add_owner(repository, paper)
+    broker = process(repository, clock, paper)
+    await broker.place_order(request("tc-now", Side.BUY, "1", None))
+    old_cursor = "20.3.0ddba11"  # slots 0-19 seen, 3 order fills of a process long gone
+
+    page = await broker.get_trades(ACCOUNT, cursor=old_cursor)
+
+    history = [t for t in page.trades if t.client_order_id is None]
+    assert [t.broker_trade_id for t in history] == [f"hist-{slot}" for slot in range(20, 25)]
+    assert [t.client_order_id for t in page.trades if t.client_order_id] == ["tc-now"]
+    again = await broker.get_trades(ACCOUNT, cursor=page.cursor)
+    assert list(again.trades) == []
+
+
+async def test_a_refused_order_keeps_what_the_venue_did_before_refusing() -> None:
+    # At the crossing minute a refused placement first settles the resting order: that fill
+    # is saved with the refusal, at that minute.
+    repository, clock, paper = MemoryRepository(), FakeClock(QUIET), connection()
+    await add_owner(repository, paper)
+    ask = (await process(repository, clock, paper).get_asset_price(AAPL)).ask
+    assert ask is not None
+    limit = ask - 2
+    await process(repository, clock, paper).place_order(request("tc-rest", Side.BUY, "1", limit))
+    crossing = first_crossing(limit, clock.now())
+    clock.set(crossing)
+    with pytest.raises(OrderRejected):
+        await process(repository, clock, paper).place_order(
+            request("tc-odd", Side.BUY, "0.5", None)  # off the lot of 1
+        )
+    clock.advance(timedelta(hours=1))
+    filled = await process(repository, clock, paper).get_order_status(
+        ACCOUNT, "tc-rest", instrument=AAPL
+    )
+    assert (filled.status, filled.updated_at) == (OrderStatus.FILLED, crossing)
