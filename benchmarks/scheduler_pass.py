@@ -4,8 +4,8 @@ Each user has a ``paper`` connection (one day of simulated history, the default)
 ``dca`` strategy buying 20 USD of BTC-USD, and automation started, so every cycle is due now.
 Setup (not measured) fills a fresh database: a SQLite file in a temporary directory, or a new
 PostgreSQL database created beside ``--url``'s and dropped afterwards. Then a fresh child
-process opens the application like ``tradecore run`` does (``open_application`` and the CLI's
-``build_scheduler``; no notifier, logging at WARNING) and runs ONE ``Scheduler.run_pass()``. It
+process opens the application like ``tradecore run`` does (``open_application`` and
+``Application.scheduler``; no notifier, logging at WARNING) and runs ONE ``Scheduler.run_pass()``. It
 reports wall time and CPU time of the pass, its own peak RSS (the whole process: interpreter,
 imports and the pass), and the cycles per second. The script then checks the database: every
 user has exactly one run, a success, and exactly one order; anything else aborts the benchmark.
@@ -51,7 +51,6 @@ from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.settings import DEFAULT_CONCURRENT_CYCLES, Settings
 from tradecore_adapters.sqlalchemy import SqlRepository
 from tradecore_adapters.sqlalchemy.migrate import upgrade
-from tradecore_cli.commands.scheduling import build_scheduler
 
 DEFAULT_POSTGRES_URL = os.environ.get(
     "TRADECORE_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/postgres"
@@ -161,7 +160,7 @@ async def measure(
     )
     app = await open_application(settings)
     try:
-        scheduler = build_scheduler(app, settings, concurrency=concurrency)
+        scheduler = app.scheduler(concurrency=concurrency)
         rss_before = peak_rss_mb()
         cpu_before = cpu_seconds()
         started = time.perf_counter()

@@ -1,20 +1,24 @@
 """The SQL repository of simulated venues: ``venue_states`` (one row per connection, the lock)
 and ``venue_entries`` (the log).
 
-Locking a venue (``get_for_update``): on PostgreSQL the state row is created when missing
-(``INSERT … ON CONFLICT DO NOTHING``, which waits for a concurrent insert of the same row to
-finish) and then locked with ``SELECT … FOR UPDATE``, held until the unit ends; on SQLite the
-unit takes the database's write lock (``BEGIN IMMEDIATE``) before reading, which serialises the
-processes of one host.
+Locking a venue (``get_for_update``): on PostgreSQL the state row is locked with ``SELECT …
+FOR UPDATE``, held until the unit ends, after creating it when missing (``INSERT … ON CONFLICT
+DO NOTHING``, which waits for a concurrent insert of the same row to finish); on SQLite the unit
+takes the database's write lock (``BEGIN IMMEDIATE``) before reading, which serialises the
+processes of one host. A venue is changed on every request to its broker, so the common path is
+one statement per call: the locking read, the state's ``UPDATE``, the entries' ``INSERT`` (the
+connection's ownership is checked only when one of them finds nothing or is refused).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from tradecore.errors import NotFound
 from tradecore.ports import VenueEntry
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._ledger import upsert
@@ -31,32 +35,34 @@ class Venues:
         self._tx = tx
 
     async def get_for_update(self, user_id: str, connection_id: str) -> str | None:
-        await connection_owned(self._tx, user_id, connection_id)
         query = select(venue_states.c.state).where(
             venue_states.c.user_id == user_id, venue_states.c.connection_id == connection_id
         )
-        if not self._tx.sqlite:
+        if self._tx.sqlite:
+            row = await self._first(query)  # inside BEGIN IMMEDIATE: the write lock
+        else:
             query = query.with_for_update()
-        async with self._tx.atomic() as db:  # SQLite: BEGIN IMMEDIATE, the write lock
-            statement = upsert(self._tx, venue_states)
-            await db.execute(
-                statement.on_conflict_do_nothing(index_elements=["connection_id"]),
-                [{"user_id": user_id, "connection_id": connection_id, "state": None}],
-            )
-        try:
-            db = await self._tx.write()
-            row = (await db.execute(query)).first()
-        except DBAPIError as exc:
-            raise database_error(exc) from None
-        if row is None:  # the connection was removed while we waited
+            row = await self._first(query)
+            if row is None:
+                # A row to lock before the first save; a concurrent insert of the same row
+                # makes this wait until that transaction ends.
+                await connection_owned(self._tx, user_id, connection_id)
+                async with self._tx.atomic() as db:
+                    statement = upsert(self._tx, venue_states)
+                    await db.execute(
+                        statement.on_conflict_do_nothing(index_elements=["connection_id"]),
+                        [{"user_id": user_id, "connection_id": connection_id, "state": None}],
+                    )
+                row = await self._first(query)
+        if row is None:  # SQLite before the first save, or the connection removed meanwhile
             await connection_owned(self._tx, user_id, connection_id)
             return None
         state: str | None = row[0]
         return state
 
     async def save(self, user_id: str, connection_id: str, state: str) -> None:
-        async with self._tx.atomic() as db:
-            await connection_owned(self._tx, user_id, connection_id)
+        db = await self._tx.write()
+        try:
             found = await db.execute(
                 update(venue_states)
                 .where(
@@ -65,12 +71,17 @@ class Venues:
                 )
                 .values(state=state)
             )
-            if not found.rowcount:
-                await db.execute(
-                    insert(venue_states).values(
-                        user_id=user_id, connection_id=connection_id, state=state
-                    )
+        except DBAPIError as exc:
+            raise database_error(exc) from None
+        if found.rowcount:
+            return
+        await connection_owned(self._tx, user_id, connection_id)
+        async with self._tx.atomic() as db:
+            await db.execute(
+                insert(venue_states).values(
+                    user_id=user_id, connection_id=connection_id, state=state
                 )
+            )
 
     async def add_entries(
         self, user_id: str, connection_id: str, entries: Sequence[VenueEntry]
@@ -78,20 +89,23 @@ class Venues:
         if not entries:
             await connection_owned(self._tx, user_id, connection_id)
             return
-        async with self._tx.atomic() as db:
+        try:
+            async with self._tx.atomic() as db:
+                await db.execute(
+                    insert(venue_entries),
+                    [
+                        {
+                            "user_id": user_id,
+                            "connection_id": connection_id,
+                            "seq": entry.seq,
+                            "text": entry.text,
+                        }
+                        for entry in entries
+                    ],
+                )
+        except NotFound:  # the foreign key: say which connection, and why
             await connection_owned(self._tx, user_id, connection_id)
-            await db.execute(
-                insert(venue_entries),
-                [
-                    {
-                        "user_id": user_id,
-                        "connection_id": connection_id,
-                        "seq": entry.seq,
-                        "text": entry.text,
-                    }
-                    for entry in entries
-                ],
-            )
+            raise
 
     async def entries(
         self, user_id: str, connection_id: str, *, after: int, limit: int
@@ -110,6 +124,13 @@ class Venues:
             .limit(limit)
         )
         return [VenueEntry(seq, text) for seq, text in rows]
+
+    async def _first(self, query: Any) -> Any:
+        try:
+            db = await self._tx.write()
+            return (await db.execute(query)).first()
+        except DBAPIError as exc:
+            raise database_error(exc) from None
 
     async def clear(self, user_id: str, connection_id: str) -> None:
         async with self._tx.atomic() as db:

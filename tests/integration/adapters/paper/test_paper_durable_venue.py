@@ -39,7 +39,7 @@ from tradecore_adapters.paper._prices import catalogue, quote_at
 from tradecore_adapters.sqlalchemy import SqlRepository
 from tradecore_adapters.sqlalchemy.migrate import upgrade
 
-CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CREATED = datetime(2026, 1, 5, 9, 0, 0, 123456, tzinfo=UTC)  # microseconds survive the store
 QUIET = CREATED - timedelta(minutes=1)  # no history fill is due yet; then one a week
 AAPL = Instrument(symbol="AAPL", asset_type="stock")
 ACCOUNT = Account(connection_id="conn-1", account_id="paper")
