@@ -68,7 +68,7 @@ class VenueTests(ContractBase):
             assert list(await uow.venues.entries(user_id, cid, after=0, limit=0)) == []
 
     @pytest.mark.asyncio
-    async def test_a_taken_entry_number_adds_nothing_of_that_call(
+    async def test_a_taken_venue_entry_number_adds_nothing_of_that_call(
         self, repository: RepositoryPort
     ) -> None:
         owner = await add_owner(repository)
