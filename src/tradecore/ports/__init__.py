@@ -49,7 +49,13 @@ from tradecore.ports.repository import (
 )
 from tradecore.ports.strategy import Strategy, StrategyContext
 from tradecore.ports.tokens import TokenExchange, TokenStore
-from tradecore.ports.venues import VenueEntry, VenueRepository, VenueStore, VenueTransaction
+from tradecore.ports.venues import (
+    VenueEntry,
+    VenueRepository,
+    VenueSnapshot,
+    VenueStore,
+    VenueTransaction,
+)
 
 __all__ = [
     "AutomationRepository",
@@ -92,6 +98,7 @@ __all__ = [
     "UserRepository",
     "VenueEntry",
     "VenueRepository",
+    "VenueSnapshot",
     "VenueStore",
     "VenueTransaction",
     "check_settings",

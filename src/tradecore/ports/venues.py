@@ -8,9 +8,10 @@ for them in ``BrokerContext.venue``, kept in the database with the rest of the l
 
 Per connection the store holds one *state* (a text the plugin writes, typically JSON: balances,
 orders, counters) and an append-only log of *entries* (the fills), numbered by the plugin from 1.
-Everything happens in a :meth:`VenueStore.transaction`: it locks the connection's venue (in this
-process and in others sharing the database) until the block ends and commits what was written
-when it ends normally, so two processes acting on one paper account never lose an update.
+Every change happens in a :meth:`VenueStore.transaction`: it locks the connection's venue (in
+this process and in others sharing the database) until the block ends and commits what was
+written when it ends normally, so two processes acting on one paper account never lose an
+update. :meth:`VenueStore.snapshot` reads the venue as committed, without the lock.
 
 Typical use::
 
@@ -30,7 +31,7 @@ from typing import Protocol
 from attrs import field, frozen
 from attrs.validators import ge, instance_of
 
-__all__ = ["VenueEntry", "VenueRepository", "VenueStore", "VenueTransaction"]
+__all__ = ["VenueEntry", "VenueRepository", "VenueSnapshot", "VenueStore", "VenueTransaction"]
 
 
 @frozen
@@ -45,13 +46,23 @@ class VenueEntry:
     text: str = field(validator=instance_of(str))
 
 
-class VenueTransaction(Protocol):
-    """The locked venue of one connection, inside :meth:`VenueStore.transaction`."""
+class VenueSnapshot(Protocol):
+    """The venue of one connection as committed, inside :meth:`VenueStore.snapshot`: read only,
+    not locked."""
 
     @property
     def state(self) -> str | None:
-        """The state as committed before the lock was taken (``None``: never saved)."""
+        """The state as committed (``None``: never saved)."""
         ...
+
+    async def entries(self, *, after: int, limit: int) -> Sequence[VenueEntry]:
+        """Up to ``limit`` entries numbered above ``after``, by number."""
+        ...
+
+
+class VenueTransaction(VenueSnapshot, Protocol):
+    """The locked venue of one connection, inside :meth:`VenueStore.transaction`; its
+    :attr:`state` is read after the lock was taken."""
 
     async def save(self, state: str) -> None:
         """Replace the state (committed when the transaction's block ends normally)."""
@@ -62,10 +73,6 @@ class VenueTransaction(Protocol):
 
         :raises AlreadyExists: an entry's ``seq`` is taken (nothing of this call is added).
         """
-        ...
-
-    async def entries(self, *, after: int, limit: int) -> Sequence[VenueEntry]:
-        """Up to ``limit`` entries numbered above ``after``, by number."""
         ...
 
     async def clear(self) -> None:
@@ -85,6 +92,14 @@ class VenueStore(Protocol):
         """
         ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[VenueSnapshot]:
+        """Read the venue as committed now, without waiting for its lock and without writing:
+        for a request that turns out to change nothing (a price, positions with nothing due), so
+        that it neither waits for nor holds up the processes changing the venue. A request that
+        would change the venue must redo its work in a :meth:`transaction`.
+        """
+        ...
+
 
 class VenueRepository(Protocol):
     """The venues of simulated brokers, per connection (``UnitOfWork.venues``); the store's side
@@ -100,6 +115,11 @@ class VenueRepository(Protocol):
 
         :raises NotFound: no such connection for this user.
         """
+        ...
+
+    async def get(self, user_id: str, connection_id: str) -> str | None:
+        """The connection's venue state as committed, without locking it (``None``: never
+        saved, or the connection is not this user's)."""
         ...
 
     async def save(self, user_id: str, connection_id: str, state: str) -> None:

@@ -15,7 +15,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from tradecore.domain import BrokerConnection
 from tradecore.errors import AlreadyExists
-from tradecore.ports import RepositoryPort, VenueEntry, VenueRepository, VenueTransaction
+from tradecore.ports import (
+    RepositoryPort,
+    VenueEntry,
+    VenueRepository,
+    VenueSnapshot,
+    VenueTransaction,
+)
 
 __all__ = ["LocalVenueStore", "RepositoryVenueStore"]
 
@@ -72,6 +78,17 @@ class RepositoryVenueStore:
             yield _RepositoryVenue(uow.venues, self._user_id, self._connection_id, state)
             await uow.commit()
 
+    def snapshot(self) -> AbstractAsyncContextManager[VenueSnapshot]:
+        """See :meth:`tradecore.ports.VenueStore.snapshot`: a unit of work that only reads,
+        never commits."""
+        return self._snapshot()
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[VenueSnapshot]:
+        async with self._repository.unit_of_work() as uow:
+            state = await uow.venues.get(self._user_id, self._connection_id)
+            yield _RepositoryVenue(uow.venues, self._user_id, self._connection_id, state)
+
 
 class _LocalVenue:
     # A transaction over a LocalVenueStore: writes go to copies, kept only on commit.
@@ -127,3 +144,11 @@ class LocalVenueStore:
             venue = _LocalVenue(self._state, self._entries)
             yield venue
             self._state, self._entries = venue._state, venue._entries
+
+    def snapshot(self) -> AbstractAsyncContextManager[VenueSnapshot]:
+        """See :meth:`tradecore.ports.VenueStore.snapshot`: what was last committed."""
+        return self._snapshot()
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[VenueSnapshot]:
+        yield _LocalVenue(self._state, self._entries)  # a copy: nothing written reaches the store

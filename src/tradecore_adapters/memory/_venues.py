@@ -39,6 +39,14 @@ class Venues:
 
         return self._session.read(get)
 
+    async def get(self, user_id: str, connection_id: str) -> str | None:
+        def get(tables: Tables) -> str | None:
+            if connection_id not in user_connection_ids(tables, user_id):
+                return None
+            return tables.venue_states.get(connection_id)
+
+        return self._session.read(get)
+
     async def save(self, user_id: str, connection_id: str, state: str) -> None:
         def save(tables: Tables) -> None:
             owned_connection(tables, user_id, connection_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TypeVar
 
 from tradecore.domain import (
     Account,
@@ -28,17 +29,26 @@ from tradecore.ports import (
     Clock,
     RateLimits,
     VenueEntry,
+    VenueSnapshot,
     VenueStore,
     VenueTransaction,
 )
 from tradecore.services.venues import LocalVenueStore
 from tradecore_adapters.paper import _mapping as mapping
-from tradecore_adapters.paper._client import PaperVenue, VenueError, VenueFill, VenueOrder
+from tradecore_adapters.paper._client import (
+    PaperVenue,
+    VenueError,
+    VenueFill,
+    VenueOrder,
+    VenuePage,
+)
 from tradecore_adapters.paper._errors import BROKER, venue_errors
 from tradecore_adapters.paper._state import dump_fill, dump_state, load_fill, load_state
 from tradecore_adapters.paper.config import PaperConfig
 
 __all__ = ["INFO", "PAGE_SIZE", "PaperBroker"]
+
+_T = TypeVar("_T")
 
 PAGE_SIZE = 500
 """The most fills one ``get_trades`` call returns."""
@@ -74,9 +84,12 @@ class PaperBroker:
     * the venue (orders, balances, fills) lives in ``store``: tradecore gives every broker the
       connection's venue in its database (``BrokerContext.venue``), so an order placed by one
       process is found, filled or cancelled by the next, and its fills reach positions and
-      trades. Each call is one transaction of the store, under the venue's lock: it loads the
-      venue, moves it to the clock's time, does what was asked and saves it. Changing the
-      connection's settings opens a new venue (its orders and fills are forgotten).
+      trades. A call that changes the venue is one transaction of the store, under the venue's
+      lock: it loads the venue, moves it to the clock's time (history fills due, resting orders
+      crossed), does what was asked and saves it; a call that finds nothing to change (a price,
+      the positions, an order's status, the trades, with nothing due) reads the committed venue
+      without the lock. Changing the connection's settings opens a new venue (its orders and
+      fills are forgotten).
 
     After :meth:`aclose` every call raises :class:`RuntimeError`.
 
@@ -147,8 +160,7 @@ class PaperBroker:
         self._enter()
         account_id = self._account_id(account)
         with venue_errors():
-            async with self._venue() as (venue, _):
-                cash, holdings = venue.holdings(account_id)
+            cash, holdings = await self._look(lambda venue: venue.holdings(account_id))
         return mapping.to_positions(
             cash,
             holdings,
@@ -163,12 +175,18 @@ class PaperBroker:
         self._enter()
         account_id = self._account_id(account)
         with venue_errors():
-            async with self._venue() as (venue, transaction):
-                venue.advance(account_id)
-                start = venue.read_cursor(cursor)
-                await _save(venue, transaction)  # the fills just executed are listed too
-                fills, last, has_more = await _read_fills(transaction, start.after, start.skips)
-                page = venue.page(start, fills, last, has_more)
+            page = None
+            async with self._store.snapshot() as snapshot:  # nothing due: no lock, no write
+                venue = self._loaded(snapshot.state)
+                if venue is not None:
+                    venue.advance(account_id)
+                    if not venue.changed:
+                        page = await _page(venue, snapshot, cursor)
+            if page is None:
+                async with self._venue() as (venue, transaction):
+                    venue.advance(account_id)
+                    await _save(venue, transaction)  # the fills just executed are listed too
+                    page = await _page(venue, transaction, cursor)
         trades = [
             mapping.to_trade(
                 fill, self._instruments[fill.symbol], connection_id=self._connection_id
@@ -189,8 +207,7 @@ class PaperBroker:
         """
         self._enter()
         with venue_errors():
-            async with self._venue() as (venue, _):
-                quote = venue.quote(instrument.symbol)
+            quote = await self._look(lambda venue: venue.quote(instrument.symbol))
         return mapping.to_quote(quote, self._instruments[quote.symbol])
 
     async def place_order(self, request: OrderRequest) -> Order:
@@ -239,8 +256,7 @@ class PaperBroker:
         self._enter()
         account_id = self._account_id(account)
         with venue_errors():
-            async with self._venue() as (venue, _):
-                order = venue.order(account_id, client_order_id)
+            order = await self._look(lambda venue: venue.order(account_id, client_order_id))
         return self._order(order)
 
     def api_figures(self) -> Mapping[str, str]:
@@ -251,6 +267,35 @@ class PaperBroker:
         """Close the broker; closing twice is harmless."""
         self._closed = True
 
+    async def _look(self, request: Callable[[PaperVenue], _T]) -> _T:
+        # A request that usually changes nothing (a price, the positions, an order's status):
+        # answered from the committed venue when nothing is due, without the lock; otherwise
+        # redone in a transaction, so that what became due is saved.
+        async with self._store.snapshot() as snapshot:
+            venue = self._loaded(snapshot.state)
+            if venue is not None:
+                try:
+                    answer = request(venue)
+                except VenueError:
+                    if not venue.changed:
+                        raise
+                else:
+                    if not venue.changed:
+                        return answer
+        async with self._venue() as (venue, _):
+            return request(venue)
+
+    def _loaded(self, state: str | None) -> PaperVenue | None:
+        # The saved venue, or None when there is none for these settings.
+        if state is None:
+            return None
+        saved = load_state(state)
+        venue = open_venue(self._connection, self._config, self._clock)
+        if saved["venue"] != venue.settings:
+            return None
+        venue.restore(saved)
+        return venue
+
     @asynccontextmanager
     async def _venue(self) -> AsyncIterator[tuple[PaperVenue, VenueTransaction]]:
         # The venue as saved, under its lock; saved again when the block ends, also when the
@@ -258,13 +303,11 @@ class PaperBroker:
         # committed, and the refusal raised once the transaction is over.
         refused: VenueError | None = None
         async with self._store.transaction() as transaction:
-            venue = open_venue(self._connection, self._config, self._clock)
-            if transaction.state is not None:
-                state = load_state(transaction.state)
-                if state["venue"] == venue.settings:
-                    venue.restore(state)
-                else:  # the settings changed: a new venue, nothing of the old one
+            venue = self._loaded(transaction.state)
+            if venue is None:
+                if transaction.state is not None:  # other settings: a new venue, nothing old
                     await transaction.clear()
+                venue = open_venue(self._connection, self._config, self._clock)
             try:
                 yield venue, transaction
             except VenueError as exc:
@@ -304,15 +347,22 @@ async def _save(venue: PaperVenue, transaction: VenueTransaction) -> None:
     venue.new_fills, venue.changed = [], False
 
 
+async def _page(venue: PaperVenue, source: VenueSnapshot, cursor: str | None) -> VenuePage:
+    # The fills after `cursor`, read from `source` (which holds every fill of `venue`).
+    start = venue.read_cursor(cursor)
+    fills, last, has_more = await _read_fills(source, start.after, start.skips)
+    return venue.page(start, fills, last, has_more)
+
+
 async def _read_fills(
-    transaction: VenueTransaction, after: int, seen: Callable[[VenueFill], bool]
+    source: VenueSnapshot, after: int, seen: Callable[[VenueFill], bool]
 ) -> tuple[list[VenueFill], int, bool]:
     # Up to PAGE_SIZE fills of the log after number `after`, leaving out those `seen`; the number
     # of the last fill gone through, and whether more are left.
     fills: list[VenueFill] = []
     last = after
     while True:
-        batch = await transaction.entries(after=last, limit=PAGE_SIZE + 1)
+        batch = await source.entries(after=last, limit=PAGE_SIZE + 1)
         for entry in batch:
             fill = load_fill(entry.text)
             if seen(fill):

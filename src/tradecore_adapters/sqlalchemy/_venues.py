@@ -60,6 +60,15 @@ class Venues:
         state: str | None = row[0]
         return state
 
+    async def get(self, user_id: str, connection_id: str) -> str | None:
+        db = await self._tx.read()
+        state: str | None = await db.scalar(
+            select(venue_states.c.state).where(
+                venue_states.c.user_id == user_id, venue_states.c.connection_id == connection_id
+            )
+        )
+        return state
+
     async def save(self, user_id: str, connection_id: str, state: str) -> None:
         db = await self._tx.write()
         try:

@@ -97,3 +97,15 @@ async def test_create_broker_hands_the_factory_the_connections_venue_in_the_repo
     )
     [context] = seen
     assert isinstance(context.venue, RepositoryVenueStore)
+
+
+async def test_a_local_snapshot_reads_what_is_committed_and_writes_nothing() -> None:
+    store = LocalVenueStore()
+    async with store.transaction() as venue:
+        await venue.save("one")
+        await venue.add_entries(entries(1))
+        async with store.snapshot() as snapshot:  # the lock is held: a snapshot does not wait
+            assert snapshot.state is None
+    async with store.snapshot() as snapshot:
+        assert snapshot.state == "one"
+        assert list(await snapshot.entries(after=0, limit=5)) == entries(1)

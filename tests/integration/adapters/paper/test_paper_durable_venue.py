@@ -311,3 +311,61 @@ async def test_a_refused_order_keeps_what_the_venue_did_before_refusing() -> Non
         ACCOUNT, "tc-rest", instrument=AAPL
     )
     assert (filled.status, filled.updated_at) == (OrderStatus.FILLED, crossing)
+
+
+async def test_a_request_with_nothing_due_does_not_wait_for_the_venues_lock(
+    databases: Callable[[], RepositoryPort],
+) -> None:
+    # A price or the positions with nothing due change nothing: they read the committed venue
+    # and never queue behind a process placing an order on it.
+    clock, paper = FakeClock(QUIET), connection()
+    first_db = databases()
+    await add_owner(first_db, paper)
+    await process(first_db, clock, paper).get_positions(ACCOUNT)  # the venue is saved
+    held, read = asyncio.Event(), asyncio.Event()
+    finished_while_held: list[bool] = []
+
+    async def hold_the_lock() -> None:
+        async with RepositoryVenueStore(first_db, paper).transaction():
+            held.set()
+            try:
+                await asyncio.wait_for(read.wait(), timeout=5)
+                finished_while_held.append(True)
+            except TimeoutError:
+                finished_while_held.append(False)
+
+    async def read_while_held() -> None:
+        await held.wait()
+        other = process(databases(), clock, paper)
+        await other.get_asset_price(AAPL)
+        await other.get_positions(ACCOUNT)
+        read.set()
+
+    await asyncio.wait_for(asyncio.gather(hold_the_lock(), read_while_held()), timeout=60)
+    assert finished_while_held == [True]
+
+
+async def test_a_status_request_that_settles_an_order_saves_it(
+    databases: Callable[[], RepositoryPort],
+) -> None:
+    # Looking the order up at the crossing minute fills it: that is saved, at that minute,
+    # whatever the price does afterwards.
+    clock, paper = FakeClock(QUIET), connection()
+    first_db = databases()
+    await add_owner(first_db, paper)
+    ask = (await process(first_db, clock, paper).get_asset_price(AAPL)).ask
+    assert ask is not None
+    limit = ask - 2
+    await process(first_db, clock, paper).place_order(request("tc-rest", Side.BUY, "1", limit))
+    crossing = first_crossing(limit, clock.now())
+    clock.set(crossing)
+    status = await process(databases(), clock, paper).get_order_status(
+        ACCOUNT, "tc-rest", instrument=AAPL
+    )
+    assert status.status is OrderStatus.FILLED
+    clock.advance(timedelta(hours=1))
+    later = process(databases(), clock, paper)
+    filled = await later.get_order_status(ACCOUNT, "tc-rest", instrument=AAPL)
+    assert (filled.status, filled.updated_at) == (OrderStatus.FILLED, crossing)
+    page = await later.get_trades(ACCOUNT)
+    assert [t.executed_at for t in page.trades if t.client_order_id == "tc-rest"] == [crossing]

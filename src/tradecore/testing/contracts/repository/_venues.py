@@ -160,6 +160,26 @@ class VenueTests(ContractBase):
             assert list(await uow.venues.entries(user_id, cid, after=0, limit=5)) == []
 
     @pytest.mark.asyncio
+    async def test_a_venue_state_is_read_as_committed_without_waiting_for_its_lock(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = await add_owner(repository, "alice")
+        bob = await add_owner(repository, "bob")
+        user_id, cid = alice.user.id, alice.connection.id
+        async with committing(repository) as uow:
+            await uow.venues.save(user_id, cid, "one")
+        async with repository.unit_of_work() as writer:
+            await writer.venues.get_for_update(user_id, cid)
+            await writer.venues.save(user_id, cid, "two")
+            async with repository.unit_of_work() as reader:
+                seen = await asyncio.wait_for(reader.venues.get(user_id, cid), timeout=10)
+                assert await reader.venues.get(bob.user.id, cid) is None
+            await writer.commit()
+        assert seen == "one"
+        async with repository.unit_of_work() as uow:
+            assert await uow.venues.get(user_id, cid) == "two"
+
+    @pytest.mark.asyncio
     async def test_concurrent_venue_transactions_lose_no_update(
         self, repository: RepositoryPort
     ) -> None:
@@ -182,6 +202,21 @@ class VenueTests(ContractBase):
             assert venue.state == "6"
             stored = await venue.entries(after=0, limit=10)
         assert [entry.text for entry in stored] == ["1", "2", "3", "4", "5", "6"]
+
+    @pytest.mark.asyncio
+    async def test_a_venue_snapshot_reads_what_is_committed_and_writes_nothing(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository)
+        store = RepositoryVenueStore(repository, owner.connection)
+        async with store.snapshot() as snapshot:
+            assert snapshot.state is None
+        async with store.transaction() as venue:
+            await venue.save("one")
+            await venue.add_entries(_entries(1, 2))
+        async with store.snapshot() as snapshot:
+            assert snapshot.state == "one"
+            assert list(await snapshot.entries(after=1, limit=5)) == _entries(2)
 
     @pytest.mark.asyncio
     async def test_a_venue_transaction_commits_on_leaving_and_discards_on_an_error(
