@@ -16,7 +16,7 @@ from attrs import define, frozen
 from tradecore.domain import Trigger
 from tradecore.errors import CycleBusy
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
-from tradecore.ports import Clock, NotifierPort, RepositoryPort
+from tradecore.ports import Clock, NotifierPort, RepositoryPort, SharedLimits
 from tradecore.services import (
     Automation,
     AutomationCycle,
@@ -77,6 +77,7 @@ __all__ = [
     "scheduler_owner",
     "schema_state",
     "settings_from_environment",
+    "shared_limits_of",
     "upgrade_schema",
 ]
 
@@ -237,6 +238,19 @@ class Application:
         await self.aclose()
 
 
+def shared_limits_of(repository: RepositoryPort) -> SharedLimits:
+    """The limits every process on ``repository``'s store obeys together: the database's
+    ``shared_limits`` table for the SQL repository, the memory repository's own for it, and
+    limits of this process alone for any other store."""
+    from tradecore_adapters.memory import MemoryRepository
+    from tradecore_adapters.shared_limits import LocalLimits
+    from tradecore_adapters.sqlalchemy import SqlRepository
+
+    if isinstance(repository, SqlRepository | MemoryRepository):
+        return repository.shared_limits()
+    return LocalLimits()
+
+
 def load_plugins(
     settings: Settings,
     *,
@@ -272,6 +286,7 @@ def bootstrap(
     stream: TextIO | None = None,
     trace: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
+    limits: SharedLimits | None = None,
 ) -> Application:
     """Wire the application from ``settings``; any part can be replaced (tests pass fakes).
 
@@ -281,6 +296,8 @@ def bootstrap(
     :param trace: where the plugin hook-call trace goes when ``settings.trace_plugins``.
     :param environ: the environment to read notifiers' defaults from (the variables they
         declare, such as ``TELEGRAM_BOT_TOKEN``); none when ``None``.
+    :param limits: the limits shared by every process; by default the repository's own
+        (:func:`shared_limits_of`).
     :raises PluginError: a plugin is broken or a configured notifier is not installed.
     """
     registry = load_plugins(
@@ -294,8 +311,10 @@ def bootstrap(
         from tradecore_adapters.memory import MemoryRepository
 
         repository = MemoryRepository()
+    if limits is None:
+        limits = shared_limits_of(repository)
     if notifiers is None:
-        notifier_context = NotifierContext(clock=clock, stream=stream)
+        notifier_context = NotifierContext(clock=clock, stream=stream, limits=limits)
         notifiers = [
             registry.notifier(name).create(notifier_context) for name in settings.notifiers
         ]
@@ -314,6 +333,7 @@ def bootstrap(
         max_concurrent_connections=settings.max_concurrent_connections,
         lease_ttl=timedelta(seconds=settings.lease_seconds),
         retention=settings.retention,
+        limits=limits,
     )
     cycle = AutomationCycle(
         repository=repository,
@@ -326,6 +346,7 @@ def bootstrap(
         max_concurrent_connections=settings.max_concurrent_connections,
         http_client=context.http_client,
         token_refresh_margin=context.token_refresh_margin,
+        limits=limits,
     )
     return Application(
         settings=settings,

@@ -20,6 +20,7 @@ from tradecore.ports.factories import (
     StrategyFactory,
     check_settings,
 )
+from tradecore.ports.limits import Block, SharedLimits
 from tradecore.ports.login import LoginRequest, OAuthLogin
 from tradecore.ports.notifier import NotifierPort
 from tradecore.ports.parameters import (
@@ -59,6 +60,7 @@ from tradecore.ports.venues import (
 
 __all__ = [
     "AutomationRepository",
+    "Block",
     "BrokerCapabilities",
     "BrokerContext",
     "BrokerFactory",
@@ -86,6 +88,7 @@ __all__ = [
     "RunRepository",
     "SecretSpec",
     "SettingSpec",
+    "SharedLimits",
     "Strategy",
     "StrategyContext",
     "StrategyFactory",

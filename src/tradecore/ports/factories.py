@@ -16,6 +16,7 @@ from tradecore.domain._checks import freeze_mapping, non_empty
 from tradecore.errors import ConfigurationError
 from tradecore.ports.broker import BrokerPort
 from tradecore.ports.clock import Clock
+from tradecore.ports.limits import SharedLimits
 from tradecore.ports.login import OAuthLogin
 from tradecore.ports.notifier import NotifierPort
 from tradecore.ports.parameters import ParameterValues, StrategyParameter, parse_parameters
@@ -120,12 +121,17 @@ class BrokerContext:
     :param venue: where a simulated broker keeps its exchange's records for the connection
         (orders, balances, fills), in the database with the rest of the ledger; see
         :class:`~tradecore.ports.VenueStore`.
+    :param limits: the limits every process of the deployment obeys together (a ban, a
+        ``Retry-After`` pause, a request-weight budget per IP, an order rate per account or
+        session; see :class:`~tradecore.ports.SharedLimits`). ``None``: the adapter keeps its
+        own, within this process only.
     """
 
     clock: Clock
     http_client: object | None = None
     tokens: TokenStore | None = None
     venue: VenueStore | None = None
+    limits: SharedLimits | None = None
 
 
 @frozen(kw_only=True)
@@ -155,6 +161,9 @@ class NotifierContext:
     :param stream: where a terminal notifier writes; ``None`` means standard output.
     :param name: the target's name, which the run's notify step shows; ``None`` for a notifier
         that is not a user's target (the console).
+    :param limits: the limits every process of the deployment obeys together (Telegram's
+        messages per bot and per chat; see :class:`~tradecore.ports.SharedLimits`). ``None``:
+        the notifier paces itself within this process only.
     """
 
     clock: Clock
@@ -162,6 +171,7 @@ class NotifierContext:
     secrets: Mapping[str, Secret] = field(factory=dict, converter=freeze_mapping)
     stream: TextIO | None = None
     name: str | None = None
+    limits: SharedLimits | None = None
 
 
 @frozen(kw_only=True)

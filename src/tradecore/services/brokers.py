@@ -15,7 +15,14 @@ from datetime import timedelta
 
 from tradecore.domain import TOKEN_REFRESH_MARGIN, BrokerConnection
 from tradecore.errors import PluginError
-from tradecore.ports import BrokerContext, BrokerFactory, BrokerPort, Clock, RepositoryPort
+from tradecore.ports import (
+    BrokerContext,
+    BrokerFactory,
+    BrokerPort,
+    Clock,
+    RepositoryPort,
+    SharedLimits,
+)
 from tradecore.services._steps import describe_error, mask
 from tradecore.services.tokens import RepositoryTokenStore
 from tradecore.services.unreadable import check_connection_readable
@@ -34,6 +41,7 @@ def create_broker(
     http_client: object | None = None,
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
     unsaved_tokens: UnsavedTokens | None = None,
+    limits: SharedLimits | None = None,
 ) -> BrokerPort:
     """Build the adapter of ``connection`` with its plugin's factory (no I/O).
 
@@ -46,6 +54,7 @@ def create_broker(
     :param token_refresh_margin: tokens expiring within this margin are due for renewal.
     :param unsaved_tokens: what this process holds that the database may not (the process's
         own by default; see :mod:`tradecore.services.unsaved_tokens`).
+    :param limits: the limits shared by every process (``BrokerContext.limits``).
     :raises PluginError: the connection's broker is not installed.
     :raises ConfigurationError: the factory refused the connection's settings or secrets.
     :raises SecretsUnreadable: the broker needs secrets and the connection's cannot be
@@ -63,6 +72,7 @@ def create_broker(
             repository, connection, clock, margin=token_refresh_margin, unsaved=unsaved_tokens
         ),
         venue=RepositoryVenueStore(repository, connection),
+        limits=limits,
     )
     return factory.create(connection, context)
 
@@ -77,6 +87,7 @@ async def open_broker(
     http_client: object | None = None,
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
     unsaved_tokens: UnsavedTokens | None = None,
+    limits: SharedLimits | None = None,
 ) -> AsyncIterator[BrokerPort]:
     """Build the adapter of ``connection`` (see :func:`create_broker`), refresh its OAuth token
     when it expires within ``token_refresh_margin``, and close the adapter on leaving.
@@ -95,6 +106,7 @@ async def open_broker(
         http_client=http_client,
         token_refresh_margin=token_refresh_margin,
         unsaved_tokens=unsaved_tokens,
+        limits=limits,
     )
     try:
         tokens = connection.tokens

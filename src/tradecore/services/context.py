@@ -24,6 +24,7 @@ from tradecore.ports import (
     Clock,
     NotifierFactory,
     RepositoryPort,
+    SharedLimits,
     StrategyFactory,
 )
 from tradecore.services.brokers import create_broker, open_broker
@@ -68,6 +69,8 @@ class ServiceContext:
     :param http_client: handed to every broker factory (tests pass one over a mock transport).
     :param token_refresh_margin: OAuth access tokens expiring within this margin are renewed
         before use.
+    :param limits: the limits every process of the deployment obeys together, handed to every
+        broker and notifier (see :class:`~tradecore.ports.SharedLimits`).
     """
 
     repository: RepositoryPort
@@ -82,6 +85,7 @@ class ServiceContext:
     retention: Retention | None = None
     http_client: object | None = None
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
+    limits: SharedLimits | None = None
 
     def create_broker(self, connection: BrokerConnection) -> BrokerPort:
         """Build the adapter of ``connection`` (no I/O); see
@@ -97,6 +101,7 @@ class ServiceContext:
             clock=self.clock,
             http_client=self.http_client,
             token_refresh_margin=self.token_refresh_margin,
+            limits=self.limits,
         )
 
     def open_broker(self, connection: BrokerConnection) -> AbstractAsyncContextManager[BrokerPort]:
@@ -109,4 +114,5 @@ class ServiceContext:
             clock=self.clock,
             http_client=self.http_client,
             token_refresh_margin=self.token_refresh_margin,
+            limits=self.limits,
         )

@@ -43,6 +43,7 @@ from tradecore.ports import (
     NotifierFactory,
     NotifierPort,
     RepositoryPort,
+    SharedLimits,
     StrategyFactory,
 )
 from tradecore.services._steps import StepTimer, describe_error
@@ -83,6 +84,8 @@ class AutomationCycle:
     :param token_refresh_margin: refresh OAuth tokens expiring within this margin.
     :param order_safe_window: how long after an order was recorded a broker that does not know
         it proves nothing (see :func:`~tradecore.services.reconcile_orders`).
+    :param limits: the limits every process obeys together, handed to every broker and
+        notifier (see :class:`~tradecore.ports.SharedLimits`).
     """
 
     repository: RepositoryPort
@@ -96,6 +99,7 @@ class AutomationCycle:
     http_client: object | None = None
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
     order_safe_window: timedelta = SAFE_WINDOW
+    limits: SharedLimits | None = None
 
     async def run(
         self, user_id: str, *, trigger: Trigger = Trigger.MANUAL, run_id: str | None = None
@@ -285,6 +289,7 @@ class AutomationCycle:
             clock=self.clock,
             http_client=self.http_client,
             token_refresh_margin=self.token_refresh_margin,
+            limits=self.limits,
         )
 
     async def _refresh_if_due(
@@ -357,6 +362,7 @@ class AutomationCycle:
             factories=self.notifier_factories,
             defaults=self.notifier_defaults,
             clock=self.clock,
+            limits=self.limits,
         )
 
 

@@ -59,6 +59,7 @@ class Health:
             factories=self._context.notifiers,
             defaults=self._context.notifier_defaults,
             clock=self._context.clock,
+            limits=self._context.limits,
         )
         lines.extend([await _target(user, item) for item in resolved])
         if not lines:

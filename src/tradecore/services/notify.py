@@ -15,7 +15,13 @@ from attrs import field, frozen
 
 from tradecore.domain import NotificationTarget, Secret
 from tradecore.domain._checks import freeze_mapping
-from tradecore.ports import Clock, NotifierContext, NotifierFactory, NotifierPort
+from tradecore.ports import (
+    Clock,
+    NotifierContext,
+    NotifierFactory,
+    NotifierPort,
+    SharedLimits,
+)
 from tradecore.services._steps import describe_error, mask
 from tradecore.services.unreadable import needs_secrets, unreadable_target_problem
 
@@ -88,9 +94,11 @@ def notifiers_for(
     factories: Mapping[str, NotifierFactory],
     defaults: Mapping[str, NotifierDefaults],
     clock: Clock,
+    limits: SharedLimits | None = None,
 ) -> list[TargetNotifier]:
     """The notifiers of one user's ``targets`` (inactive ones left out) and of the implicit
-    targets the ``defaults`` make (see the module docstring), in that order."""
+    targets the ``defaults`` make (see the module docstring), in that order; each is given
+    ``limits`` (``NotifierContext.limits``)."""
     resolved = [
         _build(
             target.name,
@@ -101,6 +109,7 @@ def notifiers_for(
             defaults=defaults,
             clock=clock,
             unreadable=target.secrets_unreadable,
+            limits=limits,
         )
         for target in targets
         if target.active
@@ -115,6 +124,7 @@ def notifiers_for(
                 factories=factories,
                 defaults=defaults,
                 clock=clock,
+                limits=limits,
             )
         )
     return resolved
@@ -148,6 +158,7 @@ def _build(
     defaults: Mapping[str, NotifierDefaults],
     clock: Clock,
     unreadable: bool = False,
+    limits: SharedLimits | None = None,
 ) -> TargetNotifier:
     factory = factories.get(notifier)
     if factory is None:
@@ -166,6 +177,7 @@ def _build(
         settings={**default.settings, **settings},
         secrets=all_secrets,
         name=target_name,
+        limits=limits,
     )
     try:
         notifier_port = factory.create(context)

@@ -240,6 +240,7 @@ class Targets:
             factories=self._context.notifiers,
             defaults=self._context.notifier_defaults,
             clock=self._context.clock,
+            limits=self._context.limits,
         )
 
     async def _check(self, target: NotificationTarget) -> str:

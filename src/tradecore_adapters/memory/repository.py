@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Self, final
 
 from tradecore.errors import RepositoryError
-from tradecore.ports import Clock
+from tradecore.ports import Clock, SharedLimits
 from tradecore.ports.repository import (
     REPOSITORIES,
     AutomationRepository,
@@ -41,6 +41,7 @@ from tradecore_adapters.memory._risk import Risk
 from tradecore_adapters.memory._session import RowLocks, Session
 from tradecore_adapters.memory._store import Tables
 from tradecore_adapters.memory._venues import Venues
+from tradecore_adapters.shared_limits import LocalLimits
 
 __all__ = ["MemoryRepository", "MemoryUnitOfWork"]
 
@@ -136,13 +137,19 @@ class MemoryRepository:
         await repository.aclose()
     """
 
-    __slots__ = ("_clock", "_closed", "_locks", "_store")
+    __slots__ = ("_clock", "_closed", "_limits", "_locks", "_store")
 
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._store = Tables()
         self._locks = RowLocks()
+        self._limits = LocalLimits()
         self._closed = False
+
+    def shared_limits(self) -> LocalLimits:
+        """The limits every adapter using this repository obeys together (in this process:
+        nothing is shared with another one); see :class:`~tradecore.ports.SharedLimits`."""
+        return self._limits
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """Start a new unit of work (enter it with ``async with``).
@@ -160,6 +167,6 @@ class MemoryRepository:
 
 def _conforms(
     repository: MemoryRepository, unit: MemoryUnitOfWork
-) -> tuple[RepositoryPort, UnitOfWork]:
+) -> tuple[RepositoryPort, UnitOfWork, SharedLimits]:
     # Never called: lets mypy check that the classes implement the port.
-    return repository, unit
+    return repository, unit, repository.shared_limits()

@@ -12,6 +12,7 @@ from tradecore_adapters.sqlalchemy._engine import (
     describe_url,
     is_sqlite,
 )
+from tradecore_adapters.sqlalchemy._limits import SqlSharedLimits
 from tradecore_adapters.sqlalchemy._rows import UnreadableRow
 from tradecore_adapters.sqlalchemy._unit_of_work import SqlUnitOfWork
 from tradecore_adapters.sqlalchemy.repository import RotationReport, SqlRepository
@@ -20,6 +21,7 @@ __all__ = [
     "RotationReport",
     "SecretsUnreadable",
     "SqlRepository",
+    "SqlSharedLimits",
     "SqlUnitOfWork",
     "UnreadableRow",
     "create_engine",

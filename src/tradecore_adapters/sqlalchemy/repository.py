@@ -18,6 +18,7 @@ from tradecore_adapters.sqlalchemy._directory import (
     unreadable_secrets,
 )
 from tradecore_adapters.sqlalchemy._engine import create_engine, database_url, is_sqlite
+from tradecore_adapters.sqlalchemy._limits import SqlSharedLimits
 from tradecore_adapters.sqlalchemy._targets import (
     target_secret_context,
     unreadable_target_secrets,
@@ -76,6 +77,7 @@ class SqlRepository:
     def __init__(self, engine: AsyncEngine, *, key_ring: KeyRing) -> None:
         self._engine = engine
         self._key_ring = key_ring
+        self._limits = SqlSharedLimits(engine)
         self._closed = False
 
     @classmethod
@@ -110,6 +112,11 @@ class SqlRepository:
     def engine(self) -> AsyncEngine:
         """The engine (for tools that need plain SQL)."""
         return self._engine
+
+    def shared_limits(self) -> SqlSharedLimits:
+        """The limits every process on this database obeys together (a ban, a pause, Binance's
+        weight per minute…); see :class:`~tradecore.ports.SharedLimits`."""
+        return self._limits
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """Start a new unit of work (enter it with ``async with``)."""

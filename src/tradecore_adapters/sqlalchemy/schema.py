@@ -49,6 +49,7 @@ __all__ = [
     "positions",
     "risk_limits",
     "run_steps",
+    "shared_limits",
     "strategies",
     "sync_cursors",
     "trades",
@@ -298,6 +299,21 @@ automation_daemons = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", UtcDateTime(), nullable=False),
     Column("seen_at", UtcDateTime(), nullable=False),
+)
+
+shared_limits = Table(
+    "shared_limits",
+    metadata,
+    # What every process of the deployment obeys together (tradecore.ports.SharedLimits): a row
+    # per key and window. Times are integer microseconds since the epoch, so one atomic
+    # statement can add and compare them alike on SQLite and PostgreSQL. window_start is 0 for
+    # a key's block or slot row; `until` is the window's end, the block's end or the next slot.
+    Column("key", String(_NAME), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True, autoincrement=False),
+    Column("used", BigInteger, nullable=False),
+    Column("until", BigInteger, nullable=False),
+    Column("reason", String(_CODE)),
+    Index(None, "until"),
 )
 
 risk_limits = Table(

@@ -1,7 +1,8 @@
 """Contract suites: subclass one in your tests and provide its fixtures.
 
 - :class:`BrokerPortContract` — fixtures ``broker`` and ``tradable_instrument``;
-- :class:`RepositoryPortContract` — fixture ``repository``.
+- :class:`RepositoryPortContract` — fixture ``repository``;
+- :class:`SharedLimitsContract` — fixtures ``limits`` and ``second``.
 
 They need pytest and pytest-asyncio (``pip install 'tradecore[testing]'``), which is why
 :mod:`tradecore.testing` itself never imports this package.
@@ -10,6 +11,7 @@ They need pytest and pytest-asyncio (``pip install 'tradecore[testing]'``), whic
 from __future__ import annotations
 
 from tradecore.testing.contracts.broker import BrokerPortContract
+from tradecore.testing.contracts.limits import SharedLimitsContract
 from tradecore.testing.contracts.repository import RepositoryPortContract
 
-__all__ = ["BrokerPortContract", "RepositoryPortContract"]
+__all__ = ["BrokerPortContract", "RepositoryPortContract", "SharedLimitsContract"]
