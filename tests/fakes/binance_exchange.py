@@ -137,6 +137,13 @@ class FakeBinance(BinanceState):
     :attr:`futures_weight_limit` (``/fapi``, counted separately like Binance's separate host),
     the request log :attr:`requests` and the fault queue (:meth:`script`). ``clock_ms`` is the
     local clock in epoch ms (default ``time.time``), e.g. a test's simulated clock.
+
+    Limits as Binance applies them to one IP: the weight of every request is counted per
+    server-time minute (:attr:`weight_by_minute`, kept for every minute); past the limit the
+    answer is 429 with ``Retry-After`` (the rest of the minute). A request sent while a 429's
+    ``Retry-After`` runs gets the IP banned for :attr:`ban_seconds` (418, ``Retry-After``); so
+    does :meth:`ban`. :meth:`rate_limit` answers the next request 429. Every request is logged in
+    :attr:`requests`, and every answer's status in :attr:`answered`, whatever the answer.
     """
 
     def __init__(
@@ -154,6 +161,15 @@ class FakeBinance(BinanceState):
         """Exceptions raised by the fake itself (answered as HTTP 500 -1000): a test bug."""
         self._weights: dict[str, tuple[int, int]] = {}
         self._scripts: dict[tuple[str, str], deque[_Script]] = {}
+        self.weight_by_minute: dict[tuple[str, int], int] = {}
+        """Weight counted per (``api`` or ``fapi``, server-time minute number)."""
+        self.ban_seconds = 120
+        """How long an IP that ignores a 429's ``Retry-After`` is banned (Binance: 2 min+)."""
+        self.answered: list[tuple[int, int]] = []
+        """``(server time ms, HTTP status)`` of every answer, in order."""
+        self._banned_until_ms = 0
+        self._retry_until_ms = 0
+        self._limited_until_ms = 0
 
     # -- test controls -------------------------------------------------------------------------
 
@@ -201,6 +217,28 @@ class FakeBinance(BinanceState):
         with self._lock:
             self._scripts.setdefault((method.upper(), path), deque()).append(entry)
 
+    def ban(self, seconds: float) -> None:
+        """Ban the IP now for ``seconds``: every request until then gets 418 with
+        ``Retry-After`` (and is logged)."""
+        with self._lock:
+            self._banned_until_ms = self.server_time_ms() + int(seconds * 1000)
+
+    def rate_limit(self, seconds: float) -> None:
+        """Answer the next request 429 with ``Retry-After: seconds`` (as Binance does when a
+        limit is broken); a request sent before those seconds end gets the IP banned."""
+        with self._lock:
+            self._limited_until_ms = self.server_time_ms() + int(seconds * 1000)
+
+    @property
+    def banned_until_ms(self) -> int:
+        """When the current ban ends (server time, epoch ms); 0 if there never was one."""
+        return self._banned_until_ms
+
+    def statuses(self) -> list[int]:
+        """The HTTP status of every answer, in order."""
+        with self._lock:
+            return [status for _, status in self.answered]
+
     def unused_scripts(self) -> list[tuple[str, str, int]]:
         """``(method, path, times left)`` of scripts not consumed yet."""
         with self._lock:
@@ -234,9 +272,11 @@ class FakeBinance(BinanceState):
             raw_path, _, raw_query = raw_path.partition("?")
         try:
             with self._lock:
-                return self._handle(
+                answer = self._handle(
                     method, unquote(raw_path), raw_query, httpx.Headers(headers), body
                 )
+                self.answered.append((self.server_time_ms(), answer.status))
+                return answer
         except Exception as exc:  # a bug in the fake: answer it visibly, keep it for the test
             self.internal_errors.append(exc)
             msg = {"code": -1000, "msg": f"fake Binance internal error: {exc!r}"}
@@ -257,6 +297,9 @@ class FakeBinance(BinanceState):
         lenient = dict(body_pairs)
         lenient.update(query_pairs)
         weight = route.weight(lenient) if route is not None else 0
+        refused = self._refuse(now)
+        if refused is not None:
+            return refused
         script = self._next_script(method, path)
         if script is not None and not script.execute:
             return script.response(self._weight_headers(self._charge(bucket, weight, now)))
@@ -287,6 +330,7 @@ class FakeBinance(BinanceState):
         weight_headers = self._weight_headers(used)
         if used > limit:  # 429 + Retry-After (seconds); the weight still counts
             retry_after = max(1, math.ceil((60_000 - now % 60_000) / 1000))
+            self._retry_until_ms = max(self._retry_until_ms, now + retry_after * 1000)
             msg = (
                 f"Too much request weight used; current limit is {limit} request weight per 1 "
                 "MINUTE. Please use WebSocket Streams for live updates to avoid polling the API."
@@ -330,7 +374,28 @@ class FakeBinance(BinanceState):
         start, used = self._weights.get(bucket, (minute, 0))
         used = (used if start == minute else 0) + weight
         self._weights[bucket] = (minute, used)
+        self.weight_by_minute[(bucket, minute)] = used
         return used
+
+    def _refuse(self, now: int) -> FakeResponse | None:
+        # A ban in force: 418. A request inside a 429's Retry-After: banned now. A rate limit
+        # in force: 429. Nothing is handled, no weight is counted.
+        if now < self._retry_until_ms and now >= self._banned_until_ms:
+            self._banned_until_ms = now + self.ban_seconds * 1000
+        if now < self._banned_until_ms:
+            seconds = max(1, math.ceil((self._banned_until_ms - now) / 1000))
+            msg = (
+                f"Way too much request weight used; IP banned until {self._banned_until_ms}. "
+                "Please use WebSocket Streams for live updates to avoid bans."
+            )
+            return self._json(418, {"code": -1003, "msg": msg}, {"Retry-After": str(seconds)})
+        if now < self._limited_until_ms:
+            seconds = max(1, math.ceil((self._limited_until_ms - now) / 1000))
+            self._retry_until_ms = max(self._retry_until_ms, now + seconds * 1000)
+            self._limited_until_ms = 0  # the next request inside Retry-After is banned
+            msg = "Too many requests; current limit is 6000 request weight per 1 MINUTE."
+            return self._json(429, {"code": -1003, "msg": msg}, {"Retry-After": str(seconds)})
+        return None
 
     @staticmethod
     def _weight_headers(used: int) -> dict[str, str]:

@@ -6,7 +6,9 @@
 - A -1021 (timestamp outside ``recvWindow``) resyncs the clock offset from the server's time
   and retries the read once.
 - An order placement is sent exactly once: no tenacity, no resync-and-retry.
-- A 418 bans the host for every connection of the process until ``Retry-After`` has passed.
+- A 418 bans the host, and a 429 pauses it, for every connection of every process sharing the
+  deployment's database until ``Retry-After`` has passed; request weight and order counts are
+  reserved in the shared limits before each request (see :mod:`._throttle`).
 
 Nothing here logs or raises a query string: it carries the signature.
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -35,7 +36,7 @@ from tradecore.errors import (
     OrderRejected,
     RateLimited,
 )
-from tradecore.ports import Clock
+from tradecore.ports import Clock, SharedLimits
 from tradecore_adapters._http import describe, retry_wait, stop_after, tls_context
 from tradecore_adapters.binance._errors import (
     BROKER,
@@ -46,12 +47,20 @@ from tradecore_adapters.binance._errors import (
     read_error,
     transport_error,
 )
-from tradecore_adapters.binance._limits import BinanceHost, BinanceHosts
+from tradecore_adapters.binance._limits import BinanceHost, BinanceHosts, account_tag
 from tradecore_adapters.binance._mapping import error_body, server_time_ms
 from tradecore_adapters.binance._signing import encode_params, signed
+from tradecore_adapters.binance._throttle import MAX_THROTTLE_WAIT, Throttle
 from tradecore_adapters.binance.config import BinanceConfig
 
-__all__ = ["MAX_RETRY_WAIT", "READ_ATTEMPTS", "ApiFigures", "BinanceClient", "Params"]
+__all__ = [
+    "MAX_RETRY_WAIT",
+    "MAX_THROTTLE_WAIT",
+    "READ_ATTEMPTS",
+    "ApiFigures",
+    "BinanceClient",
+    "Params",
+]
 
 Params = Sequence[tuple[str, str]]
 
@@ -62,9 +71,6 @@ MAX_RETRY_WAIT = 30.0
 """Seconds one read may spend waiting between attempts; a longer ``Retry-After`` gives up."""
 
 _STOP = stop_after(READ_ATTEMPTS, MAX_RETRY_WAIT)
-
-MAX_THROTTLE_WAIT = 61.0
-"""The longest single wait for the weight budget (the next minute, plus the margin)."""
 
 TIMEOUT = httpx.Timeout(10.0, read=15.0)
 """Binance gives up on the backend after 10 s (-1007); a read waits a little longer."""
@@ -123,6 +129,8 @@ class BinanceClient:
 
     :param http: the ``httpx.AsyncClient`` to use; when ``None`` the client makes its own and
         closes it in :meth:`aclose`.
+    :param limits: the limits shared by every process (``BrokerContext.limits``); when ``None``,
+        those of ``hosts`` (this process only).
     """
 
     def __init__(
@@ -132,6 +140,7 @@ class BinanceClient:
         hosts: BinanceHosts,
         clock: Clock,
         http: object | None = None,
+        limits: SharedLimits | None = None,
     ) -> None:
         if http is not None and not isinstance(http, httpx.AsyncClient):
             raise ConfigurationError("binance: the HTTP client must be an httpx.AsyncClient")
@@ -142,6 +151,13 @@ class BinanceClient:
         self._http = http if http is not None else _new_http_client()
         self._offsets: dict[str, int] = {}
         self.figures = ApiFigures()
+        self._throttle = Throttle(
+            limits=limits if limits is not None else hosts.local,
+            clock=clock,
+            server_ms=self._server_ms,
+            account=account_tag(config.api_key.reveal()),
+            on_wait=self._note_wait,
+        )
 
     # -- public calls ----------------------------------------------------------------------------
 
@@ -165,6 +181,7 @@ class BinanceClient:
         :raises OrderOutcomeUnknown: anything else after it may have been sent.
         """
         await self._ensure_offset(base)
+        await self._throttle.before_order(base)
         return await self._once(
             "POST", base, path, params, weight=1, signed=True, client_order_id=client_order_id
         )
@@ -183,7 +200,7 @@ class BinanceClient:
 
     def note_weight_limit(self, base: str, limit: int) -> None:
         """Use ``limit`` (from ``exchangeInfo``) as the host's REQUEST_WEIGHT per minute."""
-        self._hosts[base].budget.limit = limit
+        self._hosts[base].weight_limit = limit
         self.figures.weight_limit[self._label(base)] = limit
 
     def host(self, base: str) -> BinanceHost:
@@ -257,17 +274,7 @@ class BinanceClient:
         timing: _Exchange | None = None,
     ) -> Any:
         what = f"{method} {path}"
-        host = self._hosts[base]
-        banned_until = host.ban_in_force(self._clock.now())
-        if banned_until is not None:
-            raise IpBanned(
-                f"Binance has banned this IP until {banned_until:%Y-%m-%d %H:%M:%S} UTC; nothing "
-                f"is sent to {_host_name(base)} until then ({what} not sent)",
-                broker=BROKER,
-                code="HTTP 418",
-                retry_after=(banned_until - self._clock.now()).total_seconds(),
-            )
-        await self._spend(host, weight)
+        await self._throttle.before(self._hosts[base], weight, what)
         url = base + path
         headers: dict[str, str] = {}
         if signed:
@@ -282,12 +289,11 @@ class BinanceClient:
         try:
             response = await self._http.request(method, url, headers=headers)
         except httpx.HTTPError as exc:
-            host.budget.settle(weight, None, self._server_ms(base))
             raise _transport(what, exc, client_order_id) from None
         if timing is not None:
             timing.sent_ms, timing.received_ms = sent_ms, self._now_ms()
         used = _int_header(response.headers.get(_USED_WEIGHT))
-        host.budget.settle(weight, used, self._server_ms(base))
+        await self._throttle.after(base, used, response.headers)
         if used is not None:
             self.figures.used_weight[self._label(base)] = used
         _log.debug("binance: %s -> HTTP %s (weight %s)", what, response.status_code, used)
@@ -310,10 +316,9 @@ class BinanceClient:
         )
         error = self._error(answer, client_order_id)
         if isinstance(error, IpBanned):
-            seconds = error.retry_after or 120.0
-            host.banned_until = self._clock.now() + timedelta(seconds=seconds)
+            await self._throttle.banned(base, error.retry_after or 120.0)
         elif isinstance(error, RateLimited) or response.status_code == 429:
-            host.budget.pause(answer.retry_after or 1.0, self._server_ms(base))
+            await self._throttle.paused(base, answer.retry_after or 1.0)
         raise error
 
     def _error(self, answer: BinanceAnswer, client_order_id: str | None) -> BrokerError:
@@ -322,15 +327,8 @@ class BinanceClient:
             return order_error(answer, client_order_id=client_order_id, now=now)
         return read_error(answer, now=now)
 
-    async def _spend(self, host: BinanceHost, weight: int) -> None:
-        while True:
-            wait = host.budget.reserve(weight, self._server_ms(host.base_url))
-            if wait <= 0:
-                return
-            wait = min(wait, MAX_THROTTLE_WAIT)
-            self.figures.throttled_seconds += wait
-            _log.info("binance: waiting %.1f s for the request-weight budget", wait)
-            await self._clock.sleep(wait)
+    def _note_wait(self, seconds: float) -> None:
+        self.figures.throttled_seconds += seconds
 
     async def _ensure_offset(self, base: str) -> None:
         if base not in self._offsets:
@@ -414,7 +412,3 @@ def _html_title(content: bytes) -> str | None:
     if lower.lstrip().startswith("<"):
         return "an HTML page instead of JSON"
     return "a body that is not Binance's JSON" if content.strip() else "an empty body"
-
-
-def _host_name(base: str) -> str:
-    return httpx.URL(base).host

@@ -1,115 +1,128 @@
-"""What one process knows about one Binance host: the request weight spent this minute, a ban
-in force, and the cached ``exchangeInfo``.
+"""Binance's limits: what every process obeys together, and what one process keeps for itself.
 
-Binance counts request weight **per IP**, per calendar minute (``X-MBX-USED-WEIGHT-1M``), and
-bans an IP that goes on after 429s (HTTP 418, from 2 minutes to 3 days; "LIMITS" in Binance's
-REST API documentation, https://developers.binance.com/docs/binance-spot-api-docs/).
-Every connection of the process shares one :class:`BinanceHost` per base URL, so fifty
-connections syncing at once slow down together *before* the limit instead of after it.
+Binance counts request weight **per IP**, per calendar minute (``X-MBX-USED-WEIGHT-1M``), counts
+orders **per account** (``X-MBX-ORDER-COUNT-10S`` / ``-1D``), answers 429 with ``Retry-After``
+when a limit is broken and bans an IP that goes on (HTTP 418, from 2 minutes to 3 days; "LIMITS"
+in https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits). Every process of a
+deployment (cron's ``tradecore run``, daemons on the same machine) shares those limits, so they
+live in :class:`~tradecore.ports.SharedLimits` under these keys:
+
+- ``binance:host:<host>``: a ban (``ban``) or a ``Retry-After`` pause (``pause``) of one base
+  URL's host; nothing is sent to it before the block ends.
+- ``binance:weight:<host>``: the weight used in each server-time minute, reserved before each
+  request up to ``headroom`` x the limit and raised to the broker's ``X-MBX-USED-WEIGHT-1M``.
+  "Per IP" is taken as per host of the base URL: the processes sharing a database are taken to
+  share an IP (one machine, or machines behind one NAT).
+- ``binance:orders:<account>:10s`` / ``:1d``: orders placed per account (a digest of the API
+  key, never the key) in each 10-second and each day window.
+
+What one process keeps alone (:class:`BinanceHost`): the weight limit learned from
+``exchangeInfo`` and the cached ``exchangeInfo`` itself.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 
+import httpx
 from attrs import define, field
 
 from tradecore_adapters.binance._mapping import SymbolRules
+from tradecore_adapters.shared_limits import LocalLimits
 
 __all__ = [
+    "BAN",
+    "DAY_MS",
+    "DEFAULT_ORDERS_PER_10S",
+    "DEFAULT_ORDERS_PER_DAY",
     "DEFAULT_WEIGHT_LIMIT",
     "EXCHANGE_INFO_TTL",
+    "MINUTE_MS",
+    "ORDER_WINDOW_MS",
+    "PAUSE",
     "BinanceHost",
     "BinanceHosts",
-    "WeightBudget",
+    "account_tag",
+    "at_ms",
+    "host_key",
+    "orders_key",
+    "weight_key",
+    "window_start",
 ]
 
 DEFAULT_WEIGHT_LIMIT = 6000
 """Spot's REQUEST_WEIGHT per minute since 2023-08-25, until ``exchangeInfo`` says otherwise."""
 
+DEFAULT_ORDERS_PER_10S = 50
+DEFAULT_ORDERS_PER_DAY = 160_000
+"""Spot's ORDERS limits per account (``GET /api/v3/rateLimit/order``)."""
+
 EXCHANGE_INFO_TTL = timedelta(minutes=15)
 """How long a fetched ``exchangeInfo`` (weight 20, megabytes in production) is reused."""
 
-_MINUTE_MS = 60_000
-_AFTER_RESET_MS = 250
-"""Wait this long past the minute boundary: the two clocks agree only to a few milliseconds."""
+MINUTE_MS = 60_000
+ORDER_WINDOW_MS = 10_000
+DAY_MS = 86_400_000
+
+BAN = "ban"
+PAUSE = "pause"
 
 
-@define
-class WeightBudget:
-    """The request weight left this minute at one host, spent before each request.
+def _netloc(base_url: str) -> str:
+    return httpx.URL(base_url).netloc.decode("ascii")
 
-    A request is let through only while ``used + in flight + its weight`` stays under
-    ``headroom * limit``; otherwise the caller waits for the next minute. ``used`` is what the
-    last response's ``X-MBX-USED-WEIGHT-1M`` said (other processes on the same IP count too).
 
-    :param limit: REQUEST_WEIGHT per minute (from ``exchangeInfo.rateLimits``).
-    :param headroom: the share of ``limit`` tradecore allows itself.
-    """
+def host_key(base_url: str) -> str:
+    """The key of a ban or pause of ``base_url``'s host."""
+    return f"binance:host:{_netloc(base_url)}"
 
-    limit: int = DEFAULT_WEIGHT_LIMIT
-    headroom: float = 0.9
-    used: int = 0
-    in_flight: int = 0
-    window: int = -1
-    paused_until_ms: int = 0
 
-    @property
-    def ceiling(self) -> int:
-        """The most weight spent in one minute before requests wait."""
-        return max(1, int(self.limit * self.headroom))
+def weight_key(base_url: str) -> str:
+    """The key of the request weight used at ``base_url``'s host (per IP)."""
+    return f"binance:weight:{_netloc(base_url)}"
 
-    def reserve(self, weight: int, now_ms: int) -> float:
-        """Reserve ``weight`` and return 0, or return the seconds to wait before asking again.
 
-        A single request heavier than the whole ceiling goes through at the start of a minute.
-        """
-        self._roll(now_ms)
-        if self.paused_until_ms > now_ms:
-            return (self.paused_until_ms - now_ms) / 1000
-        spent = self.used + self.in_flight
-        if spent and spent + weight > self.ceiling:
-            next_minute = (self.window + 1) * _MINUTE_MS
-            return (next_minute - now_ms + _AFTER_RESET_MS) / 1000
-        self.in_flight += weight
-        return 0.0
+def account_tag(api_key: str) -> str:
+    """A stable name of the account behind ``api_key`` that does not reveal the key."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:16]
 
-    def settle(self, weight: int, used: int | None, now_ms: int) -> None:
-        """Release a reservation and record the weight Binance reported after the request."""
-        self.in_flight = max(0, self.in_flight - weight)
-        if self._roll(now_ms):
-            self.used = 0
-        if used is not None:
-            self.used = max(self.used, used)
 
-    def pause(self, seconds: float, now_ms: int) -> None:
-        """Send nothing for ``seconds`` (Binance answered 429 with ``Retry-After``)."""
-        self.paused_until_ms = max(self.paused_until_ms, now_ms + int(seconds * 1000))
+def orders_key(account: str, interval: str) -> str:
+    """The key of the orders placed by ``account`` per ``interval`` (``10s``, ``1d``)."""
+    return f"binance:orders:{account}:{interval}"
 
-    def _roll(self, now_ms: int) -> bool:
-        window = now_ms // _MINUTE_MS
-        if window != self.window:
-            self.window = window
-            self.used = 0
-            return True
-        return False
+
+def window_start(now_ms: int, length_ms: int) -> int:
+    """The start of the ``length_ms`` window ``now_ms`` falls in (epoch ms)."""
+    return now_ms - now_ms % length_ms
+
+
+def at_ms(epoch_ms: int) -> datetime:
+    """Epoch milliseconds as an aware UTC datetime."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=epoch_ms)
 
 
 @define
 class BinanceHost:
-    """Shared state of one Binance base URL within the process."""
+    """What one process keeps about one Binance base URL: the weight limit it learned and the
+    cached symbol rules.
+
+    :param weight_limit: REQUEST_WEIGHT per minute (from ``exchangeInfo.rateLimits``).
+    :param headroom: the share of ``weight_limit`` tradecore allows itself, all processes
+        together.
+    """
 
     base_url: str
-    budget: WeightBudget = field(factory=WeightBudget)
-    banned_until: datetime | None = None
+    weight_limit: int = DEFAULT_WEIGHT_LIMIT
+    headroom: float = 0.9
     symbols: dict[str, SymbolRules] | None = None
     symbols_expire_at: datetime | None = None
 
-    def ban_in_force(self, now: datetime) -> datetime | None:
-        """The end of the current ban, or ``None`` when requests may go."""
-        if self.banned_until is not None and now < self.banned_until:
-            return self.banned_until
-        return None
+    @property
+    def ceiling(self) -> int:
+        """The most weight spent in one minute before requests wait."""
+        return max(1, int(self.weight_limit * self.headroom))
 
     def cached_symbols(self, now: datetime) -> dict[str, SymbolRules] | None:
         """The cached symbol rules while they are fresh."""
@@ -125,9 +138,14 @@ class BinanceHost:
 
 @define
 class BinanceHosts:
-    """Every :class:`BinanceHost` of the process, by base URL (one per plugin registry)."""
+    """Every :class:`BinanceHost` of the process, by base URL (one per plugin registry).
+
+    :param local: the limits used by a client built without shared ones
+        (``BrokerContext.limits`` is ``None``): shared by this process's connections only.
+    """
 
     _hosts: dict[str, BinanceHost] = field(factory=dict)
+    local: LocalLimits = field(factory=LocalLimits)
 
     def __getitem__(self, base_url: str) -> BinanceHost:
         host = self._hosts.get(base_url)

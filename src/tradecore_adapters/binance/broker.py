@@ -120,7 +120,11 @@ class BinanceBroker:
         """
         config = BinanceConfig.from_connection(connection)
         client = BinanceClient(
-            config=config, hosts=hosts, clock=context.clock, http=context.http_client
+            config=config,
+            hosts=hosts,
+            clock=context.clock,
+            http=context.http_client,
+            limits=context.limits,
         )
         return cls(connection=connection, config=config, client=client, clock=context.clock)
 

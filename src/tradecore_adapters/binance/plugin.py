@@ -12,8 +12,9 @@ from tradecore_adapters.binance.config import SECRETS, SETTINGS
 
 @hookimpl
 def tradecore_register_brokers() -> list[BrokerFactory]:
-    """Provide the ``binance`` broker. Its connections share one request-weight budget, ban
-    state and ``exchangeInfo`` cache per Binance host (limits are per IP)."""
+    """Provide the ``binance`` broker. Its connections obey the deployment's shared limits
+    (bans, pauses, request weight per host, orders per account) and share one ``exchangeInfo``
+    cache per Binance host within the process."""
     return [
         BrokerFactory(
             name="binance",

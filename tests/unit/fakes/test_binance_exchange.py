@@ -352,8 +352,68 @@ async def test_weights_accumulate_then_429_with_retry_after(fake, client) -> Non
     )
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert fake.used_weight() == 72
-    info = (await client.get("/api/v3/time")).status_code
-    assert info == 429
+    banned = await client.get("/api/v3/time")
+    assert banned.status_code == 418, "a request inside the 429's Retry-After gets the IP banned"
+    assert int(banned.headers["Retry-After"]) == fake.ban_seconds
+
+
+async def test_a_ban_answers_418_with_retry_after_until_it_ends_and_logs_every_request() -> None:
+    now = [1_700_000_000_000]
+    fake = FakeBinance(clock_ms=lambda: now[0])
+    async with httpx.AsyncClient(transport=fake.mock_transport(), base_url=API) as http:
+        fake.ban(90)
+        first = await http.get("/api/v3/time")
+        now[0] += 60_000
+        later = await http.get("/api/v3/exchangeInfo")
+        now[0] += 30_000
+        after = await http.get("/api/v3/time")
+
+    assert_error(first, 418, -1003)
+    assert first.json()["msg"].startswith("Way too much request weight used; IP banned until")
+    assert (first.headers["Retry-After"], later.headers["Retry-After"]) == ("90", "30")
+    assert after.status_code == 200
+    assert fake.statuses() == [418, 418, 200]
+    assert len(fake.requests) == 3
+    assert fake.banned_until_ms == 1_700_000_090_000
+
+
+async def test_rate_limit_answers_429_and_a_request_inside_retry_after_is_banned() -> None:
+    now = [1_700_000_000_000]
+    fake = FakeBinance(clock_ms=lambda: now[0])
+    fake.ban_seconds = 300
+    async with httpx.AsyncClient(transport=fake.mock_transport(), base_url=API) as http:
+        fake.rate_limit(57)
+        limited = await http.get("/api/v3/time")
+        now[0] += 57_000
+        waited = await http.get("/api/v3/time")
+        fake.rate_limit(57)
+        await http.get("/api/v3/time")
+        now[0] += 10_000
+        eager = await http.get("/api/v3/time")
+
+    assert_error(limited, 429, -1003)
+    assert limited.headers["Retry-After"] == "57"
+    assert waited.status_code == 200, "waiting out Retry-After is fine"
+    assert eager.status_code == 418
+    assert eager.headers["Retry-After"] == "300"
+
+
+async def test_weight_is_kept_per_minute() -> None:
+    now = [1_700_000_000_000 - 1_700_000_000_000 % 60_000]
+    fake = FakeBinance(clock_ms=lambda: now[0])
+    async with httpx.AsyncClient(transport=fake.mock_transport(), base_url=API) as http:
+        await http.get("/api/v3/exchangeInfo")
+        await http.get("/api/v3/time")
+        now[0] += 60_000
+        await http.get("/api/v3/time")
+        await http.get("/fapi/v1/time")
+
+    minute = now[0] // 60_000
+    assert fake.weight_by_minute == {
+        ("api", minute - 1): 21,
+        ("api", minute): 1,
+        ("fapi", minute): 1,
+    }
 
 
 async def test_exchange_info_publishes_limits_and_filters(fake, client) -> None:
