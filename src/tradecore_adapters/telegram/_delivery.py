@@ -2,7 +2,8 @@
 
 - **In order, no faster than allowed**: one message per second per chat, one per three seconds in
   a group or channel (20 a minute), 30 a second per bot (``telegram.constants.FloodLimit``), shared by every
-  sender in the process (see :class:`Pacer`).
+  sender of every process on the deployment's database (:class:`SharedPacer`, over
+  :class:`~tradecore.ports.SharedLimits`), or of the process alone (:class:`Pacer`).
 - **Flood control**: ``RetryAfter`` waits exactly what Telegram asks (plus a margin), for at most
   ``max_wait`` seconds in all; longer than that, the message fails.
 - **Timeouts and network errors** are retried ``attempts`` times in all, with a growing pause.
@@ -28,7 +29,8 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from attrs import define, field
 from telegram import Bot, LinkPreviewOptions
@@ -45,9 +47,18 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from tradecore.errors import NotificationError
+from tradecore.ports import SharedLimits
 from tradecore_adapters.redaction import MASK, redact
 
-__all__ = ["ChatSender", "Pacer", "masked", "ptb_quietly", "telegram_failure"]
+__all__ = [
+    "ChatSender",
+    "Pacer",
+    "Pacing",
+    "SharedPacer",
+    "masked",
+    "ptb_quietly",
+    "telegram_failure",
+]
 
 _log = logging.getLogger("tradecore.notify.telegram")
 
@@ -72,6 +83,23 @@ def _retry_after(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _chat_interval(chat_id: str) -> float:
+    # Groups (negative ids) and channels (@username) take 20 a minute; private chats 1 a second.
+    return _GROUP_INTERVAL if chat_id.startswith(("-", "@")) else _CHAT_INTERVAL
+
+
+class Pacing(Protocol):
+    """How a :class:`ChatSender` waits its turn: :class:`Pacer` or :class:`SharedPacer`."""
+
+    async def wait_for(self, bot_id: str, chat_id: str) -> float:
+        """Take the next slot for ``chat_id`` of bot ``bot_id``; the seconds to wait for it."""
+        ...
+
+    async def hold_chat(self, bot_id: str, chat_id: str, seconds: float) -> None:
+        """Nothing more to ``chat_id`` for ``seconds`` (Telegram said to wait)."""
+        ...
+
+
 class Pacer:
     """Hands out send times so no chat and no bot goes faster than Telegram allows.
 
@@ -87,8 +115,7 @@ class Pacer:
 
     def reserve(self, bot_id: str, chat_id: str) -> float:
         """Reserve the next slot for ``chat_id`` of bot ``bot_id``; return the seconds to wait."""
-        # Groups (negative ids) and channels (@username) take 20 a minute; private chats 1 a second.
-        chat_interval = _GROUP_INTERVAL if chat_id.startswith(("-", "@")) else _CHAT_INTERVAL
+        chat_interval = _chat_interval(chat_id)
         chat_key, bot_key = f"{bot_id}/{chat_id}", bot_id
         with self._lock:
             now = self._monotonic()
@@ -103,8 +130,57 @@ class Pacer:
             key = f"{bot_id}/{chat_id}"
             self._next[key] = max(self._next.get(key, 0.0), self._monotonic() + seconds)
 
+    async def wait_for(self, bot_id: str, chat_id: str) -> float:
+        """:meth:`reserve`, as :class:`Pacing` asks."""
+        return self.reserve(bot_id, chat_id)
+
+    async def hold_chat(self, bot_id: str, chat_id: str, seconds: float) -> None:
+        """:meth:`hold`, as :class:`Pacing` asks."""
+        self.hold(bot_id, chat_id, seconds)
+
 
 PACER = Pacer()
+
+
+class SharedPacer:
+    """Hands out send times through :class:`~tradecore.ports.SharedLimits`, so every notifier of
+    every process sharing the store (cron's ``tradecore run`` and a daemon, several daemons)
+    keeps to one message a second per chat and 30 a second per bot together.
+
+    Slots are taken per chat (``telegram:chat:<bot id>:<chat id>``), then per bot
+    (``telegram:bot:<bot id>``) no earlier than the chat's slot; when the bot's slot is later,
+    the chat's next slot is pushed after it, so a chat's messages stay an interval apart. The
+    bot id is the token's public number, never the token.
+
+    :param limits: the shared store.
+    :param now: the current time (the notifier's clock).
+    """
+
+    def __init__(self, limits: SharedLimits, now: Callable[[], datetime]) -> None:
+        self._limits = limits
+        self._now = now
+
+    async def wait_for(self, bot_id: str, chat_id: str) -> float:
+        """Take the next slot for ``chat_id`` of bot ``bot_id``; the seconds to wait for it."""
+        now = self._now()
+        chat_interval = timedelta(seconds=_chat_interval(chat_id))
+        chat_key = _chat_key(bot_id, chat_id)
+        chat_slot = await self._limits.take_slot(chat_key, earliest=now, interval=chat_interval)
+        slot = await self._limits.take_slot(
+            f"telegram:bot:{bot_id}", earliest=chat_slot, interval=timedelta(seconds=_BOT_INTERVAL)
+        )
+        if slot > chat_slot:
+            await self._limits.block(chat_key, until=slot + chat_interval, reason="pace")
+        return max(0.0, (slot - now).total_seconds())
+
+    async def hold_chat(self, bot_id: str, chat_id: str, seconds: float) -> None:
+        """Nothing more to ``chat_id`` for ``seconds``, from any process."""
+        until = self._now() + timedelta(seconds=seconds)
+        await self._limits.block(_chat_key(bot_id, chat_id), until=until, reason="flood")
+
+
+def _chat_key(bot_id: str, chat_id: str) -> str:
+    return f"telegram:chat:{bot_id}:{chat_id}"
 
 
 # python-telegram-bot appends the whole answer when it is not JSON (a proxy's HTML page).
@@ -161,7 +237,7 @@ class ChatSender:
     attempts: int = 3
     max_wait: float = 120.0
     backoff: float = 1.0
-    pacer: Pacer = PACER
+    pacer: Pacing = PACER
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def send(self, html: str, *, plain: str, silent: bool) -> None:
@@ -188,7 +264,7 @@ class ChatSender:
         waited = 0.0
         failures = 0
         while True:
-            pause = self.pacer.reserve(str(self.bot.id), self.chat_id)
+            pause = await self.pacer.wait_for(str(self.bot.id), self.chat_id)
             if pause > 0:
                 await self.sleep(pause)
             try:
@@ -210,7 +286,7 @@ class ChatSender:
                     ) from None
                 _log.info("Telegram flood control: waiting %.1fs before resending", seconds)
                 waited += seconds
-                self.pacer.hold(str(self.bot.id), self.chat_id, seconds)
+                await self.pacer.hold_chat(str(self.bot.id), self.chat_id, seconds)
             except BadRequest:
                 raise
             except NetworkError as exc:  # TimedOut included; BadRequest handled above

@@ -28,7 +28,8 @@ from tradecore_adapters.redaction import MASK, guard_logger, redact, register_se
 from tradecore_adapters.telegram._delivery import (
     PACER,
     ChatSender,
-    Pacer,
+    Pacing,
+    SharedPacer,
     ptb_quietly,
     telegram_failure,
 )
@@ -63,6 +64,8 @@ class TelegramNotifier:
     :param name: the target's name, which the run's notify step shows.
     :param timeout: seconds allowed to connect, send and read each request.
     :param sleep: how to wait between messages and retries (tests pass a recorder).
+    :param pacer: who hands out send times: the process's :class:`Pacer` by default, a
+        :class:`SharedPacer` to pace with every process on the deployment's database.
     """
 
     def __init__(
@@ -73,7 +76,7 @@ class TelegramNotifier:
         timeout: float = 10.0,
         attempts: int = 3,
         max_wait: float = 120.0,
-        pacer: Pacer = PACER,
+        pacer: Pacing = PACER,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._config = config
@@ -91,11 +94,21 @@ class TelegramNotifier:
 
     @classmethod
     def from_context(cls, context: NotifierContext, *, name: str = "telegram") -> TelegramNotifier:
-        """Build it from a plugin factory's context.
+        """Build it from a plugin factory's context: paced with every process through
+        ``context.limits`` when given (see :class:`SharedPacer`), within this process otherwise.
 
         :raises ConfigurationError: the settings or the token are missing or invalid.
         """
-        return cls(TelegramConfig.parse(context.settings, context.secrets), name=name)
+        config = TelegramConfig.parse(context.settings, context.secrets)
+        if context.limits is None:
+            return cls(config, name=name)
+        # Slots are times of the context's clock: wait for them on that clock too.
+        return cls(
+            config,
+            name=name,
+            pacer=SharedPacer(context.limits, context.clock.now),
+            sleep=context.clock.sleep,
+        )
 
     @property
     def name(self) -> str:
