@@ -42,14 +42,20 @@ from tradecore.errors import (
     OrderRejected,
     ReauthorizationRequired,
 )
-from tradecore.ports import Clock, TokenStore
+from tradecore.ports import Clock, SharedLimits, TokenStore
 from tradecore_adapters._http import describe, retry_wait, stop_after, tls_context
 from tradecore_adapters.saxo._auth import TokenEndpoint
 from tradecore_adapters.saxo._errors import BROKER, order_error, read_error, with_correlation
 from tradecore_adapters.saxo._json import items, next_link, parse_json
-from tradecore_adapters.saxo._limits import MAX_RATE_WAIT, RateLimiter, service_group
+from tradecore_adapters.saxo._limits import (
+    MAX_RATE_WAIT,
+    RateLimiter,
+    SessionLimits,
+    service_group,
+)
 from tradecore_adapters.saxo._mapping import error_from
 from tradecore_adapters.saxo.config import SaxoConfig
+from tradecore_adapters.shared_limits import LocalLimits
 
 __all__ = ["MAX_PAGES", "MAX_RETRY_WAIT", "READ_ATTEMPTS", "ApiFigures", "Params", "SaxoClient"]
 
@@ -102,6 +108,9 @@ class SaxoClient:
     :param tokens: the connection's token store (from ``BrokerContext.tokens``).
     :param http: the ``httpx.AsyncClient`` to use; when ``None`` the client makes its own and
         closes it in :meth:`aclose`.
+    :param limits: the limits shared by every process (``BrokerContext.limits``): the
+        session's order slots and 429 pauses; ``None`` keeps them in this client.
+    :param session: the name of the session in ``limits`` (the connection's id).
     """
 
     def __init__(
@@ -111,6 +120,8 @@ class SaxoClient:
         clock: Clock,
         tokens: TokenStore | None,
         http: object | None = None,
+        limits: SharedLimits | None = None,
+        session: str = "",
     ) -> None:
         if http is not None and not isinstance(http, httpx.AsyncClient):
             raise ConfigurationError("saxo: the HTTP client must be an httpx.AsyncClient")
@@ -121,6 +132,7 @@ class SaxoClient:
         self._http = http if http is not None else new_http_client()
         self.endpoint = TokenEndpoint(config, self._http, clock)
         self.limiter = RateLimiter()
+        self.session = SessionLimits(limits if limits is not None else LocalLimits(), session)
         self.figures = ApiFigures()
 
     # -- public calls ----------------------------------------------------------------------------
@@ -191,7 +203,9 @@ class SaxoClient:
         correlation = response.headers.get("x-correlation")
         status = response.status_code
         if status == 429:
-            self.limiter.throttled(group, response.headers, self._clock.now(), order=True)
+            now = self._clock.now()
+            seconds = self.limiter.throttled(group, response.headers, now, order=True)
+            await self.session.throttled(group, seconds, now, order=True)
         if 200 <= status < 300:
             try:
                 return parse_json(response.content, what=what)
@@ -325,6 +339,7 @@ class SaxoClient:
         retry_after = None
         if status == 429:
             retry_after = self.limiter.throttled(group, response.headers, now)
+            await self.session.throttled(group, retry_after, now, order=False)
         raise read_error(
             what,
             error_from(status, response.content),
@@ -333,7 +348,11 @@ class SaxoClient:
         )
 
     async def _pace(self, group: str, *, order: bool = False) -> None:
-        wait = self.limiter.wait_before(group, self._clock.now(), order=order)
+        now = self._clock.now()
+        wait = max(
+            self.limiter.wait_before(group, now, order=order),
+            await self.session.wait_before(group, now, order=order),
+        )
         if wait > 0:
             wait = min(wait, MAX_RATE_WAIT)
             self.figures.throttled_seconds += wait

@@ -7,6 +7,12 @@ Saxo allows 120 requests a minute per session and service group (``port``, ``tra
 requirement: when a dimension says nothing is left, the next request of that group waits for its
 reset; a 429 pauses the group until the reset it names (or 60 s, 1 s for orders, when it names
 none); orders are spaced at least a second apart whatever the headers say.
+
+A session's orders and its 429 pauses bind every process using the session (a connection's
+tokens), so they are kept in :class:`~tradecore.ports.SharedLimits` (:class:`SessionLimits`):
+``saxo:orders:<connection id>`` hands out one order slot a second, ``saxo:pause:<connection id>:
+<group>`` holds a group's pause. The remaining counts of the headers stay in each process
+(:class:`RateLimiter`): they are Saxo's own figures for the whole session already.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from datetime import datetime, timedelta
 
 from attrs import define, field
 
-__all__ = ["MAX_RATE_WAIT", "ORDER_SPACING", "RateLimiter", "service_group"]
+from tradecore.ports import SharedLimits
+
+__all__ = ["MAX_RATE_WAIT", "ORDER_SPACING", "RateLimiter", "SessionLimits", "service_group"]
 
 ORDER_SPACING = timedelta(seconds=1)
 """At most one order per second per session (Saxo's rate limits)."""
@@ -100,6 +108,38 @@ class RateLimiter:
             if window.remaining is not None
         ]
         return ", ".join(parts) or None
+
+
+class SessionLimits:
+    """One Saxo session's order slots and 429 pauses, shared by every process using it.
+
+    :param session: the connection's id (a session is a connection's login).
+    """
+
+    def __init__(self, limits: SharedLimits, session: str) -> None:
+        self._limits = limits
+        self._orders = f"saxo:orders:{session}"
+        self._pause = f"saxo:pause:{session}:"
+
+    async def wait_before(self, group: str, now: datetime, *, order: bool = False) -> float:
+        """Seconds to wait before the next request of ``group``: a pause in force, and for an
+        order its slot (taken now: one order a second per session, all processes together)."""
+        wait = 0.0
+        block = await self._limits.blocked(self._pause + group, now=now)
+        if block is not None:
+            wait = (block.until - now).total_seconds()
+        if order:
+            earliest = now + timedelta(seconds=wait)
+            slot = await self._limits.take_slot(
+                self._orders, earliest=earliest, interval=ORDER_SPACING
+            )
+            wait = (slot - now).total_seconds()
+        return wait
+
+    async def throttled(self, group: str, seconds: float, now: datetime, *, order: bool) -> None:
+        """A 429: nothing more of ``group`` (orders, when ``order``) for ``seconds``."""
+        key = self._orders if order else self._pause + group
+        await self._limits.block(key, until=now + timedelta(seconds=seconds), reason="pause")
 
 
 def _exhausted_reset(headers: Mapping[str, str]) -> float | None:

@@ -187,7 +187,12 @@ class SaxoBroker:
         """
         config = SaxoConfig.from_connection(connection)
         client = SaxoClient(
-            config=config, clock=context.clock, tokens=context.tokens, http=context.http_client
+            config=config,
+            clock=context.clock,
+            tokens=context.tokens,
+            http=context.http_client,
+            limits=context.limits,
+            session=connection.id,
         )
         return cls(
             connection_id=connection.id,
