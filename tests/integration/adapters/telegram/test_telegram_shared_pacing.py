@@ -22,11 +22,14 @@ from tests.integration.adapters.telegram.conftest import (
 )
 
 from tradecore.domain import Secret
+from tradecore.ports import NotifierContext
+from tradecore.testing import FakeClock
 from tradecore_adapters.sqlalchemy import SqlSharedLimits, create_engine
 from tradecore_adapters.sqlalchemy.migrate import upgrade
 from tradecore_adapters.telegram._delivery import SharedPacer
 from tradecore_adapters.telegram.config import TelegramConfig
 from tradecore_adapters.telegram.notifier import TelegramNotifier
+from tradecore_adapters.telegram.plugin import tradecore_register_notifiers
 
 EPOCH = datetime(2026, 12, 7, tzinfo=UTC)
 
@@ -77,3 +80,36 @@ async def test_two_notifiers_on_two_engines_send_one_message_a_second_to_one_cha
     assert min(gaps) >= 1.0 - 1e-6, gaps
     assert gaps == pytest.approx([1.0] * 7), "one a second, no slower"
     assert fake.count("sendMessage", status=429) == 0, "never refused: paced together"
+
+
+async def test_the_plugins_notifiers_pace_through_the_contexts_limits_on_its_clock(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    # As tradecore builds them: the plugin's factory, a NotifierContext with the limits and
+    # the clock (whose sleep the notifier then uses); the fake Bot API reads the same clock.
+    clock = FakeClock(EPOCH)
+    fake = FakeTelegram(
+        tokens={TOKEN}, chats={CHAT: "private"}, min_interval=1.0,
+        clock=lambda: clock.now().timestamp(),
+    )  # fmt: skip
+    (factory,) = tradecore_register_notifiers()
+    with fake.serve() as url:
+        first, second = (
+            factory.create(
+                NotifierContext(
+                    clock=clock,
+                    settings={"chat_id": CHAT, "api_url": url},
+                    secrets={"bot_token": Secret(TOKEN)},
+                    limits=SqlSharedLimits(engine),
+                )
+            )
+            for engine in engines
+        )
+        for _ in range(3):
+            await first.send_test("alice")  # type: ignore[attr-defined]
+            await second.send_test("bob")  # type: ignore[attr-defined]
+
+    messages = fake.messages(CHAT)
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(messages)]
+    assert gaps == pytest.approx([1.0] * 5)
+    assert fake.count("sendMessage", status=429) == 0
