@@ -47,6 +47,7 @@ class _Row:
     used: int
     until: int
     reason: str | None = None
+    ceiling: int | None = None
 
 
 class LocalLimits:
@@ -64,11 +65,13 @@ class LocalLimits:
         with self._lock:
             row = self._rows.get((key, start))
             if row is None:
-                self._rows[(key, start)] = _Row(cost, start + span(window))
+                self._rows[(key, start)] = _Row(cost, start + span(window), ceiling=limit)
                 return cost
-            if row.used + cost > limit:
+            ceiling = limit if row.ceiling is None else min(row.ceiling, limit)
+            if row.used + cost > ceiling:
                 return None
             row.used += cost
+            row.ceiling = ceiling
             return row.used
 
     async def observe(

@@ -12,8 +12,8 @@ statement) or, for one process alone, memory. Three kinds of key:
 
 - **Windows** (:meth:`SharedLimits.reserve`, :meth:`SharedLimits.observe`): a count per fixed
   window (Binance's weight per minute, orders per 10 s). A reservation adds its cost only while
-  the window stays within its limit; the broker's own figure (``X-MBX-USED-WEIGHT-1M``) raises
-  the count to at least what the broker counted.
+  the window stays within its limit (the smallest any process gave); the broker's own figure
+  (``X-MBX-USED-WEIGHT-1M``) raises the count to at least what the broker counted.
 - **Blocks** (:meth:`SharedLimits.block`, :meth:`SharedLimits.blocked`): nothing is sent to a
   host until a time (a ban, a ``Retry-After`` pause). A block is only ever extended.
 - **Slots** (:meth:`SharedLimits.take_slot`): one action per interval (a Telegram chat, a Saxo
@@ -57,7 +57,8 @@ class SharedLimits(Protocol):
         self, key: str, *, window_start: datetime, window: timedelta, cost: int, limit: int
     ) -> int | None:
         """Add ``cost`` to the count of ``key``'s window starting at ``window_start`` when the
-        count stays within ``limit``.
+        count stays within the window's limit: the smallest ``limit`` any reservation of the
+        window gave (so a process that learned a lower limit binds one that has not yet).
 
         The first reservation of a window always succeeds (a request heavier than the whole
         limit goes through at the start of a window).

@@ -4,7 +4,7 @@
 One row of ``shared_limits`` per key and window. Each change is ONE statement, atomic on both
 backends without a transaction of its own (SQLite >= 3.35 and PostgreSQL):
 ``INSERT … ON CONFLICT (key, window_start) DO UPDATE SET … [WHERE …] RETURNING …``. A reservation
-adds its cost only ``WHERE used + cost <= limit``: when two processes race for the last weight of
+adds its cost only ``WHERE used + cost <= ceiling`` (the smallest limit given to the window): when two processes race for the last weight of
 a minute, the database lets exactly one through (the other's statement returns no row). Times are
 integer microseconds since the epoch (see :mod:`tradecore_adapters.shared_limits`), so the
 arithmetic is the same in both dialects.
@@ -60,12 +60,15 @@ class SqlSharedLimits:
         """See :meth:`tradecore.ports.SharedLimits.reserve`."""
         start = micros(window_start)
         insert = self._insert(shared_limits).values(
-            key=key, window_start=start, used=cost, until=start + span(window)
+            key=key, window_start=start, used=cost, until=start + span(window), ceiling=limit
+        )
+        ceiling = case(
+            ((_c.ceiling.is_(None)) | (_c.ceiling > limit), literal(limit)), else_=_c.ceiling
         )
         statement = insert.on_conflict_do_update(
             index_elements=[_c.key, _c.window_start],
-            set_={"used": _c.used + cost},
-            where=_c.used + cost <= limit,
+            set_={"used": _c.used + cost, "ceiling": ceiling},
+            where=_c.used + cost <= ceiling,
         ).returning(_c.used)
         row = await self._one(statement, prune_at=start)
         return None if row is None else int(row[0])

@@ -313,6 +313,8 @@ shared_limits = Table(
     Column("used", BigInteger, nullable=False),
     Column("until", BigInteger, nullable=False),
     Column("reason", String(_CODE)),
+    # A window's limit: the smallest any reservation gave (NULL: none yet).
+    Column("ceiling", BigInteger),
     Index(None, "until"),
 )
 

@@ -569,6 +569,27 @@ async def insert_user_and_connection_again(url: str) -> None:
         await engine.dispose()
 
 
+async def test_0006_adds_shared_limits_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0007")
+    await insert_user_and_connection(url)
+
+    await upgrade(url, "0006")
+    assert "shared_limits" in await table_names(url)
+    await execute(
+        url,
+        "INSERT INTO shared_limits (key, window_start, used, until, reason, ceiling) "
+        "VALUES ('binance:host:api.binance.com', 0, 0, 1800000000000000, 'ban', NULL)",
+    )
+    await upgrade(url)
+    await check_drift(url)
+
+    await downgrade(url, "0007")
+    assert "shared_limits" not in await table_names(url)
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+    await upgrade(url, "0006")
+    assert await count(url, "shared_limits") == 0
+
+
 async def test_removing_a_user_in_the_database_removes_its_lease_audit(url: str) -> None:
     await upgrade(url)
     await insert_user_and_connection(url)

@@ -152,3 +152,13 @@ class SharedLimitsContract:
             )
         )
         assert sorted(slots) == [T0 + n * interval for n in range(10)]
+
+    @pytest.mark.asyncio
+    async def test_the_smallest_limit_given_to_a_window_binds_everyone(
+        self, limits: SharedLimits, second: SharedLimits
+    ) -> None:
+        # One process learned the limit is 50; another still assumes 1000.
+        assert await limits.reserve("w", window_start=T0, window=MINUTE, cost=30, limit=50) == 30
+        refused = await second.reserve("w", window_start=T0, window=MINUTE, cost=30, limit=1000)
+        assert refused is None, "60 > 50, the limit the window was given"
+        assert await second.reserve("w", window_start=T0, window=MINUTE, cost=20, limit=1000) == 50

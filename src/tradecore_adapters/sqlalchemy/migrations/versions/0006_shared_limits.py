@@ -1,7 +1,8 @@
 """Shared limits: ``shared_limits``, one row per key and window, what every process obeys
 together (a Binance ban or Retry-After pause per host, request weight per minute, order counts,
 Saxo's and Telegram's pacing). Times are integer microseconds since the epoch; ``window_start``
-is 0 for a key's block or slot row. Nothing in it outlives an hour or so: downgrading drops it.
+is 0 for a key's block or slot row; ``ceiling`` is a window's limit, the smallest any process
+gave. Nothing in it outlives an hour or so: downgrading drops it.
 
 Revision ID: 0006
 Revises: 0007
@@ -30,6 +31,7 @@ def upgrade() -> None:
         sa.Column("used", sa.BigInteger(), nullable=False),
         sa.Column("until", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("ceiling", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("key", "window_start", name=op.f("pk_shared_limits")),
     )
     op.create_index(op.f("ix_shared_limits_until"), "shared_limits", ["until"], unique=False)
