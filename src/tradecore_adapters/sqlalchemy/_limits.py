@@ -9,8 +9,10 @@ a minute, the database lets exactly one through (the other's statement returns n
 integer microseconds since the epoch (see :mod:`tradecore_adapters.shared_limits`), so the
 arithmetic is the same in both dialects.
 
-These statements run outside any unit of work, on their own pooled connection: on SQLite each is
-an autocommit write that waits for the write lock like any other (up to the busy timeout).
+These statements run outside any unit of work, on their own pooled connection in autocommit mode:
+a row is locked only while the server runs the statement, so a process stopped or cut off between
+two statements (SIGSTOP, a frozen VM) never leaves a limit's row locked for the others. On SQLite
+each is a write that waits for the write lock like any other (up to the busy timeout).
 Rows whose window or block ended more than :data:`~tradecore_adapters.shared_limits.PRUNE_AFTER`
 ago are deleted now and then (at most every ten minutes per process).
 """
@@ -50,7 +52,8 @@ class SqlSharedLimits:
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        # Autocommit: each statement commits as the server runs it (see the module docstring).
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._pruned_at: int | None = None
 
@@ -116,7 +119,6 @@ class SqlSharedLimits:
             select(_c.until, _c.reason).where(
                 _c.key == key, _c.window_start == KEY_WINDOW, _c.until > micros(now)
             ),
-            write=False,
         )
         if row is None:
             return None
@@ -142,21 +144,14 @@ class SqlSharedLimits:
         async with self._engine.connect() as db:
             try:
                 result = await db.execute(delete(shared_limits).where(_c.until < micros(before)))
-                await db.commit()
             except DBAPIError as exc:
                 raise database_error(exc) from None
         return int(result.rowcount or 0)
 
-    async def _one(
-        self, statement: Any, *, write: bool = True, prune_at: int | None = None
-    ) -> Any | None:
+    async def _one(self, statement: Any, *, prune_at: int | None = None) -> Any | None:
         async with self._engine.connect() as db:
             try:
                 row = (await db.execute(statement)).first()
-                if write:
-                    await db.commit()
-                else:
-                    await db.rollback()
             except DBAPIError as exc:
                 raise database_error(exc) from None
         if prune_at is not None and (
