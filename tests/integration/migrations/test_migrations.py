@@ -360,8 +360,8 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
-        "0006",
         "0007",
+        "0006",
         "0005",
         "0004",
         "0003",
@@ -533,7 +533,7 @@ async def insert_venue(url: str) -> None:
 
 
 async def test_0007_adds_the_venue_tables_and_downgrades_cleanly(url: str) -> None:
-    await upgrade(url, "0005")
+    await upgrade(url, "0006")
     await insert_user_and_connection(url)
 
     await upgrade(url, "0007")
@@ -544,7 +544,7 @@ async def test_0007_adds_the_venue_tables_and_downgrades_cleanly(url: str) -> No
     await insert_user_and_connection_again(url)
     await insert_venue(url)
 
-    await downgrade(url, "0005")
+    await downgrade(url, "0006")
     assert not {"venue_states", "venue_entries"} & await table_names(url)
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
     await upgrade(url, "0007")
@@ -570,7 +570,7 @@ async def insert_user_and_connection_again(url: str) -> None:
 
 
 async def test_0006_adds_shared_limits_and_downgrades_cleanly(url: str) -> None:
-    await upgrade(url, "0007")
+    await upgrade(url, "0005")
     await insert_user_and_connection(url)
 
     await upgrade(url, "0006")
@@ -583,7 +583,7 @@ async def test_0006_adds_shared_limits_and_downgrades_cleanly(url: str) -> None:
     await upgrade(url)
     await check_drift(url)
 
-    await downgrade(url, "0007")
+    await downgrade(url, "0005")
     assert "shared_limits" not in await table_names(url)
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
     await upgrade(url, "0006")

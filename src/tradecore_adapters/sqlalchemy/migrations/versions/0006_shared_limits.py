@@ -5,7 +5,7 @@ is 0 for a key's block or slot row; ``ceiling`` is a window's limit, the smalles
 gave. Nothing in it outlives an hour or so: downgrading drops it.
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0005
 Create Date: 2026-12-07 11:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
