@@ -25,6 +25,8 @@ Code decides what to do from an exception's *class*, never by parsing its messag
     ├── CycleBusy                    another scheduler runs this user's cycle right now
     ├── NotificationError            a notifier could not deliver a digest
     ├── OrderBlocked                 a risk rule (``rule``) forbids the order; nothing was recorded
+    ├── LoginRefused                 a name and password (or an API token) were not accepted; the
+    │                                message never says whether the name exists
     └── PluginError                  a plugin is broken, duplicated, or unknown
 
 Adapters translate vendor exceptions at their edge with ``raise … from exc`` so the cause is kept
@@ -32,6 +34,8 @@ for debugging while callers only ever see this tree. No message here ever contai
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 __all__ = [
     "AlreadyExists",
@@ -44,6 +48,7 @@ __all__ = [
     "InstrumentNotFound",
     "InsufficientFunds",
     "LeaseLost",
+    "LoginRefused",
     "MalformedResponse",
     "NotFound",
     "NotificationError",
@@ -200,6 +205,18 @@ class OrderBlocked(TradecoreError):
     def __init__(self, message: str, *, rule: str) -> None:
         super().__init__(message)
         self.rule = rule
+
+
+class LoginRefused(TradecoreError):
+    """A login (name and password) or an API token was refused: wrong, unknown, expired,
+    revoked, or too many failures lately. The message is the same whether or not the name
+    exists; ``retry_after`` (a UTC datetime) is set only when the name or the address is locked
+    out for a while, which happens alike to names that do not exist.
+    """
+
+    def __init__(self, message: str, *, retry_after: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PluginError(TradecoreError):

@@ -16,8 +16,9 @@ from attrs import define, frozen
 from tradecore.domain import Trigger
 from tradecore.errors import CycleBusy
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
-from tradecore.ports import Clock, NotifierPort, RepositoryPort, SharedLimits
+from tradecore.ports import Clock, NotifierPort, PasswordHasher, RepositoryPort, SharedLimits
 from tradecore.services import (
+    ApiTokens,
     Automation,
     AutomationCycle,
     Connections,
@@ -27,6 +28,7 @@ from tradecore.services import (
     OAuthLogins,
     Orders,
     Overview,
+    Passwords,
     Portfolio,
     Risk,
     Scheduler,
@@ -130,6 +132,16 @@ class Application:
     def users(self) -> Users:
         """Add, list, find and remove users."""
         return Users(self.context)
+
+    @property
+    def passwords(self) -> Passwords:
+        """Set users' passwords and log in with a name and a password."""
+        return Passwords(self.context)
+
+    @property
+    def api_tokens(self) -> ApiTokens:
+        """Create, list, revoke and check users' API tokens."""
+        return ApiTokens(self.context)
 
     @property
     def targets(self) -> Targets:
@@ -287,6 +299,7 @@ def bootstrap(
     trace: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
     limits: SharedLimits | None = None,
+    password_hasher: PasswordHasher | None = None,
 ) -> Application:
     """Wire the application from ``settings``; any part can be replaced (tests pass fakes).
 
@@ -298,6 +311,8 @@ def bootstrap(
         declare, such as ``TELEGRAM_BOT_TOKEN``); none when ``None``.
     :param limits: the limits shared by every process; by default the repository's own
         (:func:`shared_limits_of`).
+    :param password_hasher: hashes users' passwords; Argon2id with argon2-cffi's defaults
+        (:class:`~tradecore_adapters.passwords.Argon2Hasher`) by default.
     :raises PluginError: a plugin is broken or a configured notifier is not installed.
     """
     registry = load_plugins(
@@ -313,6 +328,10 @@ def bootstrap(
         repository = MemoryRepository()
     if limits is None:
         limits = shared_limits_of(repository)
+    if password_hasher is None:
+        from tradecore_adapters.passwords import Argon2Hasher
+
+        password_hasher = Argon2Hasher()
     if notifiers is None:
         notifier_context = NotifierContext(clock=clock, stream=stream, limits=limits)
         notifiers = [
@@ -334,6 +353,7 @@ def bootstrap(
         lease_ttl=timedelta(seconds=settings.lease_seconds),
         retention=settings.retention,
         limits=limits,
+        password_hasher=password_hasher,
     )
     cycle = AutomationCycle(
         repository=repository,

@@ -17,8 +17,12 @@ class User:
     """A trader. All data is scoped by user and never crosses users.
 
     :param name: a unique, human-chosen handle (``alice``).
+    :param is_admin: an administrator (may see every user's automation state on the operator
+        page, never their secrets). A user's password is not kept here: the repository holds
+        its hash apart (``UserRepository.password_hash``), so it is never in a ``repr``.
     """
 
     id: str = field(factory=new_id, validator=non_empty)
     name: str = field(validator=non_empty)
     created_at: datetime = field(converter=utc)
+    is_admin: bool = False

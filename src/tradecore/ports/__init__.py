@@ -31,7 +31,9 @@ from tradecore.ports.parameters import (
     parse_duration,
     parse_parameters,
 )
+from tradecore.ports.passwords import PasswordHasher
 from tradecore.ports.repository import (
+    ApiTokenRepository,
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
@@ -59,6 +61,7 @@ from tradecore.ports.venues import (
 )
 
 __all__ = [
+    "ApiTokenRepository",
     "AutomationRepository",
     "Block",
     "BrokerCapabilities",
@@ -81,6 +84,7 @@ __all__ = [
     "OrderSearch",
     "ParameterKind",
     "ParameterValues",
+    "PasswordHasher",
     "PositionRepository",
     "RateLimits",
     "RepositoryPort",

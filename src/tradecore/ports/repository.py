@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Final, Protocol, Self, runtime_checkable
 
 from tradecore.domain import (
+    ApiToken,
     BrokerConnection,
     NotificationTarget,
     Order,
@@ -45,6 +46,7 @@ from tradecore.ports.venues import VenueRepository
 
 __all__ = [
     "REPOSITORIES",
+    "ApiTokenRepository",
     "AutomationRepository",
     "ConnectionRepository",
     "CursorRepository",
@@ -93,6 +95,59 @@ class UserRepository(Protocol):
 
     async def remove(self, user_id: str) -> None:
         """Delete a user and everything it owns. :raises NotFound: no such user."""
+        ...
+
+    async def set_admin(self, user_id: str, is_admin: bool) -> None:
+        """Make the user an administrator, or not. :raises NotFound: no such user."""
+        ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
+        """Store the hash of the user's password (``None``: the user has no password).
+
+        :raises NotFound: no such user.
+        """
+        ...
+
+    async def password_hash(self, user_id: str) -> str | None:
+        """The stored hash of the user's password, ``None`` if it has none.
+
+        :raises NotFound: no such user.
+        """
+        ...
+
+
+class ApiTokenRepository(Protocol):
+    """Users' API tokens, by digest (the token itself is never stored)."""
+
+    async def add(self, token: ApiToken) -> None:
+        """Store a new token.
+
+        :raises NotFound: its user does not exist.
+        :raises AlreadyExists: a token with that id or digest exists.
+        """
+        ...
+
+    async def list(self, user_id: str) -> Sequence[ApiToken]:
+        """The user's tokens, oldest first."""
+        ...
+
+    async def get(self, user_id: str, token_id: str) -> ApiToken:
+        """:raises NotFound: no such token for this user."""
+        ...
+
+    async def find_by_digest(self, digest: str) -> ApiToken:
+        """The token whose digest is ``digest``, whoever owns it.
+
+        :raises NotFound: none.
+        """
+        ...
+
+    async def touch(self, user_id: str, token_id: str, when: datetime) -> None:
+        """Record that the token was used at ``when``. :raises NotFound: no such token."""
+        ...
+
+    async def remove(self, user_id: str, token_id: str) -> None:
+        """Delete (revoke) a token. :raises NotFound: no such token for this user."""
         ...
 
 
@@ -392,6 +447,7 @@ class UnitOfWork(Protocol):
     leases: LeaseRepository
     daemons: DaemonRepository
     venues: VenueRepository
+    api_tokens: ApiTokenRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tradecore.services._steps import describe_error
+from tradecore.services.api_tokens import ApiTokens, NewApiToken, TokenUse
 from tradecore.services.automation import (
     RECENT_RUNS,
     AutomationStatus,
@@ -68,6 +69,7 @@ from tradecore.services.orders import (
     submit_order,
 )
 from tradecore.services.overview import ConnectionOverview, Overview, UserOverview
+from tradecore.services.passwords import Passwords
 from tradecore.services.portfolio import Holdings, Portfolio, SyncOutcome, SyncProgress, TradeList
 from tradecore.services.risk import (
     UNCHANGED,
@@ -107,6 +109,7 @@ __all__ = [
     "SHOWN_ORDERS",
     "UNCHANGED",
     "AccountNotChosen",
+    "ApiTokens",
     "Automation",
     "AutomationCycle",
     "AutomationStatus",
@@ -133,6 +136,7 @@ __all__ = [
     "LeasedRun",
     "LocalVenueStore",
     "ManualOrder",
+    "NewApiToken",
     "NewTarget",
     "NoUserChosen",
     "OAuthLogins",
@@ -145,6 +149,7 @@ __all__ = [
     "Orders",
     "Overview",
     "PassReport",
+    "Passwords",
     "PlacedOrder",
     "PlacementFailed",
     "Portfolio",
@@ -173,6 +178,7 @@ __all__ = [
     "TargetTest",
     "Targets",
     "TokenRenewal",
+    "TokenUse",
     "TradeList",
     "Unchanged",
     "UnknownStrategyType",

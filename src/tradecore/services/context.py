@@ -16,13 +16,19 @@ from typing import TypeVar
 
 from attrs import field, frozen
 
-from tradecore.domain import DEFAULT_FREQUENCY_MINUTES, TOKEN_REFRESH_MARGIN, BrokerConnection
+from tradecore.domain import (
+    DEFAULT_FREQUENCY_MINUTES,
+    TOKEN_REFRESH_MARGIN,
+    BrokerConnection,
+    LoginPolicy,
+)
 from tradecore.errors import PluginError
 from tradecore.ports import (
     BrokerFactory,
     BrokerPort,
     Clock,
     NotifierFactory,
+    PasswordHasher,
     RepositoryPort,
     SharedLimits,
     StrategyFactory,
@@ -70,7 +76,11 @@ class ServiceContext:
     :param token_refresh_margin: OAuth access tokens expiring within this margin are renewed
         before use.
     :param limits: the limits every process of the deployment obeys together, handed to every
-        broker and notifier (see :class:`~tradecore.ports.SharedLimits`).
+        broker and notifier (see :class:`~tradecore.ports.SharedLimits`); failed logins are
+        counted there too.
+    :param password_hasher: hashes and checks users' passwords (``None``: passwords cannot be
+        set or checked).
+    :param login_policy: how failed logins are slowed and locked out.
     """
 
     repository: RepositoryPort
@@ -86,6 +96,8 @@ class ServiceContext:
     http_client: object | None = None
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
     limits: SharedLimits | None = None
+    password_hasher: PasswordHasher | None = None
+    login_policy: LoginPolicy = field(factory=LoginPolicy)
 
     def create_broker(self, connection: BrokerConnection) -> BrokerPort:
         """Build the adapter of ``connection`` (no I/O); see

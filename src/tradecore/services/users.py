@@ -55,13 +55,19 @@ class Users:
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
 
-    async def add(self, name: str) -> User:
+    async def add(self, name: str, *, is_admin: bool = False) -> User:
         """Add a user called ``name`` (checked and trimmed, see :func:`checked_name`).
+
+        :param is_admin: make the user an administrator (docs/accounts.md).
 
         :raises DomainError: the name breaks the rule for names.
         :raises AlreadyExists: there is already a user with that name.
         """
-        user = User(name=checked_name("user", name), created_at=self._context.clock.now())
+        user = User(
+            name=checked_name("user", name),
+            created_at=self._context.clock.now(),
+            is_admin=is_admin,
+        )
         async with self._context.repository.unit_of_work() as uow:
             try:
                 await uow.users.add(user)
@@ -117,6 +123,16 @@ class Users:
                 await uow.users.rename(user_id, name)
             except AlreadyExists:
                 raise AlreadyExists(f"there is already a user named {name!r}") from None
+            await uow.commit()
+        return await self.get(user_id)
+
+    async def set_admin(self, user_id: str, is_admin: bool) -> User:
+        """Make the user an administrator (``True``) or not (``False``).
+
+        :raises NotFound: no such user.
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            await uow.users.set_admin(user_id, is_admin)
             await uow.commit()
         return await self.get(user_id)
 

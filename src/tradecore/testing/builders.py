@@ -82,13 +82,19 @@ def _stable_id(*parts: str) -> str:
 
 
 def make_user(
-    *, name: str = "alice", id: str | None = None, created_at: datetime = DEFAULT_TIME
+    *,
+    name: str = "alice",
+    id: str | None = None,
+    created_at: datetime = DEFAULT_TIME,
+    is_admin: bool = False,
 ) -> User:
     """Build a :class:`~tradecore.domain.User`.
 
     :param id: defaults to an id derived from ``name``.
     """
-    return User(id=id or _stable_id("user", name), name=name, created_at=created_at)
+    return User(
+        id=id or _stable_id("user", name), name=name, created_at=created_at, is_admin=is_admin
+    )
 
 
 DEFAULT_USER_ID = make_user().id

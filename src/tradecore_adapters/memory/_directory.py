@@ -107,6 +107,36 @@ class Users:
 
         self._session.write(remove)
 
+    async def set_admin(self, user_id: str, is_admin: bool) -> None:
+        def set_admin(tables: Tables) -> None:
+            user = tables.users.get(user_id)
+            if user is None:
+                raise NotFound(f"no user {user_id!r}")
+            changed = copy_entity(user)
+            changed.is_admin = bool(is_admin)
+            tables.users.put(user_id, changed)
+
+        self._session.write(set_admin)
+
+    async def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
+        def set_hash(tables: Tables) -> None:
+            if tables.users.get(user_id) is None:
+                raise NotFound(f"no user {user_id!r}")
+            if password_hash is None:
+                tables.password_hashes.delete(user_id)
+            else:
+                tables.password_hashes.put(user_id, password_hash)
+
+        self._session.write(set_hash)
+
+    async def password_hash(self, user_id: str) -> str | None:
+        def read_hash(tables: Tables) -> str | None:
+            if tables.users.get(user_id) is None:
+                raise NotFound(f"no user {user_id!r}")
+            return tables.password_hashes.get(user_id)
+
+        return self._session.read(read_hash)
+
 
 class Connections:
     """:class:`~tradecore.ports.ConnectionRepository` in memory."""

@@ -17,6 +17,7 @@ from typing import Generic, NamedTuple, TypeVar
 import attrs
 
 from tradecore.domain import (
+    ApiToken,
     AutomationConfig,
     AutomationRun,
     BrokerConnection,
@@ -60,6 +61,7 @@ V = TypeVar("V")
 E = TypeVar(
     "E",
     User,
+    ApiToken,
     BrokerConnection,
     NotificationTarget,
     StrategyConfig,
@@ -184,6 +186,7 @@ class Tables:
     """
 
     __slots__ = (
+        "api_tokens",
         "automation",
         "connections",
         "cursors",
@@ -193,6 +196,7 @@ class Tables:
         "lease_slots",
         "notification_targets",
         "orders",
+        "password_hashes",
         "positions",
         "risk_limits",
         "runs",
@@ -205,6 +209,8 @@ class Tables:
 
     def __init__(self, parent: Tables | None = None) -> None:
         self.users: Table[str, User] = Table(parent.users if parent else None)
+        self.password_hashes: Table[str, str] = Table(parent.password_hashes if parent else None)
+        self.api_tokens: Table[str, ApiToken] = Table(parent.api_tokens if parent else None)
         self.connections: Table[str, BrokerConnection] = Table(
             parent.connections if parent else None
         )
@@ -238,6 +244,8 @@ class Tables:
         """Merge this layer into its parent."""
         for table in (
             self.users,
+            self.password_hashes,
+            self.api_tokens,
             self.connections,
             self.notification_targets,
             self.positions,
@@ -323,4 +331,7 @@ def drop_user(tables: Tables, user_id: str) -> None:
     for interval_key in [k for k in tables.lease_intervals if k[0] == user_id]:
         tables.lease_intervals.delete(interval_key)
     tables.risk_limits.delete(user_id)
+    for token_id in [t.id for t in tables.api_tokens.values() if t.user_id == user_id]:
+        tables.api_tokens.delete(token_id)
+    tables.password_hashes.delete(user_id)
     tables.users.delete(user_id)

@@ -9,6 +9,7 @@ from tradecore.errors import RepositoryError
 from tradecore.ports import Clock, SharedLimits
 from tradecore.ports.repository import (
     REPOSITORIES,
+    ApiTokenRepository,
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
@@ -27,6 +28,7 @@ from tradecore.ports.repository import (
     VenueRepository,
 )
 from tradecore_adapters.clock import SystemClock
+from tradecore_adapters.memory._api_tokens import ApiTokens
 from tradecore_adapters.memory._directory import (
     Automation,
     Connections,
@@ -82,6 +84,7 @@ class MemoryUnitOfWork:
         self.leases: LeaseRepository = Leases(session, store_clock)
         self.daemons: DaemonRepository = Daemons(session, store_clock)
         self.venues: VenueRepository = Venues(session)
+        self.api_tokens: ApiTokenRepository = ApiTokens(session)
 
     async def __aenter__(self) -> Self:
         self._session.begin()

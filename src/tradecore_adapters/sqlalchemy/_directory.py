@@ -120,6 +120,30 @@ class Users:
             if result.rowcount == 0:
                 raise NotFound(f"no user with id {user_id!r}")
 
+    async def set_admin(self, user_id: str, is_admin: bool) -> None:
+        await self._change(user_id, is_admin=bool(is_admin))
+
+    async def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
+        await self._change(user_id, password_hash=password_hash)
+
+    async def password_hash(self, user_id: str) -> str | None:
+        connection = await self._tx.read()
+        row = (
+            await connection.execute(select(users.c.password_hash).where(users.c.id == user_id))
+        ).first()
+        if row is None:
+            raise NotFound(f"no user with id {user_id!r}")
+        hashed: str | None = row[0]
+        return hashed
+
+    async def _change(self, user_id: str, **values: object) -> None:
+        async with self._tx.atomic() as connection:
+            result = await connection.execute(
+                update(users).where(users.c.id == user_id).values(**values)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no user with id {user_id!r}")
+
     async def _one(self, query: Select[Any], what: str) -> User:
         connection = await self._tx.read()
         row = (await connection.execute(query)).mappings().first()

@@ -120,13 +120,23 @@ def instrument_columns(instrument: Instrument) -> dict[str, Any]:
 
 def user_row(user: User) -> dict[str, Any]:
     """A :class:`User` as a ``users`` row."""
-    return {"id": user.id, "name": user.name, "created_at": user.created_at}
+    return {
+        "id": user.id,
+        "name": user.name,
+        "created_at": user.created_at,
+        "is_admin": user.is_admin,
+    }
 
 
 def user_from_row(row: Row) -> User:
     """A ``users`` row as a :class:`User`."""
     with _reading("users", lambda: f"id {row['id']!r}"):
-        return User(id=row["id"], name=row["name"], created_at=row["created_at"])
+        return User(
+            id=row["id"],
+            name=row["name"],
+            created_at=row["created_at"],
+            is_admin=bool(row["is_admin"]),
+        )
 
 
 def position_row(user_id: str, position: Position) -> dict[str, Any]:

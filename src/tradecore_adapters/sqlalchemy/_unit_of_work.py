@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tradecore.ports.repository import (
     REPOSITORIES,
+    ApiTokenRepository,
     AutomationRepository,
     ConnectionRepository,
     CursorRepository,
@@ -27,6 +28,7 @@ from tradecore.ports.repository import (
     VenueRepository,
 )
 from tradecore_adapters.encryption import KeyRing
+from tradecore_adapters.sqlalchemy._api_tokens import ApiTokens
 from tradecore_adapters.sqlalchemy._automation import Automation
 from tradecore_adapters.sqlalchemy._directory import Connections, Strategies, Users
 from tradecore_adapters.sqlalchemy._journal import Orders, Runs
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.leases: LeaseRepository = leases
         self.daemons: DaemonRepository = SqlDaemons(self._tx, leases)
         self.venues: VenueRepository = Venues(self._tx)
+        self.api_tokens: ApiTokenRepository = ApiTokens(self._tx)
 
     async def __aenter__(self) -> Self:
         self._tx.begin()

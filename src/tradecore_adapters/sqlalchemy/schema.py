@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,6 +39,7 @@ from tradecore_adapters.sqlalchemy._types import ExactDecimal, UtcDateTime
 
 __all__ = [
     "NAMING_CONVENTION",
+    "api_tokens",
     "automation_configs",
     "automation_daemons",
     "automation_runs",
@@ -103,7 +105,28 @@ users = Table(
     Column("id", String(_ID), primary_key=True),
     Column("name", String(_NAME), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # Migration 0008 (docs/accounts.md): the administrator flag and the Argon2 hash of the
+    # password (NULL: no password, the user cannot log in to the web).
+    Column("is_admin", Boolean, nullable=False, server_default=false()),
+    Column("password_hash", String(255), nullable=True),
     UniqueConstraint("name"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("user_id", String(_ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # SHA-256 of the token, hex: the token itself is never stored (docs/accounts.md).
+    Column("digest", String(64), nullable=False),
+    # Space-separated scopes, sorted: "execute read write".
+    Column("scopes", String(64), nullable=False),
+    Column("name", String(_NAME), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_used_at", UtcDateTime(), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("digest"),
+    Index("ix_api_tokens_user_id", "user_id"),
 )
 
 broker_connections = Table(

@@ -360,6 +360,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
+        "0008",
         "0007",
         "0006",
         "0005",
@@ -550,6 +551,35 @@ async def test_0007_adds_the_venue_tables_and_downgrades_cleanly(url: str) -> No
     await upgrade(url, "0007")
     assert (await count(url, "venue_states"), await count(url, "venue_entries")) == (0, 0)
     await insert_venue(url)  # the tables are back and usable
+    await upgrade(url)
+    await check_drift(url)
+    await ensure(url)
+
+
+async def test_0008_adds_accounts_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0007")
+    await insert_user_and_connection(url)
+
+    await upgrade(url, "0008")
+    assert "api_tokens" in await table_names(url)
+    await execute(url, "UPDATE users SET password_hash = 'h' WHERE id = 'u1'")
+    await execute(
+        url,
+        "INSERT INTO api_tokens (id, user_id, digest, scopes, created_at) "
+        "VALUES ('t1', 'u1', 'd1', 'read', '2026-01-05 09:00:00+00:00')",
+    )
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            row = (await connection.execute(text("SELECT is_admin FROM users"))).one()
+    finally:
+        await engine.dispose()
+    assert not row[0]  # existing users are not administrators
+    await execute(url, "DELETE FROM users WHERE id = 'u1'")  # their tokens go too
+    assert await count(url, "api_tokens") == 0
+
+    await downgrade(url, "0007")
+    assert "api_tokens" not in await table_names(url)
     await upgrade(url)
     await check_drift(url)
     await ensure(url)

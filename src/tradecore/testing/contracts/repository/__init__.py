@@ -42,6 +42,7 @@ from typing import ClassVar
 import pytest
 
 from tradecore.ports.repository import RepositoryPort
+from tradecore.testing.contracts.repository._accounts import AccountTests
 from tradecore.testing.contracts.repository._connections import (
     ConnectionLockTests,
     ConnectionTests,
@@ -98,6 +99,7 @@ class RepositoryPortContract(
     NotificationTargetTests,
     ConnectionLockTests,
     ConnectionTests,
+    AccountTests,
     UserTests,
 ):
     """pytest base class: the behaviour every repository adapter shares.
