@@ -10,6 +10,8 @@ import click
 
 from tradecore.errors import ConfigurationError, TradecoreError
 from tradecore.services import describe_error
+from tradecore_cli.commands.accounts import user_admin, user_passwd
+from tradecore_cli.commands.api_tokens import token
 from tradecore_cli.commands.automation import automation
 from tradecore_cli.commands.broker_changes import broker_disable, broker_edit, broker_enable
 from tradecore_cli.commands.broker_secrets import broker_secrets
@@ -114,8 +116,11 @@ for _command in (
     strategy,
     order,
     risk,
+    token,
 ):
     cli.add_command(_command)
+user.add_command(user_passwd)
+user.add_command(user_admin)
 broker.add_command(broker_login)
 broker.add_command(broker_secrets)
 for _change in (broker_edit, broker_enable, broker_disable):

@@ -25,8 +25,9 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
+@click.option("--admin", is_flag=True, help="Make the user an administrator (docs/accounts.md).")
 @click.pass_context
-def user_add(ctx: click.Context, name: str) -> None:
+def user_add(ctx: click.Context, name: str, admin: bool) -> None:
     """Add a user called NAME (names are unique; see docs/names.md for what a name may hold).
 
     Every other command takes --user NAME to say whose data it touches; with a single user,
@@ -35,10 +36,10 @@ def user_add(ctx: click.Context, name: str) -> None:
 
     async def run() -> User:
         async with open_app(ctx) as app:
-            return await app.users.add(name)
+            return await app.users.add(name, is_admin=admin)
 
     added = asyncio.run(run())
-    click.echo(f"Added user {added.name}.")
+    click.echo(f"Added user {added.name}" + (", an administrator." if added.is_admin else "."))
     click.echo(f"Next: tradecore broker add TYPE --name NAME --user {added.name}  (try TYPE paper)")
 
 
@@ -76,6 +77,7 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
                 "id": each.id,
                 "connections": connections,
                 "created_at": timestamp(each.created_at),
+                "admin": each.is_admin,
             }
             for each, connections in users
         ]
@@ -88,8 +90,14 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
     table.add_column("name")
     table.add_column("connections", justify="right")
     table.add_column("created (UTC)")
+    table.add_column("admin")
     for each, connections in users:
-        table.add_row(each.name, str(connections), each.created_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            each.name,
+            str(connections),
+            each.created_at.strftime("%Y-%m-%d %H:%M"),
+            "yes" if each.is_admin else "",
+        )
     print_table(Console(soft_wrap=True), table)
 
 
