@@ -57,9 +57,17 @@ def signed(fake: FakeBinance, params: list[tuple[str, str]], *, secret: str = SE
     return f"{query}&signature={hmac_hex(query, secret)}"
 
 
+MID_MINUTE_MS = 1_700_000_070_000
+"""A fixed time 30 s past a minute boundary (1_700_000_040_000 is one)."""
+
+
 @pytest.fixture
 def fake() -> FakeBinance:
-    exchange = FakeBinance()
+    # Frozen in mid-minute, so the weights a test counts never start again at a minute boundary.
+    return _stocked(FakeBinance(clock_ms=lambda: MID_MINUTE_MS))
+
+
+def _stocked(exchange: FakeBinance) -> FakeBinance:
     exchange.add_symbol("BTCUSDT", "BTC", "USDT", price="30000.00")
     exchange.add_symbol("LTCBTC", "LTC", "BTC", price="0.20", tick_size="0.00001000")
     exchange.add_account(KEY, secret=SECRET, balances={"USDT": ("100000", "0"), "BTC": ("2", "0")})
@@ -90,7 +98,7 @@ async def test_official_hmac_vector_is_accepted(fake, client) -> None:
     payload = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
     signature = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
     assert hmac_hex(payload) == signature
-    fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - int(time.time() * 1000)
+    fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - MID_MINUTE_MS
 
     response = await client.post(
         f"/api/v3/order?{payload}&signature={signature.upper()}",  # HMAC: case-insensitive
@@ -106,7 +114,7 @@ async def test_official_hmac_vector_is_accepted(fake, client) -> None:
 
 async def test_mixed_query_and_body_vector_signs_their_concatenation(fake, client) -> None:
     # The official vector formerly in Request security: query + body with no '&' between them.
-    fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - int(time.time() * 1000)
+    fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - MID_MINUTE_MS
     body = "quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
     signature = "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
 
@@ -121,10 +129,10 @@ async def test_mixed_query_and_body_vector_signs_their_concatenation(fake, clien
 
 
 async def test_ed25519_vector_is_accepted(client) -> None:
-    fake = FakeBinance()
+    fake = FakeBinance(clock_ms=lambda: MID_MINUTE_MS)
     fake.add_symbol("BTCUSDT", "BTC", "USDT", price="60000.00")
     fake.add_account("ed-key", ed25519_public_key=ED_PUBLIC, balances={"USDT": ("100000", "0")})
-    fake.clock_offset_ms = 1631234567890 + 100 - int(time.time() * 1000)
+    fake.clock_offset_ms = 1631234567890 + 100 - MID_MINUTE_MS
     payload = "price=50000&quantity=1&side=BUY&symbol=BTCUSDT&timestamp=1631234567890&type=LIMIT"
     expected = (
         "a4Pm3p02D2HXtNfo3DBaVCe9Ov7kledewgYtGjekotFmZ5wXa3mC5AtLB7CpAphyNjeyovIuDP+9fyjYmsojCw=="
@@ -168,7 +176,7 @@ async def test_bad_signatures_are_rejected_with_1022(fake, client) -> None:
 
 async def test_non_percent_encoded_payload_is_rejected(fake, client) -> None:
     # The official non-ASCII vector: accepted encoded, rejected when signed raw.
-    fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - int(time.time() * 1000)
+    fake.clock_offset_ms = VECTOR_TIMESTAMP + 100 - MID_MINUTE_MS
     tail = "&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
     encoded = "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96" + tail
     raw = "symbol=\uff11\uff12\uff13\uff14\uff15\uff16" + tail  # full-width digits, not encoded
@@ -329,7 +337,15 @@ async def test_account_shows_zero_balances_unless_omitted(fake, client) -> None:
     assert (full["accountType"], full["canTrade"], type(full["uid"])) == ("SPOT", True, int)
 
 
-async def test_weights_accumulate_then_429_with_retry_after(fake, client) -> None:
+async def test_weights_accumulate_then_429_with_retry_after() -> None:
+    # On a frozen clock in mid-minute: on the wall clock the weights of a minute boundary crossed
+    # during the test would start again from zero.
+    fake = _stocked(FakeBinance(clock_ms=lambda: MID_MINUTE_MS))
+    async with httpx.AsyncClient(transport=fake.mock_transport(), base_url=API) as client:
+        await _weights_accumulate_then_429(fake, client)
+
+
+async def _weights_accumulate_then_429(fake: FakeBinance, client: httpx.AsyncClient) -> None:
     used = []
     for path in ("/api/v3/time", "/api/v3/exchangeInfo", "/api/v3/ticker/price"):
         response = await client.get(path)
