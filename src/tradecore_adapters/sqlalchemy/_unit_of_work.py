@@ -30,11 +30,12 @@ from tradecore.ports.repository import (
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy._api_tokens import ApiTokens
 from tradecore_adapters.sqlalchemy._automation import Automation
-from tradecore_adapters.sqlalchemy._directory import Connections, Strategies, Users
+from tradecore_adapters.sqlalchemy._directory import Connections, Users
 from tradecore_adapters.sqlalchemy._journal import Orders, Runs
 from tradecore_adapters.sqlalchemy._leases import SqlDaemons, SqlLeases
 from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
 from tradecore_adapters.sqlalchemy._risk import Risk
+from tradecore_adapters.sqlalchemy._strategies import Strategies
 from tradecore_adapters.sqlalchemy._targets import NotificationTargets
 from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
 from tradecore_adapters.sqlalchemy._venues import Venues
