@@ -50,6 +50,7 @@ from tradecore_adapters.database import (
     upgrade_schema,
 )
 from tradecore_adapters.environment import LOG_LEVELS, settings_from_environment
+from tradecore_adapters.front_end import derived_secret, is_database_down, translations
 from tradecore_adapters.logging_setup import configure_logging
 from tradecore_adapters.oauth_callback import RedirectListener
 from tradecore_adapters.settings import Settings
@@ -69,7 +70,9 @@ __all__ = [
     "bootstrap",
     "check_setup",
     "configure_logging",
+    "derived_secret",
     "initialise",
+    "is_database_down",
     "key_ring_of",
     "load_plugins",
     "open_application",
@@ -80,6 +83,7 @@ __all__ = [
     "schema_state",
     "settings_from_environment",
     "shared_limits_of",
+    "translations",
     "upgrade_schema",
 ]
 

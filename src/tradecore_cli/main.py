@@ -32,6 +32,7 @@ from tradecore_cli.commands.strategies import strategy
 from tradecore_cli.commands.sync import sync
 from tradecore_cli.commands.tokens import refresh_tokens
 from tradecore_cli.commands.users import user
+from tradecore_cli.commands.web import web
 
 __all__ = ["INTERRUPTED", "cli"]
 
@@ -117,6 +118,7 @@ for _command in (
     order,
     risk,
     token,
+    web,
 ):
     cli.add_command(_command)
 user.add_command(user_passwd)

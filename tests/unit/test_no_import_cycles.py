@@ -16,7 +16,7 @@ from pathlib import Path
 import grimp
 import pytest
 
-PACKAGES = ("tradecore", "tradecore_adapters", "tradecore_cli")
+PACKAGES = ("tradecore", "tradecore_adapters", "tradecore_cli", "tradecore_web")
 
 
 def import_cycles(*packages: str) -> list[list[str]]:

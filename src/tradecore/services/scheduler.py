@@ -233,6 +233,7 @@ class Scheduler:
         pid: int,
         single_host: bool = False,
         on_ready: Callable[[], None] | None = None,
+        wake: asyncio.Event | None = None,
     ) -> None:
         """Run due cycles until ``stop`` is set, sleeping until the next one is due.
 
@@ -244,6 +245,8 @@ class Scheduler:
         :param single_host: the store is SQLite: refuse to start while a daemon of another
             host is registered and alive (SQLite's locks do not work across machines).
         :param on_ready: called once registered, before the first claim.
+        :param wake: set by the same process to look for work at once instead of at the end of
+            the current sleep (the web server's "Run now" sets it); cleared when seen.
         :raises ConfigurationError: ``single_host`` and another host's daemon is alive.
         """
         await self._register(host, pid, single_host=single_host)
@@ -283,9 +286,15 @@ class Scheduler:
                         delay = await self._idle_delay()
                     timer = asyncio.create_task(self.clock.sleep(delay))
                     waiters.add(timer)
+                woken = None if wake is None else asyncio.create_task(wake.wait())
+                if woken is not None:
+                    waiters.add(woken)
                 done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-                if timer is not None and timer not in done:
-                    timer.cancel()
+                for waiter in (timer, woken):
+                    if waiter is not None and waiter not in done:
+                        waiter.cancel()
+                if wake is not None:
+                    wake.clear()
                 for task in [task for task in running if task in done]:
                     running.discard(task)
                     _report(task)

@@ -81,6 +81,7 @@ def _build(keys: Sequence[str], *, source: str | None) -> KeyRing:
     fernets: list[Fernet] = []
     ids: list[str] = []
     seen: set[bytes] = set()
+    primary: bytes | None = None
     stripped = [key.strip() for key in keys]
     for position, key in enumerate((key for key in stripped if key), start=1):
         raw = _raw_key(key)
@@ -92,13 +93,15 @@ def _build(keys: Sequence[str], *, source: str | None) -> KeyRing:
         if raw in seen:
             continue
         seen.add(raw)
+        primary = raw if primary is None else primary
         fernets.append(Fernet(base64.urlsafe_b64encode(raw)))
         ids.append(_key_id(raw))
     if not fernets:
         raise SecretKeyError(
             f"no secret key{where}: set TRADECORE_SECRET_KEY or run `tradecore init`"
         )
-    return KeyRing(fernets=tuple(fernets), key_ids=tuple(ids))
+    assert primary is not None
+    return KeyRing(fernets=tuple(fernets), key_ids=tuple(ids), primary_key=primary)
 
 
 @frozen(eq=False)
@@ -113,6 +116,7 @@ class KeyRing:
 
     _fernets: tuple[Fernet, ...] = field(repr=False)
     _key_ids: tuple[str, ...] = field()
+    _primary_key: bytes = field(repr=False)
     _multi: MultiFernet = field(init=False, repr=False)
 
     @_multi.default
@@ -146,6 +150,18 @@ class KeyRing:
     def key_ids(self) -> tuple[str, ...]:
         """The id of every key, newest first: a non-secret fingerprint of each key."""
         return self._key_ids
+
+    def derive(self, purpose: str) -> bytes:
+        """32 bytes derived from the newest key for ``purpose`` (HKDF-SHA256): a secret that
+        every process holding the same keys agrees on (the web servers' CSRF signing key), and
+        from which neither the key nor another purpose's secret can be computed."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        derivation = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"tradecore:" + purpose.encode()
+        )
+        return derivation.derive(self._primary_key)
 
     def encrypt(self, plaintext: bytes, *, context: str) -> str:
         """Encrypt under the primary key and return the Fernet token.

@@ -1,0 +1,185 @@
+"""Errors as answers: ``application/problem+json`` for the API (RFC 9457), a page for a browser.
+
+Every error is one clear sentence; a crash in one request is logged with its traceback and
+answered with a 500 that shows none, and the server goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    PermissionDeniedException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_502_BAD_GATEWAY,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from tradecore.errors import (
+    AlreadyExists,
+    BrokerError,
+    ConfigurationError,
+    DomainError,
+    LoginRefused,
+    NotFound,
+    OrderBlocked,
+)
+from tradecore.services import describe_error
+from tradecore_adapters.bootstrap import is_database_down
+
+__all__ = ["PROBLEM_JSON", "exception_handlers", "is_api", "problem"]
+
+_log = logging.getLogger("tradecore.web")
+
+PROBLEM_JSON = "application/problem+json"
+
+_CSRF_REFUSED = "the form's security token is missing or stale: reload the page and try again"
+_TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Refused",
+    429: "Too many attempts",
+    500: "Internal error",
+    502: "Broker error",
+    503: "Unavailable",
+}
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    """Whether ``request`` is one of the JSON API's (answered in problem+json)."""
+    path = request.url.path
+    return path.startswith(("/api/", "/automation/", "/metrics")) or (
+        "application/json" in request.headers.get("accept", "")
+        and "text/html" not in request.headers.get("accept", "")
+    )
+
+
+def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    """A problem+json answer."""
+    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _answer(
+    request: Request[Any, Any, Any], status: int, detail: str, **extra: Any
+) -> Response[Any]:
+    if is_api(request):
+        response = problem(status, detail, **extra)
+        if status == HTTP_401_UNAUTHORIZED:
+            response.headers["www-authenticate"] = 'Bearer realm="tradecore"'
+        return response
+    if status == HTTP_401_UNAUTHORIZED:
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return Redirect(
+            path=f"/login?next={quote(target, safe='')}", status_code=HTTP_303_SEE_OTHER
+        )
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": _TITLES.get(status, "Error"), "detail": detail},
+        status_code=status,
+        media_type=MediaType.HTML,
+    )
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    detail = exc.detail
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in detail:
+        detail = _CSRF_REFUSED
+    status = exc.status_code
+    if status >= 500:
+        _log.error("%s %s failed: %s", request.method, request.url.path, detail)
+        detail = "the server could not answer this request; the error is logged"
+    if status == 413:
+        detail = "the request body is too large"
+    if status == HTTP_400_BAD_REQUEST and exc.extra:
+        detail = _validation_sentence(detail, exc.extra)
+    return _answer(request, status, detail or _TITLES.get(status, "Error"))
+
+
+def _validation_sentence(detail: str, extra: Any) -> str:
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        first = extra[0]
+        key = first.get("key")
+        message = first.get("message") or detail
+        return f"{key}: {message}" if key else str(message)
+    return detail
+
+
+def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, NotFound):
+        return _answer(request, HTTP_404_NOT_FOUND, str(exc))
+    if isinstance(exc, AlreadyExists):
+        return _answer(request, HTTP_409_CONFLICT, str(exc))
+    if isinstance(exc, OrderBlocked):
+        return _answer(request, HTTP_422_UNPROCESSABLE_ENTITY, str(exc), rule=exc.rule)
+    if isinstance(exc, LoginRefused):
+        if exc.retry_after is not None:
+            return _answer(
+                request,
+                HTTP_429_TOO_MANY_REQUESTS,
+                str(exc),
+                retry_after=exc.retry_after.isoformat(),
+            )
+        return _answer(request, HTTP_401_UNAUTHORIZED, str(exc))
+    if isinstance(exc, BrokerError):
+        return _answer(request, HTTP_502_BAD_GATEWAY, describe_error(exc))
+    return _answer(request, HTTP_400_BAD_REQUEST, str(exc))
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_database_down(exc):
+        _log.warning(
+            "%s %s: the database is unavailable: %s",
+            request.method,
+            request.url.path,
+            describe_error(exc),
+        )
+        return _answer(
+            request,
+            HTTP_503_SERVICE_UNAVAILABLE,
+            "the database is unavailable right now; try again in a moment",
+        )
+    _log.exception("%s %s failed", request.method, request.url.path)
+    return _answer(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "the server could not answer this request; the error is logged",
+    )
+
+
+def exception_handlers() -> dict[type[Exception] | int, Any]:
+    """Litestar's exception handlers for the web front end."""
+    return {
+        HTTPException: _http,
+        DomainError: _domain,
+        ConfigurationError: _domain,
+        NotFound: _domain,
+        AlreadyExists: _domain,
+        OrderBlocked: _domain,
+        LoginRefused: _domain,
+        BrokerError: _domain,
+        Exception: _unexpected,
+    }
