@@ -29,6 +29,7 @@ from tradecore_web.csrf import TokenAwareCSRFMiddleware, csrf_config
 from tradecore_web.headers import add_security_headers
 from tradecore_web.i18n import LANGUAGE_COOKIE, LANGUAGES, _accepted, speaking
 from tradecore_web.problems import exception_handlers
+from tradecore_web.routes import automation, connections, operator, orders, portfolio, settings
 from tradecore_web.routes.accounts import language, login, login_page, logout
 from tradecore_web.routes.brokers import brokers_page, home
 from tradecore_web.routes.health import healthz
@@ -97,7 +98,21 @@ def _cookie(header: str, name: str) -> str | None:
 
 def route_handlers() -> list[Any]:
     """Every route handler of the web front end."""
-    return [login_page, login, logout, language, healthz, home, brokers_page]
+    return [
+        login_page,
+        login,
+        logout,
+        language,
+        healthz,
+        home,
+        brokers_page,
+        *connections.ROUTES,
+        *orders.ROUTES,
+        *automation.ROUTES,
+        *operator.ROUTES,
+        *portfolio.ROUTES,
+        *settings.ROUTES,
+    ]
 
 
 def create_app(application: Application, options: WebOptions | None = None) -> Litestar:

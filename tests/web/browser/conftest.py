@@ -42,9 +42,10 @@ def _chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium for a test module (Playwright's sync API runs an event loop in
+    this thread while it is open: it must be closed before the asynchronous tests run)."""
     executable = _chromium()
     from playwright.sync_api import sync_playwright
 

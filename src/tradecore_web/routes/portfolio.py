@@ -1,0 +1,9 @@
+"""Positions, trades (paged), the equity chart; and their JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ROUTES"]
+
+ROUTES: list[Any] = []
