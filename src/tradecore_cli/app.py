@@ -11,7 +11,7 @@ import click
 from tradecore.domain import User
 from tradecore.errors import NotFound
 from tradecore.services import NoUserChosen
-from tradecore_adapters.bootstrap import Application, open_application
+from tradecore_adapters.bootstrap import Application, Settings, open_application
 from tradecore_cli.plugin_values import interactive, interruptible
 from tradecore_cli.settings import settings_of
 
@@ -53,7 +53,9 @@ def confirm(question: str, *, err: bool = False) -> bool:
 
 
 @asynccontextmanager
-async def open_app(ctx: click.Context, **options: Any) -> AsyncIterator[Application]:
+async def open_app(
+    ctx: click.Context, settings: Settings | None = None, **options: Any
+) -> AsyncIterator[Application]:
     """The application on the configured database, closed afterwards.
 
     Its clock is the system's, unless the caller of the command line put one in
@@ -64,7 +66,7 @@ async def open_app(ctx: click.Context, **options: Any) -> AsyncIterator[Applicat
     options.setdefault("environ", root["environ"])
     if root.get("clock") is not None:
         options.setdefault("clock", root["clock"])
-    app = await open_application(settings_of(ctx), **options)
+    app = await open_application(settings or settings_of(ctx), **options)
     try:
         yield app
     finally:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import os
+import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from attrs import frozen
@@ -40,6 +42,16 @@ class ServeOptions:
     log_level: str = "warning"
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: uvicorn raises a caught SIGTERM again
+    once it has stopped, which would kill the process before the scheduler beside it has
+    finished its cycles and released its leases. :func:`serve` handles the signals instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is reachable from this machine only."""
     if host == "localhost":
@@ -56,7 +68,8 @@ async def serve(
     *,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM (uvicorn's handlers), then stop the scheduler cleanly."""
+    """Serve until SIGINT or SIGTERM, then stop the scheduler cleanly (its running cycles
+    get the shutdown grace, as in ``tradecore daemon``)."""
     wake = asyncio.Event() if options.scheduler else None
     app = create_app(
         application, WebOptions(secure_cookies=options.behind_proxy, wake_scheduler=wake)
@@ -72,8 +85,17 @@ async def serve(
         access_log=False,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def _signalled() -> None:
+        if server.should_exit:  # a second Ctrl-C: do not wait for open connections
+            server.force_exit = True
+        server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _signalled)
     scheduling: asyncio.Task[None] | None = None
     if wake is not None:
         scheduler = application.scheduler()
@@ -102,6 +124,8 @@ async def serve(
         await serving
     finally:
         stop.set()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
         if scheduling is not None and not scheduling.done():
             await scheduling
         elif scheduling is not None and scheduling.exception() is not None:

@@ -31,7 +31,7 @@ from tradecore.services.connections import (
 )
 from tradecore.services.context import ServiceContext
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
-from tradecore.services.demo import Demo, DemoRun, DemoSetup, ensure_demo
+from tradecore.services.demo import Demo, DemoLogin, DemoRun, DemoSetup, ensure_demo
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.services.health import CheckLine, Health
 from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
@@ -122,6 +122,7 @@ __all__ = [
     "CycleOutcome",
     "Daemons",
     "Demo",
+    "DemoLogin",
     "DemoRun",
     "DemoSetup",
     "Estimate",

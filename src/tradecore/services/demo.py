@@ -4,10 +4,11 @@ dry run too large for the demo's risk limit, which is blocked with the rule name
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from decimal import Decimal
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 
 from tradecore.domain import BrokerConnection, Position, StrategyConfig, TaskKind, Trigger, User
 from tradecore.errors import NotFound
@@ -15,6 +16,7 @@ from tradecore.ports import Clock, RepositoryPort
 from tradecore.services.context import ServiceContext
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.notify import implicit_targets
+from tradecore.services.passwords import Passwords
 
 __all__ = [
     "DEMO_CONNECTION",
@@ -120,6 +122,17 @@ class DemoRun:
     undelivered: tuple[tuple[str, str], ...]
 
 
+@frozen(kw_only=True)
+class DemoLogin:
+    """The demo user with a new password, to log in to the web dashboard with.
+
+    :param password: random, new at each call; hidden from ``repr``.
+    """
+
+    setup: DemoSetup
+    password: str = field(repr=False)
+
+
 class Demo:
     """The demo as a use case: set the demo user up (once) and run one cycle for it.
 
@@ -130,6 +143,20 @@ class Demo:
     def __init__(self, context: ServiceContext, cycle: AutomationCycle) -> None:
         self._context = context
         self._cycle = cycle
+
+    async def web_login(self, *, seed: str = "42") -> DemoLogin:
+        """Create the demo user when missing (with one cycle run, so that there is something
+        to see) and give it a new random password for the web dashboard (``tradecore web
+        --demo``); the previous one stops working."""
+        repository = self._context.repository
+        setup = await ensure_demo(repository=repository, clock=self._context.clock, seed=seed)
+        async with repository.unit_of_work() as uow:
+            runs = await uow.runs.list(setup.user.id, limit=1)
+        if not runs:
+            await self.run(seed=seed)
+        password = secrets.token_urlsafe(12)
+        await Passwords(self._context).set_password(setup.user.id, password)
+        return DemoLogin(setup=setup, password=password)
 
     async def run(
         self, *, seed: str = "42", on_ready: Callable[[DemoSetup, int], None] | None = None

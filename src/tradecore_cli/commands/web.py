@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from tradecore_adapters.bootstrap import initialise
 from tradecore_cli.app import open_app
 from tradecore_cli.settings import apply_verbosity, settings_of
 from tradecore_web.server import ServeOptions, is_loopback, serve
@@ -41,6 +42,12 @@ __all__ = ["web"]
     help="With --behind-proxy: the proxy's addresses (comma-separated).",
 )
 @click.option(
+    "--demo",
+    is_flag=True,
+    help="Serve the demo's data (the home `tradecore demo` uses, created if missing) and print "
+    "a new password for its user `demo`.",
+)
+@click.option(
     "-v", "--verbose", count=True, help="Log more: -v INFO, -vv DEBUG (and each request)."
 )
 @click.pass_context
@@ -51,6 +58,7 @@ def web(
     no_scheduler: bool,
     behind_proxy: bool,
     forwarded_allow: str,
+    demo: bool,
     verbose: int,
 ) -> None:
     """Serve the dashboard and the HTTP API (http://127.0.0.1:8000/ by default).
@@ -59,7 +67,7 @@ def web(
     keep it safe beside other daemons). Stop it with Ctrl-C or SIGTERM. Log in with a user
     whose password `tradecore user passwd NAME` set. See docs/web.md.
     """
-    settings = settings_of(ctx)
+    settings = settings_of(ctx).demo() if demo else settings_of(ctx)
     apply_verbosity(ctx, verbose)
     if not is_loopback(host):
         click.echo(
@@ -83,7 +91,16 @@ def web(
         click.echo(f"tradecore web: serving {url}{scheduler}; stop with Ctrl-C.", err=True)
 
     async def go() -> None:
-        async with open_app(ctx) as app:
+        if demo:
+            await initialise(settings)
+        async with open_app(ctx, settings) as app:
+            if demo:
+                login = await app.demo.web_login()
+                click.echo(
+                    f"Demo data in {settings.home}: log in as {login.setup.user.name} with the "
+                    f"password {login.password} (new at each start).",
+                    err=True,
+                )
             await serve(app, options, on_ready=ready)
         click.echo("tradecore web: stopped.", err=True)
 

@@ -261,3 +261,37 @@ async def test_a_held_lease_keeps_a_second_scheduler_off_the_user(
     assert [interval.owner for interval in intervals] == ["other:2:bb", "test:1:aa"]
     assert intervals[1].fencing == intervals[0].fencing + 1
     assert intervals[0].ended_at <= intervals[1].claimed_at
+
+
+class SleepsForever(FakeClock):
+    """A fake clock whose ``sleep`` never ends: only a wake (or the stop) moves the daemon."""
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.Event().wait()
+
+
+@pytest.mark.asyncio
+async def test_a_wake_makes_an_idle_daemon_start_a_requested_run_at_once() -> None:
+    clock = SleepsForever(T0)
+    repository = MemoryRepository(clock=clock)
+    user = await add_user(repository)
+    stop, wake = asyncio.Event(), asyncio.Event()
+    daemon = asyncio.create_task(
+        scheduler(repository, clock).serve(stop, host="test", pid=1, wake=wake)
+    )
+    for _ in range(50):  # let it register, find nothing due and go to sleep
+        await asyncio.sleep(0)
+    assert await run_starts(repository, user) == []
+
+    await request_run(repository, user.id, default_frequency_minutes=FREQ)
+    wake.set()  # what the web server's "Run now" does after queueing the run
+    for _ in range(500):
+        if await run_starts(repository, user):
+            break
+        await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(daemon, timeout=30)
+
+    assert await run_starts(repository, user) == [T0]  # without the wake it would sleep on
+    assert not wake.is_set()  # seen and cleared
+    await repository.aclose()
