@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from tests.web.support import csrf_of, free_port
 
 TRADECORE = Path(sys.executable).with_name("tradecore")
