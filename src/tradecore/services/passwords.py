@@ -13,6 +13,7 @@ whether a name exists. See ``docs/accounts.md``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
@@ -75,7 +76,9 @@ class Passwords:
         :raises DomainError: the password breaks the rule (the message never holds it).
         :raises NotFound: there is no such user.
         """
-        hashed = self._hasher.hash(checked_password(password))
+        # Argon2 takes tens of milliseconds of CPU: in a thread, so a web server's other
+        # requests go on meanwhile.
+        hashed = await asyncio.to_thread(self._hasher.hash, checked_password(password))
         async with self._context.repository.unit_of_work() as uow:
             await uow.users.set_password_hash(user_id, hashed)
             await uow.commit()
@@ -106,10 +109,11 @@ class Passwords:
         if len(password) > MAX_PASSWORD_LENGTH:
             matches = False  # never hash an unbounded input
         elif hashed is None:
-            hasher.verify(self._decoy(hasher), password)  # the same work as for a real user
+            # the same work as for a real user
+            await asyncio.to_thread(hasher.verify, self._decoy(hasher), password)
             matches = False
         else:
-            matches = hasher.verify(hashed, password)
+            matches = await asyncio.to_thread(hasher.verify, hashed, password)
         if user is None or hashed is None or not matches:
             await self._failed(keys, now)
             raise LoginRefused(REFUSED)
