@@ -49,6 +49,13 @@ from tradecore.domain.digest import (
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import AssetType, Instrument
 from tradecore.domain.lease import DaemonInfo, Lease, LeaseInterval
+from tradecore.domain.monitoring import (
+    DurationHistogram,
+    RecordedFigures,
+    RunCount,
+    RunStats,
+    checked_bounds,
+)
 from tradecore.domain.names import MAX_NAME_LENGTH, checked_name
 from tradecore.domain.notification import NotificationTarget
 from tradecore.domain.order import (
@@ -102,6 +109,7 @@ __all__ = [
     "DigestDelivery",
     "DigestLine",
     "DigestSection",
+    "DurationHistogram",
     "Instrument",
     "Lease",
     "LeaseInterval",
@@ -116,10 +124,13 @@ __all__ = [
     "Position",
     "PositionKey",
     "Quote",
+    "RecordedFigures",
     "RiskBlock",
     "RiskGate",
     "RiskLimits",
     "RiskRule",
+    "RunCount",
+    "RunStats",
     "RunStatus",
     "Scope",
     "Secret",
@@ -137,6 +148,7 @@ __all__ = [
     "Trigger",
     "User",
     "checked_amount",
+    "checked_bounds",
     "checked_name",
     "checked_password",
     "checked_scopes",

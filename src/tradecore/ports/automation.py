@@ -4,7 +4,7 @@ unit of work of :mod:`tradecore.ports.repository`, which re-exports them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -14,6 +14,8 @@ from tradecore.domain import (
     DaemonInfo,
     Lease,
     LeaseInterval,
+    RecordedFigures,
+    RunStats,
     Trigger,
 )
 
@@ -81,6 +83,28 @@ class RunRepository(Protocol):
 
     async def list(self, user_id: str, *, limit: int = 20) -> Sequence[AutomationRun]:
         """The user's most recent runs, newest first."""
+        ...
+
+    async def stats(self, *, bounds: Sequence[timedelta]) -> RunStats:
+        """Every user's runs in aggregate (for monitoring), computed by the store without
+        loading them: how many there are by status (``None``: unfinished) and trigger, sorted
+        by status then trigger; and how long the finished ones took, as a cumulative histogram
+        with the upper ``bounds`` given (a duration equal to a bound counts in its bucket).
+
+        :raises DomainError: ``bounds`` are not positive and strictly increasing.
+        """
+        ...
+
+    async def last_successes(self) -> Mapping[str, datetime]:
+        """When each user's latest successful run finished, by user id (users without one are
+        absent)."""
+        ...
+
+    async def latest_figures(self, *, since: datetime) -> Sequence[RecordedFigures]:
+        """Per user and connection, the API figures of the latest ``sync`` step (the latest by
+        start; of equal starts, the latest run's) among runs started at or after ``since``,
+        with the connection's broker; a connection whose latest step recorded no figure is left
+        out. Sorted by user id, then connection id."""
         ...
 
     async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
@@ -164,6 +188,11 @@ class LeaseRepository(Protocol):
         lapsed), its run request or due slot; for a leased user with a slot or request, the
         later of that time and the lease's expiry. ``None`` when nothing is scheduled. A lease
         expiring exactly now is neither renewable nor claimable yet."""
+        ...
+
+    async def held(self) -> int:
+        """How many users' leases are held and unexpired now, by the store's clock (cycles
+        running now)."""
         ...
 
     async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from attrs import evolve
 
-from tradecore.domain import AutomationRun, DigestDelivery, Order
+from tradecore.domain import (
+    AutomationRun,
+    DigestDelivery,
+    Order,
+    RecordedFigures,
+    RunStats,
+    checked_bounds,
+)
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
+from tradecore_adapters.memory._run_stats import last_successes, latest_figures, run_stats
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
     OrderKey,
@@ -209,6 +217,17 @@ class Runs:
             return [copy_entity(r) for r in rows[:limit]]
 
         return self._session.read(list_)
+
+    async def stats(self, *, bounds: Sequence[timedelta]) -> RunStats:
+        checked = checked_bounds(bounds)
+        return self._session.read(lambda tables: run_stats(tables, checked))
+
+    async def last_successes(self) -> Mapping[str, datetime]:
+        return self._session.read(last_successes)
+
+    async def latest_figures(self, *, since: datetime) -> Sequence[RecordedFigures]:
+        moment = aware(since, "since")
+        return self._session.read(lambda tables: latest_figures(tables, moment))
 
     async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
         if keep_per_user is not None and keep_per_user < 1:

@@ -248,6 +248,16 @@ class Leases:
 
         return self._session.read(next_wake)
 
+    async def held(self) -> int:
+        now = self._now()
+        return self._session.read(
+            lambda tables: sum(
+                1
+                for slot in tables.lease_slots.values()
+                if slot.lease_until is not None and slot.lease_until > now
+            )
+        )
+
     async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:
         def intervals(tables: Tables) -> list[LeaseInterval]:
             rows = sorted(

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import builtins
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, update
 
-from tradecore.domain import AutomationRun, DigestDelivery, Order, OrderStatus, TaskResult
+from tradecore.domain import (
+    AutomationRun,
+    DigestDelivery,
+    Order,
+    OrderStatus,
+    RecordedFigures,
+    RunStats,
+    TaskResult,
+    checked_bounds,
+)
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._rows import (
@@ -21,6 +30,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     step_from_row,
     step_row,
 )
+from tradecore_adapters.sqlalchemy._run_stats import last_successes, latest_figures, run_stats
 from tradecore_adapters.sqlalchemy._unit import Transaction
 from tradecore_adapters.sqlalchemy.schema import automation_runs, orders, run_steps, users
 
@@ -245,6 +255,15 @@ class Runs:
         rows = (await db.execute(query)).mappings().all()
         steps = await self._steps([row["id"] for row in rows])
         return [run_from_row(row, steps[row["id"]]) for row in rows]
+
+    async def stats(self, *, bounds: Sequence[timedelta]) -> RunStats:
+        return await run_stats(self._tx, checked_bounds(bounds))
+
+    async def last_successes(self) -> Mapping[str, datetime]:
+        return await last_successes(self._tx)
+
+    async def latest_figures(self, *, since: datetime) -> Sequence[RecordedFigures]:
+        return await latest_figures(self._tx, since)
 
     async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
         if keep_per_user is not None and (

@@ -281,6 +281,14 @@ class SqlLeases:
         times = (row.slot.wake_at(row.config, now) for row in rows)
         return min((t for t in times if t is not None), default=None)
 
+    async def held(self) -> int:
+        now = await self.now()
+        db = await self._tx.read()
+        query = select(func.count()).where(
+            _configs.leased_by.is_not(None), _configs.lease_until > now
+        )
+        return int(await db.scalar(query) or 0)
+
     async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:
         query = select(lease_audit)
         if user_id is not None:

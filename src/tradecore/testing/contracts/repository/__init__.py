@@ -61,6 +61,7 @@ from tradecore.testing.contracts.repository._notification_targets import Notific
 from tradecore.testing.contracts.repository._orders import OrderTests
 from tradecore.testing.contracts.repository._positions_and_cursors import PositionAndCursorTests
 from tradecore.testing.contracts.repository._risk import RiskTests
+from tradecore.testing.contracts.repository._run_stats import RunStatsTests
 from tradecore.testing.contracts.repository._runs import RunPruneTests, RunTests
 from tradecore.testing.contracts.repository._strategies_and_automation import (
     StrategyAndAutomationTests,
@@ -92,6 +93,7 @@ class RepositoryPortContract(
     TradeTests,
     OrderTests,
     DigestTests,
+    RunStatsTests,
     RunPruneTests,
     RunTests,
     RiskTests,
