@@ -25,6 +25,7 @@ from tradecore.services import (
     Demo,
     Health,
     LeasedRun,
+    Metrics,
     OAuthLogins,
     Orders,
     Overview,
@@ -52,6 +53,7 @@ from tradecore_adapters.database import (
 from tradecore_adapters.environment import LOG_LEVELS, settings_from_environment
 from tradecore_adapters.front_end import derived_secret, is_database_down, translations
 from tradecore_adapters.logging_setup import configure_logging
+from tradecore_adapters.metrics import render_metrics
 from tradecore_adapters.oauth_callback import RedirectListener
 from tradecore_adapters.settings import Settings
 from tradecore_adapters.setup_check import check_setup
@@ -78,6 +80,7 @@ __all__ = [
     "open_application",
     "open_repository",
     "owner_is_gone",
+    "render_metrics",
     "rotate_secrets",
     "scheduler_owner",
     "schema_state",
@@ -146,6 +149,11 @@ class Application:
     def api_tokens(self) -> ApiTokens:
         """Create, list, revoke and check users' API tokens."""
         return ApiTokens(self.context)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The deployment's figures for a Prometheus scrape, and who may read them."""
+        return Metrics(self.context)
 
     @property
     def targets(self) -> Targets:

@@ -82,20 +82,24 @@ class LoginPolicy:
 
 class Scope(StrEnum):
     """What an API token may do: read (status, logs, history), write (start, stop,
-    configuration), execute (manual cycles and orders)."""
+    configuration), execute (manual cycles and orders); metrics (the Prometheus scrape of
+    ``GET /metrics`` and nothing else: an administrator's token, never combined with
+    another scope)."""
 
     READ = "read"
     WRITE = "write"
     EXECUTE = "execute"
+    METRICS = "metrics"
 
 
 def checked_scopes(values: object) -> frozenset[Scope]:
-    """The scopes named by ``values`` (at least one; ``read``, ``write`` or ``execute``).
+    """The scopes named by ``values``: at least one of ``read``, ``write`` and ``execute``, or
+    ``metrics`` alone (a scraper's token can read nothing else).
 
-    :raises DomainError: none given, or one is unknown.
+    :raises DomainError: none given, one is unknown, or ``metrics`` comes with another.
     """
     if isinstance(values, str) or not hasattr(values, "__iter__"):
-        raise DomainError("scopes must be a collection of read, write or execute")
+        raise DomainError("scopes must be a collection of read, write, execute or metrics")
     scopes: set[Scope] = set()
     for value in values:
         try:
@@ -105,6 +109,8 @@ def checked_scopes(values: object) -> frozenset[Scope]:
             raise DomainError(f"unknown scope {value!r} (known: {known})") from None
     if not scopes:
         raise DomainError("an API token needs at least one scope (read, write or execute)")
+    if Scope.METRICS in scopes and len(scopes) > 1:
+        raise DomainError("the metrics scope cannot be combined with another scope")
     return frozenset(scopes)
 
 

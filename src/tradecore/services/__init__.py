@@ -44,6 +44,16 @@ from tradecore.services.manual_orders import (
     manual_client_order_id,
     place_manual_order,
 )
+from tradecore.services.metrics import (
+    DURATION_BOUNDS,
+    FIGURES_HORIZON,
+    BrokerFigures,
+    Metrics,
+    MetricsSnapshot,
+    RateLimitFigure,
+    UserFreshness,
+    broker_figures,
+)
 from tradecore.services.oauth import OAuthLogins, TokenRenewal
 from tradecore.services.order_desk import Orders
 from tradecore.services.order_forms import (
@@ -103,6 +113,8 @@ from tradecore.services.venues import LocalVenueStore, RepositoryVenueStore
 __all__ = [
     "DEFAULT_LEASE_TTL",
     "DEFAULT_RETENTION",
+    "DURATION_BOUNDS",
+    "FIGURES_HORIZON",
     "KEEP_ALIVE_HORIZON",
     "RECENT_RUNS",
     "SAFE_WINDOW",
@@ -113,6 +125,7 @@ __all__ = [
     "Automation",
     "AutomationCycle",
     "AutomationStatus",
+    "BrokerFigures",
     "CheckLine",
     "ConnectionCheck",
     "ConnectionFootprint",
@@ -137,6 +150,8 @@ __all__ = [
     "LeasedRun",
     "LocalVenueStore",
     "ManualOrder",
+    "Metrics",
+    "MetricsSnapshot",
     "NewApiToken",
     "NewTarget",
     "NoUserChosen",
@@ -155,6 +170,7 @@ __all__ = [
     "PlacementFailed",
     "Portfolio",
     "PruneResult",
+    "RateLimitFigure",
     "ReconcileResult",
     "RepositoryTokenStore",
     "RepositoryVenueStore",
@@ -185,11 +201,13 @@ __all__ = [
     "UnknownStrategyType",
     "UnreadableSecrets",
     "UserFootprint",
+    "UserFreshness",
     "UserOverview",
     "UserSummary",
     "Users",
     "add_strategy",
     "automation_status",
+    "broker_figures",
     "cancel_recorded_order",
     "change_automation",
     "change_frequency",

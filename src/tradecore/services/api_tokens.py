@@ -32,6 +32,7 @@ from tradecore.services.context import ServiceContext
 __all__ = ["ApiTokens", "NewApiToken", "TokenUse"]
 
 _INVALID = "the API token is not valid (unknown, revoked or expired)"
+_METRICS_ADMIN = "only an administrator may have a metrics token (it reads every user's figures)"
 
 
 @frozen(kw_only=True)
@@ -67,12 +68,14 @@ class ApiTokens:
         name: str | None = None,
         expires_days: int | None = None,
     ) -> NewApiToken:
-        """A new token of the user with ``scopes`` (read, write, execute).
+        """A new token of the user with ``scopes`` (read, write, execute; or metrics alone,
+        for an administrator only: it reads every user's figures).
 
         :param name: a label (the rule for names, docs/names.md), or none.
         :param expires_days: the token is refused after this many days (1 to
             :data:`MAX_TOKEN_DAYS`); ``None``: it does not expire.
-        :raises DomainError: no scope, an unknown scope, a bad label or lifetime.
+        :raises DomainError: no scope, an unknown scope, metrics with another scope or for a
+            user who is not an administrator, a bad label or lifetime.
         :raises NotFound: there is no such user.
         """
         checked = checked_scopes(list(scopes))
@@ -90,7 +93,9 @@ class ApiTokens:
             expires_at=None if expires_days is None else now + timedelta(days=expires_days),
         )
         async with self._context.repository.unit_of_work() as uow:
-            await uow.users.get(user_id)
+            user = await uow.users.get(user_id)
+            if Scope.METRICS in checked and not user.is_admin:
+                raise DomainError(_METRICS_ADMIN)
             await uow.api_tokens.add(token)
             await uow.commit()
         return NewApiToken(token=token, secret=secret)
@@ -114,11 +119,16 @@ class ApiTokens:
             await uow.commit()
         return token
 
-    async def authenticate(self, secret: str) -> TokenUse:
+    async def authenticate(self, secret: str, *, scope: Scope | None = None) -> TokenUse:
         """The user and scopes of the token ``secret``, recording its use.
 
+        A metrics token is accepted only while its user is an administrator.
+
+        :param scope: the scope the request needs; a token without it is refused (and its use
+            not recorded).
         :raises LoginRefused: the token is malformed, unknown, revoked or expired (one message
-            for all).
+            for all); it lacks ``scope``; or it is a metrics token of a user who is no longer
+            an administrator.
         """
         if not isinstance(secret, str) or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
             raise LoginRefused(_INVALID)
@@ -132,6 +142,10 @@ class ApiTokens:
             if not hmac.compare_digest(token.digest, digest) or token.expired(now):
                 raise LoginRefused(_INVALID)
             user = await uow.users.get(token.user_id)
+            if scope is not None and Scope(scope) not in token.scopes:
+                raise LoginRefused(f"the API token does not have the {Scope(scope).value} scope")
+            if Scope.METRICS in token.scopes and not user.is_admin:
+                raise LoginRefused(_METRICS_ADMIN)
             await uow.api_tokens.touch(token.user_id, token.id, now)
             await uow.commit()
         return TokenUse(user=user, scopes=token.scopes)

@@ -29,11 +29,18 @@ def test_a_password_must_be_text(value: object) -> None:
 
 
 def test_scopes_are_read_write_execute_case_insensitively() -> None:
-    assert checked_scopes(["READ", " write", "execute", "read"]) == set(Scope)
+    assert checked_scopes(["READ", " write", "execute", "read"]) == set(Scope) - {Scope.METRICS}
     with pytest.raises(DomainError, match="unknown scope 'admin'"):
         checked_scopes(["read", "admin"])
     with pytest.raises(DomainError, match="collection"):
         checked_scopes("read")
+
+
+def test_the_metrics_scope_stands_alone() -> None:
+    assert checked_scopes(["metrics"]) == {Scope.METRICS}
+    for other in ("read", "write", "execute"):
+        with pytest.raises(DomainError, match="metrics scope cannot be combined"):
+            checked_scopes(["metrics", other])
 
 
 def test_new_tokens_are_prefixed_random_and_digested_with_sha256() -> None:

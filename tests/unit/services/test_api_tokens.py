@@ -91,3 +91,42 @@ async def test_bad_scopes_lifetimes_and_labels_are_refused(
 async def test_a_token_for_no_user_is_not_found(context: ServiceContext) -> None:
     with pytest.raises(NotFound):
         await ApiTokens(context).create("nobody", ["read"])
+
+
+async def test_only_an_administrator_gets_a_metrics_token(context: ServiceContext) -> None:
+    users = Users(context)
+    alice = await users.add("alice")
+    root = await users.add("root", is_admin=True)
+    tokens = ApiTokens(context)
+    with pytest.raises(DomainError, match="only an administrator"):
+        await tokens.create(alice.id, ["metrics"])
+    assert await tokens.list(alice.id) == []
+    created = await tokens.create(root.id, ["metrics"], name="prometheus")
+    use = await tokens.authenticate(created.secret, scope=Scope.METRICS)
+    assert (use.user.id, use.scopes) == (root.id, {Scope.METRICS})
+
+
+async def test_a_token_without_the_scope_asked_for_is_refused_and_its_use_not_recorded(
+    context: ServiceContext,
+) -> None:
+    root = await Users(context).add("root", is_admin=True)
+    tokens = ApiTokens(context)
+    reader = await tokens.create(root.id, ["read", "write", "execute"])
+    with pytest.raises(LoginRefused, match="does not have the metrics scope"):
+        await tokens.authenticate(reader.secret, scope=Scope.METRICS)
+    scraper = await tokens.create(root.id, ["metrics"])
+    with pytest.raises(LoginRefused, match="does not have the read scope"):
+        await tokens.authenticate(scraper.secret, scope=Scope.READ)
+    assert [t.last_used_at for t in await tokens.list(root.id)] == [None, None]
+
+
+async def test_a_metrics_token_is_refused_once_its_user_is_no_longer_an_administrator(
+    context: ServiceContext,
+) -> None:
+    users = Users(context)
+    root = await users.add("root", is_admin=True)
+    tokens = ApiTokens(context)
+    created = await tokens.create(root.id, ["metrics"])
+    await users.set_admin(root.id, False)
+    with pytest.raises(LoginRefused, match="only an administrator"):
+        await tokens.authenticate(created.secret, scope=Scope.METRICS)

@@ -187,11 +187,13 @@ class RunStatsTests(LeaseContractBase):
             return run
 
         main, other = alice.connection.id, bob.connection.id
+        old = await add_connection(repository, alice, "old")
+        # Added out of order: the latest by start wins, not the last added.
         await _add(
             repository,
-            sync_run(alice.user.id, -60, (main, {"requests": "1"})),  # before ``since``
-            sync_run(alice.user.id, 0, (main, {"requests": "2"}), (spare.id, {"requests": "5"})),
             sync_run(alice.user.id, 30, (main, {"requests": "3", "used_weight": "40/6000"})),
+            sync_run(alice.user.id, 0, (main, {"requests": "2"}), (spare.id, {"requests": "5"})),
+            sync_run(alice.user.id, -60, (main, {"requests": "1"}), (old.id, {"requests": "1"})),
             sync_run(bob.user.id, 0, (other, {"requests": "8"})),
             sync_run(bob.user.id, 30, (other, {})),  # the latest recorded nothing
         )
@@ -222,5 +224,15 @@ class RunStatsTests(LeaseContractBase):
         async with repository.unit_of_work() as uow:
             assert await uow.leases.held() == 1
         assert await self._release(repository, lease, completed=True)
+        async with repository.unit_of_work() as uow:
+            assert await uow.leases.held() == 0
+
+    @pytest.mark.asyncio
+    async def test_an_expired_lease_is_not_held(self, repository: RepositoryPort) -> None:
+        await self._due_user(repository, "alice")
+        assert len(await self._claim_due(repository, A, ttl=LONG)) == 1
+        (interval,) = await self._intervals(repository)
+        async with committing(repository) as uow:
+            assert await uow.leases.expire(interval)  # its holder is gone: it lapses now
         async with repository.unit_of_work() as uow:
             assert await uow.leases.held() == 0
