@@ -327,6 +327,7 @@ def test_broker_list_shows_settings_and_never_secret_values(home: Cli) -> None:
 
     assert listed == [
         {
+            "id": listed[0]["id"],
             "name": "d1",
             "type": "dummy",
             "active": True,
@@ -336,6 +337,8 @@ def test_broker_list_shows_settings_and_never_secret_values(home: Cli) -> None:
             "created_at": listed[0]["created_at"],
         }
     ]
+    assert isinstance(listed[0]["id"], str)
+    assert listed[0]["id"]
     assert "currency=EUR" in table
 
 

@@ -46,7 +46,8 @@ def token_json(token: ApiToken) -> dict[str, Any]:
 
 @click.group()
 def token() -> None:
-    """API tokens: let a script act for a user with chosen scopes (read, write, execute)."""
+    """API tokens: let a script act for a user with chosen scopes (read, write, execute), or
+    let Prometheus scrape /metrics (metrics)."""
 
 
 @token.command("create")
@@ -58,7 +59,8 @@ def token() -> None:
     required=True,
     type=click.Choice([scope.value for scope in Scope]),
     help="What the token may do; repeat for several: read (status, logs, history), write "
-    "(start, stop, configuration), execute (manual cycles and orders).",
+    "(start, stop, configuration), execute (manual cycles and orders); or metrics alone "
+    "(GET /metrics only; an administrator's token).",
 )
 @click.option("--name", "label", default=None, metavar="LABEL", help="A label to tell it by.")
 @click.option(

@@ -142,6 +142,7 @@ def broker_list(ctx: click.Context, user_name: str | None, as_json: bool) -> Non
     if as_json:
         payload = [
             {
+                "id": connection.id,
                 "name": connection.name,
                 "type": connection.broker,
                 "active": connection.active,
