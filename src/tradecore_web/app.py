@@ -29,7 +29,15 @@ from tradecore_web.csrf import TokenAwareCSRFMiddleware, csrf_config
 from tradecore_web.headers import add_security_headers
 from tradecore_web.i18n import LANGUAGE_COOKIE, LANGUAGES, _accepted, speaking
 from tradecore_web.problems import exception_handlers
-from tradecore_web.routes import automation, connections, operator, orders, portfolio, settings
+from tradecore_web.routes import (
+    automation,
+    connections,
+    metrics,
+    operator,
+    orders,
+    portfolio,
+    settings,
+)
 from tradecore_web.routes.accounts import language, login, login_page, logout
 from tradecore_web.routes.brokers import brokers_page, home
 from tradecore_web.routes.health import healthz
@@ -45,7 +53,7 @@ MAX_BODY_BYTES = 256 * 1024
 SESSION_HOURS = 12
 """How long a browser session lasts without a new login."""
 
-_PUBLIC_PATHS = ["^/login$", "^/language$", "^/static/", "^/healthz$"]
+_PUBLIC_PATHS = ["^/login$", "^/language$", "^/static/", "^/healthz$", "^/metrics$"]
 
 
 @frozen(kw_only=True)
@@ -57,11 +65,14 @@ class WebOptions:
     :param wake_scheduler: set when a user asks for a run now, so that the scheduler of this
         process (``tradecore web`` without ``--no-scheduler``) starts it at once.
     :param session_store: where sessions are kept; by default in this process's memory.
+    :param metrics_from_loopback: ``/metrics`` needs no token from a loopback client (not so
+        behind a reverse proxy on this host).
     """
 
     secure_cookies: bool = False
     wake_scheduler: asyncio.Event | None = None
     session_store: Store | None = None
+    metrics_from_loopback: bool = True
     debug: bool = False
 
 
@@ -112,6 +123,7 @@ def route_handlers() -> list[Any]:
         *operator.ROUTES,
         *portfolio.ROUTES,
         *settings.ROUTES,
+        *metrics.ROUTES,
     ]
 
 
@@ -163,6 +175,7 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
     )
     app.state[APPLICATION] = application
     app.state["wake_scheduler"] = options.wake_scheduler
+    app.state["metrics_from_loopback"] = options.metrics_from_loopback
     check_route_options(
         [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
     )

@@ -72,7 +72,12 @@ async def serve(
     get the shutdown grace, as in ``tradecore daemon``)."""
     wake = asyncio.Event() if options.scheduler else None
     app = create_app(
-        application, WebOptions(secure_cookies=options.behind_proxy, wake_scheduler=wake)
+        application,
+        WebOptions(
+            secure_cookies=options.behind_proxy,
+            wake_scheduler=wake,
+            metrics_from_loopback=not options.behind_proxy,
+        ),
     )
     config = uvicorn.Config(
         app,

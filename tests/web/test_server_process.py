@@ -59,6 +59,10 @@ def test_web_demo_serves_the_demo_data_to_the_password_it_prints(tmp_path: Path)
             )
             assert answer.status_code == 200
             assert "paper-demo" in answer.text
+        # A scraper on this machine needs no token (docs/metrics.md).
+        scraped = httpx.get(f"{base}/metrics")
+        assert scraped.status_code == 200
+        assert "tradecore_runs{" in scraped.text
     finally:
         assert _stop(process) == 0
     assert "tradecore web: stopped." in log.read_text()
