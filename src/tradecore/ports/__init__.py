@@ -23,6 +23,7 @@ from tradecore.ports.factories import (
 from tradecore.ports.limits import Block, SharedLimits
 from tradecore.ports.login import LoginRequest, OAuthLogin
 from tradecore.ports.notifier import NotifierPort
+from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
 from tradecore.ports.parameters import (
     ParameterKind,
     ParameterValues,
@@ -82,6 +83,8 @@ __all__ = [
     "OAuthLogin",
     "OrderRepository",
     "OrderSearch",
+    "Page",
+    "PageKey",
     "ParameterKind",
     "ParameterValues",
     "PasswordHasher",
@@ -108,8 +111,10 @@ __all__ = [
     "VenueSnapshot",
     "VenueStore",
     "VenueTransaction",
+    "check_page_limit",
     "check_settings",
     "format_duration",
+    "numbered_key",
     "parse_duration",
     "parse_parameters",
 ]

@@ -18,6 +18,7 @@ from tradecore.domain import (
     RunStats,
     Trigger,
 )
+from tradecore.ports.paging import Page, PageKey
 
 __all__ = ["AutomationRepository", "DaemonRepository", "LeaseRepository", "RunRepository"]
 
@@ -105,6 +106,16 @@ class RunRepository(Protocol):
         start; of equal starts, the latest run's) among runs started at or after ``since``,
         with the connection's broker; a connection whose latest step recorded no figure is left
         out. Sorted by user id, then connection id."""
+        ...
+
+    async def page(
+        self, user_id: str, *, before: PageKey | None = None, limit: int
+    ) -> Page[AutomationRun]:
+        """At most ``limit`` of the user's runs with their steps, newest first (by start, then
+        id, as :meth:`list`), older than ``before`` (:mod:`tradecore.ports.paging`).
+
+        :raises DomainError: ``limit`` is below 1.
+        """
         ...
 
     async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:

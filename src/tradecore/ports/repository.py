@@ -42,6 +42,7 @@ from tradecore.ports.automation import (
     LeaseRepository,
     RunRepository,
 )
+from tradecore.ports.paging import Page, PageKey
 from tradecore.ports.venues import VenueRepository
 
 __all__ = [
@@ -292,6 +293,27 @@ class TradeRepository(Protocol):
         newest ``limit`` of them (still oldest first)."""
         ...
 
+    async def page(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: PageKey | None = None,
+        limit: int,
+    ) -> Page[Trade]:
+        """At most ``limit`` of the user's trades, newest first (by ``executed_at``, then the
+        order they were stored in), executed at or after ``since`` and before ``until``, of one
+        connection, of one symbol (compared regardless of the case of ASCII letters), older
+        than ``before`` (:mod:`tradecore.ports.paging`). Read from an index: a page costs the
+        page, not the user's whole history. Another user's connection gives an empty page.
+
+        :raises DomainError: ``limit`` is below 1, or a time is naive.
+        """
+        ...
+
     async def count(self, user_id: str, *, connection_id: str | None = None) -> int:
         """How many trades are stored."""
         ...
@@ -360,6 +382,23 @@ class OrderRepository(Protocol):
         """The user's orders, oldest first (by creation, then insertion); with ``open_only``,
         only non-terminal ones; with ``strategy_id``, only that strategy's; with ``limit``, the
         newest ``limit`` of them (still oldest first)."""
+        ...
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        open_only: bool = False,
+        before: PageKey | None = None,
+        limit: int,
+    ) -> Page[Order]:
+        """At most ``limit`` of the user's orders, newest first (by creation, then insertion),
+        of one connection, only non-terminal ones with ``open_only``, older than ``before``
+        (:mod:`tradecore.ports.paging`). Another user's connection gives an empty page.
+
+        :raises DomainError: ``limit`` is below 1.
+        """
         ...
 
 

@@ -16,6 +16,7 @@ from tradecore.domain import (
     checked_bounds,
 )
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
+from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
 from tradecore_adapters.memory._run_stats import last_successes, latest_figures, run_stats
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
@@ -118,6 +119,42 @@ class Orders:
             return [stored.order for stored in rows]
 
         return self._session.read(list_)
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        open_only: bool = False,
+        before: PageKey | None = None,
+        limit: int,
+    ) -> Page[Order]:
+        check_page_limit(limit)
+        edge = numbered_key(before)
+
+        def page(tables: Tables) -> Page[Order]:
+            owned = user_connection_ids(tables, user_id)
+            if connection_id is not None:
+                owned &= {connection_id}
+            rows = sorted(
+                (
+                    stored
+                    for key, stored in tables.orders.items()
+                    if key[0] in owned
+                    and not (open_only and stored.order.is_terminal)
+                    and (edge is None or _order_order(stored) < edge)
+                ),
+                key=_order_order,
+                reverse=True,
+            )
+            shown = rows[:limit]
+            last = shown[-1] if len(rows) > limit else None
+            return Page(
+                items=tuple(stored.order for stored in shown),
+                next=None if last is None else PageKey(*_order_order(last)),
+            )
+
+        return self._session.read(page)
 
 
 class Runs:
@@ -228,6 +265,31 @@ class Runs:
     async def latest_figures(self, *, since: datetime) -> Sequence[RecordedFigures]:
         moment = aware(since, "since")
         return self._session.read(lambda tables: latest_figures(tables, moment))
+
+    async def page(
+        self, user_id: str, *, before: PageKey | None = None, limit: int
+    ) -> Page[AutomationRun]:
+        check_page_limit(limit)
+        edge = None if before is None else (before.at, str(before.id))
+
+        def page(tables: Tables) -> Page[AutomationRun]:
+            rows = sorted(
+                (
+                    r
+                    for r in tables.runs.values()
+                    if r.user_id == user_id and (edge is None or _newest_first(r) < edge)
+                ),
+                key=_newest_first,
+                reverse=True,
+            )
+            shown = rows[:limit]
+            last = shown[-1] if len(rows) > limit else None
+            return Page(
+                items=tuple(copy_entity(r) for r in shown),
+                next=None if last is None else PageKey(last.started_at, last.id),
+            )
+
+        return self._session.read(page)
 
     async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
         if keep_per_user is not None and keep_per_user < 1:

@@ -10,10 +10,13 @@ from datetime import datetime
 
 from tradecore.domain import Position, Trade
 from tradecore.errors import DomainError
+from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
+    StoredTrade,
     Tables,
     aware,
+    next_insertion,
     owned_connection,
     user_connection_ids,
 )
@@ -85,15 +88,16 @@ class Trades:
         self._session = session
 
     async def add_new(self, user_id: str, trades: Sequence[Trade]) -> int:
-        batch = tuple(trades)
+        # Numbered when asked for, so that the replay at commit keeps the numbers.
+        batch = tuple(StoredTrade(next_insertion(), trade) for trade in trades)
 
         def add_new(tables: Tables) -> int:
-            for connection_id in {trade.connection_id for trade in batch}:
+            for connection_id in {stored.trade.connection_id for stored in batch}:
                 owned_connection(tables, user_id, connection_id)
             new = 0
-            for trade in batch:
-                if tables.trades.get(trade.key) is None:
-                    tables.trades.put(trade.key, trade)
+            for stored in batch:
+                if tables.trades.get(stored.trade.key) is None:
+                    tables.trades.put(stored.trade.key, stored)
                     new += 1
             return new
 
@@ -116,7 +120,7 @@ class Trades:
             rows = sorted(
                 (
                     t
-                    for t in tables.trades.values()
+                    for t in (stored.trade for stored in tables.trades.values())
                     if t.connection_id in owned and (start is None or t.executed_at >= start)
                 ),
                 key=_trade_order,
@@ -130,9 +134,50 @@ class Trades:
     async def count(self, user_id: str, *, connection_id: str | None = None) -> int:
         def count(tables: Tables) -> int:
             owned = _connections(tables, user_id, connection_id)
-            return sum(1 for t in tables.trades.values() if t.connection_id in owned)
+            return sum(1 for s in tables.trades.values() if s.trade.connection_id in owned)
 
         return self._session.read(count)
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: PageKey | None = None,
+        limit: int,
+    ) -> Page[Trade]:
+        check_page_limit(limit)
+        start = None if since is None else aware(since, "since")
+        end = None if until is None else aware(until, "until")
+        wanted = None if symbol is None else _ascii_lower(symbol.strip())
+        edge = numbered_key(before)
+
+        def page(tables: Tables) -> Page[Trade]:
+            owned = _connections(tables, user_id, connection_id)
+            rows = sorted(
+                (
+                    (stored.trade.executed_at, stored.insertion, stored.trade)
+                    for stored in tables.trades.values()
+                    if stored.trade.connection_id in owned
+                    and (start is None or stored.trade.executed_at >= start)
+                    and (end is None or stored.trade.executed_at < end)
+                    and (wanted is None or _ascii_lower(stored.trade.instrument.symbol) == wanted)
+                    and (edge is None or (stored.trade.executed_at, stored.insertion) < edge)
+                ),
+                key=lambda row: (row[0], row[1]),
+                reverse=True,
+            )
+            shown = rows[:limit]
+            more = len(rows) > limit
+            return Page(
+                items=tuple(row[2] for row in shown),
+                next=PageKey(shown[-1][0], shown[-1][1]) if more else None,
+            )
+
+        return self._session.read(page)
 
 
 class Cursors:
@@ -181,6 +226,14 @@ def _connections(tables: Tables, user_id: str, connection_id: str | None) -> set
     # connection gives the empty set, as if it did not exist.
     owned = user_connection_ids(tables, user_id)
     return owned if connection_id is None else owned & {connection_id}
+
+
+def _ascii_lower(text: str) -> str:
+    # Case folding of ASCII letters only, as SQL's lower() does on every backend we support.
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _trade_order(trade: Trade) -> tuple[datetime, str, str, str, str]:

@@ -98,6 +98,14 @@ class StoredOrder(NamedTuple):
     order: Order
 
 
+class StoredTrade(NamedTuple):
+    """A trade and when it was first added (:func:`next_insertion`): the tie-breaker of trades
+    executed at the same time when paging (as the SQL repository's row number)."""
+
+    insertion: int
+    trade: Trade
+
+
 _INSERTIONS = itertools.count(1)
 
 
@@ -218,7 +226,7 @@ class Tables:
             parent.notification_targets if parent else None
         )
         self.positions: Table[PositionKey, Position] = Table(parent.positions if parent else None)
-        self.trades: Table[TradeKey, Trade] = Table(parent.trades if parent else None)
+        self.trades: Table[TradeKey, StoredTrade] = Table(parent.trades if parent else None)
         self.cursors: Table[CursorKey, str] = Table(parent.cursors if parent else None)
         self.orders: Table[OrderKey, StoredOrder] = Table(parent.orders if parent else None)
         self.strategies: Table[str, StrategyConfig] = Table(parent.strategies if parent else None)

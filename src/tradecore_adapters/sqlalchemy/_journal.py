@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, tuple_, update
 
 from tradecore.domain import (
     AutomationRun,
@@ -20,6 +20,7 @@ from tradecore.domain import (
     checked_bounds,
 )
 from tradecore.errors import AlreadyExists, DomainError, NotFound, RepositoryError
+from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._rows import (
     fetching,
@@ -121,6 +122,37 @@ class Orders:
             rows = result.mappings().all()
         found = [order_from_row(row) for row in rows]
         return found if limit is None else found[::-1]
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        open_only: bool = False,
+        before: PageKey | None = None,
+        limit: int,
+    ) -> Page[Order]:
+        check_page_limit(limit)
+        edge = numbered_key(before)
+        # Newest first on (created_at, id), from the index ix_orders_user_id_created_at_id.
+        query = select(orders).where(orders.c.user_id == user_id)
+        if connection_id is not None:
+            query = query.where(orders.c.connection_id == connection_id)
+        if open_only:
+            query = query.where(orders.c.status.not_in(_TERMINAL))
+        if edge is not None:
+            query = query.where(tuple_(orders.c.created_at, orders.c.id) < tuple_(*edge))
+        query = query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)
+        db = await self._tx.read()
+        result = await db.execute(query)
+        with fetching("orders"):
+            rows = result.mappings().all()
+        shown = rows[:limit]
+        last = shown[-1] if len(rows) > limit else None
+        return Page(
+            items=tuple(order_from_row(row) for row in shown),
+            next=None if last is None else PageKey(last["created_at"], last["id"]),
+        )
 
 
 class Runs:
@@ -264,6 +296,27 @@ class Runs:
 
     async def latest_figures(self, *, since: datetime) -> Sequence[RecordedFigures]:
         return await latest_figures(self._tx, since)
+
+    async def page(
+        self, user_id: str, *, before: PageKey | None = None, limit: int
+    ) -> Page[AutomationRun]:
+        check_page_limit(limit)
+        run_id = self._tx.text_order(automation_runs.c.id)
+        query = select(automation_runs).where(automation_runs.c.user_id == user_id)
+        if before is not None:
+            query = query.where(
+                tuple_(automation_runs.c.started_at, run_id) < tuple_(before.at, str(before.id))
+            )
+        query = query.order_by(automation_runs.c.started_at.desc(), run_id.desc()).limit(limit + 1)
+        db = await self._tx.read()
+        rows = (await db.execute(query)).mappings().all()
+        shown = rows[:limit]
+        steps = await self._steps([row["id"] for row in shown])
+        last = shown[-1] if len(rows) > limit else None
+        return Page(
+            items=tuple(run_from_row(row, steps[row["id"]]) for row in shown),
+            next=None if last is None else PageKey(last["started_at"], last["id"]),
+        )
 
     async def prune(self, *, started_before: datetime | None, keep_per_user: int | None) -> int:
         if keep_per_user is not None and (

@@ -12,16 +12,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text
+from sqlalchemy import ColumnElement, and_, delete, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradecore.domain import Position, Trade
 from tradecore.domain._checks import utc
 from tradecore.errors import DomainError, NotFound
+from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._rows import (
     TRADE_COLUMNS,
+    fetching,
     position_from_row,
     position_row,
     trade_from_row,
@@ -184,6 +186,53 @@ class Trades:
         found = [trade_from_row(row) for row in (await db.execute(query)).mappings()]
         return found if limit is None else found[::-1]
 
+    async def page(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: PageKey | None = None,
+        limit: int,
+    ) -> Page[Trade]:
+        check_page_limit(limit)
+        edge = numbered_key(before)
+        # Newest first on (executed_at, id): the index ix_trades_user_id_executed_at_id (or the
+        # one with connection_id) gives the rows in that order from the cursor on, so the
+        # database stops after limit + 1 rows (one more tells whether there is a next page).
+        query = select(trades).where(trades.c.user_id == user_id)
+        if connection_id is not None:
+            query = query.where(trades.c.connection_id == connection_id)
+        if symbol is not None:
+            wanted = symbol.strip().translate(_ASCII_LOWER)
+            query = query.where(self._ascii_lower(trades.c.symbol) == wanted)
+        if since is not None:
+            query = query.where(trades.c.executed_at >= _aware(since, "since"))
+        if until is not None:
+            query = query.where(trades.c.executed_at < _aware(until, "until"))
+        if edge is not None:
+            query = query.where(tuple_(trades.c.executed_at, trades.c.id) < tuple_(*edge))
+        query = query.order_by(trades.c.executed_at.desc(), trades.c.id.desc()).limit(limit + 1)
+        db = await self._tx.read()
+        result = await db.execute(query)
+        with fetching("trades"):
+            rows = result.mappings().all()
+        shown = rows[:limit]
+        last = shown[-1] if len(rows) > limit else None
+        return Page(
+            items=tuple(trade_from_row(row) for row in shown),
+            next=None if last is None else PageKey(last["executed_at"], last["id"]),
+        )
+
+    def _ascii_lower(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        # ASCII letters to lower case, and nothing else, on both backends: SQLite's lower()
+        # folds only ASCII; PostgreSQL's follows the locale, so it is spelled out there.
+        if self._tx.sqlite:
+            return func.lower(column)
+        return func.translate(column, _UPPER, _UPPER.lower())
+
     async def count(self, user_id: str, *, connection_id: str | None = None) -> int:
         query = select(func.count()).select_from(trades).where(trades.c.user_id == user_id)
         if connection_id is not None:
@@ -191,6 +240,9 @@ class Trades:
         db = await self._tx.read()
         return int(await db.scalar(query) or 0)
 
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_LOWER = str.maketrans(_UPPER, _UPPER.lower())
 
 _SQLITE_TRADE_INSERT = (
     f"INSERT INTO trades ({', '.join(TRADE_COLUMNS)}) "

@@ -206,7 +206,10 @@ trades = Table(
     # The natural key: inserting a fill again changes nothing.
     UniqueConstraint("connection_id", "account_id", "symbol", "broker_trade_id"),
     _owned_by_connection("trades"),
-    Index(None, "user_id", "executed_at"),
+    # Pages of trades, newest first (keyset on executed_at, id): all of a user's, or one
+    # connection's; the first also serves list() by start time.
+    Index(None, "user_id", "executed_at", "id"),
+    Index(None, "user_id", "connection_id", "executed_at", "id"),
 )
 
 sync_cursors = Table(
@@ -252,6 +255,8 @@ orders = Table(
     Index(None, "user_id", "client_order_id"),
     Index(None, "user_id", "status"),
     Index(None, "user_id", "strategy_id"),
+    # Pages of orders, newest first (keyset on created_at, id).
+    Index(None, "user_id", "created_at", "id"),
 )
 
 strategies = Table(
@@ -374,7 +379,8 @@ automation_runs = Table(
     Column("status", String(_CODE)),
     Column("digest", String(_CODE)),
     Column("digest_claim", BigInteger),
-    Index(None, "user_id", "started_at"),
+    # Pages of runs, newest first (keyset on started_at, id), and the newest N of list().
+    Index(None, "user_id", "started_at", "id"),
 )
 
 run_steps = Table(

@@ -360,6 +360,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
+        "0010",
         "0008",
         "0007",
         "0006",
@@ -580,6 +581,43 @@ async def test_0008_adds_accounts_and_downgrades_cleanly(url: str) -> None:
 
     await downgrade(url, "0007")
     assert "api_tokens" not in await table_names(url)
+    await upgrade(url)
+    await check_drift(url)
+    await ensure(url)
+
+
+async def index_names(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.run_sync(lambda sync: inspect(sync).get_indexes(table))
+    finally:
+        await engine.dispose()
+    return {str(index["name"]) for index in found}
+
+
+async def test_0010_adds_the_paging_indexes_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0008")
+    await insert_user_and_connection(url)
+
+    await upgrade(url, "0010")
+    trades_indexes = await index_names(url, "trades")
+    assert {
+        "ix_trades_user_id_executed_at_id",
+        "ix_trades_user_id_connection_id_executed_at_id",
+    } <= trades_indexes
+    assert "ix_trades_user_id_executed_at" not in trades_indexes
+    assert "ix_orders_user_id_created_at_id" in await index_names(url, "orders")
+    runs_indexes = await index_names(url, "automation_runs")
+    assert "ix_automation_runs_user_id_started_at_id" in runs_indexes
+    assert "ix_automation_runs_user_id_started_at" not in runs_indexes
+
+    await downgrade(url, "0008")
+    assert "ix_trades_user_id_executed_at" in await index_names(url, "trades")
+    assert "ix_trades_user_id_executed_at_id" not in await index_names(url, "trades")
+    assert "ix_orders_user_id_created_at_id" not in await index_names(url, "orders")
+    assert "ix_automation_runs_user_id_started_at" in await index_names(url, "automation_runs")
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
     await upgrade(url)
     await check_drift(url)
     await ensure(url)

@@ -59,6 +59,7 @@ from tradecore.testing.contracts.repository._lease_lifecycle import LeaseLifecyc
 from tradecore.testing.contracts.repository._leases import LeaseTests
 from tradecore.testing.contracts.repository._notification_targets import NotificationTargetTests
 from tradecore.testing.contracts.repository._orders import OrderTests
+from tradecore.testing.contracts.repository._paging import PagingTests
 from tradecore.testing.contracts.repository._positions_and_cursors import PositionAndCursorTests
 from tradecore.testing.contracts.repository._risk import RiskTests
 from tradecore.testing.contracts.repository._run_stats import RunStatsTests
@@ -87,6 +88,7 @@ class RepositoryPortContract(
     VenueTests,
     TransactionTests,
     IsolationTests,
+    PagingTests,
     LeaseLifecycleTests,
     LeaseTests,
     PositionAndCursorTests,
