@@ -28,7 +28,7 @@ __all__ = ["Page", "PageKey", "check_page_limit", "numbered_key"]
 T = TypeVar("T")
 
 
-def _tiebreak(_: object, __: object, value: object) -> None:
+def _tiebreak(_: object, __: object, value: int | str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise DomainError(f"a page key's id is a whole number or a text, got {value!r}")
 

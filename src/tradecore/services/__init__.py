@@ -79,6 +79,15 @@ from tradecore.services.orders import (
     submit_order,
 )
 from tradecore.services.overview import ConnectionOverview, Overview, UserOverview
+from tradecore.services.paging import (
+    MAX_PAGE_SIZE,
+    OrdersPage,
+    RunsPage,
+    TradesPage,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from tradecore.services.passwords import Passwords
 from tradecore.services.portfolio import Holdings, Portfolio, SyncOutcome, SyncProgress, TradeList
 from tradecore.services.risk import (
@@ -116,6 +125,7 @@ __all__ = [
     "DURATION_BOUNDS",
     "FIGURES_HORIZON",
     "KEEP_ALIVE_HORIZON",
+    "MAX_PAGE_SIZE",
     "RECENT_RUNS",
     "SAFE_WINDOW",
     "SHOWN_ORDERS",
@@ -163,6 +173,7 @@ __all__ = [
     "OrderStepFailed",
     "OrderTicket",
     "Orders",
+    "OrdersPage",
     "Overview",
     "PassReport",
     "Passwords",
@@ -178,6 +189,7 @@ __all__ = [
     "Risk",
     "RiskOverview",
     "RunQueued",
+    "RunsPage",
     "Scheduler",
     "Secrets",
     "ServiceContext",
@@ -197,6 +209,7 @@ __all__ = [
     "TokenRenewal",
     "TokenUse",
     "TradeList",
+    "TradesPage",
     "Unchanged",
     "UnknownStrategyType",
     "UnreadableSecrets",
@@ -211,13 +224,16 @@ __all__ = [
     "cancel_recorded_order",
     "change_automation",
     "change_frequency",
+    "check_page_size",
     "checked_side",
     "connection_by_name",
     "create_broker",
+    "decode_cursor",
     "describe_broker_failure",
     "describe_error",
     "describe_intent",
     "describe_order",
+    "encode_cursor",
     "ensure_demo",
     "keep_logins_alive",
     "load_risk_gate",

@@ -28,6 +28,7 @@ from tradecore.services.automation import (
 )
 from tradecore.services.context import ServiceContext
 from tradecore.services.ledger import PruneResult, prune_ledger
+from tradecore.services.paging import RunsPage, check_page_size, decode_cursor, encode_cursor
 
 __all__ = ["Automation", "Daemons", "RunQueued"]
 
@@ -141,6 +142,25 @@ class Automation:
         async with self._repository.unit_of_work() as uow:
             await uow.users.get(user_id)
             return list(await uow.runs.list(user_id, limit=limit))
+
+    async def run_page(
+        self, user_id: str, *, cursor: str | None = None, limit: int = 50
+    ) -> RunsPage:
+        """One page of the user's runs with their steps, newest first. Only the page is read,
+        however long the history kept.
+
+        :param cursor: the ``next_cursor`` of the previous page; ``None`` for the first page.
+        :param limit: how many runs a page holds, 1 to 500.
+        :raises DomainError: ``limit`` is out of range, or the cursor is not one a page of
+            runs gave out.
+        :raises NotFound: no such user.
+        """
+        check_page_size(limit)
+        before = decode_cursor("runs", cursor)
+        async with self._repository.unit_of_work() as uow:
+            await uow.users.get(user_id)
+            page = await uow.runs.page(user_id, before=before, limit=limit)
+        return RunsPage(items=page.items, next_cursor=encode_cursor("runs", page.next))
 
     async def run(self, user_id: str, run_id: str) -> AutomationRun:
         """One of the user's runs.

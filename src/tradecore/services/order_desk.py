@@ -41,6 +41,7 @@ from tradecore.services.order_forms import (
     PlacementFailed,
 )
 from tradecore.services.orders import refresh_order
+from tradecore.services.paging import OrdersPage, check_page_size, decode_cursor, encode_cursor
 from tradecore.services.risk import notional_of
 from tradecore.services.strategy_run import only_account
 
@@ -337,3 +338,46 @@ class Orders:
             connections = tuple(await uow.connections.list(user_id))
             names = {each.id: each.name for each in await uow.strategies.list(user_id)}
         return OrderListing(orders=tuple(found), connections=connections, strategy_names=names)
+
+    async def page(
+        self,
+        user_id: str,
+        *,
+        connection: str | None = None,
+        open_only: bool = False,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> OrdersPage:
+        """One page of the user's recorded orders, newest first (by creation), as recorded: no
+        broker is asked. Only the page is read, however many orders the user has.
+
+        :param connection: only the orders of the user's connection with that name.
+        :param open_only: only the orders not finished yet.
+        :param cursor: the ``next_cursor`` of the previous page; ``None`` for the first page.
+        :param limit: how many orders a page holds, 1 to 500.
+        :raises DomainError: ``limit`` is out of range, or the cursor is not one a page of
+            orders gave out.
+        :raises NotFound: no such user, or the user has no connection with that name.
+        """
+        check_page_size(limit)
+        before = decode_cursor("orders", cursor)
+        async with self._context.repository.unit_of_work() as uow:
+            await uow.users.get(user_id)
+            connection_id = None
+            if connection is not None:
+                connection_id = (await connection_by_name(uow, user_id, connection)).id
+            page = await uow.orders.page(
+                user_id,
+                connection_id=connection_id,
+                open_only=open_only,
+                before=before,
+                limit=limit,
+            )
+            connections = tuple(await uow.connections.list(user_id))
+            names = {each.id: each.name for each in await uow.strategies.list(user_id)}
+        return OrdersPage(
+            items=page.items,
+            next_cursor=encode_cursor("orders", page.next),
+            connections=connections,
+            strategy_names=names,
+        )

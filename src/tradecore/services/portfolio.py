@@ -18,6 +18,13 @@ from tradecore.ports import UnitOfWork
 from tradecore.services.brokers import describe_broker_failure
 from tradecore.services.connections import connection_by_name
 from tradecore.services.context import ServiceContext
+from tradecore.services.paging import (
+    MAX_PAGE_SIZE,
+    TradesPage,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from tradecore.services.sync import SyncResult, sync_connection
 
 __all__ = ["Holdings", "Portfolio", "SyncOutcome", "SyncProgress", "TradeList"]
@@ -162,30 +169,76 @@ class Portfolio:
         :raises DomainError: ``since`` is not earlier than ``until``, or ``limit`` is below 1.
         :raises NotFound: no such user, or the user has no connection by that name.
         """
-        if since is not None and until is not None and since >= until:
-            raise DomainError("since must be earlier than until")
+        _check_window(since, until)
         if limit is not None and limit < 1:
             raise DomainError(f"limit must be 1 or more, got {limit}")
-        # The repository filters by connection and start time and takes the newest N; a symbol
-        # or an end time is filtered here, so the limit is then applied here too.
-        filtered_here = symbol is not None or until is not None
         async with self._context.repository.unit_of_work() as uow:
             connection_id, names = await _scope(uow, user_id, connection)
-            found = await uow.trades.list(
+            if symbol is None and until is None:
+                found = await uow.trades.list(
+                    user_id, connection_id=connection_id, since=since, limit=limit
+                )
+                return TradeList(trades=tuple(found), connection_names=names)
+            # Filtered in the database, a page at a time, newest first, up to ``limit``.
+            shown: list[Trade] = []
+            before = None
+            while limit is None or len(shown) < limit:
+                size = MAX_PAGE_SIZE if limit is None else min(MAX_PAGE_SIZE, limit - len(shown))
+                page = await uow.trades.page(
+                    user_id,
+                    connection_id=connection_id,
+                    symbol=symbol,
+                    since=since,
+                    until=until,
+                    before=before,
+                    limit=size,
+                )
+                shown.extend(page.items)
+                if page.next is None:
+                    break
+                before = page.next
+        return TradeList(trades=tuple(reversed(shown)), connection_names=names)
+
+    async def trade_page(
+        self,
+        user_id: str,
+        *,
+        connection: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> TradesPage:
+        """One page of the user's stored trades, newest first: executed at or after ``since``
+        and before ``until`` (UTC), of one connection or symbol (symbols compare regardless of
+        the case of ASCII letters). Only the page is read, however many trades the user has.
+
+        :param cursor: the ``next_cursor`` of the previous page; ``None`` for the first page.
+        :param limit: how many trades a page holds, 1 to 500.
+        :raises DomainError: ``since`` is not earlier than ``until``, ``limit`` is out of
+            range, or the cursor is not one a page of trades gave out.
+        :raises NotFound: no such user, or the user has no connection by that name.
+        """
+        _check_window(since, until)
+        check_page_size(limit)
+        before = decode_cursor("trades", cursor)
+        async with self._context.repository.unit_of_work() as uow:
+            connection_id, names = await _scope(uow, user_id, connection)
+            page = await uow.trades.page(
                 user_id,
                 connection_id=connection_id,
+                symbol=symbol,
                 since=since,
-                limit=None if filtered_here else limit,
+                until=until,
+                before=before,
+                limit=limit,
             )
-        shown = [
-            each
-            for each in found
-            if _same_symbol(symbol, each.instrument.symbol)
-            and (until is None or each.executed_at < until)
-        ]
-        if limit is not None:
-            shown = shown[-limit:]
-        return TradeList(trades=tuple(shown), connection_names=names)
+        return TradesPage(
+            items=page.items,
+            next_cursor=encode_cursor("trades", page.next),
+            connection_names=names,
+        )
 
     async def _sync_one(
         self, connection: BrokerConnection, progress: SyncProgress | None
@@ -222,6 +275,11 @@ async def _scope(
         connection_id = (await connection_by_name(uow, user_id, connection)).id
     names = {each.id: each.name for each in await uow.connections.list(user_id)}
     return connection_id, names
+
+
+def _check_window(since: datetime | None, until: datetime | None) -> None:
+    if since is not None and until is not None and since >= until:
+        raise DomainError("since must be earlier than until")
 
 
 def _same_symbol(symbol: str | None, candidate: str) -> bool:
