@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from tradecore.domain import User
-from tradecore.services import Holdings, TradeList
+from tradecore.services import MAX_PAGE_SIZE, Holdings, TradeList, TradesPage
 from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.render import positions_table, print_table
 from tradecore_cli.render_trades import position_json, trade_json, trades_table
@@ -114,6 +114,20 @@ def positions(
     default=None,
     help="Only the newest N of the trades selected.",
 )
+@click.option(
+    "--page-size",
+    type=int,
+    metavar="N",
+    default=None,
+    help=f"Show one page of N trades (1 to {MAX_PAGE_SIZE}), newest first, and the cursor of "
+    "the next page.",
+)
+@click.option(
+    "--cursor",
+    metavar="CURSOR",
+    default=None,
+    help="Show the page after the one that printed this cursor (with --page-size).",
+)
 @json_option
 @click.pass_context
 def trades(
@@ -124,9 +138,11 @@ def trades(
     since: datetime | None,
     until: datetime | None,
     limit: int | None,
+    page_size: int | None,
+    cursor: str | None,
     as_json: bool,
 ) -> None:
-    """Show a user's stored trades, oldest first.
+    """Show a user's stored trades, oldest first (or a page of them, newest first).
 
     Times are UTC: --since 2024-01-01 --until 2024-02-01 selects January. In JSON, amounts are
     strings holding the exact decimal digits and times are ISO 8601 with their UTC offset.
@@ -134,6 +150,11 @@ def trades(
     start, end = since, until
     if start is not None and end is not None and start >= end:
         raise click.UsageError("--since must be earlier than --until")
+    if page_size is not None or cursor is not None:
+        if limit is not None:
+            raise click.UsageError("--limit does not go with --page-size or --cursor")
+        _trade_page(ctx, user_name, connection_name, symbol, start, end, page_size, cursor, as_json)
+        return
 
     async def run() -> tuple[User, TradeList]:
         async with open_app(ctx) as app:
@@ -164,6 +185,48 @@ def trades(
     table = trades_table(shown, connection_names=names, title=f"Trades of {owner.name}")
     print_table(Console(soft_wrap=True), table)
     click.echo(f"{len(shown)} trade(s).")
+
+
+def _trade_page(
+    ctx: click.Context,
+    user_name: str | None,
+    connection_name: str | None,
+    symbol: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    page_size: int | None,
+    cursor: str | None,
+    as_json: bool,
+) -> None:
+    # One page, newest first; the service checks the size and the cursor.
+    async def run() -> tuple[User, TradesPage]:
+        async with open_app(ctx) as app:
+            owner = await find_user(app, user_name)
+            page = await app.portfolio.trade_page(
+                owner.id,
+                connection=connection_name,
+                symbol=symbol,
+                since=start,
+                until=end,
+                cursor=cursor,
+                limit=50 if page_size is None else page_size,
+            )
+            return owner, page
+
+    owner, page = asyncio.run(run())
+    names = page.connection_names
+    if as_json:
+        shown = [trade_json(each, connection=names[each.connection_id]) for each in page.items]
+        click.echo(json.dumps({"trades": shown, "next_cursor": page.next_cursor}, indent=2))
+        return
+    if page.items:
+        table = trades_table(page.items, connection_names=names, title=f"Trades of {owner.name}")
+        print_table(Console(soft_wrap=True), table)
+    click.echo(f"{len(page.items)} trade(s), newest first.")
+    if page.next_cursor is None:
+        click.echo("No older trades.")
+    else:
+        click.echo(f"Older trades: the same command with --cursor {page.next_cursor}")
 
 
 def _filters(connection_name: str | None, symbol: str | None, *, dated: bool = False) -> str:
