@@ -44,6 +44,7 @@ __all__ = [
     "automation_daemons",
     "automation_runs",
     "broker_connections",
+    "equity_points",
     "lease_audit",
     "metadata",
     "notification_targets",
@@ -207,6 +208,24 @@ trades = Table(
     UniqueConstraint("connection_id", "account_id", "symbol", "broker_trade_id"),
     _owned_by_connection("trades"),
     Index(None, "user_id", "executed_at"),
+)
+
+# Migration 0009 (docs/portfolio.md#equity-history): each connection's market value at each sync,
+# one row per currency; kept by Retention.equity_age.
+equity_points = Table(
+    "equity_points",
+    metadata,
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("currency", String(_CODE), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("value", ExactDecimal(), nullable=False),
+    Column("priced", Integer, nullable=False),
+    Column("unpriced", Integer, nullable=False),
+    PrimaryKeyConstraint("connection_id", "currency", "at"),
+    _owned_by_connection("equity_points"),
+    Index(None, "user_id", "connection_id", "at"),
+    Index(None, "at"),
 )
 
 sync_cursors = Table(
