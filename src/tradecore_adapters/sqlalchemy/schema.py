@@ -210,8 +210,8 @@ trades = Table(
     Index(None, "user_id", "executed_at"),
 )
 
-# Migration 0009 (docs/portfolio.md#equity-history): each connection's market value at each sync,
-# one row per currency; kept by Retention.equity_age.
+# Migration 0009 (docs/persistence.md#equity-history): each connection's market value at each
+# sync, one row per currency; kept by Retention.equity_age.
 equity_points = Table(
     "equity_points",
     metadata,

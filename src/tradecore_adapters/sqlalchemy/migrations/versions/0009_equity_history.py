@@ -1,4 +1,4 @@
-"""Equity history (docs/cli.md#equity): each broker connection's market value at each sync.
+"""Equity history (docs/persistence.md): each broker connection's market value at each sync.
 
 * ``equity_points``: one row per ``(connection, currency, sync time)``: the sum of the market
   values the broker reported for the connection's positions in that currency, how many
