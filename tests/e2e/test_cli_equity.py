@@ -91,6 +91,19 @@ def test_two_syncs_at_two_times_record_two_exact_points(home: Cli, clock: FakeCl
     assert "2 point(s)." in table
 
 
+def test_an_automation_cycle_records_a_point_too(home: Cli, clock: FakeClock) -> None:
+    home.ok("sync", "--user", "alice")
+    clock.advance(timedelta(minutes=30))
+    home.ok("cycle", "--user", "alice")
+
+    (series,) = home.json("equity", "--user", "alice")["series"]
+
+    assert [p["at"] for p in series["points"]] == [
+        "2026-03-02T10:00:00+00:00",
+        "2026-03-02T10:30:00+00:00",
+    ]
+
+
 def test_another_user_sees_none_of_it_and_bad_input_is_one_error(home: Cli) -> None:
     home.ok("sync", "--user", "alice")
 

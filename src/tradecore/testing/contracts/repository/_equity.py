@@ -132,6 +132,20 @@ class EquityTests(ContractBase):
         assert [p.value for p in late] == [Decimal(7), Decimal(9)]
 
     @pytest.mark.asyncio
+    async def test_buckets_count_whole_seconds_from_the_origin(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = await add_owner(repository)
+        me, main = alice.user.id, alice.connection.id
+        # 59.9 s and 60.1 s after the origin fall in buckets 0 and 1 of a minute; 119.999 s in 1.
+        seconds = (59.9, 60.1, 119.999, 120.0)
+        async with committing(repository) as uow:
+            await uow.equity.add(me, [_point(me, main, s / 60, str(s)) for s in seconds])
+        async with repository.unit_of_work() as uow:
+            thinned = await uow.equity.list(me, every=timedelta(minutes=1), origin=T0)
+        assert [p.value for p in thinned] == [Decimal("59.9"), Decimal("119.999"), Decimal("120.0")]
+
+    @pytest.mark.asyncio
     async def test_another_users_equity_is_neither_read_nor_written(
         self, repository: RepositoryPort
     ) -> None:
