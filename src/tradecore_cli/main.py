@@ -23,7 +23,7 @@ from tradecore_cli.commands.login import broker_login
 from tradecore_cli.commands.notify import notify
 from tradecore_cli.commands.orders import order
 from tradecore_cli.commands.plugins import plugins
-from tradecore_cli.commands.portfolio import positions, trades
+from tradecore_cli.commands.portfolio import equity, positions, trades
 from tradecore_cli.commands.risk import risk
 from tradecore_cli.commands.scheduling import daemon, run
 from tradecore_cli.commands.secrets import secrets
@@ -109,6 +109,7 @@ for _command in (
     refresh_tokens,
     positions,
     trades,
+    equity,
     demo,
     plugins,
     secrets,

@@ -46,6 +46,7 @@ from tradecore.domain.digest import (
     fact_label,
     render_plain,
 )
+from tradecore.domain.equity import EquityKey, EquityPoint, EquitySpan, equity_points
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import AssetType, Instrument
 from tradecore.domain.lease import DaemonInfo, Lease, LeaseInterval
@@ -110,6 +111,9 @@ __all__ = [
     "DigestLine",
     "DigestSection",
     "DurationHistogram",
+    "EquityKey",
+    "EquityPoint",
+    "EquitySpan",
     "Instrument",
     "Lease",
     "LeaseInterval",
@@ -153,6 +157,7 @@ __all__ = [
     "checked_password",
     "checked_scopes",
     "client_order_id_for",
+    "equity_points",
     "fact_label",
     "new_id",
     "new_token_secret",

@@ -39,6 +39,7 @@ from tradecore.ports.automation import (
     LeaseRepository,
     RunRepository,
 )
+from tradecore.ports.equity import EquityRepository
 from tradecore.ports.ledger import (
     CursorRepository,
     OrderRepository,
@@ -54,6 +55,7 @@ __all__ = [
     "ConnectionRepository",
     "CursorRepository",
     "DaemonRepository",
+    "EquityRepository",
     "LeaseRepository",
     "NotificationTargetRepository",
     "OrderRepository",
@@ -328,6 +330,7 @@ class UnitOfWork(Protocol):
     daemons: DaemonRepository
     venues: VenueRepository
     api_tokens: ApiTokenRepository
+    equity: EquityRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -32,6 +32,7 @@ from tradecore.services.connections import (
 from tradecore.services.context import ServiceContext
 from tradecore.services.cycle import AutomationCycle, CycleOutcome
 from tradecore.services.demo import Demo, DemoLogin, DemoRun, DemoSetup, ensure_demo
+from tradecore.services.equity import MAX_EQUITY_POINTS, EquityHistory, EquitySeries
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.services.health import CheckLine, Health
 from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
@@ -125,6 +126,7 @@ __all__ = [
     "DURATION_BOUNDS",
     "FIGURES_HORIZON",
     "KEEP_ALIVE_HORIZON",
+    "MAX_EQUITY_POINTS",
     "MAX_PAGE_SIZE",
     "RECENT_RUNS",
     "SAFE_WINDOW",
@@ -148,6 +150,8 @@ __all__ = [
     "DemoLogin",
     "DemoRun",
     "DemoSetup",
+    "EquityHistory",
+    "EquitySeries",
     "Estimate",
     "FencedRepository",
     "HaltChange",

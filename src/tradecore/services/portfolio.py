@@ -18,6 +18,12 @@ from tradecore.ports import UnitOfWork
 from tradecore.services.brokers import describe_broker_failure
 from tradecore.services.connections import connection_by_name
 from tradecore.services.context import ServiceContext
+from tradecore.services.equity import (
+    MAX_EQUITY_POINTS,
+    EquityHistory,
+    checked_equity_query,
+    read_equity,
+)
 from tradecore.services.paging import (
     MAX_PAGE_SIZE,
     TradesPage,
@@ -239,6 +245,42 @@ class Portfolio:
             next_cursor=encode_cursor("trades", page.next),
             connection_names=names,
         )
+
+    async def equity(
+        self,
+        user_id: str,
+        *,
+        connection: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        max_points: int = MAX_EQUITY_POINTS,
+    ) -> EquityHistory:
+        """The user's equity history: each connection's market value at each sync taken at or
+        after ``since`` and before ``until`` (UTC), one series per connection and currency (of
+        the connection named, or of all the user's connections), by connection name.
+
+        A value is the sum of the market values the broker reported for the connection's
+        positions in that currency when the sync stored them; positions without one are
+        counted in each point's ``unpriced``. No series holds more than ``max_points`` points
+        (at most 2,000): a longer history is thinned by the store to the last point of equal
+        time buckets (:attr:`EquityHistory.every`), so years of syncs are never loaded whole.
+
+        :raises DomainError: ``since`` is not earlier than ``until``, a time is naive, or
+            ``max_points`` is outside 1..2,000.
+        :raises NotFound: no such user, or the user has no connection by that name.
+        """
+        checked_equity_query(since, until, max_points)
+        async with self._context.repository.unit_of_work() as uow:
+            connection_id, names = await _scope(uow, user_id, connection)
+            return await read_equity(
+                uow,
+                user_id,
+                connection_id=connection_id,
+                names=names,
+                since=since,
+                until=until,
+                max_points=max_points,
+            )
 
     async def _sync_one(
         self, connection: BrokerConnection, progress: SyncProgress | None

@@ -1,10 +1,12 @@
 """Sync one connection: fetch positions and new trades from its broker and store them in one
-transaction (positions replaced by the snapshot, trades inserted or ignored, cursors advanced).
+transaction (positions replaced by the snapshot, trades inserted or ignored, cursors advanced,
+and the connection's market value recorded as :class:`~tradecore.domain.EquityPoint` rows).
 
 What the broker adapter refuses stores nothing while the rest is still stored: an account whose
 data it refuses (:class:`MalformedResponse`: a value outside its documented range, data of another
 account), or a part of an account it reports in :attr:`TradePage.refused` (a symbol's page). The
-sync then fails naming what was refused, so no caller mistakes it for a complete sync."""
+sync then fails naming what was refused, so no caller mistakes it for a complete sync. Such a
+sync records no equity point: a value missing a refused account would be a false dip."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from collections.abc import Callable
 
 from attrs import frozen
 
-from tradecore.domain import Account, BrokerConnection, Position, Trade
+from tradecore.domain import (
+    Account,
+    BrokerConnection,
+    EquityPoint,
+    Position,
+    Trade,
+    equity_points,
+)
 from tradecore.errors import MalformedResponse
 from tradecore.ports import BrokerPort, Clock, RepositoryPort
 
@@ -28,12 +37,14 @@ class SyncResult:
 
     :param trades_seen: fills the broker returned (new or already stored).
     :param trades_new: fills stored for the first time.
+    :param equity_points: equity points recorded (one per currency of the priced positions).
     """
 
     accounts: tuple[Account, ...]
     positions: int
     trades_seen: int
     trades_new: int
+    equity_points: int = 0
 
 
 @frozen
@@ -90,6 +101,11 @@ async def sync_connection(
             refused.append((account, exc))
     as_of = clock.now()
     trades_new = 0
+    refusal = _refusal(broker, refused, fetched)
+    points: tuple[EquityPoint, ...] = ()
+    if refusal is None:  # a complete snapshot only: a partial value would be a false dip
+        held = [position for data in fetched for position in data.positions]
+        points = equity_points(user_id, connection.id, held, at=as_of)
     async with repository.unit_of_work() as uow:
         for data in fetched:
             await uow.positions.sync_snapshot(
@@ -98,8 +114,9 @@ async def sync_connection(
             trades_new += await uow.trades.add_new(user_id, data.trades)
             if data.cursor is not None:
                 await uow.cursors.set(user_id, connection.id, data.account.account_id, data.cursor)
+        if points:
+            await uow.equity.add(user_id, points)
         await uow.commit()
-    refusal = _refusal(broker, refused, fetched)
     if refusal is not None:
         raise refusal
     return SyncResult(
@@ -107,6 +124,7 @@ async def sync_connection(
         positions=sum(len(data.positions) for data in fetched),
         trades_seen=sum(len(data.trades) for data in fetched),
         trades_new=trades_new,
+        equity_points=len(points),
     )
 
 

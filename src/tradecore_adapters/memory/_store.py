@@ -22,6 +22,8 @@ from tradecore.domain import (
     AutomationRun,
     BrokerConnection,
     DaemonInfo,
+    EquityKey,
+    EquityPoint,
     LeaseInterval,
     NotificationTarget,
     Order,
@@ -199,6 +201,7 @@ class Tables:
         "connections",
         "cursors",
         "daemons",
+        "equity",
         "halt",
         "lease_intervals",
         "lease_slots",
@@ -227,6 +230,7 @@ class Tables:
         )
         self.positions: Table[PositionKey, Position] = Table(parent.positions if parent else None)
         self.trades: Table[TradeKey, StoredTrade] = Table(parent.trades if parent else None)
+        self.equity: Table[EquityKey, EquityPoint] = Table(parent.equity if parent else None)
         self.cursors: Table[CursorKey, str] = Table(parent.cursors if parent else None)
         self.orders: Table[OrderKey, StoredOrder] = Table(parent.orders if parent else None)
         self.strategies: Table[str, StrategyConfig] = Table(parent.strategies if parent else None)
@@ -258,6 +262,7 @@ class Tables:
             self.notification_targets,
             self.positions,
             self.trades,
+            self.equity,
             self.cursors,
             self.orders,
             self.strategies,
@@ -306,7 +311,8 @@ def user_connection_ids(tables: Tables, user_id: str) -> set[str]:
 
 
 def drop_connection(tables: Tables, connection_id: str) -> None:
-    """Delete a connection with its positions, trades, cursors, orders, strategies and venue."""
+    """Delete a connection with its positions, trades, equity history, cursors, orders,
+    strategies and venue."""
     tables.connections.delete(connection_id)
     tables.venue_states.delete(connection_id)
     tables.venue_entries.delete(connection_id)
@@ -314,6 +320,8 @@ def drop_connection(tables: Tables, connection_id: str) -> None:
         tables.positions.delete(position_key)
     for trade_key in [k for k in tables.trades if k[0] == connection_id]:
         tables.trades.delete(trade_key)
+    for equity_key in [k for k in tables.equity if k[0] == connection_id]:
+        tables.equity.delete(equity_key)
     for cursor_key in [k for k in tables.cursors if k[0] == connection_id]:
         tables.cursors.delete(cursor_key)
     for order_key in [k for k in tables.orders if k[0] == connection_id]:

@@ -14,6 +14,7 @@ from tradecore.ports.repository import (
     ConnectionRepository,
     CursorRepository,
     DaemonRepository,
+    EquityRepository,
     LeaseRepository,
     NotificationTargetRepository,
     OrderRepository,
@@ -36,6 +37,7 @@ from tradecore_adapters.memory._directory import (
     Strategies,
     Users,
 )
+from tradecore_adapters.memory._equity import Equity
 from tradecore_adapters.memory._journal import Orders, Runs
 from tradecore_adapters.memory._leases import Daemons, Leases
 from tradecore_adapters.memory._ledger import Cursors, Positions, Trades
@@ -85,6 +87,7 @@ class MemoryUnitOfWork:
         self.daemons: DaemonRepository = Daemons(session, store_clock)
         self.venues: VenueRepository = Venues(session)
         self.api_tokens: ApiTokenRepository = ApiTokens(session)
+        self.equity: EquityRepository = Equity(session)
 
     async def __aenter__(self) -> Self:
         self._session.begin()

@@ -16,6 +16,7 @@ from tradecore.ports.repository import (
     ConnectionRepository,
     CursorRepository,
     DaemonRepository,
+    EquityRepository,
     LeaseRepository,
     NotificationTargetRepository,
     OrderRepository,
@@ -31,6 +32,7 @@ from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy._api_tokens import ApiTokens
 from tradecore_adapters.sqlalchemy._automation import Automation
 from tradecore_adapters.sqlalchemy._directory import Connections, Users
+from tradecore_adapters.sqlalchemy._equity import Equity
 from tradecore_adapters.sqlalchemy._journal import Orders, Runs
 from tradecore_adapters.sqlalchemy._leases import SqlDaemons, SqlLeases
 from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         self.daemons: DaemonRepository = SqlDaemons(self._tx, leases)
         self.venues: VenueRepository = Venues(self._tx)
         self.api_tokens: ApiTokenRepository = ApiTokens(self._tx)
+        self.equity: EquityRepository = Equity(self._tx)
 
     async def __aenter__(self) -> Self:
         self._tx.begin()

@@ -44,6 +44,7 @@ __all__ = [
     "automation_daemons",
     "automation_runs",
     "broker_connections",
+    "equity_points",
     "lease_audit",
     "metadata",
     "notification_targets",
@@ -210,6 +211,24 @@ trades = Table(
     # connection's; the first also serves list() by start time.
     Index(None, "user_id", "executed_at", "id"),
     Index(None, "user_id", "connection_id", "executed_at", "id"),
+)
+
+# Migration 0009 (docs/persistence.md#equity-history): each connection's market value at each
+# sync, one row per currency; kept by Retention.equity_age.
+equity_points = Table(
+    "equity_points",
+    metadata,
+    Column("user_id", String(_ID), nullable=False),
+    Column("connection_id", String(_ID), nullable=False),
+    Column("currency", String(_CODE), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("value", ExactDecimal(), nullable=False),
+    Column("priced", Integer, nullable=False),
+    Column("unpriced", Integer, nullable=False),
+    PrimaryKeyConstraint("connection_id", "currency", "at"),
+    _owned_by_connection("equity_points"),
+    Index(None, "user_id", "connection_id", "at"),
+    Index(None, "at"),
 )
 
 sync_cursors = Table(

@@ -196,4 +196,7 @@ def prune(ctx: click.Context) -> None:
             return await app.automation.prune()
 
     pruned = asyncio.run(run())
-    click.echo(f"Pruned {pruned.runs} run(s) and {pruned.lease_intervals} lease record(s).")
+    click.echo(
+        f"Pruned {pruned.runs} run(s), {pruned.lease_intervals} lease record(s) and "
+        f"{pruned.equity_points} equity point(s)."
+    )

@@ -1,4 +1,5 @@
-"""``tradecore positions`` and ``tradecore trades``: what a user's last syncs stored."""
+"""``tradecore positions``, ``tradecore trades`` and ``tradecore equity``: what a user's syncs
+stored."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ import click
 from rich.console import Console
 
 from tradecore.domain import User
-from tradecore.services import MAX_PAGE_SIZE, Holdings, TradeList, TradesPage
+from tradecore.services import (
+    MAX_EQUITY_POINTS,
+    MAX_PAGE_SIZE,
+    EquityHistory,
+    Holdings,
+    TradeList,
+    TradesPage,
+)
 from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.render import positions_table, print_table
+from tradecore_cli.render_equity import equity_json, equity_table
 from tradecore_cli.render_trades import position_json, trade_json, trades_table
 
-__all__ = ["positions", "trades"]
+__all__ = ["equity", "positions", "trades"]
 
 
 def _utc_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -227,6 +236,86 @@ def _trade_page(
         click.echo("No older trades.")
     else:
         click.echo(f"Older trades: the same command with --cursor {page.next_cursor}")
+
+
+@click.command()
+@user_option
+@connection_option
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD[THH:MM]",
+    callback=_utc_time,
+    help="Only values recorded at or after this time (UTC).",
+)
+@click.option(
+    "--until",
+    metavar="YYYY-MM-DD[THH:MM]",
+    callback=_utc_time,
+    help="Only values recorded before this time (UTC).",
+)
+@click.option(
+    "--points",
+    "max_points",
+    type=click.IntRange(min=1, max=MAX_EQUITY_POINTS),
+    metavar="N",
+    default=MAX_EQUITY_POINTS,
+    show_default=True,
+    help="At most N points per series; a longer history is thinned to the last point of "
+    "equal time buckets.",
+)
+@json_option
+@click.pass_context
+def equity(
+    ctx: click.Context,
+    user_name: str | None,
+    connection_name: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    max_points: int,
+    as_json: bool,
+) -> None:
+    """Show each connection's market value over time, as every sync recorded it.
+
+    One series per connection and currency: the sum of the market values the broker reported
+    for the connection's positions in that currency (currencies are never added together);
+    positions without a market value are counted as unpriced. In JSON, values are strings
+    holding the exact decimal digits and times are ISO 8601 with their UTC offset.
+    """
+    if since is not None and until is not None and since >= until:
+        raise click.UsageError("--since must be earlier than --until")
+
+    async def run() -> tuple[User, EquityHistory]:
+        async with open_app(ctx) as app:
+            owner = await find_user(app, user_name)
+            found = await app.portfolio.equity(
+                owner.id,
+                connection=connection_name,
+                since=since,
+                until=until,
+                max_points=max_points,
+            )
+            return owner, found
+
+    owner, history = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps(equity_json(history), indent=2))
+        return
+    if not history.series:
+        dated = since is not None or until is not None
+        click.echo(
+            f"No equity recorded for {owner.name}{_filters(connection_name, None, dated=dated)}."
+        )
+        click.echo(
+            f"Each `tradecore sync --user {owner.name}` records it, for the positions the "
+            "broker gives a market value."
+        )
+        return
+    console = Console(soft_wrap=True)
+    for each in history.series:
+        title = f"Equity of {owner.name}: {each.connection} ({each.currency})"
+        print_table(console, equity_table(each, title=title))
+        thinned = f" of {each.stored} stored" if len(each.points) < each.stored else ""
+        click.echo(f"{len(each.points)} point(s){thinned}.")
 
 
 def _filters(connection_name: str | None, symbol: str | None, *, dated: bool = False) -> str:

@@ -361,6 +361,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
         "0010",
+        "0009",
         "0008",
         "0007",
         "0006",
@@ -618,6 +619,24 @@ async def test_0010_adds_the_paging_indexes_and_downgrades_cleanly(url: str) -> 
     assert "ix_orders_user_id_created_at_id" not in await index_names(url, "orders")
     assert "ix_automation_runs_user_id_started_at" in await index_names(url, "automation_runs")
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+
+
+async def test_0009_adds_the_equity_history_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0008")
+    await insert_user_and_connection(url)
+
+    await upgrade(url, "0009")
+    assert "equity_points" in await table_names(url)
+    await execute(
+        url,
+        "INSERT INTO equity_points (user_id, connection_id, currency, at, value, priced, unpriced) "
+        "VALUES ('u1', 'c1', 'USD', '2026-01-05 09:00:00+00:00', '1000.10', 2, 0)",
+    )
+    await execute(url, "DELETE FROM broker_connections WHERE id = 'c1'")  # its history goes too
+    assert await count(url, "equity_points") == 0
+
+    await downgrade(url, "0008")
+    assert "equity_points" not in await table_names(url)
     await upgrade(url)
     await check_drift(url)
     await ensure(url)

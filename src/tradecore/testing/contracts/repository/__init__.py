@@ -48,6 +48,7 @@ from tradecore.testing.contracts.repository._connections import (
     ConnectionTests,
 )
 from tradecore.testing.contracts.repository._digests import DigestTests
+from tradecore.testing.contracts.repository._equity import EquityTests
 from tradecore.testing.contracts.repository._helpers import (
     Owner,
     add_connection,
@@ -91,6 +92,7 @@ class RepositoryPortContract(
     PagingTests,
     LeaseLifecycleTests,
     LeaseTests,
+    EquityTests,
     PositionAndCursorTests,
     TradeTests,
     OrderTests,
