@@ -67,6 +67,7 @@ from tradecore.domain.order import (
     TimeInForce,
     client_order_id_for,
 )
+from tradecore.domain.phrase import Phrase, Wording, joined, phrase, render_wording
 from tradecore.domain.portfolio import Account, Asset, Position, PositionKey, Quote
 from tradecore.domain.risk import (
     DEFAULT_MAX_ORDERS_PER_CYCLE,
@@ -121,6 +122,7 @@ __all__ = [
     "OrderRequest",
     "OrderStatus",
     "OrderType",
+    "Phrase",
     "Position",
     "PositionKey",
     "Quote",
@@ -147,6 +149,7 @@ __all__ = [
     "TradingHalt",
     "Trigger",
     "User",
+    "Wording",
     "checked_amount",
     "checked_bounds",
     "checked_name",
@@ -154,9 +157,12 @@ __all__ = [
     "checked_scopes",
     "client_order_id_for",
     "fact_label",
+    "joined",
     "new_id",
     "new_token_secret",
+    "phrase",
     "render_plain",
+    "render_wording",
     "run_status",
     "slot_after",
     "slot_at_or_after",

@@ -49,6 +49,10 @@ from tradecore.domain import (
     OrderIntent,
     OrderRequest,
     OrderStatus,
+    Phrase,
+    Side,
+    Wording,
+    phrase,
 )
 from tradecore.errors import OrderExists, OrderNotFound, OrderRejected, PluginError
 from tradecore.ports import BrokerPort, Clock, OrderSearch, RepositoryPort
@@ -63,10 +67,12 @@ __all__ = [
     "ReconcileResult",
     "adopt_reported",
     "describe_order",
+    "order_phrase",
     "pending_order",
     "reconcile_orders",
     "refresh_order",
     "send_recorded",
+    "status_phrase",
     "submit_order",
 ]
 
@@ -87,9 +93,43 @@ _UNRESOLVED = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN})
 
 def describe_order(order: Order | OrderIntent) -> str:
     """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``, for an order or an intent."""
+    return str(order_phrase(order))
+
+
+def order_phrase(order: Order | OrderIntent) -> Phrase:
+    """:func:`describe_order` as a translatable phrase; quantity, symbol and price stay exact."""
     what = order.request if isinstance(order, Order) else order
-    price = "at market" if what.limit_price is None else f"limit {what.limit_price}"
-    return f"{what.side.value} {what.quantity} {what.instrument.symbol} {price}"
+    quantity, symbol = str(what.quantity), what.instrument.symbol
+    if what.limit_price is None:
+        if what.side is Side.BUY:
+            return phrase("buy {quantity} {symbol} at market", quantity=quantity, symbol=symbol)
+        return phrase("sell {quantity} {symbol} at market", quantity=quantity, symbol=symbol)
+    price = str(what.limit_price)
+    if what.side is Side.BUY:
+        return phrase(
+            "buy {quantity} {symbol} limit {price}", quantity=quantity, symbol=symbol, price=price
+        )
+    return phrase(
+        "sell {quantity} {symbol} limit {price}", quantity=quantity, symbol=symbol, price=price
+    )
+
+
+def status_phrase(status: OrderStatus) -> Phrase:
+    """An order's status as a translatable word; in English, its value (``partially_filled``)."""
+    return _STATUS_WORDS[status]
+
+
+_STATUS_WORDS = {
+    OrderStatus.PENDING_SUBMIT: phrase("pending_submit"),
+    OrderStatus.OPEN: phrase("open"),
+    OrderStatus.PARTIALLY_FILLED: phrase("partially_filled"),
+    OrderStatus.FILLED: phrase("filled"),
+    OrderStatus.CANCELED: phrase("canceled"),
+    OrderStatus.REJECTED: phrase("rejected"),
+    OrderStatus.EXPIRED: phrase("expired"),
+    OrderStatus.UNKNOWN: phrase("unknown"),
+    OrderStatus.NOT_PLACED: phrase("not_placed"),
+}
 
 
 async def submit_order(
@@ -274,7 +314,7 @@ class ReconcileResult:
     updated: int
     unresolved: int
     not_placed: int = 0
-    notes: tuple[str, ...] = ()
+    notes: tuple[Wording, ...] = ()
 
 
 async def reconcile_orders(
@@ -308,7 +348,7 @@ async def reconcile_orders(
         )
     safe_window = max(safe_window, 2 * SEND_DEADLINE)
     updated = unresolved = not_placed = 0
-    notes: list[str] = []
+    notes: list[Wording] = []
     for order in open_orders:
         current = await _reconcile_one(
             broker, order, clock, safe_window, max(1, lookups), lookup_interval
@@ -325,7 +365,14 @@ async def reconcile_orders(
             unresolved += 1
             continue  # only the count of lookups changed
         updated += 1
-        notes.append(f"{order.client_order_id} {describe_order(order)}: {current.status.value}")
+        notes.append(
+            phrase(
+                "{client_order_id} {order}: {status}",
+                client_order_id=order.client_order_id,
+                order=order_phrase(order),
+                status=status_phrase(current.status),
+            )
+        )
     return ReconcileResult(
         checked=len(open_orders),
         updated=updated,
