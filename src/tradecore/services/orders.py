@@ -46,11 +46,8 @@ from tradecore.domain import (
     Account,
     BrokerConnection,
     Order,
-    OrderIntent,
     OrderRequest,
     OrderStatus,
-    Phrase,
-    Side,
     Wording,
     phrase,
 )
@@ -58,6 +55,7 @@ from tradecore.errors import OrderExists, OrderNotFound, OrderRejected, PluginEr
 from tradecore.ports import BrokerPort, Clock, OrderSearch, RepositoryPort
 from tradecore.services._steps import describe_error, mask
 from tradecore.services.fencing import confirm_lease
+from tradecore.services.order_words import describe_order, order_phrase, status_phrase
 
 __all__ = [
     "LOOKUP_INTERVAL",
@@ -89,47 +87,6 @@ LOOKUP_INTERVAL = timedelta(seconds=2)
 """The pause between two lookups of the same order within one reconciliation."""
 
 _UNRESOLVED = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN})
-
-
-def describe_order(order: Order | OrderIntent) -> str:
-    """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``, for an order or an intent."""
-    return str(order_phrase(order))
-
-
-def order_phrase(order: Order | OrderIntent) -> Phrase:
-    """:func:`describe_order` as a translatable phrase; quantity, symbol and price stay exact."""
-    what = order.request if isinstance(order, Order) else order
-    quantity, symbol = str(what.quantity), what.instrument.symbol
-    if what.limit_price is None:
-        if what.side is Side.BUY:
-            return phrase("buy {quantity} {symbol} at market", quantity=quantity, symbol=symbol)
-        return phrase("sell {quantity} {symbol} at market", quantity=quantity, symbol=symbol)
-    price = str(what.limit_price)
-    if what.side is Side.BUY:
-        return phrase(
-            "buy {quantity} {symbol} limit {price}", quantity=quantity, symbol=symbol, price=price
-        )
-    return phrase(
-        "sell {quantity} {symbol} limit {price}", quantity=quantity, symbol=symbol, price=price
-    )
-
-
-def status_phrase(status: OrderStatus) -> Phrase:
-    """An order's status as a translatable word; in English, its value (``partially_filled``)."""
-    return _STATUS_WORDS[status]
-
-
-_STATUS_WORDS = {
-    OrderStatus.PENDING_SUBMIT: phrase("pending_submit"),
-    OrderStatus.OPEN: phrase("open"),
-    OrderStatus.PARTIALLY_FILLED: phrase("partially_filled"),
-    OrderStatus.FILLED: phrase("filled"),
-    OrderStatus.CANCELED: phrase("canceled"),
-    OrderStatus.REJECTED: phrase("rejected"),
-    OrderStatus.EXPIRED: phrase("expired"),
-    OrderStatus.UNKNOWN: phrase("unknown"),
-    OrderStatus.NOT_PLACED: phrase("not_placed"),
-}
 
 
 async def submit_order(

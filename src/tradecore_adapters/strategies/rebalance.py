@@ -47,6 +47,7 @@ from tradecore_adapters.strategies._market import (
     sell_price,
 )
 from tradecore_adapters.strategies._parameters import positive_parameter, symbol_parameter
+from tradecore_adapters.strategies._rebalance_notes import skipped_note, trade_note, weights_note
 
 __all__ = ["PAPER_CASH_SYMBOL", "REBALANCE_FACTORY", "RebalanceStrategy"]
 
@@ -257,23 +258,15 @@ class RebalanceStrategy:
                     reason=phrase("rebalance to {weight}", weight=percent(held.target)),
                 )
             )
-            figures = {
-                "quantity": plain(trade.quantity),
-                "symbol": trade.symbol,
-                "notional": money(trade.notional),
-                "cash": self.cash,
-                "weight": percent(held.value / total),
-                "target": percent(held.target),
-            }
             notes.append(
-                phrase(
-                    "buy {quantity} {symbol} (about {notional} {cash}): {weight} toward {target}",
-                    **figures,
-                )
-                if trade.side is Side.BUY
-                else phrase(
-                    "sell {quantity} {symbol} (about {notional} {cash}): {weight} toward {target}",
-                    **figures,
+                trade_note(
+                    trade.side,
+                    quantity=plain(trade.quantity),
+                    symbol=trade.symbol,
+                    notional=money(trade.notional),
+                    cash=self.cash,
+                    weight=percent(held.value / total),
+                    target=percent(held.target),
                 )
             )
         return StrategyDecision(intents=intents, notes=notes)
@@ -300,31 +293,13 @@ class RebalanceStrategy:
     def _weights(
         self, holdings: Sequence[_Holding], cash: Decimal, total: Decimal, no_cash: bool
     ) -> Phrase:
-        parts: list[Wording] = [
-            phrase(
-                "{symbol} {weight} (target {target})",
-                symbol=h.symbol,
-                weight=percent(h.value / total),
-                target=percent(h.target),
-            )
-            for h in holdings
-        ]
         rest = 1 - sum((h.target for h in holdings), Decimal(0))
-        parts.append(
-            phrase(
-                "cash {cash} {weight} (target {target})",
-                cash=self.cash,
-                weight=percent(cash / total),
-                target=percent(rest),
-            )
+        return weights_note(
+            [(h.symbol, percent(h.value / total), percent(h.target)) for h in holdings],
+            (self.cash, percent(cash / total), percent(rest)),
+            total=money(total),
+            no_cash=no_cash,
         )
-        figures = {"weights": joined(parts, ", "), "total": money(total), "cash": self.cash}
-        if no_cash:
-            return phrase(
-                "weights now: {weights}; total {total} {cash} (no {cash} position, counted as 0)",
-                **figures,
-            )
-        return phrase("weights now: {weights}; total {total} {cash}", **figures)
 
     def _trades(
         self, holdings: Sequence[_Holding], total: Decimal, notes: list[Wording]
@@ -349,37 +324,20 @@ class RebalanceStrategy:
         self, h: _Holding, side: Side, quantity: Decimal, notes: list[Wording]
     ) -> _Trade | None:
         if not quantity:
-            step = {"symbol": h.symbol, "step": plain(self.quantity_step)}
-            notes.append(
-                phrase("no buy of {symbol}: it is less than one quantity_step ({step})", **step)
-                if side is Side.BUY
-                else phrase(
-                    "no sell of {symbol}: it is less than one quantity_step ({step})", **step
-                )
-            )
+            notes.append(skipped_note(side, symbol=h.symbol, step=plain(self.quantity_step)))
             return None
         price = buy_price(h.quote) if side is Side.BUY else sell_price(h.quote)
         assert price is not None  # checked: every target has a price
         notional = quantity * price
         if notional < self.min_order:
-            small = {
-                "quantity": plain(quantity),
-                "symbol": h.symbol,
-                "notional": money(notional),
-                "cash": self.cash,
-                "min_order": plain(self.min_order),
-            }
             notes.append(
-                phrase(
-                    "no buy of {quantity} {symbol}: {notional} {cash} is below min_order "
-                    "{min_order}",
-                    **small,
-                )
-                if side is Side.BUY
-                else phrase(
-                    "no sell of {quantity} {symbol}: {notional} {cash} is below min_order "
-                    "{min_order}",
-                    **small,
+                skipped_note(
+                    side,
+                    quantity=plain(quantity),
+                    symbol=h.symbol,
+                    notional=money(notional),
+                    cash=self.cash,
+                    min_order=plain(self.min_order),
                 )
             )
             return None
