@@ -43,4 +43,3 @@ def derived_secret(settings: Settings, purpose: str) -> str:
     """
     raw = key_ring_of(settings).derive(purpose)
     return base64.urlsafe_b64encode(raw).decode("ascii")
-

@@ -158,7 +158,7 @@ class RiskGate:
                 rule=RiskRule.KILL_SWITCH,
                 reason=phrase(
                     "trading is halted since {since} ({reason})",
-                    since=f"{self.halt.since:%Y-%m-%d %H:%M} UTC",
+                    since=self.halt.since.strftime("%Y-%m-%d %H:%M UTC"),
                     reason=self.halt.reason,
                 ),
             )
