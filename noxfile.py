@@ -52,3 +52,47 @@ def tests(session: nox.Session) -> None:
     if not os.environ.get("TRADECORE_TEST_POSTGRES_URL"):
         session.log("TRADECORE_TEST_POSTGRES_URL is not set: the PostgreSQL tests will skip")
     session.run("pytest", *(session.posargs or ["tests"]))
+
+
+# tradecore's one message catalogue (docs/translations.md): the msgids are extracted from src
+# (Python, and the web front end's Jinja2 templates, as babel.cfg says) with these keywords.
+LOCALE_DIR = "src/tradecore_adapters/locale"
+TEMPLATE = f"{LOCALE_DIR}/messages.pot"
+EXTRACT_KEYWORDS = ["-k", "phrase", "-k", "NC_:1c,2"]
+
+
+@nox.session(python=PYTHON)
+def i18n(session: nox.Session) -> None:
+    """Re-extract the msgids into messages.pot, merge them into every language's messages.po,
+    and compile the .mo files. ``nox -s i18n -- init de`` starts a new language instead."""
+    session.install("-e", ".[dev]")
+    if session.posargs[:1] == ["init"]:
+        for language in session.posargs[1:]:
+            session.run("pybabel", "init", "-i", TEMPLATE, "-d", LOCALE_DIR, "-l", language)
+        return
+    session.run(
+        "pybabel",
+        "extract",
+        "-F",
+        "babel.cfg",
+        *EXTRACT_KEYWORDS,
+        "--add-location=file",
+        "--sort-output",
+        "--project=tradecore",
+        "--copyright-holder=tradecore contributors",
+        "--msgid-bugs-address=https://github.com/tradecore/tradecore/issues",
+        "-o",
+        TEMPLATE,
+        "src",
+    )
+    session.run(
+        "pybabel",
+        "update",
+        "-i",
+        TEMPLATE,
+        "-d",
+        LOCALE_DIR,
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
+    session.run("pybabel", "compile", "-d", LOCALE_DIR, "--statistics")

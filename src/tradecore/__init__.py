@@ -34,6 +34,7 @@ from tradecore.domain import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    Phrase,
     Position,
     PositionKey,
     Quote,
@@ -57,6 +58,7 @@ from tradecore.domain import (
     client_order_id_for,
     fact_label,
     new_id,
+    phrase,
     render_plain,
     run_status,
 )
@@ -86,6 +88,7 @@ __all__ = [
     "OrderRequest",
     "OrderStatus",
     "OrderType",
+    "Phrase",
     "Position",
     "PositionKey",
     "Quote",
@@ -110,6 +113,7 @@ __all__ = [
     "client_order_id_for",
     "fact_label",
     "new_id",
+    "phrase",
     "render_plain",
     "run_status",
 ]

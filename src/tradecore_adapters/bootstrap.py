@@ -51,17 +51,20 @@ from tradecore_adapters.database import (
     upgrade_schema,
 )
 from tradecore_adapters.environment import LOG_LEVELS, settings_from_environment
-from tradecore_adapters.front_end import derived_secret, is_database_down, translations
+from tradecore_adapters.front_end import derived_secret, is_database_down
+from tradecore_adapters.i18n import LANGUAGES, choose_language, translations
 from tradecore_adapters.logging_setup import configure_logging
 from tradecore_adapters.metrics import render_metrics
 from tradecore_adapters.oauth_callback import RedirectListener
 from tradecore_adapters.settings import Settings
 from tradecore_adapters.setup_check import check_setup
+from tradecore_adapters.vocabulary import Vocabulary, vocabulary
 
 if TYPE_CHECKING:
     pass
 
 __all__ = [
+    "LANGUAGES",
     "LOG_LEVELS",
     "Application",
     "Initialised",
@@ -69,8 +72,10 @@ __all__ = [
     "Rotation",
     "SchemaState",
     "Settings",
+    "Vocabulary",
     "bootstrap",
     "check_setup",
+    "choose_language",
     "configure_logging",
     "derived_secret",
     "initialise",
@@ -88,6 +93,7 @@ __all__ = [
     "shared_limits_of",
     "translations",
     "upgrade_schema",
+    "vocabulary",
 ]
 
 

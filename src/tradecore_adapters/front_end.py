@@ -1,5 +1,6 @@
 """What a front end needs from the adapters besides the application: whether an error means
-the database is down, secrets derived from the data key, and the message catalogue.
+the database is down, and secrets derived from the data key. (The message catalogue is
+:mod:`tradecore_adapters.i18n`.)
 
 Re-exported by :mod:`tradecore_adapters.bootstrap`, the one door front ends use.
 """
@@ -7,7 +8,6 @@ Re-exported by :mod:`tradecore_adapters.bootstrap`, the one door front ends use.
 from __future__ import annotations
 
 import base64
-import gettext
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -15,7 +15,7 @@ from tradecore_adapters.database import key_ring_of
 from tradecore_adapters.settings import Settings
 from tradecore_adapters.sqlalchemy.migrate import DatabaseUnavailable
 
-__all__ = ["derived_secret", "is_database_down", "translations"]
+__all__ = ["derived_secret", "is_database_down"]
 
 
 def is_database_down(exc: BaseException) -> bool:
@@ -43,8 +43,3 @@ def derived_secret(settings: Settings, purpose: str) -> str:
     """
     raw = key_ring_of(settings).derive(purpose)
     return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def translations(language: str) -> gettext.NullTranslations:
-    """The message catalogue in ``language`` (English, the source language, as is)."""
-    return gettext.NullTranslations()

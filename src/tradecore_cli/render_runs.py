@@ -216,8 +216,8 @@ def run_data(run: AutomationRun) -> dict[str, Any]:
                 "duration_seconds": _seconds(step.duration),
                 "counts": dict(step.counts),
                 "api": dict(step.api),
-                "error": step.error,
-                "notes": list(step.notes),
+                "error": None if step.error is None else str(step.error),
+                "notes": [str(note) for note in step.notes],
             }
             for step in run.steps
         ],

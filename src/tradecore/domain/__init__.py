@@ -68,6 +68,7 @@ from tradecore.domain.order import (
     TimeInForce,
     client_order_id_for,
 )
+from tradecore.domain.phrase import Phrase, Wording, joined, phrase, render_wording
 from tradecore.domain.portfolio import Account, Asset, Position, PositionKey, Quote
 from tradecore.domain.risk import (
     DEFAULT_MAX_ORDERS_PER_CYCLE,
@@ -125,6 +126,7 @@ __all__ = [
     "OrderRequest",
     "OrderStatus",
     "OrderType",
+    "Phrase",
     "Position",
     "PositionKey",
     "Quote",
@@ -151,6 +153,7 @@ __all__ = [
     "TradingHalt",
     "Trigger",
     "User",
+    "Wording",
     "checked_amount",
     "checked_bounds",
     "checked_name",
@@ -159,9 +162,12 @@ __all__ = [
     "client_order_id_for",
     "equity_points",
     "fact_label",
+    "joined",
     "new_id",
     "new_token_secret",
+    "phrase",
     "render_plain",
+    "render_wording",
     "run_status",
     "slot_after",
     "slot_at_or_after",

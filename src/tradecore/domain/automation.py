@@ -18,6 +18,7 @@ from tradecore.domain._checks import (
     utc,
 )
 from tradecore.domain.ids import new_id
+from tradecore.domain.phrase import Phrase, Wording
 from tradecore.errors import DomainError
 
 __all__ = [
@@ -252,10 +253,10 @@ def _figures(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return frozen_value
 
 
-def _notes(value: Iterable[str]) -> tuple[str, ...]:
+def _notes(value: Iterable[Wording]) -> tuple[Wording, ...]:
     notes = tuple(value)
     for note in notes:
-        if not isinstance(note, str):
+        if not isinstance(note, str | Phrase):
             raise DomainError(f"a note must be text, got {type(note).__name__}")
     return notes
 
@@ -268,8 +269,10 @@ class TaskResult:
     :param subject_id: its id.
     :param counts: what it did, counted (``positions``, ``trades_new``, ``orders_placed``…).
     :param api: what the broker's API said, as short text figures (``requests``, ``used_weight``…).
-    :param error: why it failed (or was skipped), in words; never contains a secret.
-    :param notes: details worth showing a person (orders placed, what a dry run would do).
+    :param error: why it failed (or was skipped), in words (plain text or a translatable
+        :class:`~tradecore.domain.Phrase`); never contains a secret.
+    :param notes: details worth showing a person (orders placed, what a dry run would do), as
+        plain text or phrases.
     """
 
     kind: TaskKind = field(converter=TaskKind)
@@ -280,8 +283,8 @@ class TaskResult:
     duration: timedelta = field(validator=non_negative_duration)
     counts: Mapping[str, int] = field(factory=dict, converter=_counts, hash=False)
     api: Mapping[str, str] = field(factory=dict, converter=_figures, hash=False)
-    error: str | None = None
-    notes: tuple[str, ...] = field(default=(), converter=_notes)
+    error: Wording | None = None
+    notes: tuple[Wording, ...] = field(default=(), converter=_notes)
 
     def __attrs_post_init__(self) -> None:
         if self.status is TaskStatus.FAILURE and not self.error:

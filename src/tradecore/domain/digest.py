@@ -21,6 +21,7 @@ from tradecore.domain.automation import (
     TaskStatus,
     Trigger,
 )
+from tradecore.domain.phrase import Wording, joined
 from tradecore.errors import DomainError
 
 __all__ = ["Digest", "DigestLine", "DigestSection", "fact_label", "render_plain"]
@@ -55,14 +56,15 @@ class DigestLine:
     """One line of a digest section: a step's subject, its status and its facts in order.
 
     :param facts: ``(name, value)`` pairs, values already formatted as text.
-    :param text: free text (the error of a failed step).
+    :param text: free text (the error of a failed step, the notes of another), plain or a
+        translatable :class:`~tradecore.domain.Phrase`.
     """
 
     kind: TaskKind = field(converter=TaskKind)
     subject: str = field(validator=non_empty)
     status: TaskStatus = field(converter=TaskStatus)
     facts: Facts = field(default=(), converter=_to_facts)
-    text: str | None = None
+    text: Wording | None = None
 
 
 def _to_lines(value: Iterable[DigestLine]) -> tuple[DigestLine, ...]:
@@ -110,8 +112,7 @@ class Digest:
             duration=run.duration,
             totals=_totals(steps, run.duration),
             summary=tuple(
-                _line(step, _facts(step.counts), text="; ".join(step.notes) or None)
-                for step in steps
+                _line(step, _facts(step.counts), text=joined(step.notes) or None) for step in steps
             ),
             api=tuple(
                 _line(step, _facts(step.api))
@@ -129,7 +130,7 @@ class Digest:
         return tuple(parts)
 
 
-def _line(step: TaskResult, facts: Facts, *, text: str | None = None) -> DigestLine:
+def _line(step: TaskResult, facts: Facts, *, text: Wording | None = None) -> DigestLine:
     return DigestLine(
         kind=step.kind, subject=step.subject, status=step.status, facts=facts, text=text
     )
@@ -156,7 +157,7 @@ def _totals(steps: list[TaskResult], duration: timedelta) -> Facts:
 def _render_line(line: DigestLine) -> str:
     facts = ", ".join(f"{fact_label(name)} {value}" for name, value in line.facts)
     head = f"- {line.subject} [{line.kind.value}] {line.status.value}"
-    detail = ": ".join(part for part in (facts, line.text or "") if part)
+    detail = ": ".join(part for part in (facts, str(line.text or "")) if part)
     return f"{head}: {detail}" if detail else head
 
 

@@ -13,10 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from attrs import define, field, frozen
+from attrs import Attribute, define, field, frozen
 from attrs.validators import optional
 
 from tradecore.domain._checks import non_empty, positive, utc
+from tradecore.domain.phrase import Phrase, Wording, phrase
 from tradecore.errors import DomainError
 
 __all__ = [
@@ -98,15 +99,25 @@ class TradingHalt:
     since: datetime = field(converter=utc)
 
 
+def _some_wording(_: object, attribute: Attribute[Wording], value: Wording) -> None:
+    if not isinstance(value, str | Phrase) or not str(value).strip():
+        raise DomainError(f"{attribute.name} must be a non-empty text, got {value!r}")
+
+
 @frozen(kw_only=True)
 class RiskBlock:
     """Why an order may not be placed: the rule and a sentence naming the figures."""
 
     rule: RiskRule = field(converter=RiskRule)
-    reason: str = field(validator=non_empty)
+    reason: Wording = field(validator=_some_wording)
+
+    @property
+    def phrase(self) -> Phrase:
+        """``blocked by max_order_notional: …``, translatable; the rule keeps its name."""
+        return phrase("blocked by {rule}: {reason}", rule=self.rule.value, reason=self.reason)
 
     def __str__(self) -> str:
-        return f"blocked by {self.rule.value}: {self.reason}"
+        return str(self.phrase)
 
 
 @define(kw_only=True)
@@ -145,46 +156,69 @@ class RiskGate:
         if self.halt is not None:
             return RiskBlock(
                 rule=RiskRule.KILL_SWITCH,
-                reason=f"trading is halted since {self.halt.since:%Y-%m-%d %H:%M} UTC "
-                f"({self.halt.reason})",
+                reason=phrase(
+                    "trading is halted since {since} ({reason})",
+                    since=self.halt.since.strftime("%Y-%m-%d %H:%M UTC"),
+                    reason=self.halt.reason,
+                ),
             )
         if self.paused:
             return RiskBlock(
                 rule=RiskRule.AUTOMATION_PAUSED,
-                reason="the user's automation is paused; nothing is placed until it resumes",
+                reason=phrase(
+                    "the user's automation is paused; nothing is placed until it resumes"
+                ),
             )
         allowed = limits.allowed_instruments
         if allowed is not None and symbol not in allowed:
-            listed = ", ".join(sorted(allowed)) or "none"
+            listed: Wording = ", ".join(sorted(allowed)) or phrase("none")
             return RiskBlock(
                 rule=RiskRule.ALLOWED_INSTRUMENTS,
-                reason=f"{symbol} is not among the allowed instruments ({listed})",
+                reason=phrase(
+                    "{symbol} is not among the allowed instruments ({listed})",
+                    symbol=symbol,
+                    listed=listed,
+                ),
             )
         most = limits.max_orders_per_cycle
         if most is not None and self.orders >= most:
             return RiskBlock(
                 rule=RiskRule.MAX_ORDERS_PER_CYCLE,
-                reason=f"{self.orders} order(s) already placed this cycle; the limit is {most}",
+                reason=phrase(
+                    "{count} order(s) already placed this cycle; the limit is {most}",
+                    count=str(self.orders),
+                    most=str(most),
+                ),
             )
         if notional is None:
             if limits.max_order_notional is not None or limits.max_cycle_notional is not None:
                 return RiskBlock(
                     rule=RiskRule.PRICE_UNKNOWN,
-                    reason=f"no price for {symbol}, so its notional cannot be checked",
+                    reason=phrase(
+                        "no price for {symbol}, so its notional cannot be checked", symbol=symbol
+                    ),
                 )
             return None
         if limits.max_order_notional is not None and notional > limits.max_order_notional:
             return RiskBlock(
                 rule=RiskRule.MAX_ORDER_NOTIONAL,
-                reason=f"notional {_show(notional)} exceeds the limit of "
-                f"{limits.max_order_notional}",
+                reason=phrase(
+                    "notional {notional} exceeds the limit of {limit}",
+                    notional=_show(notional),
+                    limit=str(limits.max_order_notional),
+                ),
             )
         cycle_limit = limits.max_cycle_notional
         if cycle_limit is not None and self.notional + notional > cycle_limit:
             return RiskBlock(
                 rule=RiskRule.MAX_CYCLE_NOTIONAL,
-                reason=f"notional {_show(notional)} on top of {_show(self.notional)} already "
-                f"placed this cycle exceeds the limit of {cycle_limit}",
+                reason=phrase(
+                    "notional {notional} on top of {placed} already placed this cycle exceeds "
+                    "the limit of {limit}",
+                    notional=_show(notional),
+                    placed=_show(self.notional),
+                    limit=str(cycle_limit),
+                ),
             )
         return None
 

@@ -14,6 +14,7 @@ from tradecore.domain._checks import frozen_settings, non_empty, positive, utc
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import Instrument
 from tradecore.domain.order import OrderType
+from tradecore.domain.phrase import Phrase, Wording
 from tradecore.domain.trade import Side, as_side
 from tradecore.errors import DomainError
 
@@ -58,7 +59,7 @@ class OrderIntent:
     order_type: OrderType = field(default=OrderType.MARKET, converter=OrderType)
     limit_price: Decimal | None = field(default=None, validator=optional(positive))
     account_id: str | None = None
-    reason: str = ""
+    reason: Wording = ""
 
     def __attrs_post_init__(self) -> None:
         if self.order_type is OrderType.LIMIT and self.limit_price is None:
@@ -75,10 +76,10 @@ def _intents(value: Iterable[OrderIntent]) -> tuple[OrderIntent, ...]:
     return intents
 
 
-def _texts(value: Iterable[str]) -> tuple[str, ...]:
+def _texts(value: Iterable[Wording]) -> tuple[Wording, ...]:
     texts = tuple(value)
     for text in texts:
-        if not isinstance(text, str):
+        if not isinstance(text, str | Phrase):
             raise DomainError(f"a strategy note must be text, got {type(text).__name__}")
     return texts
 
@@ -94,9 +95,11 @@ class StrategyDecision:
     :param intents: the orders it wants, in order; none is a normal outcome.
     :param state: what to remember until the next evaluation (replaces the stored state);
         ``None`` keeps the stored state unchanged.
-    :param notes: what a person should read in the digest (``next buy due at …``).
+    :param notes: what a person should read in the digest (``next buy due at …``): plain text,
+        shown as written, or :func:`~tradecore.domain.phrase` phrases, shown in the reader's
+        language when the catalogue has them.
     """
 
     intents: tuple[OrderIntent, ...] = field(default=(), converter=_intents)
     state: Mapping[str, str] | None = field(default=None, converter=_state)
-    notes: tuple[str, ...] = field(default=(), converter=_texts)
+    notes: tuple[Wording, ...] = field(default=(), converter=_texts)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from tradecore.domain import TaskKind, TaskResult, TaskStatus
+from tradecore.domain import Phrase, TaskKind, TaskResult, TaskStatus, Wording
 from tradecore.domain.secret import MIN_SECRET_LENGTH
 from tradecore.errors import BrokerError, TradecoreError
 from tradecore.ports import Clock
@@ -95,14 +95,20 @@ class StepTimer:
         self._subject_id = subject_id
         self.started_at: datetime = clock.now()
 
+    def _mask(self, text: Wording) -> Wording:
+        # A phrase keeps its sentence; only its values (a broker's text, a name) can hold one.
+        if isinstance(text, Phrase):
+            return text.map_values(lambda value: mask(value, self._secrets))
+        return mask(text, self._secrets)
+
     def result(
         self,
         status: TaskStatus,
         *,
         counts: Mapping[str, int] | None = None,
         api: Mapping[str, str] | None = None,
-        error: str | None = None,
-        notes: Iterable[str] = (),
+        error: Wording | None = None,
+        notes: Iterable[Wording] = (),
     ) -> TaskResult:
         """Close the step now with ``status``."""
         return TaskResult(
@@ -114,6 +120,6 @@ class StepTimer:
             duration=self._clock.now() - self.started_at,
             counts=counts or {},
             api=api or {},
-            error=None if error is None else mask(error, self._secrets),
-            notes=tuple(mask(note, self._secrets) for note in notes),
+            error=None if error is None else self._mask(error),
+            notes=tuple(self._mask(note) for note in notes),
         )

@@ -33,7 +33,9 @@ from tradecore.domain import (
     TaskResult,
     TaskStatus,
     Trigger,
+    Wording,
     new_id,
+    phrase,
 )
 from tradecore.logs import run_context
 from tradecore.ports import (
@@ -236,13 +238,15 @@ class AutomationCycle:
                 steps.append(timer.result(TaskStatus.FAILURE, error=error))
                 return steps, StrategyTarget(connection=connection, broker=None)
             if not await self._refresh_if_due(connection, broker, steps):
-                blocked = f"connection {connection.name!r} could not refresh its token"
+                blocked = phrase(
+                    "connection {name} could not refresh its token", name=repr(connection.name)
+                )
                 return steps, StrategyTarget(
                     connection=connection, broker=broker, blocked_reason=blocked
                 )
             accounts = await self._sync(connection, broker, steps)
             if accounts is None:
-                blocked = f"connection {connection.name!r} did not sync"
+                blocked = phrase("connection {name} did not sync", name=repr(connection.name))
                 return steps, StrategyTarget(
                     connection=connection, broker=broker, blocked_reason=blocked
                 )
@@ -318,7 +322,7 @@ class AutomationCycle:
 
     async def _reconcile(
         self, connection: BrokerConnection, broker: BrokerPort, steps: list[TaskResult]
-    ) -> str | None:
+    ) -> Wording | None:
         timer = StepTimer(
             self.clock,
             TaskKind.RECONCILE,
@@ -336,7 +340,9 @@ class AutomationCycle:
             )
         except Exception as exc:
             steps.append(timer.result(TaskStatus.FAILURE, error=describe_error(exc)))
-            return f"the open orders of {connection.name!r} could not be reconciled"
+            return phrase(
+                "the open orders of {name} could not be reconciled", name=repr(connection.name)
+            )
         if result.checked:
             counts = {
                 "orders_checked": result.checked,
@@ -346,9 +352,11 @@ class AutomationCycle:
             }
             steps.append(timer.result(TaskStatus.SUCCESS, counts=counts, notes=result.notes))
         if result.unresolved:
-            return (
-                f"{result.unresolved} order(s) on {connection.name!r} have an unknown outcome; "
-                "no strategy trades it until they are found or shown never placed"
+            return phrase(
+                "{count} order(s) on {name} have an unknown outcome; no strategy trades it "
+                "until they are found or shown never placed",
+                count=str(result.unresolved),
+                name=repr(connection.name),
             )
         return None
 

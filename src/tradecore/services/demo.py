@@ -182,7 +182,7 @@ class Demo:
         cycle = evolve(self._cycle, notifiers=()) if elsewhere else self._cycle
         outcome = await cycle.run(setup.user.id, trigger=Trigger.MANUAL)
         undelivered = tuple(
-            (step.subject, step.error or "")
+            (step.subject, str(step.error or ""))
             for step in outcome.run.steps
             if step.kind is TaskKind.NOTIFY and step.subject in elsewhere and step.failed
         )

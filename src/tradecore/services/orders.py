@@ -46,14 +46,16 @@ from tradecore.domain import (
     Account,
     BrokerConnection,
     Order,
-    OrderIntent,
     OrderRequest,
     OrderStatus,
+    Wording,
+    phrase,
 )
 from tradecore.errors import OrderExists, OrderNotFound, OrderRejected, PluginError
 from tradecore.ports import BrokerPort, Clock, OrderSearch, RepositoryPort
 from tradecore.services._steps import describe_error, mask
 from tradecore.services.fencing import confirm_lease
+from tradecore.services.order_words import describe_order, order_phrase, status_phrase
 
 __all__ = [
     "LOOKUP_INTERVAL",
@@ -63,10 +65,12 @@ __all__ = [
     "ReconcileResult",
     "adopt_reported",
     "describe_order",
+    "order_phrase",
     "pending_order",
     "reconcile_orders",
     "refresh_order",
     "send_recorded",
+    "status_phrase",
     "submit_order",
 ]
 
@@ -83,13 +87,6 @@ LOOKUP_INTERVAL = timedelta(seconds=2)
 """The pause between two lookups of the same order within one reconciliation."""
 
 _UNRESOLVED = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNKNOWN})
-
-
-def describe_order(order: Order | OrderIntent) -> str:
-    """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``, for an order or an intent."""
-    what = order.request if isinstance(order, Order) else order
-    price = "at market" if what.limit_price is None else f"limit {what.limit_price}"
-    return f"{what.side.value} {what.quantity} {what.instrument.symbol} {price}"
 
 
 async def submit_order(
@@ -274,7 +271,7 @@ class ReconcileResult:
     updated: int
     unresolved: int
     not_placed: int = 0
-    notes: tuple[str, ...] = ()
+    notes: tuple[Wording, ...] = ()
 
 
 async def reconcile_orders(
@@ -308,7 +305,7 @@ async def reconcile_orders(
         )
     safe_window = max(safe_window, 2 * SEND_DEADLINE)
     updated = unresolved = not_placed = 0
-    notes: list[str] = []
+    notes: list[Wording] = []
     for order in open_orders:
         current = await _reconcile_one(
             broker, order, clock, safe_window, max(1, lookups), lookup_interval
@@ -325,7 +322,14 @@ async def reconcile_orders(
             unresolved += 1
             continue  # only the count of lookups changed
         updated += 1
-        notes.append(f"{order.client_order_id} {describe_order(order)}: {current.status.value}")
+        notes.append(
+            phrase(
+                "{client_order_id} {order}: {status}",
+                client_order_id=order.client_order_id,
+                order=order_phrase(order),
+                status=status_phrase(current.status),
+            )
+        )
     return ReconcileResult(
         checked=len(open_orders),
         updated=updated,

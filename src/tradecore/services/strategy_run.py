@@ -25,6 +25,7 @@ from tradecore.domain import (
     OrderIntent,
     OrderRequest,
     OrderStatus,
+    Phrase,
     Quote,
     RiskGate,
     StrategyConfig,
@@ -32,12 +33,15 @@ from tradecore.domain import (
     TaskKind,
     TaskResult,
     TaskStatus,
+    Wording,
     client_order_id_for,
+    joined,
+    phrase,
 )
 from tradecore.errors import InstrumentNotFound, LeaseLost, PluginError
 from tradecore.ports import BrokerPort, Clock, RepositoryPort, StrategyContext, StrategyFactory
 from tradecore.services._steps import StepTimer, describe_error
-from tradecore.services.orders import describe_order, pending_order, send_recorded
+from tradecore.services.orders import order_phrase, pending_order, send_recorded, status_phrase
 from tradecore.services.risk import notional_of
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "RECENT_TRADES",
     "StrategyTarget",
     "describe_intent",
+    "intent_phrase",
     "only_account",
     "run_strategy",
 ]
@@ -66,13 +71,20 @@ class StrategyTarget:
     connection: BrokerConnection
     broker: BrokerPort | None
     accounts: tuple[Account, ...] = ()
-    blocked_reason: str | None = None
+    blocked_reason: Wording | None = None
 
 
 def describe_intent(intent: OrderIntent) -> str:
     """``buy 0.5 BTC-USD at market`` / ``sell 2 AAPL limit 190.5``, plus the reason."""
-    text = describe_order(intent)
-    return f"{text} ({intent.reason})" if intent.reason else text
+    return str(intent_phrase(intent))
+
+
+def intent_phrase(intent: OrderIntent) -> Phrase:
+    """:func:`describe_intent` as a translatable phrase (the strategy's reason is kept as written)."""
+    order = order_phrase(intent)
+    return (
+        phrase("{order} ({reason})", order=order, reason=intent.reason) if intent.reason else order
+    )
 
 
 async def run_strategy(
@@ -93,7 +105,9 @@ async def run_strategy(
     secrets = target.connection.secret_values() if target is not None else ()
     timer = StepTimer(clock, TaskKind.STRATEGY, config.name, config.id, secrets=secrets)
     if target is None or target.broker is None:
-        return timer.result(TaskStatus.SKIPPED, error="its connection is inactive or missing")
+        return timer.result(
+            TaskStatus.SKIPPED, error=phrase("its connection is inactive or missing")
+        )
     if target.blocked_reason is not None:
         return timer.result(TaskStatus.SKIPPED, error=target.blocked_reason)
     broker = target.broker
@@ -174,15 +188,17 @@ async def _act(
 ) -> TaskResult:
     intents = decision.intents
     counts = {"intents": len(intents), "orders_placed": 0, "blocked": 0}
-    notes: list[str] = list(decision.notes)
-    problems: list[str] = []
+    notes: list[Wording] = list(decision.notes)
+    problems: list[Wording] = []
     allowed: list[tuple[Order, OrderIntent]] = []
     for index, intent in enumerate(intents):
         account_id = intent.account_id or only_account(target.accounts)
         if account_id is None:
             problems.append(
-                f"{describe_intent(intent)}: the connection has several accounts; "
-                "the strategy must name one"
+                phrase(
+                    "{intent}: the connection has several accounts; the strategy must name one",
+                    intent=intent_phrase(intent),
+                )
             )
             continue
         notional = notional_of(
@@ -195,13 +211,21 @@ async def _act(
         if block is not None:
             counts["blocked"] += 1
             if config.dry_run:  # a simulation: what would be blocked is what it reports
-                notes.append(f"dry run, would {describe_intent(intent)}, {block}")
+                notes.append(
+                    phrase(
+                        "dry run, would {intent}, {block}",
+                        intent=intent_phrase(intent),
+                        block=block.phrase,
+                    )
+                )
             else:
-                problems.append(f"{describe_intent(intent)} {block}")
+                problems.append(
+                    phrase("{intent} {block}", intent=intent_phrase(intent), block=block.phrase)
+                )
             continue
         if config.dry_run:
             counts["would_place"] = counts.get("would_place", 0) + 1
-            notes.append(f"dry run, would {describe_intent(intent)}")
+            notes.append(phrase("dry run, would {intent}", intent=intent_phrase(intent)))
             continue
         request = OrderRequest(
             connection_id=target.connection.id,
@@ -237,26 +261,30 @@ async def _act(
             counts["orders_placed"] += 1
             notes.append(outcome)
     if problems:
-        return timer.result(
-            TaskStatus.FAILURE, counts=counts, error="; ".join(problems), notes=notes
-        )
+        return timer.result(TaskStatus.FAILURE, counts=counts, error=joined(problems), notes=notes)
     return timer.result(TaskStatus.SUCCESS, counts=counts, notes=notes)
 
 
 _NOT_PLACED_NOW = frozenset({OrderStatus.REJECTED, OrderStatus.UNKNOWN, OrderStatus.PENDING_SUBMIT})
 
 
-def _outcome(intent: OrderIntent, order: Order) -> str:
+def _outcome(intent: OrderIntent, order: Order) -> Phrase:
+    # The broker's own words (order.reason) are a value: never translated, kept as it said them.
+    described = intent_phrase(intent)
+    reason = str(order.reason)
     if order.status is OrderStatus.PENDING_SUBMIT:  # too old to send (orders.SEND_DEADLINE)
-        return f"{describe_intent(intent)}: {order.reason}"
+        return phrase("{intent}: {reason}", intent=described, reason=reason)
     if order.status is OrderStatus.REJECTED:
-        return f"{describe_intent(intent)} rejected: {order.reason}"
+        return phrase("{intent} rejected: {reason}", intent=described, reason=reason)
     if order.status is OrderStatus.UNKNOWN:
-        return (
-            f"{describe_intent(intent)}: outcome unknown ({order.reason}); it will be looked "
-            f"up as {order.client_order_id}, never resent"
+        return phrase(
+            "{intent}: outcome unknown ({reason}); it will be looked up as {client_order_id}, "
+            "never resent",
+            intent=described,
+            reason=reason,
+            client_order_id=order.client_order_id,
         )
-    return f"{describe_intent(intent)}: {order.status.value}"
+    return phrase("{intent}: {status}", intent=described, status=status_phrase(order.status))
 
 
 def only_account(accounts: Sequence[Account]) -> str | None:

@@ -18,7 +18,7 @@ same 32-hex form as :func:`~tradecore.domain.new_id`. So the defaults fit togeth
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -396,10 +396,12 @@ def make_task_result(
     counts: Mapping[str, int] | None = None,
     api: Mapping[str, str] | None = None,
     error: str | None = None,
+    notes: Sequence[str] = (),
 ) -> TaskResult:
     """Build a :class:`~tradecore.domain.TaskResult`.
 
     :param error: defaults to ``"simulated failure"`` when ``status`` is ``FAILURE``.
+    :param notes: plain text or :class:`~tradecore.domain.Phrase` notes.
     """
     if error is None and TaskStatus(status) is TaskStatus.FAILURE:
         error = "simulated failure"
@@ -413,6 +415,7 @@ def make_task_result(
         counts=counts or {},
         api=api or {},
         error=error,
+        notes=tuple(notes),
     )
 
 

@@ -88,7 +88,7 @@ def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ..
     for line in lines:
         details = ", ".join(f"{fact_label(name)}: {value}" for name, value in line.facts)
         if line.text:
-            details = f"{details} — {line.text}" if details else line.text
+            details = f"{details} — {line.text}" if details else str(line.text)
         table.add_row(
             Text(line.kind.value),
             Text(line.subject),

@@ -32,6 +32,12 @@ from tradecore.domain import (
     User,
 )
 from tradecore.errors import DomainError, RepositoryError
+from tradecore_adapters.sqlalchemy._wording import (
+    error_from_text,
+    error_to_text,
+    wording_from_json,
+    wording_to_json,
+)
 
 __all__ = [
     "TRADE_COLUMNS",
@@ -451,8 +457,8 @@ def step_row(run_id: str, position: int, step: TaskResult) -> dict[str, Any]:
         "duration_us": step.duration // timedelta(microseconds=1),
         "counts": dict(step.counts),
         "api": dict(step.api),
-        "error": step.error,
-        "notes": list(step.notes),
+        "error": error_to_text(step.error),
+        "notes": [wording_to_json(note) for note in step.notes],
     }
 
 
@@ -471,8 +477,8 @@ def step_from_row(row: Row) -> TaskResult:
             duration=timedelta(microseconds=row["duration_us"]),
             counts=counts,
             api=api,
-            error=row["error"],
-            notes=notes,
+            error=error_from_text(row["error"]),
+            notes=[wording_from_json(note) for note in notes],
         )
 
 

@@ -21,9 +21,13 @@ from tradecore.domain import (
     OrderIntent,
     OrderStatus,
     OrderType,
+    Phrase,
     Side,
     StrategyConfig,
     StrategyDecision,
+    Wording,
+    joined,
+    phrase,
 )
 from tradecore.ports import (
     ParameterKind,
@@ -134,21 +138,31 @@ class DcaStrategy:
         """The same as :meth:`evaluate`, synchronously: pure and deterministic."""
         now = context.now
         if now < self.created_at:
-            return StrategyDecision(notes=[f"first buy due at {when(self.created_at)}"])
+            return StrategyDecision(
+                notes=[phrase("first buy due at {when}", when=when(self.created_at))]
+            )
         slot = (now - self.created_at) // self.every
         start = self.created_at + slot * self.every
-        due = f"next buy due at {when(start + self.every)}"
+        due = phrase("next buy due at {when}", when=when(start + self.every))
         last_slot, last_at, unreadable = _read_state(context.state)
-        notes = [unreadable] if unreadable else []
+        notes: list[Wording] = [unreadable] if unreadable else []
 
         if last_at is not None and last_at >= start:
             lost = self._never_placed(context, last_at)
             if not lost:
-                done = "decided (dry run)" if context.dry_run else "bought"
-                bought = f"already {done} in slot {last_slot} at {when(last_at)}"
-                return StrategyDecision(notes=[*notes, f"{bought}; {due}"])
+                slot_at = {"slot": str(last_slot), "when": when(last_at)}
+                bought = (
+                    phrase("already decided (dry run) in slot {slot} at {when}", **slot_at)
+                    if context.dry_run
+                    else phrase("already bought in slot {slot} at {when}", **slot_at)
+                )
+                return StrategyDecision(notes=[*notes, joined([bought, due])])
             notes.append(
-                f"the slot {slot} buy was never placed ({', '.join(lost)}), so it is decided again"
+                phrase(
+                    "the slot {slot} buy was never placed ({orders}), so it is decided again",
+                    slot=str(slot),
+                    orders=", ".join(lost),
+                )
             )
             last_slot = slot - 1  # not a missed slot
 
@@ -158,16 +172,26 @@ class DcaStrategy:
             return StrategyDecision(
                 notes=[
                     *notes,
-                    f"no price for {self.symbol}, so no buy in slot {slot} yet; "
-                    "tried again next cycle",
+                    phrase(
+                        "no price for {symbol}, so no buy in slot {slot} yet; tried again next "
+                        "cycle",
+                        symbol=self.symbol,
+                        slot=str(slot),
+                    ),
                 ]
             )
         if self.max_price is not None and price > self.max_price:
             return StrategyDecision(
                 notes=[
                     *notes,
-                    f"{self.symbol} at {plain(price)} is above max_price {plain(self.max_price)}, "
-                    f"so no buy in slot {slot} yet; checked again next cycle",
+                    phrase(
+                        "{symbol} at {price} is above max_price {max_price}, so no buy in slot "
+                        "{slot} yet; checked again next cycle",
+                        symbol=self.symbol,
+                        price=plain(price),
+                        max_price=plain(self.max_price),
+                        slot=str(slot),
+                    ),
                 ]
             )
 
@@ -179,9 +203,16 @@ class DcaStrategy:
             return StrategyDecision(
                 notes=[
                     *notes,
-                    f"{spend} buys less than one quantity_step ({plain(self.quantity_step)}) of "
-                    f"{self.symbol} at {plain(price)}, so no order in slot {slot}; raise amount "
-                    "or lower quantity_step",
+                    phrase(
+                        "{spend} buys less than one quantity_step ({step}) of {symbol} at "
+                        "{price}, so no order in slot {slot}; raise amount or lower "
+                        "quantity_step",
+                        spend=spend,
+                        step=plain(self.quantity_step),
+                        symbol=self.symbol,
+                        price=plain(price),
+                        slot=str(slot),
+                    ),
                 ]
             )
 
@@ -193,14 +224,28 @@ class DcaStrategy:
             order_type=self.order_type,
             limit_price=price if limit else None,
             account_id=self._account(context, currency),
-            reason=f"dca slot {slot}",
+            reason=phrase("dca slot {slot}", slot=str(slot)),
         )
-        priced = f"limit {plain(price)}" if limit else f"at {plain(price)}"
-        notes.append(f"buy {plain(quantity)} {self.symbol} for {spend} {priced} (slot {slot})")
+        buy = {
+            "quantity": plain(quantity),
+            "symbol": self.symbol,
+            "spend": spend,
+            "price": plain(price),
+            "slot": str(slot),
+        }
+        notes.append(
+            phrase("buy {quantity} {symbol} for {spend} limit {price} (slot {slot})", **buy)
+            if limit
+            else phrase("buy {quantity} {symbol} for {spend} at {price} (slot {slot})", **buy)
+        )
         missed = slot - (last_slot + 1 if last_slot is not None else 0)
         if missed > 0:
             notes.append(
-                f"{missed} earlier slot(s) had no buy; dca buys once now and does not make them up"
+                phrase(
+                    "{missed} earlier slot(s) had no buy; dca buys once now and does not make "
+                    "them up",
+                    missed=str(missed),
+                )
             )
         notes.append(due)
         return StrategyDecision(
@@ -235,7 +280,7 @@ class DcaStrategy:
         return held.account_id if held is not None else None
 
 
-def _read_state(state: Mapping[str, str]) -> tuple[int | None, datetime | None, str | None]:
+def _read_state(state: Mapping[str, str]) -> tuple[int | None, datetime | None, Phrase | None]:
     # (last slot, when it was bought, a note when the stored state could not be read).
     if not state.get(LAST_BOUGHT_AT):
         return None, None, None
@@ -243,10 +288,14 @@ def _read_state(state: Mapping[str, str]) -> tuple[int | None, datetime | None, 
         last_at = datetime.fromisoformat(state[LAST_BOUGHT_AT])
         last_slot = int(state[LAST_SLOT]) if state.get(LAST_SLOT) else None
     except ValueError:
-        return None, None, f"ignored an unreadable stored state ({dict(state)!r})"
+        return None, None, _unreadable(state)
     if last_at.tzinfo is None or last_at.utcoffset() is None:
-        return None, None, f"ignored an unreadable stored state ({dict(state)!r})"
+        return None, None, _unreadable(state)
     return last_slot, last_at, None
+
+
+def _unreadable(state: Mapping[str, str]) -> Phrase:
+    return phrase("ignored an unreadable stored state ({state})", state=repr(dict(state)))
 
 
 def create(config: StrategyConfig, values: ParameterValues) -> DcaStrategy:

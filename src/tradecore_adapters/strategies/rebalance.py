@@ -19,11 +19,15 @@ from attrs import field, frozen
 from tradecore.domain import (
     Instrument,
     OrderIntent,
+    Phrase,
     Position,
     Quote,
     Side,
     StrategyConfig,
     StrategyDecision,
+    Wording,
+    joined,
+    phrase,
 )
 from tradecore.errors import ConfigurationError
 from tradecore.ports import (
@@ -43,6 +47,7 @@ from tradecore_adapters.strategies._market import (
     sell_price,
 )
 from tradecore_adapters.strategies._parameters import positive_parameter, symbol_parameter
+from tradecore_adapters.strategies._rebalance_notes import skipped_note, trade_note, weights_note
 
 __all__ = ["PAPER_CASH_SYMBOL", "REBALANCE_FACTORY", "RebalanceStrategy"]
 
@@ -153,29 +158,42 @@ class RebalanceStrategy:
         )
         if unfinished:
             return _nothing(
-                f"earlier orders of {', '.join(unfinished)} are not finished yet, so no "
-                "rebalance this cycle"
+                phrase(
+                    "earlier orders of {symbols} are not finished yet, so no rebalance this cycle",
+                    symbols=", ".join(unfinished),
+                )
             )
         missing = [s for s, _ in self.targets if _price(context.prices.get(s)) is None]
         if missing:
-            return _nothing(f"no price for {', '.join(missing)}, so no rebalance this cycle")
-        foreign = [
-            f"{symbol} is priced in {currency}"
+            return _nothing(
+                phrase(
+                    "no price for {symbols}, so no rebalance this cycle", symbols=", ".join(missing)
+                )
+            )
+        foreign: list[Wording] = [
+            phrase("{symbol} is priced in {currency}", symbol=symbol, currency=currency)
             for symbol, _ in self.targets
             if (currency := quote_currency(context, symbol)) and currency != self.cash
         ]
         if foreign:
             return _nothing(
-                f"{'; '.join(foreign)}, not in the cash currency {self.cash}, so no rebalance: "
-                "set the cash parameter to the targets' quote currency"
+                phrase(
+                    "{prices}, not in the cash currency {cash}, so no rebalance: set the cash "
+                    "parameter to the targets' quote currency",
+                    prices=joined(foreign),
+                    cash=self.cash,
+                )
             )
 
         cash_position = holding(context.positions, self.cash)
         account = cash_position.account_id if cash_position is not None else None
         if cash_position is None and len(context.accounts) > 1:
             return _nothing(
-                f"no {self.cash} cash position, and the connection has several accounts: "
-                "rebalance trades in the account that holds the cash, so nothing this cycle"
+                phrase(
+                    "no {cash} cash position, and the connection has several accounts: "
+                    "rebalance trades in the account that holds the cash, so nothing this cycle",
+                    cash=self.cash,
+                )
             )
         positions = [p for p in context.positions if account is None or p.account_id == account]
         cash = cash_position.quantity if cash_position is not None else Decimal(0)
@@ -183,19 +201,41 @@ class RebalanceStrategy:
         total = cash + sum((h.value for h in holdings), Decimal(0))
         if total <= 0:
             return _nothing(
-                f"nothing to rebalance: the targets and the {self.cash} cash are worth "
-                f"{money(total)} {self.cash}"
+                phrase(
+                    "nothing to rebalance: the targets and the {cash} cash are worth {total} "
+                    "{cash}",
+                    cash=self.cash,
+                    total=money(total),
+                )
             )
 
-        notes = [self._weights(holdings, cash, total, cash_position is None)]
+        notes: list[Wording] = [self._weights(holdings, cash, total, cash_position is None)]
         off = [h for h in holdings if abs(h.value / total - h.target) > self.band]
         if not off:
-            notes.append(f"every weight is within the {percent(self.band)} band; nothing to trade")
+            notes.append(
+                phrase(
+                    "every weight is within the {band} band; nothing to trade",
+                    band=percent(self.band),
+                )
+            )
             return StrategyDecision(notes=notes)
-        drifts = ", ".join(f"{h.symbol} {_points(h.value / total - h.target)}" for h in off)
+        drifts = joined(
+            [
+                phrase(
+                    "{symbol} {drift} points",
+                    symbol=h.symbol,
+                    drift=_points(h.value / total - h.target),
+                )
+                for h in off
+            ],
+            ", ",
+        )
         notes.append(
-            f"outside the {percent(self.band)} band: {drifts}; trading every target back to "
-            "its weight"
+            phrase(
+                "outside the {band} band: {drifts}; trading every target back to its weight",
+                band=percent(self.band),
+                drifts=drifts,
+            )
         )
 
         sells, buys = self._trades(holdings, total, notes)
@@ -203,7 +243,7 @@ class RebalanceStrategy:
         buys = self._fit(buys, holdings, available, notes)
         trades = [*sells, *buys]
         if not trades:
-            notes.append("every trade is below min_order or rounds to 0; nothing to order")
+            notes.append(phrase("every trade is below min_order or rounds to 0; nothing to order"))
             return StrategyDecision(notes=notes)
         by_symbol = {h.symbol: h for h in holdings}
         intents = []
@@ -215,13 +255,19 @@ class RebalanceStrategy:
                     side=trade.side,
                     quantity=trade.quantity,
                     account_id=account or self._account(context, trade.symbol),
-                    reason=f"rebalance to {percent(held.target)}",
+                    reason=phrase("rebalance to {weight}", weight=percent(held.target)),
                 )
             )
             notes.append(
-                f"{trade.side.value} {plain(trade.quantity)} {trade.symbol} (about "
-                f"{money(trade.notional)} {self.cash}): {percent(held.value / total)} toward "
-                f"{percent(held.target)}"
+                trade_note(
+                    trade.side,
+                    quantity=plain(trade.quantity),
+                    symbol=trade.symbol,
+                    notional=money(trade.notional),
+                    cash=self.cash,
+                    weight=percent(held.value / total),
+                    target=percent(held.target),
+                )
             )
         return StrategyDecision(intents=intents, notes=notes)
 
@@ -246,17 +292,17 @@ class RebalanceStrategy:
 
     def _weights(
         self, holdings: Sequence[_Holding], cash: Decimal, total: Decimal, no_cash: bool
-    ) -> str:
-        parts = [
-            f"{h.symbol} {percent(h.value / total)} (target {percent(h.target)})" for h in holdings
-        ]
+    ) -> Phrase:
         rest = 1 - sum((h.target for h in holdings), Decimal(0))
-        parts.append(f"cash {self.cash} {percent(cash / total)} (target {percent(rest)})")
-        absent = f" (no {self.cash} position, counted as 0)" if no_cash else ""
-        return f"weights now: {', '.join(parts)}; total {money(total)} {self.cash}{absent}"
+        return weights_note(
+            [(h.symbol, percent(h.value / total), percent(h.target)) for h in holdings],
+            (self.cash, percent(cash / total), percent(rest)),
+            total=money(total),
+            no_cash=no_cash,
+        )
 
     def _trades(
-        self, holdings: Sequence[_Holding], total: Decimal, notes: list[str]
+        self, holdings: Sequence[_Holding], total: Decimal, notes: list[Wording]
     ) -> tuple[list[_Trade], list[_Trade]]:
         # What each target needs, rounded down and without those below min_order.
         sells: list[_Trade] = []
@@ -274,20 +320,25 @@ class RebalanceStrategy:
                 (buys if side is Side.BUY else sells).append(trade)
         return sells, buys
 
-    def _trade(self, h: _Holding, side: Side, quantity: Decimal, notes: list[str]) -> _Trade | None:
+    def _trade(
+        self, h: _Holding, side: Side, quantity: Decimal, notes: list[Wording]
+    ) -> _Trade | None:
         if not quantity:
-            notes.append(
-                f"no {side.value} of {h.symbol}: it is less than one quantity_step "
-                f"({plain(self.quantity_step)})"
-            )
+            notes.append(skipped_note(side, symbol=h.symbol, step=plain(self.quantity_step)))
             return None
         price = buy_price(h.quote) if side is Side.BUY else sell_price(h.quote)
         assert price is not None  # checked: every target has a price
         notional = quantity * price
         if notional < self.min_order:
             notes.append(
-                f"no {side.value} of {plain(quantity)} {h.symbol}: {money(notional)} {self.cash} "
-                f"is below min_order {plain(self.min_order)}"
+                skipped_note(
+                    side,
+                    quantity=plain(quantity),
+                    symbol=h.symbol,
+                    notional=money(notional),
+                    cash=self.cash,
+                    min_order=plain(self.min_order),
+                )
             )
             return None
         return _Trade(symbol=h.symbol, side=side, quantity=quantity, notional=notional)
@@ -297,7 +348,7 @@ class RebalanceStrategy:
         buys: list[_Trade],
         holdings: Sequence[_Holding],
         available: Decimal,
-        notes: list[str],
+        notes: list[Wording],
     ) -> list[_Trade]:
         # Scale the buys down, when needed, so that they cost at most the cash available.
         cost = sum((t.notional for t in buys), Decimal(0))
@@ -305,8 +356,12 @@ class RebalanceStrategy:
             return buys
         factor = max(available, Decimal(0)) / cost
         notes.append(
-            f"buys scaled down to {percent(factor)} to fit the {money(max(available, Decimal(0)))} "
-            f"{self.cash} available after sells"
+            phrase(
+                "buys scaled down to {factor} to fit the {available} {cash} available after sells",
+                factor=percent(factor),
+                available=money(max(available, Decimal(0))),
+                cash=self.cash,
+            )
         )
         by_symbol = {h.symbol: h for h in holdings}
         fitted = []
@@ -323,10 +378,10 @@ def _price(quote: Quote | None) -> Decimal | None:
 
 
 def _points(drift: Decimal) -> str:
-    return f"{format((drift * 100).quantize(Decimal('0.1')), '+f')} points"
+    return format((drift * 100).quantize(Decimal("0.1")), "+f")
 
 
-def _nothing(note: str) -> StrategyDecision:
+def _nothing(note: Wording) -> StrategyDecision:
     return StrategyDecision(notes=[note])
 
 

@@ -22,6 +22,7 @@ from tradecore.domain import (
     OAuthTokens,
     OrderIntent,
     OrderStatus,
+    Phrase,
     Position,
     Quote,
     RiskLimits,
@@ -731,6 +732,12 @@ async def test_secrets_in_an_order_rejection_are_masked_in_the_strategy_step(
     assert step.status is TaskStatus.FAILURE
     assert "k3y-canary" not in (step.error or "")
     assert "OrderRejected: key ********** may not trade" in (step.error or "")
+    # Still a phrase (translatable), its values masked: what any language shows holds no secret.
+    assert isinstance(step.error, Phrase)
+    shown = step.error.render(lambda msgid: f"» {msgid}")
+    assert shown.startswith("» » » buy 0.01 BTC-USD at market (test) rejected: ")
+    assert "k3y-canary" not in shown
+    assert "key ********** may not trade" in shown
 
 
 async def set_limits(repository: MemoryRepository, user: User, **limits: Any) -> None:

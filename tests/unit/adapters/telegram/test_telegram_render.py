@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from tests.fakes.telegram_html import parse_html
 
-from tradecore.domain import Digest, DigestSection, TaskKind, TaskStatus
+from tradecore.domain import Digest, DigestSection, TaskKind, TaskStatus, phrase
 from tradecore.testing.builders import DEFAULT_TIME, make_run, make_task_result
 from tradecore_adapters.telegram._render import plain_text, render_digest
 from tradecore_adapters.telegram._texts import texts_for
@@ -123,3 +123,36 @@ def test_french_when_the_user_chooses_it() -> None:
 def test_a_figure_without_a_translation_reads_as_its_name() -> None:
     digest = _digest(make_task_result(subject="x", api={"orders_open": "3"}))
     assert "orders open 3" in _plain(render_digest(digest, FR))[1]
+
+
+def test_a_strategys_phrases_are_french_with_their_values_exact_and_plain_notes_as_written() -> (
+    None
+):
+    order = phrase("buy {quantity} {symbol} at market", quantity="0.00170", symbol="BTC-USD")
+    digest = _digest(
+        make_task_result(
+            kind=TaskKind.STRATEGY,
+            subject="dca-btc",
+            status=TaskStatus.FAILURE,
+            counts={"intents": 2, "orders_placed": 1, "blocked": 1},
+            error=phrase(
+                "{intent} rejected: {reason}", intent=order, reason="Account has <0 & USD"
+            ),
+            notes=[
+                phrase("next buy due at {when}", when="2026-11-22 10:00 UTC"),
+                "a plugin's own words",
+            ],
+        )
+    )
+    summary, _, errors = _plain(render_digest(digest, FR))
+    assert (
+        "dca-btc · stratégie (échec): intentions 2, ordres passés 1, bloqués 1 — "
+        "prochain achat prévu le 2026-11-22 10:00 UTC; a plugin's own words"
+    ) in summary
+    assert errors.endswith(
+        "dca-btc · stratégie (échec): achat de 0.00170 BTC-USD au marché rejeté : "
+        "Account has <0 & USD"
+    )
+    english = "\n".join(_plain(render_digest(digest, EN)))
+    assert "intents 2, orders placed 1, blocked 1 — next buy due at 2026-11-22 10:00 UTC" in english
+    assert "buy 0.00170 BTC-USD at market rejected: Account has <0 & USD" in english

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tradecore.domain import AutomationRun, TaskKind, TaskStatus, new_id
+from tradecore.domain import AutomationRun, Phrase, TaskKind, TaskStatus, joined, new_id, phrase
 from tradecore.errors import AlreadyExists, DomainError, NotFound
 from tradecore.ports.repository import RepositoryPort
 from tradecore.testing.builders import make_run, make_task_result
@@ -53,6 +53,44 @@ class RunTests(ContractBase):
         assert stored.steps[0].counts == {"positions": 3, "trades_new": 2, "trades_seen": 0}
         assert stored.steps[1].error == run.steps[1].error
         assert stored.duration == timedelta(seconds=7)
+
+    @pytest.mark.asyncio
+    async def test_phrases_read_back_as_phrases_with_their_msgid_and_values(
+        self, repository: RepositoryPort
+    ) -> None:
+        # A digest re-sent from the ledger must still be translatable (docs/translations.md).
+        owner = await add_owner(repository)
+        intent = phrase("buy {quantity} {symbol} at market", quantity="0.0017", symbol="BTC-USD")
+        note = joined([phrase("next buy due at {when}", when="2026-11-22 10:00 UTC"), "plain"])
+        error = phrase("{intent} rejected: {reason}", intent=intent, reason="{not a slot} <&>")
+        run = make_run(user_id=owner.user.id)
+        run.finish(
+            T0 + timedelta(seconds=1),
+            [
+                make_task_result(
+                    kind=TaskKind.STRATEGY,
+                    subject="dca-btc",
+                    status=TaskStatus.FAILURE,
+                    error=error,
+                    notes=[note, "a plugin's own words"],
+                )
+            ],
+        )
+        async with committing(repository) as uow:
+            await uow.runs.add(run)
+        async with repository.unit_of_work() as uow:
+            (step,) = (await uow.runs.get(owner.user.id, run.id)).steps
+        assert step.error == "buy 0.0017 BTC-USD at market rejected: {not a slot} <&>"
+        assert isinstance(step.error, Phrase)
+        assert (step.error.msgid, step.error.params) == (error.msgid, error.params)
+        assert isinstance(step.error.params["intent"], Phrase)
+        stored_note, plain = step.notes
+        assert isinstance(stored_note, Phrase)
+        assert stored_note.literal
+        assert stored_note.params == note.params  # type: ignore[attr-defined]
+        assert isinstance(stored_note.params["p0"], Phrase)
+        assert plain == "a plugin's own words"
+        assert not isinstance(plain, Phrase)
 
     @pytest.mark.asyncio
     async def test_run_is_updated_after_a_step_is_added(self, repository: RepositoryPort) -> None:
