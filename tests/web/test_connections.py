@@ -69,7 +69,8 @@ async def test_add_a_connection_through_the_config_page_secret_never_shown_again
 ) -> None:
     answers = Answers(alice_in)
     chooser = await answers.get("/brokers/config/")
-    assert 'value="paper"' in chooser.text and 'value="dummy"' in chooser.text
+    assert 'value="paper"' in chooser.text
+    assert 'value="dummy"' in chooser.text
     form = await answers.get("/brokers/config/?broker=dummy")
     assert 'name="secret.api_token" type="password"' in form.text
     token = csrf_of(form.text)
@@ -266,10 +267,13 @@ async def test_bobs_connection_is_a_404_for_alice_on_every_page_and_api_route(
     for method, path, options in pages:
         answer = await alice_in.request(method, path, **options)
         assert answer.status_code == 404, f"{method} {path}: {answer.status_code}"
-        assert "bobs" not in answer.text and SECRET not in answer.text
+        assert "bobs" not in answer.text
+        assert SECRET not in answer.text
 
     kept = await application.connections.get(bob.id, "bobs")
-    assert kept.active and kept.settings == {} and kept.secrets["api_token"].reveal() == SECRET
+    assert kept.active
+    assert kept.settings == {}
+    assert kept.secrets["api_token"].reveal() == SECRET
     listed = (await alice_in.get("/api/v1/connections", headers=headers)).json()
     assert listed["items"] == []
 
