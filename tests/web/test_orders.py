@@ -51,11 +51,8 @@ async def test_an_order_is_confirmed_then_placed_once_and_listed_newest_first(
     assert '<span class="ok">passes</span>' in confirm.text
     assert (await application.orders.list(alice.id)).orders == ()
 
-    fields = dict(
-        (name, value)
-        for name, value in _hidden(confirm.text)
-        if name in {"symbol", "side", "quantity", "order_type", "limit_price", "account", "key"}
-    )
+    wanted = {"symbol", "side", "quantity", "order_type", "limit_price", "account", "key"}
+    fields = {name: value for name, value in _hidden(confirm.text) if name in wanted}
     assert fields["key"]
     for _ in range(2):  # a second press (or a reload) places nothing more
         placed = await alice_in.post(
