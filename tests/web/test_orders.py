@@ -79,6 +79,14 @@ async def test_an_order_is_confirmed_then_placed_once_and_listed_newest_first(
         order.client_order_id,
     ]
     assert api["items"][1]["quantity"] == "0.01"
+    headers = await _headers(alice_in)
+    first = (await alice_in.get("/api/v1/orders?limit=1", headers=headers)).json()
+    assert [each["id"] for each in first["items"]] == [later.order.client_order_id]
+    rest = await alice_in.get(
+        f"/api/v1/orders?limit=1&cursor={first['next_cursor']}", headers=headers
+    )
+    assert [each["id"] for each in rest.json()["items"]] == [order.client_order_id]
+    assert rest.json()["next_cursor"] is None
 
 
 def _hidden(html: str) -> list[tuple[str, str]]:

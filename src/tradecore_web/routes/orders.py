@@ -32,7 +32,6 @@ __all__ = ["ROUTES", "OrderFields", "checked_form"]
 
 _FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 _FIELDS = ["quantity", "limit price", "symbol", "side", "account", "key"]
-_OPEN_LIMIT = 500
 
 
 @define
@@ -175,20 +174,19 @@ async def place(
 
 @get("/orders/", opt={"scope": "read"}, include_in_schema=False)
 async def orders_page(
-    request: Request[Any, Any, Any], limit: FromQuery[int | None] = None
+    request: Request[Any, Any, Any],
+    cursor: FromQuery[str | None] = None,
 ) -> Template:
-    """The user's orders, newest first (the newest ``limit``, 50 by default)."""
-    size = min(max(limit or 50, 1), _OPEN_LIMIT)
-    listing = await application_of(request).orders.list(principal_of(request).user.id, limit=size)
-    names = {each.id: each.name for each in listing.connections}
+    """The user's orders, newest first, 50 a page (``cursor``: the older ones)."""
+    page = await application_of(request).orders.page(principal_of(request).user.id, cursor=cursor)
     return Template(
         template_name="orders.html",
         context={
-            "orders": list(reversed(listing.orders)),
-            "names": names,
-            "strategies": listing.strategy_names,
+            "orders": page.items,
+            "next_cursor": page.next_cursor,
+            "names": {each.id: each.name for each in page.connections},
+            "strategies": page.strategy_names,
             "flashes": take_flashes(request),
-            "limit": size,
             "open_statuses": {s for s in OrderStatus if not s.is_terminal},
         },
     )

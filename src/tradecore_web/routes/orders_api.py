@@ -17,13 +17,11 @@ from tradecore.domain import Order
 from tradecore.errors import BrokerUnavailable, DomainError
 from tradecore.services import OrderForm
 from tradecore_web.auth import principal_of
-from tradecore_web.routes.connections_api import page_of
 from tradecore_web.state import application_of
 
 __all__ = ["ROUTES", "OrderIn", "OrderOut", "OrderPage", "PreviewOut"]
 
 _BASE = "/api/v1/orders"
-_MAX_LISTED = 5000
 
 
 @frozen(kw_only=True)
@@ -150,11 +148,10 @@ async def list_orders(
     limit: FromQuery[int | None] = None,
     cursor: FromQuery[str | None] = None,
 ) -> OrderPage:
-    """The user's orders as recorded, newest first (no broker is asked)."""
+    """The user's orders as recorded, newest first, a page at a time (no broker is asked)."""
     user = principal_of(request).user
-    listing = await application_of(request).orders.list(user.id, limit=_MAX_LISTED)
-    shown, after = page_of(list(reversed(listing.orders)), limit, cursor)
-    return OrderPage(items=[order_out(each) for each in shown], next_cursor=after)
+    page = await application_of(request).orders.page(user.id, cursor=cursor, limit=limit or 50)
+    return OrderPage(items=[order_out(each) for each in page.items], next_cursor=page.next_cursor)
 
 
 @get(f"{_BASE}/{{order_id:str}}", opt={"scope": "read"}, tags=["orders"])
