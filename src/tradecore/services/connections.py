@@ -169,6 +169,42 @@ class Connections:
             return evolve(connection, secrets_unreadable=False)
         return connection
 
+    def installed(self) -> builtins.list[BrokerFactory]:
+        """The installed broker plugins, by name (what a new connection may use)."""
+        return [self._context.brokers[name] for name in sorted(self._context.brokers)]
+
+    async def by_id(self, user_id: str, connection_id: str) -> BrokerConnection:
+        """The user's connection with id ``connection_id`` (front ends that address connections
+        by id call this, then the use cases by name).
+
+        :raises NotFound: the user has no connection with that id (another user's is not found
+            either, exactly like one that does not exist).
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            user = await uow.users.get(user_id)
+            try:
+                found = await uow.connections.get(user_id, connection_id.strip())
+            except NotFound:
+                raise NotFound(f"{user.name} has no broker connection with that id") from None
+        return self._as_shown(found)
+
+    async def footprints(self, user_id: str) -> builtins.list[ConnectionFootprint]:
+        """Every connection of the user with its counts of positions and trades, by name, in
+        one read (for a dashboard).
+
+        :raises NotFound: no such user.
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            await uow.users.get(user_id)
+            return [
+                ConnectionFootprint(
+                    connection=self._as_shown(connection),
+                    positions=len(await uow.positions.list(user_id, connection_id=connection.id)),
+                    trades=await uow.trades.count(user_id, connection_id=connection.id),
+                )
+                for connection in await uow.connections.list(user_id)
+            ]
+
     async def get(self, user_id: str, name: str) -> BrokerConnection:
         """The user's connection called ``name``.
 

@@ -19,6 +19,7 @@ from tradecore.domain import (
     Order,
     OrderRequest,
     OrderType,
+    RiskGate,
     Side,
     TimeInForce,
     client_order_id_for,
@@ -31,7 +32,7 @@ from tradecore.errors import (
     OrderBlocked,
     OrderNotFound,
 )
-from tradecore.ports import BrokerPort, Clock, RepositoryPort
+from tradecore.ports import BrokerPort, Clock, RepositoryPort, UnitOfWork
 from tradecore.services.orders import adopt_reported, refresh_order, submit_order
 from tradecore.services.risk import load_risk_gate, notional_of
 
@@ -40,6 +41,7 @@ __all__ = [
     "PlacedOrder",
     "cancel_recorded_order",
     "manual_client_order_id",
+    "manual_risk_gate",
     "place_manual_order",
 ]
 
@@ -76,6 +78,14 @@ def manual_client_order_id(user_id: str, key: str) -> str:
     return client_order_id_for(f"manual:{user_id}:{key}")
 
 
+async def manual_risk_gate(uow: UnitOfWork, user_id: str) -> RiskGate:
+    """The risk gate a manual order passes: the user's, without the per-cycle limits (they
+    count the orders of a strategy cycle)."""
+    gate = await load_risk_gate(uow, user_id)
+    gate.limits = evolve(gate.limits, max_orders_per_cycle=None, max_cycle_notional=None)
+    return gate
+
+
 async def place_manual_order(
     *,
     repository: RepositoryPort,
@@ -102,8 +112,7 @@ async def place_manual_order(
             existing = await uow.orders.get(user_id, client_order_id)
         except NotFound:
             existing = None
-        gate = await load_risk_gate(uow, user_id)
-    gate.limits = evolve(gate.limits, max_orders_per_cycle=None, max_cycle_notional=None)
+        gate = await manual_risk_gate(uow, user_id)
     if existing is not None:
         if existing.request.connection_id != wanted.connection_id:
             raise AlreadyExists(

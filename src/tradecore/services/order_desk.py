@@ -25,6 +25,7 @@ from tradecore.services.manual_orders import (
     ManualOrder,
     cancel_recorded_order,
     manual_client_order_id,
+    manual_risk_gate,
     place_manual_order,
 )
 from tradecore.services.order_forms import (
@@ -186,8 +187,9 @@ class Orders:
 
     async def preview(self, user_id: str, form: OrderForm) -> OrderTicket:
         """What :meth:`place` would do with ``form``, to show before asking: the account, the
-        symbol as the broker spells it, what it is worth now, or the order already recorded
-        under the key. Nothing is recorded or sent.
+        symbol as the broker spells it, what it is worth now, the risk rule that would block
+        it (:attr:`OrderTicket.blocked`), or the order already recorded under the key. Nothing
+        is recorded or sent.
 
         :raises NotFound: the user has no connection with that name.
         :raises ConnectionInactive: the connection is disabled.
@@ -200,12 +202,20 @@ class Orders:
         async with self._broker(connection) as broker:
             wanted, notes = await self._ticket(user_id, form, broker, connection, existing)
             estimate = None if existing is not None else await self._estimate(broker, wanted)
+        block = None
+        if existing is None:
+            async with self._context.repository.unit_of_work() as uow:
+                gate = await manual_risk_gate(uow, user_id)
+            notional = None if estimate is None else estimate.notional
+            block = gate.check(wanted.instrument.symbol, notional, consume=False)
         return OrderTicket(
             connection=connection,
             wanted=wanted,
             existing=existing,
             estimate=estimate,
             notes=notes,
+            blocked=None if block is None else block.rule.value,
+            blocked_reason=None if block is None else str(block),
         )
 
     @staticmethod
@@ -297,6 +307,19 @@ class Orders:
             error = describe_broker_failure(exc, connection)
             return OrderLookup(connection=connection, before=before, after=None, error=error)
         return OrderLookup(connection=connection, before=before, after=after)
+
+    async def recorded(self, user_id: str, client_order_id: str) -> Order:
+        """The user's order with that client id as recorded (no broker is asked).
+
+        :raises NotFound: the user has no order with that client id (another user's is not
+            found either).
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            found = await _recorded(uow, user_id, client_order_id.strip())
+            if found is None:
+                user = await uow.users.get(user_id)
+                raise NotFound(f"{user.name} has no order with client id {client_order_id!r}")
+        return found
 
     async def status(self, user_id: str, client_order_id: str) -> OrderLookup:
         """Look the user's order up at its broker by client id and record what it says; a

@@ -191,6 +191,9 @@ class OrderTicket:
 
     :param existing: the order already recorded under the key (then nothing is sent).
     :param notes: what a person should read (a symbol that could not be checked…).
+    :param blocked: the risk rule that would block it now (``max_order_notional``…), with
+        :attr:`blocked_reason` its sentence; ``None`` when the risk checks pass (placing checks
+        them again).
     """
 
     connection: BrokerConnection
@@ -198,6 +201,8 @@ class OrderTicket:
     existing: Order | None
     estimate: Estimate | None
     notes: tuple[str, ...] = ()
+    blocked: str | None = None
+    blocked_reason: str | None = None
 
 
 @frozen(kw_only=True)

@@ -162,3 +162,34 @@ async def test_remove_says_what_went(context: ServiceContext) -> None:
     removed = await connections.remove(alice, "main")
     assert (removed.connection.name, removed.positions, removed.trades) == ("main", 0, 0)
     assert await connections.list(alice) == []
+
+
+async def test_a_connection_by_id_is_found_only_among_its_users_own(
+    context: ServiceContext,
+) -> None:
+    alice, bob = await two_users(context)
+    connections = Connections(context)
+    added = await connections.add(
+        bob, broker="fake", name="main", settings={"region": "eu"},
+        secrets={"api_key": Secret("k-123-secret")},
+    )  # fmt: skip
+
+    assert (await connections.by_id(bob, added.id)).name == "main"
+    with pytest.raises(NotFound, match="alice has no broker connection with that id"):
+        await connections.by_id(alice, added.id)
+
+
+async def test_footprints_count_each_connection_of_the_user_only(
+    context: ServiceContext,
+) -> None:
+    alice, bob = await two_users(context)
+    connections = Connections(context)
+    await connections.add(
+        bob, broker="fake", name="main", settings={"region": "eu"},
+        secrets={"api_key": Secret("k-123-secret")},
+    )  # fmt: skip
+
+    assert await connections.footprints(alice) == []
+    [only] = await connections.footprints(bob)
+    assert (only.connection.name, only.positions, only.trades) == ("main", 0, 0)
+    assert [each.name for each in connections.installed()] == ["fake"]

@@ -19,6 +19,7 @@ from tradecore.services import (
     KeyUsedElsewhere,
     OrderForm,
     Orders,
+    Risk,
     ServiceContext,
     Users,
 )
@@ -273,3 +274,31 @@ async def test_a_user_cannot_place_on_read_or_cancel_another_users_orders(
     assert (await orders.list(alice.id)).orders == ()
     [kept] = (await orders.list(bob.id)).orders
     assert kept.status is OrderStatus.OPEN
+
+
+async def test_a_recorded_order_is_read_only_by_its_own_user(
+    orders: Orders, context: ServiceContext, kept: _Venue, clock: FakeClock
+) -> None:
+    alice = await _user(context, kept, clock, "alice")
+    bob = await _user(context, kept, clock, "bob")
+    placed = await orders.place(bob.id, _form(key="k-1"))
+
+    found = await orders.recorded(bob.id, placed.order.client_order_id)
+    assert found.status is OrderStatus.FILLED
+    with pytest.raises(NotFound, match="alice has no order with client id"):
+        await orders.recorded(alice.id, placed.order.client_order_id)
+
+
+async def test_a_preview_names_the_risk_rule_that_would_block_the_order(
+    orders: Orders, context: ServiceContext, kept: _Venue, clock: FakeClock
+) -> None:
+    alice = await _user(context, kept, clock, "alice")
+    assert (await orders.preview(alice.id, _form())).blocked is None
+    await Risk(context).set_limits(alice.id, max_order_notional=Decimal(100))
+
+    ticket = await orders.preview(alice.id, _form())
+
+    assert ticket.blocked == "max_order_notional"
+    assert ticket.blocked_reason is not None
+    assert ticket.blocked_reason.startswith("blocked by max_order_notional")
+    assert (await orders.list(alice.id)).orders == ()
