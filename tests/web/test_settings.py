@@ -245,6 +245,10 @@ async def test_risk_limits_are_set_through_the_form_with_field_errors(
     await log_in(client, "alice")
     token = await _form(client, "/risk/")
 
+    forged = await client.post("/risk/", data={"max_order_notional": "1"})  # no CSRF token
+    assert forged.status_code == 403
+    assert (await application.risk.show(alice.id)).limits.max_order_notional is None
+
     bad = await client.post("/risk/", data={"_csrf_token": token, "max_order_notional": "-5"})
     assert bad.status_code == 422
     field = bad.text.index('name="max_order_notional"')
