@@ -3,6 +3,8 @@ principal's own rows only, decimals exact as strings."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -183,3 +185,61 @@ async def test_the_read_api_refuses_a_token_without_the_read_scope(
 
     for path in ("/api/v1/positions", "/api/v1/trades", "/api/v1/equity"):
         assert (await client.get(path, headers=headers)).status_code == 403
+
+
+async def _many_trades(application: Application, user: User, count: int) -> None:
+    async with application.repository.unit_of_work() as uow:
+        owned = (await uow.connections.list(user.id))[0]
+        await uow.trades.add_new(
+            user.id,
+            [
+                make_trade(
+                    connection_id=owned.id,
+                    broker_trade_id=f"many-{index:04d}",
+                    symbol="BTC-USD",
+                    executed_at=T0 + timedelta(days=1, seconds=index),
+                )
+                for index in range(count)
+            ],
+        )
+        await uow.commit()
+
+
+async def test_api_trades_pages_follow_the_cursor_to_the_end(
+    client: Any, seeded: Application, alice: User
+) -> None:
+    headers = await _token(seeded, alice, "read")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 3}
+        if cursor is not None:
+            params["cursor"] = cursor
+        body = (await client.get("/api/v1/trades", params=params, headers=headers)).json()
+        assert len(body["items"]) <= 3
+        seen.extend(each["broker_trade_id"] for each in body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"main-{index}" for index in range(6, -1, -1)]
+    damaged = await client.get("/api/v1/trades", params={"cursor": "x" + "A" * 40}, headers=headers)
+    assert damaged.status_code == 400
+
+
+async def test_trades_page_shows_fifty_and_a_next_page_link_keeping_the_filters(
+    client: Any, seeded: Application, alice: User
+) -> None:
+    await _many_trades(seeded, alice, 60)
+    await log_in(client, "alice")
+
+    first = await client.get("/trades/", params={"symbol": "BTC-USD"})
+    assert first.text.count("many-") == 50
+    found = re.search(r'<a class="button" rel="next" href="([^"]+)"', first.text)
+    assert found is not None
+    link = html.unescape(found.group(1))
+    assert "symbol=BTC-USD" in link
+
+    second = await client.get(link)
+    assert second.text.count("many-") == 10
+    assert "many-0009" in second.text
+    assert "many-0059" not in second.text

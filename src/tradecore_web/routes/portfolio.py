@@ -1,4 +1,4 @@
-"""Positions, trades (paged), the equity chart; and their JSON API.
+"""Positions, trades (paged with the services' keyset cursor), the equity chart; and their JSON API.
 
 Every handler reads the principal's own rows through :attr:`Application.portfolio`; a
 connection named in a filter is looked up among the principal's connections only.
@@ -75,25 +75,19 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
 async def _trade_page(
     app: Application, user_id: str, filters: TradeFilters, cursor: str | None, limit: int
 ) -> _Page:
-    # The one place the trades are read: a page of at most ``limit`` trades, newest first.
-    # Until the services page trades, the newest ``limit`` are read (never all of them) and
-    # there is no next page.
-    if cursor is not None:
-        raise DomainError("the page cursor is not valid: ask for the first page again")
-    if isinstance(limit, bool) or not 1 <= limit <= 500:
-        raise DomainError(f"a page holds 1 to 500 rows, got {limit!r}")
-    found = await app.portfolio.trades(
+    # The one place the trades are read: one page of at most ``limit`` trades, newest first;
+    # only that page is read, however many trades the user has.
+    page = await app.portfolio.trade_page(
         user_id,
         connection=filters.connection,
         symbol=filters.symbol,
         since=filters.since,
         until=filters.until,
+        cursor=cursor,
         limit=limit,
     )
     return _Page(
-        items=tuple(reversed(found.trades)),
-        next_cursor=None,
-        connection_names=found.connection_names,
+        items=page.items, next_cursor=page.next_cursor, connection_names=page.connection_names
     )
 
 
