@@ -7,7 +7,7 @@ connection named in a filter is looked up among the principal's connections only
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +22,7 @@ from tradecore.services import Holdings
 from tradecore_adapters.bootstrap import Application
 from tradecore_web.auth import principal_of
 from tradecore_web.routes._equity import equity_api, equity_page
+from tradecore_web.routes._moments import parse_moment, text_or_none
 from tradecore_web.state import application_of
 
 __all__ = ["PAGE_SIZE", "ROUTES", "TradeFilters", "position_json", "trade_json"]
@@ -45,31 +46,6 @@ class _Page:
     items: tuple[Trade, ...]
     next_cursor: str | None
     connection_names: Mapping[str, str]
-
-
-def _text(value: str | None) -> str | None:
-    # An empty field of a GET form means "no filter".
-    if value is None or not value.strip():
-        return None
-    return value.strip()
-
-
-def parse_moment(value: str | None, field: str) -> datetime | None:
-    """A time from a filter: ``2026-03-01``, ``2026-03-01T10:00`` (UTC) or with an offset.
-
-    :raises DomainError: it is none of these (naming ``field``).
-    """
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise DomainError(
-            f"{field} must be a date or a time like 2026-03-01 or 2026-03-01T10:00 (UTC), "
-            f"got {text!r}"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 async def _trade_page(
@@ -103,8 +79,8 @@ def _filters(
             errors[field] = str(exc)
             moments[field] = None
     filters = TradeFilters(
-        connection=_text(connection),
-        symbol=_text(symbol),
+        connection=text_or_none(connection),
+        symbol=text_or_none(symbol),
         since=moments["since"],
         until=moments["until"],
     )
@@ -170,11 +146,11 @@ async def positions_page(
     """The user's positions as of their last sync, filtered by connection and symbol."""
     app = application_of(request)
     user = principal_of(request).user
-    wanted = {"connection": _text(connection) or "", "symbol": _text(symbol) or ""}
+    wanted = {"connection": text_or_none(connection) or "", "symbol": text_or_none(symbol) or ""}
     errors: dict[str, str] = {}
     try:
         holdings = await app.portfolio.positions(
-            user.id, connection=_text(connection), symbol=_text(symbol)
+            user.id, connection=text_or_none(connection), symbol=text_or_none(symbol)
         )
     except NotFound as exc:
         errors["connection"] = str(exc)
@@ -203,13 +179,13 @@ async def trades_page(
     shown = {
         "connection": filters.connection or "",
         "symbol": filters.symbol or "",
-        "since": _text(since) or "",
-        "until": _text(until) or "",
+        "since": text_or_none(since) or "",
+        "until": text_or_none(until) or "",
     }
     page: _Page | None = None
     if not errors:
         try:
-            page = await _trade_page(app, user.id, filters, _text(cursor), PAGE_SIZE)
+            page = await _trade_page(app, user.id, filters, text_or_none(cursor), PAGE_SIZE)
         except (DomainError, NotFound) as exc:
             errors[_field_of(exc)] = str(exc)
     names = page.connection_names if page is not None else {}
@@ -228,7 +204,7 @@ async def trades_page(
             "errors": errors,
             "next_url": next_url,
             "first_url": "/trades/?" + urlencode({k: v for k, v in shown.items() if v}),
-            "paged": _text(cursor) is not None,
+            "paged": text_or_none(cursor) is not None,
         },
         status_code=400 if errors else 200,
     )
@@ -243,7 +219,9 @@ async def api_positions(
     """The user's positions as of their last sync (decimals as exact strings)."""
     app = application_of(request)
     holdings = await app.portfolio.positions(
-        principal_of(request).user.id, connection=_text(connection), symbol=_text(symbol)
+        principal_of(request).user.id,
+        connection=text_or_none(connection),
+        symbol=text_or_none(symbol),
     )
     names = holdings.connection_names
     return {"items": [position_json(each, names) for each in holdings.positions]}
@@ -262,8 +240,8 @@ async def api_trades(
     """A page of the user's trades, newest first: ``{"items", "next_cursor"}``; pass
     ``next_cursor`` back as ``?cursor=`` for the next page (``limit`` 1 to 500, 50 by default)."""
     filters = TradeFilters(
-        connection=_text(connection),
-        symbol=_text(symbol),
+        connection=text_or_none(connection),
+        symbol=text_or_none(symbol),
         since=parse_moment(since, "since"),
         until=parse_moment(until, "until"),
     )
@@ -271,7 +249,7 @@ async def api_trades(
         application_of(request),
         principal_of(request).user.id,
         filters,
-        _text(cursor),
+        text_or_none(cursor),
         PAGE_SIZE if limit is None else limit,
     )
     names = page.connection_names
