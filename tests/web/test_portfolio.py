@@ -156,28 +156,6 @@ async def test_api_positions_are_the_tokens_users_only_with_exact_decimals(
     assert "BOBCOIN" not in other.text
 
 
-async def test_api_equity_gives_each_connections_value_as_exact_strings(
-    client: Any, seeded: Application, alice: User
-) -> None:
-    headers = await _token(seeded, alice, "read")
-
-    body = (await client.get("/api/v1/equity", headers=headers)).json()
-
-    assert [(each["connection"], each["currency"]) for each in body["series"]] == [("main", "USD")]
-    assert body["series"][0]["points"][-1]["value"] == "2000.000000000000000002"
-
-
-async def test_equity_page_draws_a_chart_per_currency(client: Any, seeded: Application) -> None:
-    await log_in(client, "alice")
-
-    page = await client.get("/equity/")
-
-    assert page.status_code == 200
-    assert page.text.count("<svg") == 1
-    assert "2000.000000000000000002" in page.text
-    assert "bobs" not in page.text
-
-
 async def test_the_read_api_refuses_a_token_without_the_read_scope(
     client: Any, seeded: Application, alice: User
 ) -> None:

@@ -1,9 +1,10 @@
-"""``/equity/`` and ``/api/v1/equity``: each connection's market value, one line per connection
-and currency, drawn by :func:`tradecore_web.chart.line_chart` (one chart per currency)."""
+"""``/equity/`` and ``/api/v1/equity``: each connection's market value over time, as the syncs
+recorded it (:meth:`Portfolio.equity`), one line per connection and currency, drawn by
+:func:`tradecore_web.chart.line_chart` (one chart per currency)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,11 +15,12 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from markupsafe import Markup
 
-from tradecore.domain import Position
 from tradecore.errors import DomainError, NotFound
+from tradecore.services import EquityHistory
 from tradecore_web.auth import principal_of
 from tradecore_web.chart import ChartSeries, line_chart
 from tradecore_web.i18n import current_gettext
+from tradecore_web.routes._moments import parse_moment, text_or_none
 from tradecore_web.state import application_of
 
 __all__ = ["EquityLine", "charts_by_currency", "equity_api", "equity_page"]
@@ -53,56 +55,62 @@ def charts_by_currency(lines: Sequence[EquityLine], title: str) -> list[tuple[st
     ]
 
 
-def _current(positions: Sequence[Position], names: Mapping[str, str]) -> list[EquityLine]:
-    # Until the equity history is recorded, each connection's current value: the market values
-    # its last sync stored, per currency (positions without one are left out).
-    sums: dict[tuple[str, str], tuple[Decimal, datetime]] = {}
-    for position in positions:
-        if position.market_value is None or not position.currency:
-            continue
-        key = (names.get(position.connection_id, position.connection_id), position.currency)
-        total, at = sums.get(key, (Decimal(0), position.as_of))
-        sums[key] = (total + position.market_value, max(at, position.as_of))
+def _lines(history: EquityHistory) -> list[EquityLine]:
     return [
-        EquityLine(connection=connection, currency=currency, points=((at, total),))
-        for (connection, currency), (total, at) in sorted(sums.items())
+        EquityLine(
+            connection=series.connection,
+            currency=series.currency,
+            points=tuple((point.at, point.value) for point in series.points),
+        )
+        for series in history.series
     ]
 
 
-async def _lines(
-    request: Request[Any, Any, Any], connection: str | None
-) -> tuple[list[EquityLine], Mapping[str, str]]:
-    app = application_of(request)
-    holdings = await app.portfolio.positions(principal_of(request).user.id, connection=connection)
-    return _current(holdings.positions, holdings.connection_names), holdings.connection_names
-
-
-def _text(value: str | None) -> str | None:
-    return value.strip() if value and value.strip() else None
+async def _history(
+    request: Request[Any, Any, Any], connection: str | None, since: str | None, until: str | None
+) -> EquityHistory:
+    return await application_of(request).portfolio.equity(
+        principal_of(request).user.id,
+        connection=text_or_none(connection),
+        since=parse_moment(since, "since"),
+        until=parse_moment(until, "until"),
+    )
 
 
 @get("/equity/", opt={"scope": "read"}, include_in_schema=False, name="equity")
 async def equity_page(
-    request: Request[Any, Any, Any], connection: FromQuery[str | None] = None
+    request: Request[Any, Any, Any],
+    connection: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
 ) -> Template:
-    """Each connection's market value: a chart per currency, a line per connection."""
+    """Each connection's market value over time: a chart per currency, a line per connection."""
     errors: dict[str, str] = {}
-    names: Mapping[str, str] = {}
+    history: EquityHistory | None = None
     try:
-        lines, names = await _lines(request, _text(connection))
-    except (NotFound, DomainError) as exc:
+        history = await _history(request, connection, since, until)
+    except NotFound as exc:
         errors["connection"] = str(exc)
-        lines = []
-    title = current_gettext("Equity")
+    except DomainError as exc:
+        errors["since" if "since" in str(exc) and "until" not in str(exc) else "until"] = str(exc)
+    if history is None:  # the filter form still lists the user's connections
+        history = await application_of(request).portfolio.equity(principal_of(request).user.id)
+        lines: list[EquityLine] = []
+    else:
+        lines = _lines(history)
     return Template(
         template_name="equity.html",
         context={
-            "charts": charts_by_currency(lines, title),
-            "lines": lines,
-            "names": names,
-            "history": False,
-            "filters": {"connection": _text(connection) or ""},
+            "charts": charts_by_currency(lines, current_gettext("Equity")),
+            "names": history.connection_names,
+            "every": history.every,
+            "filters": {
+                "connection": text_or_none(connection) or "",
+                "since": text_or_none(since) or "",
+                "until": text_or_none(until) or "",
+            },
             "errors": errors,
+            "history": True,
         },
         status_code=400 if errors else 200,
     )
@@ -110,20 +118,32 @@ async def equity_page(
 
 @get("/api/v1/equity", opt={"scope": "read"}, name="api_equity")
 async def equity_api(
-    request: Request[Any, Any, Any], connection: FromQuery[str | None] = None
+    request: Request[Any, Any, Any],
+    connection: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
-    """Each connection's market value over time, one series per connection and currency
-    (values as exact strings, times in UTC ISO 8601)."""
-    lines, _ = await _lines(request, _text(connection))
+    """Each connection's market value over time, one series per connection and currency, at
+    most 2,000 points each (a longer history is thinned: ``every_seconds`` says how); values
+    as exact strings, times in UTC ISO 8601."""
+    history = await _history(request, connection, since, until)
     return {
         "series": [
             {
-                "connection": line.connection,
-                "currency": line.currency,
+                "connection": series.connection,
+                "currency": series.currency,
+                "stored": series.stored,
                 "points": [
-                    {"at": at.isoformat(), "value": str(value)} for at, value in line.points
+                    {
+                        "at": point.at.isoformat(),
+                        "value": str(point.value),
+                        "priced": point.priced,
+                        "unpriced": point.unpriced,
+                    }
+                    for point in series.points
                 ],
             }
-            for line in lines
-        ]
+            for series in history.series
+        ],
+        "every_seconds": None if history.every is None else int(history.every.total_seconds()),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,17 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.web.browser.conftest import log_in, make_home, run_async, screenshot
 from tests.web.support import running_server
 
+from tradecore.domain import EquityPoint
 from tradecore.testing.builders import make_connection, make_position
 from tradecore_adapters.bootstrap import open_application
 
 TOKEN = "123456789:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WAIT = 30_000
+HISTORY = {
+    "paper-main": ["40250.10", "41010.75", "39880.00", "42600.25", "42001.00"],
+    "paper-fx": ["20100.00", "20480.40", "21000.50"],
+}
 
 
 def _seed(home: Path) -> None:
@@ -49,6 +54,20 @@ def _seed(home: Path) -> None:
                             for symbol in symbols
                         ],
                         as_of=T0,
+                    )
+                    await uow.equity.add(
+                        alice.id,
+                        [
+                            EquityPoint(
+                                user_id=alice.id,
+                                connection_id=owned.id,
+                                at=T0 + timedelta(hours=6 * index),
+                                currency="USD",
+                                value=Decimal(value),
+                                priced=len(symbols),
+                            )
+                            for index, value in enumerate(HISTORY[name])
+                        ],
                     )
                     await uow.commit()
 
@@ -85,7 +104,9 @@ def test_positions_and_equity_show_the_users_holdings(page: Any, settings_server
 
     page.click("a:has-text('Equity chart')")
     page.wait_for_selector("svg.chart polyline", state="attached", timeout=WAIT)
-    assert page.locator("svg.chart text.chart-max").text_content() == "42001.00"
+    assert page.locator("svg.chart polyline").count() == 2
+    assert page.locator("svg.chart text.chart-max").text_content() == "42600.25"
+    assert page.locator("svg.chart text.chart-min").text_content() == "20100.00"
     screenshot(page, "equity")
     assert not page.dialogs  # type: ignore[attr-defined]
 
