@@ -220,6 +220,24 @@ class Strategies:
             for config in found
         ]
 
+    async def get(self, user_id: str, strategy_id: str) -> StrategyView:
+        """The user's strategy with the id ``strategy_id`` (for front ends that address
+        strategies by id); another user's strategy is "not found" like one that does not exist.
+
+        :raises NotFound: the user has no strategy with that id.
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            try:
+                config = await uow.strategies.get(user_id, strategy_id.strip())
+            except NotFound:
+                raise NotFound("no such strategy") from None
+            connections = {each.id: each for each in await uow.connections.list(user_id)}
+        return StrategyView(
+            config=config,
+            connection=connections.get(config.connection_id),
+            factory=self._context.strategies.get(config.strategy_type),
+        )
+
     async def show(self, user_id: str, name: str) -> StrategyDetails:
         """The user's strategy ``name`` with its connection, type and newest orders.
 

@@ -186,6 +186,18 @@ class Targets:
         )
         return TargetList(stored=stored, implicit=tuple(implicit))
 
+    async def get(self, user_id: str, target_id: str) -> NotificationTarget:
+        """The user's target with the id ``target_id`` (for front ends that address targets by
+        id); another user's target is "not found" like one that does not exist.
+
+        :raises NotFound: the user has no target with that id.
+        """
+        async with self._context.repository.unit_of_work() as uow:
+            try:
+                return await uow.notification_targets.get(user_id, target_id.strip())
+            except NotFound:
+                raise NotFound("no such notification target") from None
+
     async def set_active(self, user_id: str, name: str, *, active: bool) -> NotificationTarget:
         """Send the user's digests to target ``name`` again, or keep it but send it nothing
         (which also stops an implicit target of its notifier).

@@ -269,3 +269,22 @@ async def test_a_user_cannot_read_or_change_another_users_strategy_by_naming_it(
     assert str(caught.value) == "alice has no strategy named 'btc'"
     assert (await strategies.show(bob.id, "btc")).config == bobs
     assert [view.config.name for view in await strategies.list(alice.id)] == []
+
+
+async def test_get_by_id_finds_the_users_own_strategy_and_never_another_users(
+    strategies: Strategies, strategies_context: ServiceContext
+) -> None:
+    alice = await _user(strategies_context, "alice")
+    bob = await _user(strategies_context, "bob")
+    hers = await _add(strategies, alice)
+
+    found = await strategies.get(alice.id, hers.config.id)
+
+    assert found.config == hers.config
+    assert found.connection is not None
+    assert found.connection.name == "main"
+    with pytest.raises(NotFound, match="no such strategy") as refused:
+        await strategies.get(bob.id, hers.config.id)
+    assert "btc" not in str(refused.value)
+    with pytest.raises(NotFound):
+        await strategies.get(alice.id, "no-such-id")

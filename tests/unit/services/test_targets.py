@@ -161,3 +161,22 @@ async def test_disable_enable_remove_and_test(context: ServiceContext, chat: Cha
     assert (await targets.set_active(alice, "chat", active=True)).active
     await targets.remove(alice, "chat")
     assert (await targets.list(alice)).stored == ()
+
+
+async def test_get_by_id_finds_the_users_own_target_and_never_another_users(
+    context: ServiceContext, chat: Chat
+) -> None:
+    alice, bob = await users(context)
+    targets = with_chat(context, chat)
+    added = await targets.add(
+        alice,
+        notifier="chat",
+        name="phone",
+        settings={"chat_id": "1"},
+        secrets={"token": Secret("good-token")},
+    )
+
+    assert (await targets.get(alice, added.target.id)).name == "phone"
+    with pytest.raises(NotFound, match="no such notification target") as refused:
+        await targets.get(bob, added.target.id)
+    assert "phone" not in str(refused.value)
