@@ -8,6 +8,7 @@ schema built in, and understands attrs classes: no hand-written security code.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from tradecore_adapters.bootstrap import Application, derived_secret
@@ -41,6 +41,7 @@ from tradecore_web.routes import (
 from tradecore_web.routes.accounts import language, login, login_page, logout
 from tradecore_web.routes.brokers import brokers_page, home
 from tradecore_web.routes.health import healthz
+from tradecore_web.session_store import DatabaseSessionStore
 from tradecore_web.sessions import COOKIE, RotatingSessionConfig
 from tradecore_web.state import APPLICATION
 from tradecore_web.templating import template_config
@@ -64,7 +65,9 @@ class WebOptions:
         TLS reverse proxy).
     :param wake_scheduler: set when a user asks for a run now, so that the scheduler of this
         process (``tradecore web`` without ``--no-scheduler``) starts it at once.
-    :param session_store: where sessions are kept; by default in this process's memory.
+    :param session_store: where sessions are kept; by default in the application's store
+        (:class:`~tradecore_web.session_store.DatabaseSessionStore`: the database, shared by
+        every web server on it).
     :param metrics_from_loopback: ``/metrics`` needs no token from a loopback client (not so
         behind a reverse proxy on this host).
     """
@@ -127,6 +130,12 @@ def route_handlers() -> list[Any]:
     ]
 
 
+def _database_store(application: Application) -> Store:
+    return DatabaseSessionStore(
+        application.web_sessions, default_lifetime=timedelta(hours=SESSION_HOURS)
+    )
+
+
 def create_app(application: Application, options: WebOptions | None = None) -> Litestar:
     """The web front end over ``application`` (opened by the caller, who closes it)."""
     options = options or WebOptions()
@@ -169,7 +178,7 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
         openapi_config=openapi,
         plugins=[AttrsSchemaPlugin()],
         exception_handlers=exception_handlers(),
-        stores={"sessions": options.session_store or MemoryStore()},
+        stores={"sessions": options.session_store or _database_store(application)},
         request_max_body_size=MAX_BODY_BYTES,
         debug=options.debug,
     )
