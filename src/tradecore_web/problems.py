@@ -67,9 +67,13 @@ _TITLES = {
 def is_api(request: Request[Any, Any, Any]) -> bool:
     """Whether ``request`` is one of the JSON API's (answered in problem+json)."""
     path = request.url.path
-    return path.startswith(("/api/", "/automation/", "/metrics")) or (
-        "application/json" in request.headers.get("accept", "")
-        and "text/html" not in request.headers.get("accept", "")
+    return (
+        path == "/api"
+        or path.startswith(("/api/", "/automation/", "/metrics"))
+        or (
+            "application/json" in request.headers.get("accept", "")
+            and "text/html" not in request.headers.get("accept", "")
+        )
     )
 
 
