@@ -147,6 +147,9 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
         secure=options.secure_cookies,
         samesite="lax",
         store="sessions",
+        # /healthz and the static files never need a session: they answer when the
+        # database (where sessions are kept) is down.
+        exclude=["^/healthz$", "^/static/"],
     )
     auth = DefineMiddleware(
         TokenOrSessionAuth, exclude=_PUBLIC_PATHS, exclude_from_auth_key="public"

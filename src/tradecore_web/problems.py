@@ -33,10 +33,14 @@ from tradecore.errors import (
     AlreadyExists,
     BrokerError,
     ConfigurationError,
+    CycleBusy,
     DomainError,
+    LeaseLost,
     LoginRefused,
     NotFound,
+    NotificationError,
     OrderBlocked,
+    PluginError,
 )
 from tradecore.services import describe_error
 from tradecore_adapters.bootstrap import is_database_down
@@ -59,7 +63,7 @@ _TITLES = {
     422: "Refused",
     429: "Too many attempts",
     500: "Internal error",
-    502: "Broker error",
+    502: "Upstream error",
     503: "Unavailable",
 }
 
@@ -148,9 +152,11 @@ def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
                 retry_after=exc.retry_after.isoformat(),
             )
         return _answer(request, HTTP_401_UNAUTHORIZED, str(exc))
-    if isinstance(exc, BrokerError):
+    if isinstance(exc, CycleBusy | LeaseLost):
+        return _answer(request, HTTP_409_CONFLICT, str(exc))
+    if isinstance(exc, BrokerError | NotificationError):
         return _answer(request, HTTP_502_BAD_GATEWAY, describe_error(exc))
-    return _answer(request, HTTP_400_BAD_REQUEST, str(exc))
+    return _answer(request, HTTP_400_BAD_REQUEST, str(exc))  # DomainError, PluginError…
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -185,5 +191,9 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         OrderBlocked: _domain,
         LoginRefused: _domain,
         BrokerError: _domain,
+        PluginError: _domain,
+        CycleBusy: _domain,
+        LeaseLost: _domain,
+        NotificationError: _domain,
         Exception: _unexpected,
     }
