@@ -28,7 +28,7 @@ from tradecore_web.auth import TokenOrSessionAuth, check_route_options, scope_gu
 from tradecore_web.csrf import TokenAwareCSRFMiddleware, csrf_config
 from tradecore_web.headers import add_security_headers
 from tradecore_web.i18n import LANGUAGE_COOKIE, LANGUAGES, _accepted, speaking
-from tradecore_web.problems import exception_handlers
+from tradecore_web.problems import document_problems, exception_handlers
 from tradecore_web.routes import (
     automation,
     connections,
@@ -162,7 +162,9 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
         version="1",
         path="/api",
         render_plugins=[JsonRenderPlugin()],
-        openapi_router=Router(path="/api", route_handlers=[], opt={"scope": "read"}),
+        openapi_router=Router(
+            path="/api", route_handlers=[], opt={"scope": "read"}, include_in_schema=False
+        ),
         use_handler_docstrings=True,
     )
     app = Litestar(
@@ -188,7 +190,9 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
     app.state[APPLICATION] = application
     app.state["wake_scheduler"] = options.wake_scheduler
     app.state["metrics_from_loopback"] = options.metrics_from_loopback
-    check_route_options(
-        [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
-    )
+    handlers = [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
+    check_route_options(handlers)
+    for handler in handlers:
+        if handler.resolve_include_in_schema():
+            document_problems(handler)
     return app
