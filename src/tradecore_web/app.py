@@ -8,20 +8,23 @@ schema built in, and understands attrs classes: no hand-written security code.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 from litestar import Litestar, Router
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.attrs import AttrsSchemaPlugin
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradecore_adapters.bootstrap import Application, derived_secret
 from tradecore_web.auth import TokenOrSessionAuth, check_route_options, scope_guard
@@ -54,6 +57,7 @@ MAX_BODY_BYTES = 256 * 1024
 SESSION_HOURS = 12
 """How long a browser session lasts without a new login."""
 
+_PATH_TYPES = re.compile(r":[^}]*}")  # "{file_path:path}" is "{file_path}" in a path template
 _PUBLIC_PATHS = ["^/login$", "^/language$", "^/static/", "^/healthz$", "^/metrics$"]
 
 
@@ -130,6 +134,27 @@ def route_handlers() -> list[Any]:
     ]
 
 
+def _allow_header(app: Litestar) -> Any:
+    """A ``before_send`` hook giving Litestar's ``OPTIONS`` answers the ``Allow`` header of the
+    whole route: Litestar builds it from the first handler of a path only (``GET`` and ``POST``
+    of one path in two handlers answered ``Allow: GET, OPTIONS``)."""
+    allowed = {
+        _PATH_TYPES.sub("}", route.path): ", ".join(sorted(route.methods))
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+
+    async def fix(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        methods = allowed.get(scope.get("path_template", ""))
+        headers = MutableScopeHeaders.from_message(message)
+        if methods is not None and "allow" in headers:
+            headers["allow"] = methods
+
+    return fix
+
+
 def _database_store(application: Application) -> Store:
     return DatabaseSessionStore(
         application.web_sessions, default_lifetime=timedelta(hours=SESSION_HOURS)
@@ -190,6 +215,7 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
     app.state[APPLICATION] = application
     app.state["wake_scheduler"] = options.wake_scheduler
     app.state["metrics_from_loopback"] = options.metrics_from_loopback
+    app.before_send.append(_allow_header(app))
     handlers = [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
     check_route_options(handlers)
     for handler in handlers:

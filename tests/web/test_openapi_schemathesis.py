@@ -24,8 +24,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from schemathesis.checks import positive_data_acceptance
 from tests.web.routes import route_app
 
+from tradecore.errors import NotFound
 from tradecore_adapters.bootstrap import Application, Settings, initialise, open_application
 from tradecore_web import WebOptions, create_app
 
@@ -54,10 +56,13 @@ class _Server:
             if self._app is None:
                 await initialise(Settings(home=self._home))
                 application = await open_application(environ={"TRADECORE_HOME": str(self._home)})
-                alice = await application.users.add("alice")
-                await application.connections.add(
-                    alice.id, broker="paper", name="paper", settings={"seed": "3"}
-                )
+                try:
+                    alice = await application.users.find("alice")
+                except NotFound:  # the first time
+                    alice = await application.users.add("alice")
+                    await application.connections.add(
+                        alice.id, broker="paper", name="paper", settings={"seed": "3"}
+                    )
                 made = await application.api_tokens.create(alice.id, ["read", "write", "execute"])
                 self._authorization = f"Bearer {made.secret}".encode("ascii")
                 self._application = application
@@ -76,9 +81,10 @@ class _Server:
             while True:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
-                else:
+                else:  # after each operation's test: opened again at the next request
                     if self._application is not None:
                         await self._application.aclose()
+                    self._application = self._app = None
                     await send({"type": "lifespan.shutdown.complete"})
                     return
                 message = await receive()
@@ -109,4 +115,8 @@ schema = _loaded()
     database=None,
 )
 def test_the_api_answers_as_its_openapi_document_says(case: schemathesis.Case) -> None:
-    case.call_and_validate()
+    # Every check but positive_data_acceptance: a request the document allows may still be
+    # refused by a service's rule the document cannot state (an unknown broker, a name taken,
+    # an instrument the risk rules refuse); such a refusal is a 4xx with one sentence, and
+    # the checks above still hold it to the document.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])

@@ -291,3 +291,18 @@ async def test_behind_tls_the_session_and_csrf_cookies_are_secure(
         answer = await log_in(browser, "alice")
         assert answer.status_code == 303
         assert {"secure", "httponly", "samesite=lax"} <= _cookie(answer, COOKIE)
+
+
+async def test_options_answers_list_every_method_of_the_path_and_nothing_else(
+    client: AsyncTestClient[Any],
+) -> None:
+    methods: dict[str, set[str]] = {}
+    for endpoint in ALL:
+        methods.setdefault(endpoint.path, {"OPTIONS"}).add(endpoint.method)
+    failures = []
+    for path, expected in methods.items():
+        answer = await client.options(Endpoint("OPTIONS", path, ALL[0].handler).url(_NONE))
+        allowed = {each.strip() for each in answer.headers.get("allow", "").split(",")}
+        if answer.status_code != 204 or allowed != expected or answer.content:
+            failures.append(f"OPTIONS {path}: {answer.status_code} Allow {sorted(allowed)}")
+    _assert_none(failures)
