@@ -2,7 +2,7 @@
 ``create_app(...).routes``), so that every route added later is covered as it lands:
 
 - every route needs a login except the public ones, which are exactly the login page, the
-  language switch, /healthz and the static files;
+  language switch, /healthz, the static files and /metrics (which checks for itself);
 - every state-changing request made with a session needs its CSRF token;
 - on every route with a resource id, alice (session or token) gets 404 on bob's resource;
 - a read token is refused by write and execute routes, a write token by execute routes;
@@ -48,6 +48,7 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/static/{file_path:path}"),
     ("HEAD", "/static/{file_path:path}"),
+    ("GET", "/metrics"),  # its own check: loopback, or a metrics token (tests/web/test_metrics.py)
 }
 """The only endpoints open without a login."""
 
@@ -98,7 +99,7 @@ def test_the_route_table_has_the_routes_of_the_front_end() -> None:
     assert {("POST", "/logout"), ("GET", "/brokers"), ("GET", "/api/openapi.json")} <= paths
 
 
-def test_the_public_routes_are_exactly_login_language_healthz_and_static_files() -> None:
+def test_the_public_routes_are_exactly_login_language_healthz_static_files_and_metrics() -> None:
     assert {(each.method, each.path) for each in ALL if each.public} == PUBLIC
 
 
