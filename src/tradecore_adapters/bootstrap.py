@@ -11,12 +11,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from attrs import define, frozen
+from attrs import define, field, frozen
 
 from tradecore.domain import Trigger
 from tradecore.errors import CycleBusy
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
-from tradecore.ports import Clock, NotifierPort, PasswordHasher, RepositoryPort, SharedLimits
+from tradecore.ports import (
+    Clock,
+    NotifierPort,
+    PasswordHasher,
+    RepositoryPort,
+    SharedLimits,
+    WebSessionRepository,
+)
 from tradecore.services import (
     ApiTokens,
     Automation,
@@ -38,6 +45,7 @@ from tradecore.services import (
     Strategies,
     Targets,
     Users,
+    WebSessions,
 )
 from tradecore.services.notify import NotifierDefaults, defaults_from_environment
 from tradecore.services.unsaved_tokens import process_tokens
@@ -94,6 +102,7 @@ __all__ = [
     "translations",
     "upgrade_schema",
     "vocabulary",
+    "web_sessions_of",
 ]
 
 
@@ -140,6 +149,7 @@ class Application:
     cycle: AutomationCycle
     notifier_defaults: Mapping[str, NotifierDefaults]
     context: ServiceContext
+    _sessions: WebSessionRepository | None = field(default=None, init=False, repr=False)
 
     @property
     def users(self) -> Users:
@@ -150,6 +160,13 @@ class Application:
     def passwords(self) -> Passwords:
         """Set users' passwords and log in with a name and a password."""
         return Passwords(self.context)
+
+    @property
+    def web_sessions(self) -> WebSessions:
+        """The web front end's browser sessions, shared by every web server on the database."""
+        if self._sessions is None:
+            self._sessions = web_sessions_of(self.repository)
+        return WebSessions(self._sessions, self.clock)
 
     @property
     def api_tokens(self) -> ApiTokens:
@@ -279,6 +296,18 @@ def shared_limits_of(repository: RepositoryPort) -> SharedLimits:
     if isinstance(repository, SqlRepository | MemoryRepository):
         return repository.shared_limits()
     return LocalLimits()
+
+
+def web_sessions_of(repository: RepositoryPort) -> WebSessionRepository:
+    """Where the web front end keeps browser sessions on ``repository``'s store: the database's
+    ``web_sessions`` table for the SQL repository (shared by every web server on it), the
+    memory repository's own for it, and a new store in this process's memory for any other."""
+    from tradecore_adapters.memory import MemoryRepository, MemoryWebSessions
+    from tradecore_adapters.sqlalchemy import SqlRepository
+
+    if isinstance(repository, SqlRepository | MemoryRepository):
+        return repository.web_sessions()
+    return MemoryWebSessions()
 
 
 def load_plugins(

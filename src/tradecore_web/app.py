@@ -8,27 +8,30 @@ schema built in, and understands attrs classes: no hand-written security code.
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 from litestar import Litestar, Router
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.attrs import AttrsSchemaPlugin
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from tradecore_adapters.bootstrap import Application, derived_secret
 from tradecore_web.auth import TokenOrSessionAuth, check_route_options, scope_guard
 from tradecore_web.csrf import TokenAwareCSRFMiddleware, csrf_config
 from tradecore_web.headers import add_security_headers
 from tradecore_web.i18n import LANGUAGE_COOKIE, LANGUAGES, _accepted, speaking
-from tradecore_web.problems import exception_handlers
+from tradecore_web.problems import document_problems, exception_handlers
 from tradecore_web.routes import (
     automation,
     connections,
@@ -41,6 +44,7 @@ from tradecore_web.routes import (
 from tradecore_web.routes.accounts import language, login, login_page, logout
 from tradecore_web.routes.brokers import brokers_page, home
 from tradecore_web.routes.health import healthz
+from tradecore_web.session_store import DatabaseSessionStore
 from tradecore_web.sessions import COOKIE, RotatingSessionConfig
 from tradecore_web.state import APPLICATION
 from tradecore_web.templating import template_config
@@ -53,6 +57,7 @@ MAX_BODY_BYTES = 256 * 1024
 SESSION_HOURS = 12
 """How long a browser session lasts without a new login."""
 
+_PATH_TYPES = re.compile(r":[^}]*}")  # "{file_path:path}" is "{file_path}" in a path template
 _PUBLIC_PATHS = ["^/login$", "^/language$", "^/static/", "^/healthz$", "^/metrics$"]
 
 
@@ -64,7 +69,9 @@ class WebOptions:
         TLS reverse proxy).
     :param wake_scheduler: set when a user asks for a run now, so that the scheduler of this
         process (``tradecore web`` without ``--no-scheduler``) starts it at once.
-    :param session_store: where sessions are kept; by default in this process's memory.
+    :param session_store: where sessions are kept; by default in the application's store
+        (:class:`~tradecore_web.session_store.DatabaseSessionStore`: the database, shared by
+        every web server on it).
     :param metrics_from_loopback: ``/metrics`` needs no token from a loopback client (not so
         behind a reverse proxy on this host).
     """
@@ -127,6 +134,33 @@ def route_handlers() -> list[Any]:
     ]
 
 
+def _allow_header(app: Litestar) -> Any:
+    """A ``before_send`` hook giving Litestar's ``OPTIONS`` answers the ``Allow`` header of the
+    whole route: Litestar builds it from the first handler of a path only (``GET`` and ``POST``
+    of one path in two handlers answered ``Allow: GET, OPTIONS``)."""
+    allowed = {
+        _PATH_TYPES.sub("}", route.path): ", ".join(sorted(route.methods))
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+
+    async def fix(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        methods = allowed.get(scope.get("path_template", ""))
+        headers = MutableScopeHeaders.from_message(message)
+        if methods is not None and "allow" in headers:
+            headers["allow"] = methods
+
+    return fix
+
+
+def _database_store(application: Application) -> Store:
+    return DatabaseSessionStore(
+        application.web_sessions, default_lifetime=timedelta(hours=SESSION_HOURS)
+    )
+
+
 def create_app(application: Application, options: WebOptions | None = None) -> Litestar:
     """The web front end over ``application`` (opened by the caller, who closes it)."""
     options = options or WebOptions()
@@ -138,6 +172,9 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
         secure=options.secure_cookies,
         samesite="lax",
         store="sessions",
+        # /healthz and the static files never need a session: they answer when the
+        # database (where sessions are kept) is down.
+        exclude=["^/healthz$", "^/static/"],
     )
     auth = DefineMiddleware(
         TokenOrSessionAuth, exclude=_PUBLIC_PATHS, exclude_from_auth_key="public"
@@ -150,7 +187,9 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
         version="1",
         path="/api",
         render_plugins=[JsonRenderPlugin()],
-        openapi_router=Router(path="/api", route_handlers=[], opt={"scope": "read"}),
+        openapi_router=Router(
+            path="/api", route_handlers=[], opt={"scope": "read"}, include_in_schema=False
+        ),
         use_handler_docstrings=True,
     )
     app = Litestar(
@@ -169,14 +208,17 @@ def create_app(application: Application, options: WebOptions | None = None) -> L
         openapi_config=openapi,
         plugins=[AttrsSchemaPlugin()],
         exception_handlers=exception_handlers(),
-        stores={"sessions": options.session_store or MemoryStore()},
+        stores={"sessions": options.session_store or _database_store(application)},
         request_max_body_size=MAX_BODY_BYTES,
         debug=options.debug,
     )
     app.state[APPLICATION] = application
     app.state["wake_scheduler"] = options.wake_scheduler
     app.state["metrics_from_loopback"] = options.metrics_from_loopback
-    check_route_options(
-        [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
-    )
+    app.before_send.append(_allow_header(app))
+    handlers = [handler for route in app.routes for handler in getattr(route, "route_handlers", ())]
+    check_route_options(handlers)
+    for handler in handlers:
+        if handler.resolve_include_in_schema():
+            document_problems(handler)
     return app

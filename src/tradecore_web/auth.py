@@ -79,8 +79,9 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Refuse a request whose principal lacks the handler's scope, or is not an administrator
-    on an administrators' route (403 in both cases)."""
-    if handler.opt.get(PUBLIC):
+    on an administrators' route (403 in both cases). Litestar's own ``OPTIONS`` answers (the
+    methods a route allows, nothing else) need no login."""
+    if handler.opt.get(PUBLIC) or _only_options(handler):
         return
     principal = principal_of(connection)
     needed = Scope(handler.opt.get("scope", Scope.READ))  # Litestar's own OPTIONS handlers
@@ -93,11 +94,15 @@ def scope_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRou
         raise PermissionDeniedException("only an administrator may open this page")
 
 
+def _only_options(handler: BaseRouteHandler) -> bool:
+    return set(getattr(handler, "http_methods", ())) == {"OPTIONS"}
+
+
 def check_route_options(handlers: list[BaseRouteHandler]) -> None:
     """Refuse handlers that name neither a scope (``read``, ``write``, ``execute``) nor
     ``public`` in their ``opt``: a forgotten permission must not leave a route open."""
     for handler in handlers:
-        if handler.opt.get(PUBLIC) or set(getattr(handler, "http_methods", ())) == {"OPTIONS"}:
+        if handler.opt.get(PUBLIC) or _only_options(handler):
             continue
         scope = handler.opt.get("scope")
         if scope not in {each.value for each in Scope}:

@@ -10,11 +10,13 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
+from attrs import define
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
     PermissionDeniedException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
@@ -33,15 +35,26 @@ from tradecore.errors import (
     AlreadyExists,
     BrokerError,
     ConfigurationError,
+    CycleBusy,
     DomainError,
+    LeaseLost,
     LoginRefused,
     NotFound,
+    NotificationError,
     OrderBlocked,
+    PluginError,
 )
 from tradecore.services import describe_error
 from tradecore_adapters.bootstrap import is_database_down
 
-__all__ = ["PROBLEM_JSON", "exception_handlers", "is_api", "problem"]
+__all__ = [
+    "PROBLEM_JSON",
+    "Problem",
+    "document_problems",
+    "exception_handlers",
+    "is_api",
+    "problem",
+]
 
 _log = logging.getLogger("tradecore.web")
 
@@ -59,17 +72,54 @@ _TITLES = {
     422: "Refused",
     429: "Too many attempts",
     500: "Internal error",
-    502: "Broker error",
+    502: "Upstream error",
     503: "Unavailable",
 }
+
+
+@define
+class Problem:
+    """An error answer of the API (RFC 9457 problem details): one sentence in ``detail``.
+
+    :param rule: the risk rule that blocked an order (422).
+    :param retry_after: when a locked-out login may try again (429), UTC ISO 8601.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str | None = None
+    retry_after: str | None = None
+
+
+def document_problems(handler: Any) -> None:
+    """Declare in the OpenAPI document the problem answers every operation may give (a
+    handler's own declaration of a status wins)."""
+    declared = dict(handler.responses or {})
+    for status, title in _TITLES.items():
+        declared.setdefault(
+            status,
+            ResponseSpec(
+                data_container=Problem,
+                media_type=PROBLEM_JSON,
+                description=title,
+                generate_examples=False,
+            ),
+        )
+    handler.responses = declared
 
 
 def is_api(request: Request[Any, Any, Any]) -> bool:
     """Whether ``request`` is one of the JSON API's (answered in problem+json)."""
     path = request.url.path
-    return path.startswith(("/api/", "/automation/", "/metrics")) or (
-        "application/json" in request.headers.get("accept", "")
-        and "text/html" not in request.headers.get("accept", "")
+    return (
+        path == "/api"
+        or path.startswith(("/api/", "/automation/", "/metrics"))
+        or (
+            "application/json" in request.headers.get("accept", "")
+            and "text/html" not in request.headers.get("accept", "")
+        )
     )
 
 
@@ -116,7 +166,10 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         detail = "the request body is too large"
     if status == HTTP_400_BAD_REQUEST and exc.extra:
         detail = _validation_sentence(detail, exc.extra)
-    return _answer(request, status, detail or _TITLES.get(status, "Error"))
+    response = _answer(request, status, detail or _TITLES.get(status, "Error"))
+    for name, value in (exc.headers or {}).items():  # Allow on a 405, Retry-After…
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _validation_sentence(detail: str, extra: Any) -> str:
@@ -144,9 +197,11 @@ def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
                 retry_after=exc.retry_after.isoformat(),
             )
         return _answer(request, HTTP_401_UNAUTHORIZED, str(exc))
-    if isinstance(exc, BrokerError):
+    if isinstance(exc, CycleBusy | LeaseLost):
+        return _answer(request, HTTP_409_CONFLICT, str(exc))
+    if isinstance(exc, BrokerError | NotificationError):
         return _answer(request, HTTP_502_BAD_GATEWAY, describe_error(exc))
-    return _answer(request, HTTP_400_BAD_REQUEST, str(exc))
+    return _answer(request, HTTP_400_BAD_REQUEST, str(exc))  # DomainError, PluginError…
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -181,5 +236,9 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         OrderBlocked: _domain,
         LoginRefused: _domain,
         BrokerError: _domain,
+        PluginError: _domain,
+        CycleBusy: _domain,
+        LeaseLost: _domain,
+        NotificationError: _domain,
         Exception: _unexpected,
     }

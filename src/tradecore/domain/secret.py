@@ -38,7 +38,7 @@ class Secret:
         if not isinstance(value, str):
             raise TypeError("Secret wraps a str")
         if not value:
-            raise ValueError("a Secret must not be empty")
+            raise DomainError("a secret must not be empty")
         self._value = value
 
     def reveal(self) -> str:

@@ -61,6 +61,7 @@ from tradecore.ports.venues import (
     VenueStore,
     VenueTransaction,
 )
+from tradecore.ports.web_sessions import StoredWebSession, WebSessionRepository
 
 __all__ = [
     "ApiTokenRepository",
@@ -98,6 +99,7 @@ __all__ = [
     "SecretSpec",
     "SettingSpec",
     "SharedLimits",
+    "StoredWebSession",
     "Strategy",
     "StrategyContext",
     "StrategyFactory",
@@ -113,6 +115,7 @@ __all__ = [
     "VenueSnapshot",
     "VenueStore",
     "VenueTransaction",
+    "WebSessionRepository",
     "check_page_limit",
     "check_settings",
     "format_duration",

@@ -119,6 +119,7 @@ from tradecore.services.targets import NewTarget, TargetAdded, TargetList, Targe
 from tradecore.services.tokens import RepositoryTokenStore, login_hint, save_login
 from tradecore.services.users import NoUserChosen, UserFootprint, Users, UserSummary
 from tradecore.services.venues import LocalVenueStore, RepositoryVenueStore
+from tradecore.services.web_sessions import RENEW_AFTER, WebSessions, session_digest
 
 __all__ = [
     "DEFAULT_LEASE_TTL",
@@ -129,6 +130,7 @@ __all__ = [
     "MAX_EQUITY_POINTS",
     "MAX_PAGE_SIZE",
     "RECENT_RUNS",
+    "RENEW_AFTER",
     "SAFE_WINDOW",
     "SHOWN_ORDERS",
     "UNCHANGED",
@@ -222,6 +224,7 @@ __all__ = [
     "UserOverview",
     "UserSummary",
     "Users",
+    "WebSessions",
     "add_strategy",
     "automation_status",
     "broker_figures",
@@ -255,6 +258,7 @@ __all__ = [
     "resume_automation",
     "run_strategy",
     "save_login",
+    "session_digest",
     "start_automation",
     "stop_automation",
     "strategy_factory",

@@ -16,6 +16,7 @@ process.
 
 from __future__ import annotations
 
+from tradecore_adapters.memory._web_sessions import MemoryWebSessions
 from tradecore_adapters.memory.repository import MemoryRepository, MemoryUnitOfWork
 
-__all__ = ["MemoryRepository", "MemoryUnitOfWork"]
+__all__ = ["MemoryRepository", "MemoryUnitOfWork", "MemoryWebSessions"]

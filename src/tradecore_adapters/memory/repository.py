@@ -45,6 +45,7 @@ from tradecore_adapters.memory._risk import Risk
 from tradecore_adapters.memory._session import RowLocks, Session
 from tradecore_adapters.memory._store import Tables
 from tradecore_adapters.memory._venues import Venues
+from tradecore_adapters.memory._web_sessions import MemoryWebSessions
 from tradecore_adapters.shared_limits import LocalLimits
 
 __all__ = ["MemoryRepository", "MemoryUnitOfWork"]
@@ -143,19 +144,25 @@ class MemoryRepository:
         await repository.aclose()
     """
 
-    __slots__ = ("_clock", "_closed", "_limits", "_locks", "_store")
+    __slots__ = ("_clock", "_closed", "_limits", "_locks", "_sessions", "_store")
 
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._store = Tables()
         self._locks = RowLocks()
         self._limits = LocalLimits()
+        self._sessions = MemoryWebSessions()
         self._closed = False
 
     def shared_limits(self) -> LocalLimits:
         """The limits every adapter using this repository obeys together (in this process:
         nothing is shared with another one); see :class:`~tradecore.ports.SharedLimits`."""
         return self._limits
+
+    def web_sessions(self) -> MemoryWebSessions:
+        """The browser sessions of the web front end on this repository; see
+        :class:`~tradecore.ports.WebSessionRepository`."""
+        return self._sessions
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """Start a new unit of work (enter it with ``async with``).

@@ -15,6 +15,7 @@ from tradecore_adapters.sqlalchemy._engine import (
 from tradecore_adapters.sqlalchemy._limits import SqlSharedLimits
 from tradecore_adapters.sqlalchemy._rows import UnreadableRow
 from tradecore_adapters.sqlalchemy._unit_of_work import SqlUnitOfWork
+from tradecore_adapters.sqlalchemy._web_sessions import SqlWebSessions
 from tradecore_adapters.sqlalchemy.repository import RotationReport, SqlRepository
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "SqlRepository",
     "SqlSharedLimits",
     "SqlUnitOfWork",
+    "SqlWebSessions",
     "UnreadableRow",
     "create_engine",
     "database_url",

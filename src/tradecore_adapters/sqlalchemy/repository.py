@@ -25,6 +25,7 @@ from tradecore_adapters.sqlalchemy._targets import (
 )
 from tradecore_adapters.sqlalchemy._unit import Transaction
 from tradecore_adapters.sqlalchemy._unit_of_work import SqlUnitOfWork
+from tradecore_adapters.sqlalchemy._web_sessions import SqlWebSessions
 from tradecore_adapters.sqlalchemy.schema import broker_connections, notification_targets
 
 __all__ = ["RotationReport", "SqlRepository"]
@@ -78,6 +79,7 @@ class SqlRepository:
         self._engine = engine
         self._key_ring = key_ring
         self._limits = SqlSharedLimits(engine)
+        self._sessions = SqlWebSessions(engine)
         self._closed = False
 
     @classmethod
@@ -117,6 +119,11 @@ class SqlRepository:
         """The limits every process on this database obeys together (a ban, a pause, Binance's
         weight per minute…); see :class:`~tradecore.ports.SharedLimits`."""
         return self._limits
+
+    def web_sessions(self) -> SqlWebSessions:
+        """The browser sessions every web server on this database shares; see
+        :class:`~tradecore.ports.WebSessionRepository`."""
+        return self._sessions
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """Start a new unit of work (enter it with ``async with``)."""

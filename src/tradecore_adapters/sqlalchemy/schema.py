@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -60,6 +61,7 @@ __all__ = [
     "users",
     "venue_entries",
     "venue_states",
+    "web_sessions",
 ]
 
 NAMING_CONVENTION = {
@@ -446,4 +448,16 @@ venue_entries = Table(
     Column("text", Text, nullable=False),
     PrimaryKeyConstraint("connection_id", "seq"),
     _owned_by_connection("venue_entries"),
+)
+
+# Browser sessions of the web front end (tradecore.ports.WebSessionRepository), shared by every
+# web server on the database: the SHA-256 digest of the session id (never the id), the data the
+# front end serialised, and the expiry as integer microseconds since the epoch.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index(None, "expires_at"),
 )

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from tradecore.services import describe_error
 from tradecore_web.state import application_of
@@ -15,7 +16,17 @@ __all__ = ["healthz"]
 _log = logging.getLogger("tradecore.web")
 
 
-@get("/healthz", opt={"public": True}, name="healthz", tags=["health"])
+@get(
+    "/healthz",
+    opt={"public": True},
+    name="healthz",
+    tags=["health"],
+    responses={
+        503: ResponseSpec(
+            dict[str, str], description="The database cannot be read", generate_examples=False
+        )
+    },
+)
 async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """``{"status": "ok", "database": "ok", "daemons": N}`` (200), or ``"unavailable"`` with
     the reason (503) when the database cannot be read."""

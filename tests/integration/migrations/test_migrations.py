@@ -360,6 +360,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
+        "0011",
         "0010",
         "0009",
         "0008",
@@ -639,6 +640,30 @@ async def test_0009_adds_the_equity_history_and_downgrades_cleanly(url: str) -> 
     assert "equity_points" not in await table_names(url)
     await upgrade(url)
     await check_drift(url)
+
+
+async def test_0011_adds_web_sessions_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0010")
+    await insert_user_and_connection(url)
+    assert "web_sessions" not in await table_names(url)
+
+    await upgrade(url, "0011")
+    assert "web_sessions" in await table_names(url)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO web_sessions (digest, data, expires_at) VALUES (:d, :b, :e)"),
+                {"d": "d" * 64, "b": b"{}", "e": 1_800_000_000_000_000},
+            )
+    finally:
+        await engine.dispose()
+    await check_drift(url)
+
+    await downgrade(url, "0010")
+    assert "web_sessions" not in await table_names(url)
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+    await upgrade(url)
     await ensure(url)
 
 

@@ -65,8 +65,8 @@ def test_plain_strings_are_refused_as_connection_secrets() -> None:
         )
 
 
-def test_empty_secret_is_refused() -> None:
-    with pytest.raises(ValueError, match="must not be empty"):
+def test_empty_secret_is_refused_as_bad_input() -> None:
+    with pytest.raises(DomainError, match="must not be empty"):
         Secret("")
 
 
