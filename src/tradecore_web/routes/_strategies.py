@@ -226,9 +226,9 @@ async def set_strategy_mode(
     data: Annotated[SwitchForm, _FORM],
 ) -> Redirect:
     """Switch the strategy to ``live`` (place orders) or ``dry_run`` (place nothing)."""
+    view = await _view(request, strategy_id)  # another user's id: 404 before anything else
     if data.value not in ("live", "dry_run"):
         raise DomainError("say which mode: live or dry_run")
-    view = await _view(request, strategy_id)
     await application_of(request).strategies.set_mode(
         principal_of(request).user.id, view.config.name, dry_run=data.value == "dry_run"
     )
