@@ -83,7 +83,8 @@ async def test_each_button_of_the_section_changes_the_stored_state(
     assert (await application.automation.status(alice.id)).state is AutomationState.STOPPED
     await press("run-now")
     status = await application.automation.status(alice.id)
-    assert status.config is not None and status.config.run_requested_at is not None
+    assert status.config is not None
+    assert status.config.run_requested_at is not None
 
     answer = await client.post(
         "/brokers/automation/frequency/",
@@ -110,6 +111,11 @@ async def test_a_refused_control_shows_the_services_sentence_in_the_section(
     assert too_often.status_code == 400
     assert "frequency must be between 5 and 120 minutes, got 3" in too_often.text
     assert 'class="field-error"' in too_often.text
+    words = await client.post(
+        "/brokers/automation/frequency/", data={"_csrf_token": token, "minutes": "often"}
+    )
+    assert words.status_code == 400
+    assert "frequency must be a whole number of minutes, got &#39;often&#39;" in words.text
     assert (await application.automation.status(alice.id)).frequency_minutes is None
 
 
@@ -215,9 +221,7 @@ async def test_the_frequency_is_set_by_json_and_a_bad_one_is_one_sentence(
     assert (await application.automation.status(alice.id)).frequency_minutes == 120
 
 
-async def test_the_logs_are_paged_newest_first_with_their_steps(
-    client, application, alice
-) -> None:
+async def test_the_logs_are_paged_newest_first_with_their_steps(client, application, alice) -> None:
     runs = [_finished(alice.id, minutes) for minutes in range(0, 150, 30)]  # five runs
     await _store(application, *runs)
     await log_in(client, "alice")
@@ -331,11 +335,14 @@ def test_the_timeline_escapes_every_text() -> None:
         [run], now=T0 + timedelta(seconds=5), title="<b>t</b>", words={"running": "<i>x</i>"}
     )
 
-    assert "<script>" not in svg and "<b>" not in svg and "<i>" not in svg
+    assert "<script>" not in svg
+    assert "<b>" not in svg
+    assert "<i>" not in svg
     root = ET.fromstring(svg)  # still well-formed XML
     assert root.findtext("{http://www.w3.org/2000/svg}title") == "<b>t</b>"
     bar = root.find("{http://www.w3.org/2000/svg}rect")
-    assert bar is not None and bar.get("data-run") == '<script>alert(1)</script>"&'
+    assert bar is not None
+    assert bar.get("data-run") == '<script>alert(1)</script>"&'
 
 
 def test_an_empty_history_is_an_empty_picture() -> None:

@@ -272,7 +272,9 @@ class FrequencyBody:
     minutes: int
 
 
-async def _set_frequency(request: Request[Any, Any, Any], data: JSONBody[FrequencyBody]) -> dict[str, Any]:
+async def _set_frequency(
+    request: Request[Any, Any, Any], data: JSONBody[FrequencyBody]
+) -> dict[str, Any]:
     await application_of(request).automation.set_frequency(
         principal_of(request).user.id, data.minutes
     )
@@ -285,7 +287,9 @@ async def _set_frequency(request: Request[Any, Any, Any], data: JSONBody[Frequen
     name="automation_frequency",
     tags=_TAGS,
 )
-async def api_frequency_put(request: Request[Any, Any, Any], data: JSONBody[FrequencyBody]) -> dict[str, Any]:
+async def api_frequency_put(
+    request: Request[Any, Any, Any], data: JSONBody[FrequencyBody]
+) -> dict[str, Any]:
     """Run every ``minutes`` (5 to 120) from the next slot on; answers the new status."""
     return await _set_frequency(request, data)
 
