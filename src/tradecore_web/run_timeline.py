@@ -44,6 +44,8 @@ def _seconds(run: AutomationRun, now: datetime) -> float:
 
 
 def _label(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.2f} s"
     return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
 
 
@@ -72,7 +74,8 @@ def timeline_svg(
     bar = max(min(slot - _GAP, _MAX_BAR), 1.0)
     parts = [
         f'<svg class="run-timeline" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" width="100%" preserveAspectRatio="xMinYMin meet">',
+        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" width="{_WIDTH}" height="{_HEIGHT}" '
+        'font-family="system-ui, sans-serif">',
         f"<title>{escape(title)}</title>",
         f'<line x1="{_LEFT}" y1="{_TOP + plot_height}" x2="{_WIDTH}" y2="{_TOP + plot_height}" '
         'stroke="#d9dde3"/>',
