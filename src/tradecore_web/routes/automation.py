@@ -21,7 +21,7 @@ from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER
 
 from tradecore.errors import DomainError
-from tradecore.services import UserOverview
+from tradecore.services import AutomationStatus
 from tradecore_adapters.bootstrap import Application
 from tradecore_web.auth import principal_of
 from tradecore_web.automation_data import run_data, run_page, status_data
@@ -47,10 +47,9 @@ def _controls() -> dict[str, _Control]:
     }
 
 
-def timeline_picture(overview: UserOverview) -> str:
-    """The recent runs' timeline (SVG) of ``overview``, its words in the page's language."""
+def timeline_picture(status: AutomationStatus) -> str:
+    """The recent runs' timeline (SVG) of ``status``, its words in the page's language."""
     _ = current_gettext
-    status = overview.automation
     words = {
         "success": _("success"),
         "partial": _("partial"),
@@ -104,8 +103,8 @@ async def section(request: Request[Any, Any, Any]) -> Template:
 )
 async def timeline(request: Request[Any, Any, Any]) -> Response[str]:
     """The run history as a timeline of durations coloured by status (SVG)."""
-    overview = await application_of(request).overview.of(principal_of(request).user.id)
-    return Response(timeline_picture(overview), media_type="image/svg+xml")
+    status = await application_of(request).automation.status(principal_of(request).user.id)
+    return Response(timeline_picture(status), media_type="image/svg+xml")
 
 
 def _form_control(action: str) -> Any:
