@@ -1,39 +1,25 @@
-"""The automation as JSON-ready data (status, runs with their steps, daemons), and the pages of
-the run history.
+"""The automation as JSON-ready data: status, runs with their steps, daemons and their leases.
 
-Times are UTC ISO 8601, durations seconds. Paging reads the ledger through
-:meth:`~tradecore.services.Automation.runs` until ``Automation.run_page`` (keyset paging in
-the store) is on main; the cursor is opaque to clients, so the switch changes no client.
+Times are UTC ISO 8601, durations seconds.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from tradecore.domain import AutomationRun, DaemonInfo, LeaseInterval
-from tradecore.errors import DomainError
 from tradecore.services import AutomationStatus
-from tradecore_adapters.bootstrap import Application
 
 __all__ = [
-    "MAX_PAGE",
     "daemon_data",
     "iso",
     "run_data",
-    "run_page",
     "run_summary",
     "seconds",
     "status_data",
 ]
-
-MAX_PAGE = 500
-"""The most runs one page holds."""
-
-_MAX_READ = 10_000  # what Automation.runs reads at most
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -127,59 +113,3 @@ def daemon_data(
             for name, held in leases
         ],
     }
-
-
-# -- paging ------------------------------------------------------------------------------------
-
-_BAD_CURSOR = "the cursor is not one a page of runs gave out"
-
-
-def _encode(position: int, run: AutomationRun) -> str:
-    raw = f"{position}|{run.started_at.isoformat()}|{run.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[int, datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        position, started, run_id = raw.split("|", 2)
-        moment = datetime.fromisoformat(started)
-        if moment.tzinfo is None or not run_id or int(position) < 0:
-            raise ValueError(cursor)
-        return int(position), moment, run_id
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise DomainError(_BAD_CURSOR) from None
-
-
-async def run_page(
-    app: Application, user_id: str, *, cursor: str | None, limit: int | None
-) -> tuple[list[AutomationRun], str | None]:
-    """One page of the user's runs with their steps, newest first, and the cursor of the next
-    page (``None`` on the last). A cursor names the last run shown, so runs recorded since
-    do not shift the pages.
-
-    :raises DomainError: ``limit`` is not 1 to 500, or the cursor is damaged.
-    """
-    size = 50 if limit is None else limit
-    if not 1 <= size <= MAX_PAGE:
-        raise DomainError(f"limit must be between 1 and {MAX_PAGE}, got {size}")
-    position, key = 0, None
-    if cursor:
-        position, started, run_id = _decode(cursor)
-        key = (started, run_id)
-    wanted = position + size + 1 + 20  # a few runs may have been recorded since
-    while True:
-        read = await app.automation.runs(user_id, limit=min(wanted, _MAX_READ))
-        start = 0
-        if key is not None:
-            start = next(
-                (i for i, run in enumerate(read) if (run.started_at, run.id) < key), len(read)
-            )
-        after = read[start:]
-        if len(after) > size or len(read) < wanted or wanted >= _MAX_READ:
-            break
-        wanted *= 2
-    page = after[:size]
-    if len(after) <= size or not page:
-        return page, None
-    return page, _encode(start + len(page), page[-1])

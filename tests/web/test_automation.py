@@ -244,7 +244,7 @@ async def test_the_logs_are_paged_newest_first_with_their_steps(client, applicat
 
     damaged = await client.get("/automation/logs/", params={"cursor": "not-a-cursor"})
     assert damaged.status_code == 400
-    assert damaged.json()["detail"] == "the cursor is not one a page of runs gave out"
+    assert damaged.json()["detail"].startswith("the page cursor is not valid")
     too_many = await client.get("/api/v1/automation/runs", params={"limit": 501})
     assert too_many.status_code == 400
 

@@ -24,7 +24,7 @@ from tradecore.errors import DomainError
 from tradecore.services import AutomationStatus
 from tradecore_adapters.bootstrap import Application
 from tradecore_web.auth import principal_of
-from tradecore_web.automation_data import run_data, run_page, status_data
+from tradecore_web.automation_data import run_data, status_data
 from tradecore_web.i18n import current_gettext
 from tradecore_web.run_timeline import timeline_svg
 from tradecore_web.state import application_of
@@ -181,9 +181,10 @@ async def _status(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def _runs(
     request: Request[Any, Any, Any], cursor: str | None, limit: int | None
 ) -> dict[str, Any]:
-    app = application_of(request)
-    page, following = await run_page(app, principal_of(request).user.id, cursor=cursor, limit=limit)
-    return {"items": [run_data(run) for run in page], "next_cursor": following}
+    page = await application_of(request).automation.run_page(
+        principal_of(request).user.id, cursor=cursor, limit=50 if limit is None else limit
+    )
+    return {"items": [run_data(run) for run in page.items], "next_cursor": page.next_cursor}
 
 
 @get("/automation/status/", opt={"scope": "read"}, name="automation_status_seed", tags=_TAGS)
