@@ -18,6 +18,21 @@ def test_log_in_see_the_dashboard_log_out_and_find_it_closed(page: Any, server: 
 
     page.click("header button:has-text('Log out')")
     page.wait_for_url(f"{server}/login")
-    page.goto(f"{server}/brokers/")
-    assert page.url.startswith(f"{server}/login")
+    for path in (
+        "/brokers/",
+        "/brokers/config/",
+        "/positions/",
+        "/trades/",
+        "/equity/",
+        "/orders/",
+        "/strategies/",
+        "/risk/",
+        "/notifications/",
+        "/operator/",
+    ):
+        page.goto(f"{server}{path}")
+        assert page.url.startswith(f"{server}/login"), path  # every page closed again
+    answer = page.goto(f"{server}/automation/status/")  # the JSON: refused, not redirected
+    assert answer is not None
+    assert answer.status == 401
     assert not page.dialogs  # type: ignore[attr-defined]
