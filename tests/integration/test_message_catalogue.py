@@ -5,6 +5,8 @@ and each compiled .mo is its .po compiled (docs/translations.md)."""
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,13 +23,21 @@ ROOT = Path(__file__).resolve().parents[2]
 # The keywords noxfile.py's i18n session gives pybabel extract, besides Babel's defaults.
 KEYWORDS = {**DEFAULT_KEYWORDS, "phrase": None, "NC_": ((1, "c"), 2)}
 TRANSLATED = [language for language in LANGUAGES if language != DEFAULT_LANGUAGE]
+# The pages' placeholders (Jinja2's newstyle gettext: ``_("Synced %(n)s trades", n=3)``).
+PERCENT_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 Key = tuple[str | None, str]
 
 
-def _entries(catalog: Catalog) -> dict[Key, str]:
+def _forms(value: str | Sequence[str]) -> tuple[str, ...]:
+    # A msgid or msgstr as its forms: one for a sentence, several for a plural (ngettext).
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _entries(catalog: Catalog) -> dict[Key, tuple[str, ...]]:
+    # Keyed by the context and the (singular) msgid, as the extractor names a message.
     return {
-        (message.context, str(message.id)): str(message.string)
+        (message.context, _forms(message.id)[0]): _forms(message.string)
         for message in catalog
         if message.id and not message.fuzzy
     }
@@ -52,7 +62,7 @@ def test_the_template_holds_exactly_the_msgids_the_sources_mark() -> None:
             ROOT / "src", method_map, options_map, keywords=KEYWORDS
         )
     }
-    committed = {(m.context, str(m.id)) for m in _template() if m.id}
+    committed = set(_entries(_template()))
     assert extracted, "nothing extracted: is babel.cfg's python pattern right?"
     assert extracted - committed == set(), "run `nox -s i18n`: msgids missing from messages.pot"
     assert committed - extracted == set(), "run `nox -s i18n`: messages.pot has stale msgids"
@@ -60,16 +70,22 @@ def test_the_template_holds_exactly_the_msgids_the_sources_mark() -> None:
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_msgid_has_a_translation_that_keeps_its_placeholders(language: str) -> None:
-    template = {(m.context, str(m.id)) for m in _template() if m.id}
+    template = set(_entries(_template()))
     po = _po(language)
     fuzzy = [str(m.id) for m in po if m.id and m.fuzzy]
     assert fuzzy == [], f"fuzzy entries in {language}: {fuzzy}"
-    translated = {key: text for key, text in _entries(po).items() if text}
-    assert sorted(template - set(translated), key=str) == [], f"untranslated in {language}"
-    for (_, msgid), text in translated.items():
-        assert placeholders(text) == placeholders(msgid), (language, msgid, text)
-        # The digest is Telegram HTML: the catalogue's sentences go into it unescaped.
-        assert not {"<", "&"} & set(text), (language, msgid, text)
+    translated = {m.id: _forms(m.string) for m in po if m.id and all(_forms(m.string))}
+    keys = {(m.context, _forms(m.id)[0]) for m in po if m.id in translated}
+    assert sorted(template - keys, key=str) == [], f"untranslated in {language}"
+    for msgid, forms in translated.items():
+        english = _forms(msgid)
+        for text in forms:  # every plural form keeps the placeholders of the msgid's forms
+            assert placeholders(text) == placeholders(english[-1]), (language, msgid, text)
+            assert sorted(PERCENT_PLACEHOLDER.findall(text)) == sorted(
+                PERCENT_PLACEHOLDER.findall(english[-1])
+            ), (language, msgid, text)
+            # The digest is Telegram HTML: the catalogue's sentences go into it unescaped.
+            assert not {"<", "&"} & set(text), (language, msgid, text)
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
