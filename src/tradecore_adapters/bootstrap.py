@@ -401,6 +401,7 @@ def bootstrap(
         retention=settings.retention,
         limits=limits,
         password_hasher=password_hasher,
+        languages=LANGUAGES,
     )
     cycle = AutomationCycle(
         repository=repository,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from attrs import define, field
+from attrs.validators import matches_re, optional
 
 from tradecore.domain._checks import non_empty, utc
 from tradecore.domain.ids import new_id
@@ -20,9 +21,13 @@ class User:
     :param is_admin: an administrator (may see every user's automation state on the operator
         page, never their secrets). A user's password is not kept here: the repository holds
         its hash apart (``UserRepository.password_hash``), so it is never in a ``repr``.
+    :param language: the language the user chose for the pages (a lowercase ISO 639-1 code,
+        one tradecore speaks: :meth:`~tradecore.services.users.Users.set_language` checks it);
+        ``None``: their browser's preference.
     """
 
     id: str = field(factory=new_id, validator=non_empty)
     name: str = field(validator=non_empty)
     created_at: datetime = field(converter=utc)
     is_admin: bool = False
+    language: str | None = field(default=None, validator=optional(matches_re(r"[a-z]{2,3}")))

@@ -106,6 +106,10 @@ class UserRepository(Protocol):
         """Make the user an administrator, or not. :raises NotFound: no such user."""
         ...
 
+    async def set_language(self, user_id: str, language: str | None) -> None:
+        """Store the user's language (``None``: their browser's). :raises NotFound: no such user."""
+        ...
+
     async def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
         """Store the hash of the user's password (``None``: the user has no password).
 

@@ -81,6 +81,8 @@ class ServiceContext:
     :param password_hasher: hashes and checks users' passwords (``None``: passwords cannot be
         set or checked).
     :param login_policy: how failed logins are slowed and locked out.
+    :param languages: the languages a user may choose (lowercase ISO 639-1 codes), those of
+        the installed message catalogue; English, the language of the msgids, by default.
     """
 
     repository: RepositoryPort
@@ -98,6 +100,7 @@ class ServiceContext:
     limits: SharedLimits | None = None
     password_hasher: PasswordHasher | None = None
     login_policy: LoginPolicy = field(factory=LoginPolicy)
+    languages: tuple[str, ...] = ("en",)
 
     def create_broker(self, connection: BrokerConnection) -> BrokerPort:
         """Build the adapter of ``connection`` (no I/O); see

@@ -1,4 +1,5 @@
-"""Use cases on users: add, list, find, remove.
+"""Use cases on users: add, list, find, rename, remove, and their settings (administrator,
+language).
 
 A user is the owner of everything else; these are the only use cases that do not act *as* a
 user. Names follow :func:`tradecore.domain.checked_name`.
@@ -133,6 +134,23 @@ class Users:
         """
         async with self._context.repository.unit_of_work() as uow:
             await uow.users.set_admin(user_id, is_admin)
+            await uow.commit()
+        return await self.get(user_id)
+
+    async def set_language(self, user_id: str, language: str | None) -> User:
+        """Store the language the user chose for the pages; ``None`` goes back to their
+        browser's preference.
+
+        :param language: one of the context's languages (``"fr"``; case and spaces ignored).
+        :raises DomainError: tradecore does not speak ``language``.
+        :raises NotFound: no such user.
+        """
+        chosen = None if language is None else language.strip().lower()
+        if chosen is not None and chosen not in self._context.languages:
+            spoken = ", ".join(self._context.languages)
+            raise DomainError(f"tradecore does not speak {language!r}; choose one of {spoken}")
+        async with self._context.repository.unit_of_work() as uow:
+            await uow.users.set_language(user_id, chosen)
             await uow.commit()
         return await self.get(user_id)
 

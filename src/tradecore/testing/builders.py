@@ -87,13 +87,18 @@ def make_user(
     id: str | None = None,
     created_at: datetime = DEFAULT_TIME,
     is_admin: bool = False,
+    language: str | None = None,
 ) -> User:
     """Build a :class:`~tradecore.domain.User`.
 
     :param id: defaults to an id derived from ``name``.
     """
     return User(
-        id=id or _stable_id("user", name), name=name, created_at=created_at, is_admin=is_admin
+        id=id or _stable_id("user", name),
+        name=name,
+        created_at=created_at,
+        is_admin=is_admin,
+        language=language,
     )
 
 

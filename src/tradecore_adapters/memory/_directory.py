@@ -118,6 +118,17 @@ class Users:
 
         self._session.write(set_admin)
 
+    async def set_language(self, user_id: str, language: str | None) -> None:
+        def set_language(tables: Tables) -> None:
+            user = tables.users.get(user_id)
+            if user is None:
+                raise NotFound(f"no user {user_id!r}")
+            changed = copy_entity(user)
+            changed.language = language
+            tables.users.put(user_id, changed)
+
+        self._session.write(set_language)
+
     async def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
         def set_hash(tables: Tables) -> None:
             if tables.users.get(user_id) is None:

@@ -115,6 +115,9 @@ class Users:
     async def set_admin(self, user_id: str, is_admin: bool) -> None:
         await self._change(user_id, is_admin=bool(is_admin))
 
+    async def set_language(self, user_id: str, language: str | None) -> None:
+        await self._change(user_id, language=language)
+
     async def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
         await self._change(user_id, password_hash=password_hash)
 

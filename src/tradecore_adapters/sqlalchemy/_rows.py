@@ -131,6 +131,7 @@ def user_row(user: User) -> dict[str, Any]:
         "name": user.name,
         "created_at": user.created_at,
         "is_admin": user.is_admin,
+        "language": user.language,
     }
 
 
@@ -142,6 +143,7 @@ def user_from_row(row: Row) -> User:
             name=row["name"],
             created_at=row["created_at"],
             is_admin=bool(row["is_admin"]),
+            language=row["language"],
         )
 
 

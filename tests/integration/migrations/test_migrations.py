@@ -622,6 +622,27 @@ async def test_0010_adds_the_paging_indexes_and_downgrades_cleanly(url: str) -> 
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
 
+async def test_0011_adds_the_users_language_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0010")
+    await insert_user_and_connection(url)
+
+    await upgrade(url, "0011")
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            row = (await connection.execute(text("SELECT language FROM users"))).one()
+    finally:
+        await engine.dispose()
+    assert row[0] is None  # existing users keep their browser's language
+    await execute(url, "UPDATE users SET language = 'fr' WHERE id = 'u1'")
+
+    await downgrade(url, "0010")
+    assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
+    await upgrade(url)
+    await check_drift(url)
+    await ensure(url)
+
+
 async def test_0009_adds_the_equity_history_and_downgrades_cleanly(url: str) -> None:
     await upgrade(url, "0008")
     await insert_user_and_connection(url)

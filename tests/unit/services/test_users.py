@@ -1,7 +1,8 @@
-"""The user use cases: add (the name rule), list, find, footprint and remove."""
+"""The user use cases: add (the name rule), list, find, footprint, remove and the language."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from tradecore.errors import AlreadyExists, DomainError, NotFound
@@ -125,3 +126,33 @@ async def test_rename_checks_the_name_and_keeps_what_the_user_owns(
     with pytest.raises(NotFound):
         await users.rename("no-such-user", "carol")
     assert (await users.get(alice.id)).name == "alicia"
+
+
+async def test_set_language_stores_the_users_choice_and_none_goes_back_to_the_browser(
+    context: ServiceContext,
+) -> None:
+    users = Users(attrs.evolve(context, languages=("en", "fr")))
+    alice = await users.add("alice")
+    bob = await users.add("bob")
+    assert alice.language is None  # the browser's, until chosen
+    assert (await users.set_language(alice.id, " FR ")).language == "fr"
+    assert (await users.get(alice.id)).language == "fr"
+    assert (await users.get(bob.id)).language is None  # only alice's choice
+    assert (await users.set_language(alice.id, None)).language is None
+
+
+@pytest.mark.parametrize("language", ["de", "", "fr-CA", "french"])
+async def test_set_language_refuses_a_language_tradecore_does_not_speak(
+    context: ServiceContext, language: str
+) -> None:
+    users = Users(attrs.evolve(context, languages=("en", "fr")))
+    alice = await users.add("alice")
+    await users.set_language(alice.id, "fr")
+    with pytest.raises(DomainError, match=r"tradecore does not speak .*; choose one of en, fr"):
+        await users.set_language(alice.id, language)
+    assert (await users.get(alice.id)).language == "fr"  # the choice before stays
+
+
+async def test_set_language_of_a_missing_user_is_not_found(context: ServiceContext) -> None:
+    with pytest.raises(NotFound):
+        await Users(context).set_language("nobody", "en")

@@ -50,6 +50,28 @@ class AccountTests(ContractBase):
                 await uow.users.set_admin("nobody", True)
 
     @pytest.mark.asyncio
+    async def test_language_is_stored_per_user_and_cleared(
+        self, repository: RepositoryPort
+    ) -> None:
+        alice = make_user(name="alice", language="fr")
+        bob = make_user(name="bob")
+        async with committing(repository) as uow:
+            await uow.users.add(alice)
+            await uow.users.add(bob)
+        async with committing(repository) as uow:
+            assert (await uow.users.get(alice.id)).language == "fr"
+            assert (await uow.users.get(bob.id)).language is None
+            await uow.users.set_language(bob.id, "fr")
+            await uow.users.set_language(alice.id, None)
+        async with repository.unit_of_work() as uow:
+            assert {u.name: u.language for u in await uow.users.list()} == {
+                "alice": None,
+                "bob": "fr",
+            }
+            with pytest.raises(NotFound):
+                await uow.users.set_language("nobody", "fr")
+
+    @pytest.mark.asyncio
     async def test_password_hash_is_stored_apart_and_per_user(
         self, repository: RepositoryPort
     ) -> None:
