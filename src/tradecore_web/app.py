@@ -15,6 +15,7 @@ from typing import Any
 
 from attrs import frozen
 from litestar import Litestar, Router
+from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
@@ -30,7 +31,7 @@ from tradecore_adapters.bootstrap import Application, derived_secret
 from tradecore_web.auth import TokenOrSessionAuth, check_route_options, scope_guard
 from tradecore_web.csrf import TokenAwareCSRFMiddleware, csrf_config
 from tradecore_web.headers import add_security_headers
-from tradecore_web.i18n import LANGUAGE_COOKIE, LANGUAGES, _accepted, speaking
+from tradecore_web.i18n import request_language, speaking
 from tradecore_web.problems import document_problems, exception_handlers
 from tradecore_web.routes import (
     automation,
@@ -84,7 +85,8 @@ class WebOptions:
 
 
 class _LanguageMiddleware:
-    """Sets the language of the request's pages (a cookie, else Accept-Language)."""
+    """Sets the language of the request's pages before authentication (the language switch's
+    cookie, else Accept-Language); authentication then puts the user's stored choice first."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -93,25 +95,8 @@ class _LanguageMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self._app(scope, receive, send)
             return
-        cookies = ""
-        accept = ""
-        for name, value in scope.get("headers", ()):
-            if name == b"cookie":
-                cookies = value.decode("latin-1")
-            elif name == b"accept-language":
-                accept = value.decode("latin-1")
-        chosen = _cookie(cookies, LANGUAGE_COOKIE)
-        language = chosen if chosen in LANGUAGES else _accepted(accept)
-        with speaking(language):
+        with speaking(request_language(ASGIConnection(scope))):
             await self._app(scope, receive, send)
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
 
 
 def route_handlers() -> list[Any]:

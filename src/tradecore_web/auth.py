@@ -16,8 +16,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from tradecore.domain import Scope
+from tradecore.domain import Scope, User
 from tradecore.errors import LoginRefused, NotFound
+from tradecore_web.i18n import speak_users_choice
 from tradecore_web.principal import ALL_SCOPES, Principal, Via
 from tradecore_web.state import application_of
 
@@ -28,6 +29,7 @@ __all__ = [
     "check_route_options",
     "principal_of",
     "scope_guard",
+    "session_user",
 ]
 
 SESSION_USER = "user_id"
@@ -39,34 +41,46 @@ PUBLIC = "public"
 _BEARER = "bearer "
 
 
+async def session_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    """The user the browser session is logged in as; ``None`` when it is not (or the user was
+    removed since the login, which also empties the session)."""
+    session = connection.scope.get("session") or {}
+    user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
+    if not isinstance(user_id, str):
+        return None
+    try:
+        return await application_of(connection).users.get(user_id)
+    except NotFound:  # removed since the login
+        connection.scope["session"] = {}
+        return None
+
+
 class TokenOrSessionAuth(AbstractAuthenticationMiddleware):
     """Sets ``request.user`` to the :class:`Principal`, or refuses with 401 (the exception
     handlers turn that into a redirect to the login page for a page, problem+json for the
-    API)."""
+    API). The request is then answered in the language the user stored, if any."""
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        app = application_of(connection)
+        principal = await self._principal(connection)
+        speak_users_choice(connection, principal.user.language)
+        return AuthenticationResult(user=principal, auth=None)
+
+    async def _principal(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         header = connection.headers.get("authorization", "")
         if header[: len(_BEARER)].lower() == _BEARER:
             try:
-                use = await app.api_tokens.authenticate(header[len(_BEARER) :].strip())
+                use = await application_of(connection).api_tokens.authenticate(
+                    header[len(_BEARER) :].strip()
+                )
             except LoginRefused as exc:
                 raise NotAuthorizedException(str(exc)) from None
-            principal = Principal(user=use.user, scopes=use.scopes, via=Via.TOKEN)
-            return AuthenticationResult(user=principal, auth=None)
-        session = connection.scope.get("session") or {}
-        user_id = session.get(SESSION_USER) if isinstance(session, dict) else None
-        if not isinstance(user_id, str):
+            return Principal(user=use.user, scopes=use.scopes, via=Via.TOKEN)
+        user = await session_user(connection)
+        if user is None:
             raise NotAuthorizedException("log in first")
-        try:
-            user = await app.users.get(user_id)
-        except NotFound:  # removed since the login
-            connection.scope["session"] = {}
-            raise NotAuthorizedException("log in first") from None
-        principal = Principal(user=user, scopes=ALL_SCOPES, via=Via.SESSION)
-        return AuthenticationResult(user=principal, auth=None)
+        return Principal(user=user, scopes=ALL_SCOPES, via=Via.SESSION)
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -1,10 +1,15 @@
-"""The language of a page: the user's choice (a cookie set by the language switch), else the
-browser's ``Accept-Language``, else English. The words come from the project's one gettext
-catalogue, shared with the Telegram digest."""
+"""The language of a page: the logged-in user's stored choice, else the language switch's cookie
+(the pages before the login), else the browser's ``Accept-Language``, else English.
+
+The rule itself is the bootstrap's :func:`~tradecore_adapters.bootstrap.choose_language`, the
+same for every front end; the words come from the project's one gettext catalogue, shared with
+the Telegram digest (docs/translations.md). The language middleware picks the language before
+authentication (cookie, else browser); the authentication middleware then puts the logged-in
+user's stored choice first (:func:`speak_users_choice`).
+"""
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,53 +17,45 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
+from tradecore_adapters.bootstrap import LANGUAGES, choose_language, translations
+
 __all__ = [
     "LANGUAGES",
     "LANGUAGE_COOKIE",
-    "choose_language",
     "current_gettext",
     "current_language",
     "current_ngettext",
+    "request_language",
+    "speak_users_choice",
     "speaking",
 ]
 
-LANGUAGES = ("en", "fr")
-"""The languages of the pages, the first being the default."""
-
 LANGUAGE_COOKIE = "tradecore_lang"
+"""The cookie of the language switch: the choice of a browser not (or not yet) logged in."""
 
 _current: ContextVar[str] = ContextVar("tradecore_web_language", default=LANGUAGES[0])
 
 
-def _translations(language: str) -> gettext.NullTranslations:
-    from tradecore_adapters.bootstrap import translations
+def request_language(
+    connection: ASGIConnection[Any, Any, Any, Any], stored: str | None = None
+) -> str:
+    """The language to answer ``connection`` in.
 
-    return translations(language)
+    :param stored: the logged-in user's stored choice (``User.language``), if any; it comes
+        before the cookie, which comes before ``Accept-Language``.
+    """
+    return choose_language(
+        stored=stored or connection.cookies.get(LANGUAGE_COOKIE),
+        accept_language=connection.headers.get("accept-language"),
+    )
 
 
-def choose_language(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The language to answer ``connection`` in."""
-    chosen = connection.cookies.get(LANGUAGE_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    return _accepted(connection.headers.get("accept-language", ""))
-
-
-def _accepted(header: str) -> str:
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        if primary in LANGUAGES and quality > 0:
-            ranked.append((-quality, position, primary))
-    return min(ranked)[2] if ranked else LANGUAGES[0]
+def speak_users_choice(connection: ASGIConnection[Any, Any, Any, Any], stored: str | None) -> None:
+    """Once the user is known, answer in the language they stored (``None``: leave the one
+    the cookie or the browser chose). The enclosing :func:`speaking` restores the language
+    when the request ends."""
+    if stored is not None:
+        _current.set(request_language(connection, stored))
 
 
 @contextmanager
@@ -78,9 +75,9 @@ def current_language() -> str:
 
 def current_gettext(message: str) -> str:
     """``message`` in the current language (Jinja2's ``_`` and ``gettext``)."""
-    return _translations(_current.get()).gettext(message)
+    return translations(_current.get()).gettext(message)
 
 
 def current_ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form for ``count`` in the current language."""
-    return _translations(_current.get()).ngettext(singular, plural, count)
+    return translations(_current.get()).ngettext(singular, plural, count)

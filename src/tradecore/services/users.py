@@ -145,14 +145,25 @@ class Users:
         :raises DomainError: tradecore does not speak ``language``.
         :raises NotFound: no such user.
         """
-        chosen = None if language is None else language.strip().lower()
-        if chosen is not None and chosen not in self._context.languages:
-            spoken = ", ".join(self._context.languages)
-            raise DomainError(f"tradecore does not speak {language!r}; choose one of {spoken}")
+        chosen = self.checked_language(language)
         async with self._context.repository.unit_of_work() as uow:
             await uow.users.set_language(user_id, chosen)
             await uow.commit()
         return await self.get(user_id)
+
+    def checked_language(self, language: str | None) -> str | None:
+        """``language`` as :meth:`set_language` stores it (trimmed, lowercase), or ``None``;
+        for a choice kept elsewhere (the web's cookie before a login).
+
+        :raises DomainError: tradecore does not speak ``language``.
+        """
+        if language is None:
+            return None
+        chosen = language.strip().lower()
+        if chosen not in self._context.languages:
+            spoken = ", ".join(self._context.languages)
+            raise DomainError(f"tradecore does not speak {language!r}; choose one of {spoken}")
+        return chosen
 
     async def footprint(self, user_id: str) -> UserFootprint:
         """How much removing the user would delete (to ask before doing it).

@@ -13,7 +13,8 @@ from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from tradecore.errors import LoginRefused
-from tradecore_web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from tradecore_web.auth import session_user
+from tradecore_web.i18n import LANGUAGE_COOKIE
 from tradecore_web.sessions import log_in_session, log_out_session
 from tradecore_web.state import application_of
 
@@ -86,11 +87,24 @@ class LanguageForm:
 
 
 @post("/language", opt={"public": True}, include_in_schema=False, name="language")
-async def language(data: Annotated[LanguageForm, _FORM]) -> Redirect:
-    """Remember the language chosen (a cookie) and go back to the page."""
+async def language(
+    request: Request[Any, Any, Any], data: Annotated[LanguageForm, _FORM]
+) -> Redirect:
+    """Remember the language chosen and go back to the page: stored with the logged-in user's
+    account (every browser they log in from), and in a cookie for the pages before a login.
+    An empty choice goes back to the browser's language; one tradecore does not speak is
+    refused (400) and changes nothing."""
+    app = application_of(request)
+    user = await session_user(request)
+    if user is not None:
+        chosen = (await app.users.set_language(user.id, data.language or None)).language
+    else:
+        chosen = app.users.checked_language(data.language or None)
     response = Redirect(path=_safe_next(data.next), status_code=HTTP_303_SEE_OTHER)
-    if data.language in LANGUAGES:
+    if chosen is None:
+        response.delete_cookie(LANGUAGE_COOKIE)
+    else:
         response.set_cookie(
-            LANGUAGE_COOKIE, data.language, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+            LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", httponly=True
         )
     return response
