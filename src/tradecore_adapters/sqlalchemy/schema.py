@@ -112,7 +112,7 @@ users = Table(
     # password (NULL: no password, the user cannot log in to the web).
     Column("is_admin", Boolean, nullable=False, server_default=false()),
     Column("password_hash", String(255), nullable=True),
-    # Migration 0011: the language the user chose for the pages; NULL: the browser's.
+    # Migration 0012: the language the user chose for the pages; NULL: the browser's.
     Column("language", String(8), nullable=True),
     UniqueConstraint("name"),
 )

@@ -360,6 +360,7 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
     assert scripts.get_base() == "0001"
     assert scripts.get_heads() == [head_revision()]
     assert [script.revision for script in scripts.walk_revisions()] == [
+        "0012",
         "0011",
         "0010",
         "0009",
@@ -622,11 +623,11 @@ async def test_0010_adds_the_paging_indexes_and_downgrades_cleanly(url: str) -> 
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
 
 
-async def test_0011_adds_the_users_language_and_downgrades_cleanly(url: str) -> None:
-    await upgrade(url, "0010")
+async def test_0012_adds_the_users_language_and_downgrades_cleanly(url: str) -> None:
+    await upgrade(url, "0011")
     await insert_user_and_connection(url)
 
-    await upgrade(url, "0011")
+    await upgrade(url, "0012")
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
@@ -636,7 +637,7 @@ async def test_0011_adds_the_users_language_and_downgrades_cleanly(url: str) -> 
     assert row[0] is None  # existing users keep their browser's language
     await execute(url, "UPDATE users SET language = 'fr' WHERE id = 'u1'")
 
-    await downgrade(url, "0010")
+    await downgrade(url, "0011")
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
     await upgrade(url)
     await check_drift(url)
@@ -679,12 +680,12 @@ async def test_0011_adds_web_sessions_and_downgrades_cleanly(url: str) -> None:
             )
     finally:
         await engine.dispose()
-    await check_drift(url)
 
     await downgrade(url, "0010")
     assert "web_sessions" not in await table_names(url)
     assert (await count(url, "users"), await count(url, "broker_connections")) == (1, 1)
     await upgrade(url)
+    await check_drift(url)  # at head (0011 is no longer the newest)
     await ensure(url)
 
 
