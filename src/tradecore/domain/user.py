@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any
 
 from attrs import define, field
-from attrs.validators import matches_re, optional
 
 from tradecore.domain._checks import non_empty, utc
 from tradecore.domain.ids import new_id
+from tradecore.errors import DomainError
 
 __all__ = ["User"]
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def _language_code(_: Any, attribute: Any, value: str | None) -> None:
+    # The form of a language; which ones tradecore speaks is the service's to say.
+    if value is not None and not _LANGUAGE_CODE.fullmatch(value):
+        raise DomainError(f"a language is a lowercase code such as 'fr', not {value!r}")
 
 
 @define(kw_only=True)
@@ -30,4 +40,4 @@ class User:
     name: str = field(validator=non_empty)
     created_at: datetime = field(converter=utc)
     is_admin: bool = False
-    language: str | None = field(default=None, validator=optional(matches_re(r"[a-z]{2,3}")))
+    language: str | None = field(default=None, validator=_language_code)

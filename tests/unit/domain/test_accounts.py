@@ -15,7 +15,7 @@ from tradecore.domain import (
     token_digest,
 )
 from tradecore.errors import DomainError
-from tradecore.testing.builders import DEFAULT_TIME
+from tradecore.testing.builders import DEFAULT_TIME, make_user
 
 
 def test_a_password_of_12_characters_with_spaces_is_kept_as_typed() -> None:
@@ -66,3 +66,11 @@ def test_a_token_hides_its_digest_and_knows_its_expiry() -> None:
     assert not ApiToken(user_id="u1", digest="d", scopes=["read"], created_at=DEFAULT_TIME).expired(
         DEFAULT_TIME + timedelta(days=10_000)
     )
+
+
+def test_a_users_language_is_a_lowercase_code_or_none() -> None:
+    assert make_user(language="fr").language == "fr"
+    assert make_user().language is None  # the browser's
+    for wrong in ("French", "FR", "fr-CA", ""):
+        with pytest.raises(DomainError, match="a language is a lowercase code such as 'fr'"):
+            make_user(language=wrong)
