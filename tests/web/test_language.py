@@ -129,3 +129,11 @@ async def test_the_switch_never_leaves_the_site(client) -> None:
     answer = await switch(client, "fr", next="https://evil.example/")
 
     assert answer.headers["location"] == "/brokers/"
+
+
+async def test_the_switch_goes_back_to_the_same_page_with_its_query(client) -> None:
+    page = await client.get("/login", params={"next": "/orders/"})
+    assert 'name="next" value="/login?next=%2Forders%2F"' in page.text
+
+    answer = await switch(client, "fr", next="/login?next=%2Forders%2F")
+    assert answer.headers["location"] == "/login?next=%2Forders%2F"
