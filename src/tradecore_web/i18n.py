@@ -22,6 +22,7 @@ from tradecore_adapters.bootstrap import LANGUAGES, choose_language, translation
 __all__ = [
     "LANGUAGES",
     "LANGUAGE_COOKIE",
+    "N_",
     "current_gettext",
     "current_language",
     "current_ngettext",
@@ -34,6 +35,12 @@ LANGUAGE_COOKIE = "tradecore_lang"
 """The cookie of the language switch: the choice of a browser not (or not yet) logged in."""
 
 _current: ContextVar[str] = ContextVar("tradecore_web_language", default=LANGUAGES[0])
+
+
+def N_(msgid: str) -> str:
+    """Mark ``msgid`` for the extractor (a word a template translates with ``_(word)``);
+    itself, untranslated, everywhere else (the API's problem titles)."""
+    return msgid
 
 
 def request_language(

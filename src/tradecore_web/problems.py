@@ -46,6 +46,7 @@ from tradecore.errors import (
 )
 from tradecore.services import describe_error
 from tradecore_adapters.bootstrap import is_database_down
+from tradecore_web.i18n import N_
 
 __all__ = [
     "PROBLEM_JSON",
@@ -61,19 +62,20 @@ _log = logging.getLogger("tradecore.web")
 PROBLEM_JSON = "application/problem+json"
 
 _CSRF_REFUSED = "the form's security token is missing or stale: reload the page and try again"
+_ERROR = N_("Error")
 _TITLES = {
-    400: "Bad request",
-    401: "Not logged in",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request too large",
-    422: "Refused",
-    429: "Too many attempts",
-    500: "Internal error",
-    502: "Upstream error",
-    503: "Unavailable",
+    400: N_("Bad request"),
+    401: N_("Not logged in"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Request too large"),
+    422: N_("Refused"),
+    429: N_("Too many attempts"),
+    500: N_("Internal error"),
+    502: N_("Upstream error"),
+    503: N_("Unavailable"),
 }
 
 
@@ -125,7 +127,7 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
 
 def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
     """A problem+json answer."""
-    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status}
+    body = {"type": "about:blank", "title": _TITLES.get(status, _ERROR), "status": status}
     body["detail"] = detail
     body.update(extra)
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
@@ -148,7 +150,7 @@ def _answer(
         )
     return Template(
         template_name="error.html",
-        context={"status": status, "title": _TITLES.get(status, "Error"), "detail": detail},
+        context={"status": status, "title": _TITLES.get(status, _ERROR), "detail": detail},
         status_code=status,
         media_type=MediaType.HTML,
     )
@@ -166,7 +168,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         detail = "the request body is too large"
     if status == HTTP_400_BAD_REQUEST and exc.extra:
         detail = _validation_sentence(detail, exc.extra)
-    response = _answer(request, status, detail or _TITLES.get(status, "Error"))
+    response = _answer(request, status, detail or _TITLES.get(status, _ERROR))
     for name, value in (exc.headers or {}).items():  # Allow on a 405, Retry-After…
         response.headers.setdefault(name, value)
     return response

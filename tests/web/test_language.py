@@ -116,6 +116,7 @@ async def test_a_language_tradecore_does_not_speak_is_refused_and_changes_nothin
     answer = await switch(client, "de")
     assert answer.status_code == 400
     assert "does not speak &#39;de&#39;; choose one of en, fr" in answer.text
+    assert "400 · Requête invalide" in answer.text  # the page around it in alice's French
     assert (await application.users.get(alice.id)).language == "fr"
     assert client.cookies.get(LANGUAGE_COOKIE) == "fr"
 
