@@ -3,12 +3,14 @@ else the browser's Accept-Language, else English (docs/web.md, "Logging in")."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 from tests.web.support import csrf_token, log_in
 
 from tradecore.domain import User
+from tradecore.services import OrderForm
 from tradecore_adapters.bootstrap import Application
 from tradecore_web.i18n import LANGUAGE_COOKIE
 
@@ -138,3 +140,19 @@ async def test_the_switch_goes_back_to_the_same_page_with_its_query(client) -> N
 
     answer = await switch(client, "fr", next="/login?next=%2Forders%2F")
     assert answer.headers["location"] == "/login?next=%2Forders%2F"
+
+
+async def test_an_orders_side_and_status_are_in_the_pages_language(
+    client, application: Application, alice: User
+) -> None:
+    await application.connections.add(alice.id, broker="paper", name="p1")
+    await application.orders.place(
+        alice.id, OrderForm(connection="p1", symbol="BTC-USD", side="buy", quantity=Decimal("0.01"))
+    )
+    await log_in(client, "alice")
+    await switch(client, "fr")
+
+    page = await client.get("/orders/")
+    row = page.text.split('id="orders"', 1)[1]
+    assert '<td class="what" data-label="Ordre">achat 0.01 BTC-USD</td>' in row
+    assert '<td class="status" data-label="État">exécuté' in row
