@@ -32,7 +32,8 @@ __all__ = [
 ]
 
 LANGUAGE_COOKIE = "tradecore_lang"
-"""The cookie of the language switch: the choice of a browser not (or not yet) logged in."""
+"""The cookie of the language switch: this browser's choice, which counts on the pages before a
+login (a logged-in user's stored choice comes first)."""
 
 _current: ContextVar[str] = ContextVar("tradecore_web_language", default=LANGUAGES[0])
 
