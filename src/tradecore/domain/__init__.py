@@ -46,7 +46,13 @@ from tradecore.domain.digest import (
     fact_label,
     render_plain,
 )
-from tradecore.domain.equity import EquityKey, EquityPoint, EquitySpan, equity_points
+from tradecore.domain.equity import (
+    EquityKey,
+    EquityPoint,
+    EquitySpan,
+    equity_bucket_seconds,
+    equity_points,
+)
 from tradecore.domain.ids import new_id
 from tradecore.domain.instrument import AssetType, Instrument
 from tradecore.domain.lease import DaemonInfo, Lease, LeaseInterval
@@ -160,6 +166,7 @@ __all__ = [
     "checked_password",
     "checked_scopes",
     "client_order_id_for",
+    "equity_bucket_seconds",
     "equity_points",
     "fact_label",
     "joined",

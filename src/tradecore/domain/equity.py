@@ -12,7 +12,7 @@ is partial.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from attrs import field, frozen
@@ -21,7 +21,7 @@ from tradecore.domain._checks import decimal, non_empty, utc
 from tradecore.domain.portfolio import Position
 from tradecore.errors import DomainError
 
-__all__ = ["EquityKey", "EquityPoint", "EquitySpan", "equity_points"]
+__all__ = ["EquityKey", "EquityPoint", "EquitySpan", "equity_bucket_seconds", "equity_points"]
 
 EquityKey = tuple[str, str, datetime]
 """``(connection_id, currency, at)``: the natural key of an equity point."""
@@ -106,3 +106,19 @@ def equity_points(
         )
         for currency, (total, count) in sorted(sums.items())
     )
+
+
+def equity_bucket_seconds(every: timedelta | None, origin: datetime | None) -> int | None:
+    """The length in seconds of the buckets a thinned equity history is cut into (``None``:
+    not thinned), after checking that ``every`` is whole seconds and comes with an ``origin``.
+
+    :raises DomainError: ``every`` is under a second or not whole, or has no ``origin``.
+    """
+    if every is None:
+        return None
+    seconds = every.total_seconds()
+    if seconds < 1 or seconds != int(seconds):
+        raise DomainError(f"every must be a positive whole number of seconds, got {every}")
+    if origin is None:
+        raise DomainError("every needs an origin to count its buckets from")
+    return int(seconds)

@@ -7,7 +7,7 @@ import calendar
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tradecore.domain import EquityKey, EquityPoint, EquitySpan
+from tradecore.domain import EquityKey, EquityPoint, EquitySpan, equity_bucket_seconds
 from tradecore.errors import DomainError
 from tradecore_adapters.memory._session import Session
 from tradecore_adapters.memory._store import (
@@ -17,24 +17,12 @@ from tradecore_adapters.memory._store import (
     user_connection_ids,
 )
 
-__all__ = ["Equity", "bucket_seconds", "epoch_seconds"]
+__all__ = ["Equity", "epoch_seconds"]
 
 
 def epoch_seconds(moment: datetime) -> int:
     """Whole seconds since the epoch (the fraction dropped), as the SQL store counts them."""
     return calendar.timegm(moment.utctimetuple())
-
-
-def bucket_seconds(every: timedelta | None, origin: datetime | None) -> int | None:
-    """The bucket length in seconds, after checking ``every`` and ``origin`` go together."""
-    if every is None:
-        return None
-    seconds = every.total_seconds()
-    if seconds < 1 or seconds != int(seconds):
-        raise DomainError(f"every must be a positive whole number of seconds, got {every}")
-    if origin is None:
-        raise DomainError("every needs an origin to count its buckets from")
-    return int(seconds)
 
 
 class Equity:
@@ -95,7 +83,7 @@ class Equity:
         every: timedelta | None = None,
         origin: datetime | None = None,
     ) -> Sequence[EquityPoint]:
-        width = bucket_seconds(every, origin)
+        width = equity_bucket_seconds(every, origin)
 
         def list_(tables: Tables) -> list[EquityPoint]:
             start = since

@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
 )
 
-from tradecore.domain import EquityPoint, EquitySpan
+from tradecore.domain import EquityPoint, EquitySpan, equity_bucket_seconds
 from tradecore.domain._checks import utc
 from tradecore.errors import DomainError, NotFound
 from tradecore_adapters.sqlalchemy._ledger import upsert
@@ -43,17 +43,6 @@ def _aware(value: datetime, name: str) -> datetime:
         return utc(value)
     except DomainError as exc:
         raise DomainError(f"{name}: {exc}") from None
-
-
-def _bucket_seconds(every: timedelta | None, origin: datetime | None) -> int | None:
-    if every is None:
-        return None
-    seconds = every.total_seconds()
-    if seconds < 1 or seconds != int(seconds):
-        raise DomainError(f"every must be a positive whole number of seconds, got {every}")
-    if origin is None:
-        raise DomainError("every needs an origin to count its buckets from")
-    return int(seconds)
 
 
 def _point(row: Any) -> EquityPoint:
@@ -167,7 +156,7 @@ class Equity:
         every: timedelta | None = None,
         origin: datetime | None = None,
     ) -> Sequence[EquityPoint]:
-        width = _bucket_seconds(every, origin)
+        width = equity_bucket_seconds(every, origin)
         table = equity_points
         order = self._tx.text_order
         keys = [order(table.c.connection_id), order(table.c.currency), table.c.at]
