@@ -1,38 +1,20 @@
-"""The ``tradecore`` command group. Each command parses, bootstraps, calls one service, renders."""
+"""The ``tradecore`` command group. Each command parses, bootstraps, calls one service, renders.
+
+The commands are imported only when one runs (:mod:`tradecore_cli.lazy_group`, with the table in
+:mod:`tradecore_cli.command_table`), so ``tradecore --help`` and ``--version`` import neither the
+core's services nor any adapter.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from tradecore.errors import ConfigurationError, TradecoreError
-from tradecore.services import describe_error
-from tradecore_cli.commands.accounts import user_admin, user_passwd
-from tradecore_cli.commands.api_tokens import token
-from tradecore_cli.commands.automation import automation
-from tradecore_cli.commands.broker_changes import broker_disable, broker_edit, broker_enable
-from tradecore_cli.commands.broker_secrets import broker_secrets
-from tradecore_cli.commands.brokers import broker
-from tradecore_cli.commands.check import check
-from tradecore_cli.commands.cycle import cycle
-from tradecore_cli.commands.demo import demo
-from tradecore_cli.commands.login import broker_login
-from tradecore_cli.commands.notify import notify
-from tradecore_cli.commands.orders import order
-from tradecore_cli.commands.plugins import plugins
-from tradecore_cli.commands.portfolio import equity, positions, trades
-from tradecore_cli.commands.risk import risk
-from tradecore_cli.commands.scheduling import daemon, run
-from tradecore_cli.commands.secrets import secrets
-from tradecore_cli.commands.setup import db, init
-from tradecore_cli.commands.strategies import strategy
-from tradecore_cli.commands.sync import sync
-from tradecore_cli.commands.tokens import refresh_tokens
-from tradecore_cli.commands.users import user
-from tradecore_cli.commands.web import web
+from tradecore_cli.command_table import COMMANDS
+from tradecore_cli.lazy_group import LazyGroup
 
 __all__ = ["INTERRUPTED", "cli"]
 
@@ -41,7 +23,7 @@ INTERRUPTED = 130
 """The exit status of a command stopped by Ctrl-C (SIGINT): 128 + 2, as shells report it."""
 
 
-class _Group(click.Group):
+class _Group(LazyGroup):
     # Turn tradecore's typed errors into a one-line message and an exit status, never a traceback
     # (unless --traceback asked for one); Ctrl-C into "Interrupted." and exit status 130 (a
     # prompt interrupted raises click.Abort with the KeyboardInterrupt as its context).
@@ -54,22 +36,28 @@ class _Group(click.Group):
             if not isinstance(exc.__context__, KeyboardInterrupt):
                 raise
             _interrupted(ctx)
-        except TradecoreError as exc:
-            if ctx.obj and ctx.obj.get("traceback"):
-                raise
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
         except (click.ClickException, click.exceptions.Exit):
             raise
         except Exception as exc:
-            # Not one of tradecore's errors: a bug, or a library's error that escaped. One
-            # sentence (no SQL, no links, no raw decimal signal), and how to see more.
             if ctx.obj and ctx.obj.get("traceback"):
                 raise
-            command = " ".join(filter(None, ("tradecore", ctx.invoked_subcommand)))
-            described = describe_error(exc, doing=f"running `{command}`")
-            click.echo(f"Error: {described} (run it again with --traceback for details)", err=True)
-            sys.exit(1)
+            _report(ctx, exc)
+
+
+def _report(ctx: click.Context, exc: Exception) -> NoReturn:
+    # Imported here, when a command has failed: the core is not loaded for --help.
+    from tradecore.errors import ConfigurationError, TradecoreError
+    from tradecore.services import describe_error
+
+    if isinstance(exc, TradecoreError):
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
+    # Not one of tradecore's errors: a bug, or a library's error that escaped. One
+    # sentence (no SQL, no links, no raw decimal signal), and how to see more.
+    command = " ".join(filter(None, ("tradecore", ctx.invoked_subcommand)))
+    described = describe_error(exc, doing=f"running `{command}`")
+    click.echo(f"Error: {described} (run it again with --traceback for details)", err=True)
+    sys.exit(1)
 
 
 def _interrupted(ctx: click.Context) -> None:
@@ -79,7 +67,7 @@ def _interrupted(ctx: click.Context) -> None:
     sys.exit(INTERRUPTED)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, lazy=COMMANDS)
 @click.version_option(package_name="tradecore", prog_name="tradecore")
 @click.option(
     "--traceback", is_flag=True, help="Show the full traceback of an error (for bug reports)."
@@ -96,35 +84,3 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
-for _command in (
-    init,
-    db,
-    user,
-    broker,
-    sync,
-    cycle,
-    automation,
-    run,
-    daemon,
-    refresh_tokens,
-    positions,
-    trades,
-    equity,
-    demo,
-    plugins,
-    secrets,
-    notify,
-    check,
-    strategy,
-    order,
-    risk,
-    token,
-    web,
-):
-    cli.add_command(_command)
-user.add_command(user_passwd)
-user.add_command(user_admin)
-broker.add_command(broker_login)
-broker.add_command(broker_secrets)
-for _change in (broker_edit, broker_enable, broker_disable):
-    broker.add_command(_change)
