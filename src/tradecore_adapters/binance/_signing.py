@@ -17,14 +17,13 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import load_der_private_key, load_pem_private_key
-
 from tradecore.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["Ed25519Signer", "HmacSigner", "Signer", "encode_params", "load_ed25519_key", "signed"]
 
@@ -100,6 +99,15 @@ def load_ed25519_key(text: str) -> Ed25519PrivateKey:
     :raises ConfigurationError: not an unencrypted Ed25519 private key; the message never quotes
         the key.
     """
+    # Imported here: loading keys costs cryptography's serialization modules (about 0.1 s), which
+    # the binance plugin module must not pay at start-up (it declares the settings of config.py).
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        load_der_private_key,
+        load_pem_private_key,
+    )
+
     stripped = text.strip()
     try:
         if stripped.startswith("-----BEGIN"):

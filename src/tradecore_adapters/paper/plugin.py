@@ -1,10 +1,25 @@
-"""The ``paper`` plugin: hook implementations only."""
+"""The ``paper`` plugin: hook implementations only.
+
+Light on purpose: it imports the settings it declares, and the simulated broker only when a
+``paper`` connection is built.
+"""
 
 from __future__ import annotations
 
-from tradecore.plugins import BrokerFactory, hookimpl
-from tradecore_adapters.paper.broker import PaperBroker
+from typing import TYPE_CHECKING
+
+from tradecore.plugins import BrokerContext, BrokerFactory, hookimpl
 from tradecore_adapters.paper.config import SETTINGS
+
+if TYPE_CHECKING:
+    from tradecore.domain import BrokerConnection
+    from tradecore.ports import BrokerPort
+
+
+def _create(connection: BrokerConnection, context: BrokerContext) -> BrokerPort:
+    from tradecore_adapters.paper.broker import PaperBroker
+
+    return PaperBroker.create(connection, context)
 
 
 @hookimpl
@@ -14,7 +29,7 @@ def tradecore_register_brokers() -> list[BrokerFactory]:
         BrokerFactory(
             name="paper",
             description="Simulated broker with deterministic prices and history; no credentials.",
-            create=PaperBroker.create,
+            create=_create,
             settings=SETTINGS,
         )
     ]

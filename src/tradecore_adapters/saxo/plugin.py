@@ -1,13 +1,59 @@
-"""The ``saxo`` plugin: hook implementations only."""
+"""The ``saxo`` plugin: hook implementations only.
+
+Light on purpose: it imports the settings it declares, and the broker and its browser login
+(httpx, tenacity) only when a ``saxo`` connection is built or logged in.
+"""
 
 from __future__ import annotations
 
-from functools import partial
+from typing import TYPE_CHECKING
 
-from tradecore.plugins import BrokerFactory, hookimpl
-from tradecore_adapters.saxo.broker import InstrumentCache, SaxoBroker
+from tradecore.plugins import BrokerContext, BrokerFactory, hookimpl
 from tradecore_adapters.saxo.config import SECRETS, SETTINGS
-from tradecore_adapters.saxo.login import SaxoLogin
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tradecore.domain import BrokerConnection, OAuthTokens
+    from tradecore.ports import BrokerPort, Clock, LoginRequest
+    from tradecore_adapters.saxo.broker import InstrumentCache
+
+
+def _create_with_shared_cache() -> Callable[[BrokerConnection, BrokerContext], BrokerPort]:
+    # One InstrumentCache per factory (per plugin registry), made when its first broker is.
+    caches: list[InstrumentCache] = []
+
+    def create(connection: BrokerConnection, context: BrokerContext) -> BrokerPort:
+        from tradecore_adapters.saxo.broker import InstrumentCache, SaxoBroker
+
+        if not caches:
+            caches.append(InstrumentCache())
+        return SaxoBroker.create(connection, context, cache=caches[0])
+
+    return create
+
+
+class _SaxoLogin:
+    # The OAuthLogin of saxo connections: SaxoLogin, imported when a login begins or completes.
+    def begin(self, connection: BrokerConnection, *, clock: Clock) -> LoginRequest:
+        from tradecore_adapters.saxo.login import SaxoLogin
+
+        return SaxoLogin().begin(connection, clock=clock)
+
+    async def complete(
+        self,
+        connection: BrokerConnection,
+        request: LoginRequest,
+        redirected_to: str,
+        *,
+        clock: Clock,
+        http_client: object | None = None,
+    ) -> OAuthTokens:
+        from tradecore_adapters.saxo.login import SaxoLogin
+
+        return await SaxoLogin().complete(
+            connection, request, redirected_to, clock=clock, http_client=http_client
+        )
 
 
 @hookimpl
@@ -18,9 +64,9 @@ def tradecore_register_brokers() -> list[BrokerFactory]:
             name="saxo",
             description="Saxo Bank OpenAPI (SIM or LIVE): net positions, end-of-day trade "
             "reports, quotes, market and limit orders; OAuth2 login with automatic refresh.",
-            create=partial(SaxoBroker.create, cache=InstrumentCache()),
+            create=_create_with_shared_cache(),
             settings=SETTINGS,
             secrets=SECRETS,
-            login=SaxoLogin(),
+            login=_SaxoLogin(),
         )
     ]
