@@ -1,6 +1,6 @@
 """``tradecore --version`` and ``--help`` start at once: the installed console script, run in a
 fresh interpreter with ``PYTHONPROFILEIMPORTTIME=1`` (one line per imported module on standard
-error), imports none of the heavy libraries, no adapter and no plugin module.
+error), imports none of the heavy libraries, nor the core, an adapter or a plugin module.
 
 The start-up time itself is measured in ``benchmarks/startup.py``, not here.
 """
@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-# Top-level packages --version and --help must not import (nor anything under them).
+# Packages --version and --help must not import (nor anything under them): the heavy libraries,
+# and the core itself (its services import asyncio and every use case: an error is described
+# lazily, when a command has failed).
 FORBIDDEN = (
+    "tradecore",
     "sqlalchemy",
     "alembic",
     "httpx",
