@@ -82,5 +82,3 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj.setdefault("environ", dict(os.environ))
     ctx.obj["traceback"] = traceback
-
-

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
-
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from tradecore.domain import (
     AutomationRun,
@@ -18,7 +16,9 @@ from tradecore.domain import (
     TaskResult,
 )
 from tradecore.services import AutomationStatus, LeasedRun
-from tradecore_cli.render import literal_table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = [
     "at",
@@ -118,6 +118,11 @@ def status_lines(status: AutomationStatus, user_name: str) -> list[str]:
 
 def statuses_table(rows: Sequence[tuple[str, AutomationStatus]]) -> Table:
     """One row per user: state, frequency, next run, last run, success rate."""
+    # rich is imported for tables only: `tradecore run` (cron) and a one-user status print lines.
+    from rich.table import Table
+
+    from tradecore_cli.render import literal_table
+
     table = Table(title="Automation", title_justify="left")
     for header in ("user", "state", "every", "next run", "last run", "last status", "success"):
         table.add_column(header)

@@ -8,11 +8,7 @@ console markup, so a name such as ``[/]`` or ``[link=…]x[/link]`` is printed a
 from __future__ import annotations
 
 import sys
-from typing import TextIO
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, TextIO
 
 from tradecore.domain import (
     Digest,
@@ -24,6 +20,9 @@ from tradecore.domain import (
 )
 from tradecore.errors import NotificationError
 from tradecore.ports import NotifierContext
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["ConsoleNotifier"]
 
@@ -56,6 +55,9 @@ class ConsoleNotifier:
 
     async def send(self, digest: Digest) -> None:
         """Print ``digest``. :raises NotificationError: the stream cannot be written."""
+        # rich is imported when a digest is printed: every command builds this notifier.
+        from rich.console import Console
+
         console = Console(file=self._stream or sys.stdout, soft_wrap=True, highlight=False)
         try:
             for section, lines in digest.sections():
@@ -76,6 +78,9 @@ class ConsoleNotifier:
 
 
 def _section(digest: Digest, section: DigestSection, lines: tuple[DigestLine, ...]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     title = Text(f"{section.heading} — {digest.user_name}", style="bold")
     if section is DigestSection.SUMMARY:
         title.append(f"  run {digest.run_id[:8]} ({digest.trigger.value}) ")

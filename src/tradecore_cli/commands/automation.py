@@ -12,14 +12,12 @@ import json
 from collections.abc import Awaitable, Callable
 
 import click
-from rich.console import Console
 
 from tradecore.domain import AutomationConfig, AutomationRun, AutomationState, User
 from tradecore.errors import DomainError
 from tradecore.services import AutomationStatus, Daemons, PruneResult, RunQueued
 from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import find_user, open_app, user_option
-from tradecore_cli.render import print_table
 from tradecore_cli.render_runs import (
     at,
     daemons_lines,
@@ -151,6 +149,10 @@ def status(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
         for line in status_lines(one, name):
             click.echo(line)
     else:
+        from rich.console import Console  # a table only for several users
+
+        from tradecore_cli.render import print_table
+
         print_table(Console(), statuses_table(rows))
     for line in daemons_lines(
         list(daemons.registered), daemons.now, silent_after=daemons.silent_after
