@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tradecore.domain import User
 from tradecore.errors import NotFound
 from tradecore.services import NoUserChosen
-from tradecore_adapters.bootstrap import Application, Settings, open_application
 from tradecore_cli.plugin_values import interactive, interruptible
 from tradecore_cli.settings import settings_of
+
+if TYPE_CHECKING:
+    from tradecore_adapters.bootstrap import Application, Settings
 
 __all__ = ["confirm", "find_user", "open_app", "user_option"]
 
@@ -62,6 +64,10 @@ async def open_app(
     ``obj["clock"]`` (as ``obj["environ"]``, only a program invoking the command line can: the
     end-to-end tests run several commands at simulated times this way).
     """
+    # The adapters (SQLAlchemy…) are imported when a command opens the application, not when
+    # its module is: `tradecore COMMAND --help` stays quick.
+    from tradecore_adapters.bootstrap import open_application
+
     root = ctx.find_root().obj
     options.setdefault("environ", root["environ"])
     if root.get("clock") is not None:

@@ -10,6 +10,7 @@ does it for a single text printed on its own.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
@@ -18,7 +19,9 @@ from rich.table import Table
 from rich.text import Text, TextType
 
 from tradecore.domain import Position
-from tradecore.plugins import PluginInfo
+
+if TYPE_CHECKING:
+    from tradecore.plugins import PluginInfo  # the plugin machinery is loaded by `plugins` only
 
 __all__ = ["literal", "literal_table", "plugins_table", "positions_table", "print_table"]
 

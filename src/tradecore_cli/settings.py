@@ -4,25 +4,35 @@ raised by ``-v``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import click
 from attrs import evolve
 
 from tradecore.errors import ConfigurationError
-from tradecore_adapters.bootstrap import (
-    LOG_LEVELS,
-    Settings,
-    configure_logging,
-    settings_from_environment,
-)
+
+if TYPE_CHECKING:
+    from tradecore_adapters.bootstrap import Settings
 
 __all__ = ["apply_verbosity", "load_settings", "settings_of", "verbosity_level"]
 
-load_settings = settings_from_environment
-"""Build :class:`Settings` from an environment mapping (the command line's name for
-:func:`~tradecore_adapters.bootstrap.settings_from_environment`)."""
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build :class:`Settings` from an environment mapping (the command line's name for
+    :func:`~tradecore_adapters.bootstrap.settings_from_environment`, imported on first use so
+    that a command's ``--help`` does not load the adapters).
+
+    :raises ConfigurationError: a variable has a value tradecore cannot use (named).
+    """
+    from tradecore_adapters.bootstrap import settings_from_environment
+
+    return settings_from_environment(environ)
 
 
 def _configure_logging(settings: Settings) -> None:
+    from tradecore_adapters.bootstrap import configure_logging
+
     try:
         configure_logging(
             settings.log_level,
@@ -50,6 +60,8 @@ def settings_of(ctx: click.Context) -> Settings:
 def verbosity_level(base: str, verbose: int) -> str:
     """The log level for a command given ``-v`` ``verbose`` times: ``-v`` shows ``INFO``, ``-vv``
     (or more) ``DEBUG``; never less than ``base`` (``AUTOMATION_LOG_LEVEL``) shows."""
+    from tradecore_adapters.bootstrap import LOG_LEVELS
+
     wanted = "DEBUG" if verbose >= 2 else "INFO" if verbose == 1 else base
     return wanted if LOG_LEVELS.index(wanted) > LOG_LEVELS.index(base) else base
 

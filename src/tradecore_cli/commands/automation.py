@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from tradecore.domain import AutomationConfig, AutomationRun, AutomationState, User
 from tradecore.errors import DomainError
 from tradecore.services import AutomationStatus, Daemons, PruneResult, RunQueued
-from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.render_runs import (
     at,
@@ -28,9 +28,12 @@ from tradecore_cli.render_runs import (
     statuses_table,
 )
 
+if TYPE_CHECKING:
+    from tradecore_adapters.bootstrap import Application
+
 __all__ = ["automation"]
 
-Control = Callable[[Application, str], Awaitable[AutomationConfig]]
+Control = Callable[["Application", str], Awaitable[AutomationConfig]]
 
 
 @click.group()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,7 +19,6 @@ from tradecore.domain import BrokerConnection
 from tradecore.errors import PluginError
 from tradecore.ports import BrokerFactory
 from tradecore.services import ConnectionCheck, ConnectionFootprint
-from tradecore_adapters.bootstrap import Application
 from tradecore_cli.app import confirm, find_user, open_app, user_option
 from tradecore_cli.plugin_values import (
     ask_secrets,
@@ -29,6 +29,9 @@ from tradecore_cli.plugin_values import (
 )
 from tradecore_cli.render import print_table
 from tradecore_cli.render_trades import timestamp
+
+if TYPE_CHECKING:
+    from tradecore_adapters.bootstrap import Application
 
 __all__ = ["broker"]
 

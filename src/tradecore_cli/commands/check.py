@@ -10,14 +10,17 @@ message. The exit status is 0 when every check passed, 1 otherwise.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
 from tradecore.services import CheckLine
-from tradecore_adapters.bootstrap import Settings, check_setup
 from tradecore_cli.app import find_user, open_app
 from tradecore_cli.output import Output, json_option
 from tradecore_cli.settings import settings_of
+
+if TYPE_CHECKING:
+    from tradecore_adapters.bootstrap import Settings
 
 __all__ = ["check"]
 
@@ -65,6 +68,8 @@ def check(ctx: click.Context, user_name: str | None, as_json: bool) -> None:
 async def _check_all(
     ctx: click.Context, settings: Settings, user_name: str | None
 ) -> list[CheckLine]:
+    from tradecore_adapters.bootstrap import check_setup
+
     lines = await check_setup(settings)
     if not all(line.ok for line in lines):
         return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -11,9 +12,11 @@ from rich.markup import escape
 
 from tradecore.domain import RunStatus
 from tradecore.services import DemoSetup
-from tradecore_adapters.bootstrap import Settings, initialise, open_application
 from tradecore_cli.render import positions_table, print_table
 from tradecore_cli.settings import settings_of
+
+if TYPE_CHECKING:
+    from tradecore_adapters.bootstrap import Settings
 
 __all__ = ["demo"]
 
@@ -47,6 +50,8 @@ def demo(ctx: click.Context, seed: int) -> None:
 
 async def _demo(settings: Settings, seed: str, environ: Mapping[str, str]) -> RunStatus:
     console = Console(soft_wrap=True)
+    from tradecore_adapters.bootstrap import initialise, open_application
+
     await initialise(settings)
 
     def introduce(setup: DemoSetup, stored: int) -> None:

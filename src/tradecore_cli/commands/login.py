@@ -19,7 +19,6 @@ import click
 from tradecore.domain import BrokerConnection, OAuthTokens
 from tradecore.errors import AuthenticationFailed, DomainError
 from tradecore.ports import LoginRequest
-from tradecore_adapters.bootstrap import RedirectListener
 from tradecore_cli.app import find_user, open_app, user_option
 from tradecore_cli.plugin_values import interruptible
 
@@ -124,6 +123,8 @@ def _ask_pasted(request: LoginRequest) -> str:
 
 
 async def _listen(request: LoginRequest, *, open_browser: bool, timeout: int) -> str:
+    from tradecore_adapters.bootstrap import RedirectListener
+
     async with RedirectListener(request.redirect_uri) as listener:
         click.echo(
             "Log in at this address (waiting for your browser to come back to "

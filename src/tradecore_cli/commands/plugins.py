@@ -7,7 +7,6 @@ import json
 import click
 from rich.console import Console
 
-from tradecore_adapters.bootstrap import load_plugins
 from tradecore_cli.render import plugins_table, print_table
 from tradecore_cli.settings import settings_of
 
@@ -20,6 +19,8 @@ __all__ = ["plugins"]
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """List the installed plugins: brokers, notifiers and strategies, with their distribution."""
     settings = settings_of(ctx)
+    from tradecore_adapters.bootstrap import load_plugins
+
     infos = load_plugins(settings).plugins
     if as_json:
         payload = [

@@ -8,7 +8,6 @@ import asyncio
 import click
 
 from tradecore.services import UnreadableSecrets
-from tradecore_adapters.bootstrap import rotate_secrets
 from tradecore_cli.app import confirm, find_user, open_app
 from tradecore_cli.settings import settings_of
 
@@ -37,6 +36,8 @@ def rotate(ctx: click.Context, batch_size: int) -> None:
     line in the key file), run this, then remove the old keys. It can be interrupted and run
     again: connections and targets already under the newest key are skipped.
     """
+    from tradecore_adapters.bootstrap import rotate_secrets
+
     done = asyncio.run(rotate_secrets(settings_of(ctx), batch_size=batch_size))
     click.echo(
         f"Re-encrypted {done.connections} connection(s) and {done.targets} notification "

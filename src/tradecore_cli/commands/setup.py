@@ -6,7 +6,6 @@ import asyncio
 
 import click
 
-from tradecore_adapters.bootstrap import initialise, schema_state, upgrade_schema
 from tradecore_cli.output import json_option, print_json
 from tradecore_cli.settings import settings_of
 
@@ -34,6 +33,8 @@ def init(ctx: click.Context, new_key: bool) -> None:
     each connection its secrets again (see docs/security.md).
     """
     settings = settings_of(ctx)
+    from tradecore_adapters.bootstrap import initialise
+
     done = asyncio.run(initialise(settings, new_key=new_key))
     click.echo(f"Home: {done.home}")
     if done.key_file is None:
@@ -70,6 +71,8 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Migrate the database to the newest schema (run it after upgrading tradecore)."""
+    from tradecore_adapters.bootstrap import upgrade_schema
+
     was, now = asyncio.run(upgrade_schema(settings_of(ctx)))
     before, after, where = was.current, now.current, now.database
     if before == after:
@@ -84,6 +87,8 @@ def db_upgrade(ctx: click.Context) -> None:
 def db_current(ctx: click.Context, as_json: bool) -> None:
     """Show the database's schema revision and whether it is the newest (exit status 1 when
     it is not)."""
+    from tradecore_adapters.bootstrap import schema_state
+
     state = asyncio.run(schema_state(settings_of(ctx)))
     current, head, where = state.current, state.head, state.database
     if as_json:

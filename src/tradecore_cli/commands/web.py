@@ -6,10 +6,8 @@ import asyncio
 
 import click
 
-from tradecore_adapters.bootstrap import initialise
 from tradecore_cli.app import open_app
 from tradecore_cli.settings import apply_verbosity, settings_of
-from tradecore_web.server import ServeOptions, is_loopback, serve
 
 __all__ = ["web"]
 
@@ -67,6 +65,10 @@ def web(
     keep it safe beside other daemons). Stop it with Ctrl-C or SIGTERM. Log in with a user
     whose password `tradecore user passwd NAME` set. See docs/web.md.
     """
+    # The web app (Litestar, Jinja) is imported when it is served, not for `tradecore --help`.
+    from tradecore_adapters.bootstrap import initialise
+    from tradecore_web.server import ServeOptions, is_loopback, serve
+
     settings = settings_of(ctx).demo() if demo else settings_of(ctx)
     apply_verbosity(ctx, verbose)
     if not is_loopback(host):
