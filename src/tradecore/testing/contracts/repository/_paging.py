@@ -107,7 +107,8 @@ class PagingTests(ContractBase):
             )
             assert [keys(page) for page in window] == [["a"], ["c"], ["e"]]
             full = await uow.trades.page_oldest_first(user_id, limit=8)
-            assert full.next is None and len(full.items) == 8
+            assert full.next is None
+            assert len(full.items) == 8
             with pytest.raises(DomainError):
                 await uow.trades.page_oldest_first(user_id, limit=0)
 
