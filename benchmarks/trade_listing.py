@@ -82,9 +82,7 @@ def setup(home: Path, trades: int) -> None:
     """A home with alice, her paper connection p1, and ``trades`` trades."""
     env = {**os.environ, "TRADECORE_HOME": str(home)}
     for step in (["init"], ["user", "add", "alice"], ["broker", "add", "paper", "--name", "p1"]):
-        subprocess.run(
-            [tradecore_here(), *step], env=env, check=True, stdout=subprocess.DEVNULL
-        )
+        subprocess.run([tradecore_here(), *step], env=env, check=True, stdout=subprocess.DEVNULL)
     database = home / "tradecore.db"
     with sqlite3.connect(database) as db:
         (user_id,) = db.execute("SELECT id FROM users WHERE name = 'alice'").fetchone()

@@ -27,8 +27,9 @@ from typing import Any, Final
 
 __all__ = ["BROKEN_PIPE", "JsonArrayWriter", "JsonLinesWriter", "quiet_broken_pipe"]
 
-BROKEN_PIPE: Final = 141
-"""The exit status when the reader of the output went away: 128 + SIGPIPE, as ``cat`` ends."""
+BROKEN_PIPE: Final = 1
+"""The exit status when the reader of the output went away: 1, as Python's documentation
+advises and as rich ends a table cut short the same way."""
 
 Row = Mapping[str, Any]
 
