@@ -22,7 +22,6 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
 __all__ = ["BROKEN_PIPE", "JsonArrayWriter", "JsonLinesWriter", "quiet_broken_pipe"]
@@ -70,7 +69,7 @@ class JsonLinesWriter:
     def page(self, rows: Sequence[Row]) -> None:
         """Write the rows of one page, in one piece."""
         if rows:
-            self._write("".join(json.dumps(row, separators=(",", ":")) + "\n" for row in rows))
+            self._write("".join(_COMPACT.encode(_plain(row)) + "\n" for row in rows))
 
     def close(self) -> None:
         """Nothing ends JSON Lines."""
@@ -92,21 +91,22 @@ def quiet_broken_pipe() -> Iterator[None]:
         sys.exit(BROKEN_PIPE)
 
 
+# The C encoder writes a flat object with these separators exactly as json.dumps(indent=2)
+# writes it as an item of a list, once wrapped in its braces: many times faster.
+_FLAT = json.JSONEncoder(separators=(",\n    ", ": "))
+_NESTED = (dict, list, tuple)
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def _indented(row: Row) -> str:
-    # One object of the list as json.dumps(list, indent=2) writes it. Strings and nulls (all
-    # that trades and positions hold) are encoded directly, by the encoder json.dumps uses.
+    # One object of the list as json.dumps(list, indent=2) writes it.
     if not row:
         return "  {}"
-    lines = ",\n".join(
-        f"    {encode_basestring_ascii(key)}: {_value(value)}" for key, value in row.items()
-    )
-    return "  {\n" + lines + "\n  }"
+    if any(isinstance(value, _NESTED) for value in row.values()):
+        return textwrap.indent(json.dumps(row, indent=2), "  ")
+    return "  {\n    " + _FLAT.encode(_plain(row))[1:-1] + "\n  }"
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, str):
-        return encode_basestring_ascii(value)
-    if value is None:
-        return "null"
-    # Anything else (numbers, nested objects) as json.dumps writes it at this depth.
-    return textwrap.indent(json.dumps(value, indent=2), "    ").lstrip(" ")
+def _plain(row: Row) -> dict[str, Any]:
+    # The encoders take dicts (the rows are, nearly always, already).
+    return row if isinstance(row, dict) else dict(row)

@@ -5,6 +5,7 @@ page is one write; a reader gone away ends the command quietly."""
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -51,6 +52,12 @@ def test_an_empty_array_and_empty_pages() -> None:
         "".join(written(JsonArrayWriter, [[], [ROWS[0]], []]))
         == json.dumps([ROWS[0]], indent=2) + "\n"
     )
+
+
+def test_any_mapping_is_written_as_a_dict_would_be() -> None:
+    proxy = MappingProxyType(ROWS[1])
+    assert "".join(written(JsonArrayWriter, [[proxy]])) == json.dumps([ROWS[1]], indent=2) + "\n"
+    assert json.loads("".join(written(JsonLinesWriter, [[proxy]]))) == ROWS[1]
 
 
 def test_json_lines_hold_one_object_per_line() -> None:
