@@ -96,6 +96,19 @@ def test_json_is_the_same_document_as_before_byte_for_byte(alice: Cli) -> None:
     assert alice.ok("trades", "--user", "alice", "--json", "--since", "2025-01-01") == "[]\n"
 
 
+def test_json_over_several_pages_is_the_same_document(tmp_path: Path) -> None:
+    home = Cli({"TRADECORE_HOME": str(tmp_path / "home")})
+    home.ok("init")
+    home.ok("user", "add", "alice")
+    home.ok("broker", "add", "paper", "--name", "p1", "--user", "alice")
+    seed_trades(home, 1234)  # three pages of the stream (500 a page)
+    assert home.ok("trades", "--user", "alice", "--json") == old_json(home)
+    limited = home.ok("trades", "--user", "alice", "--json", "--limit", "1001")
+    assert limited == old_json(home, limit=1001)
+    lines = home.ok("trades", "--user", "alice", "--jsonl").splitlines()
+    assert [json.loads(line) for line in lines] == json.loads(old_json(home))
+
+
 def test_jsonl_holds_the_same_objects_one_per_line(alice: Cli) -> None:
     lines = alice.ok("trades", "--user", "alice", "--jsonl").splitlines()
     assert [json.loads(line) for line in lines] == json.loads(old_json(alice))
