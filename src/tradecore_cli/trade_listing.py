@@ -16,7 +16,6 @@ from rich.console import Console
 
 from tradecore_cli.app import find_user, open_app
 from tradecore_cli.listing_output import JsonArrayWriter, JsonLinesWriter, quiet_broken_pipe
-from tradecore_cli.render import print_table
 from tradecore_cli.render_trades import trade_json, trades_table
 
 __all__ = [
@@ -30,6 +29,8 @@ __all__ = [
 
 TABLE_PAGE_SIZE: Final = 50
 """The trades of one page on the terminal (the web dashboard's page size too)."""
+
+_NEVER_NARROWER = 10_000  # characters
 
 Output = Literal["json", "jsonl", "table"]
 """How the listing is written: a JSON array, JSON lines, or tables."""
@@ -86,12 +87,14 @@ def stream_trades(
                         )
                 writer.close()
                 return
-            console = Console(soft_wrap=True)
+            # Wide enough that no table is ever cut to the terminal: each prints at its
+            # natural width, as print_table does, without measuring every cell twice.
+            console = Console(soft_wrap=True, width=_NEVER_NARROWER)
             shown = 0
             async with aclosing(stream.pages) as pages:
                 async for page in pages:
                     title = f"Trades of {owner.name}, oldest first" if not shown else ""
-                    print_table(console, trades_table(page, connection_names=names, title=title))
+                    console.print(trades_table(page, connection_names=names, title=title))
                     shown += len(page)
             if shown:
                 click.echo(f"{shown} trade(s), oldest first.")
