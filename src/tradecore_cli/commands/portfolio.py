@@ -69,13 +69,13 @@ json_option = click.option(
     "--json",
     "as_json",
     is_flag=True,
-    help="Print a JSON array instead of a table, written as the rows are read.",
+    help="Print a JSON array instead of a table.",
 )
 jsonl_option = click.option(
     "--jsonl",
     "as_jsonl",
     is_flag=True,
-    help="Print JSON Lines instead of a table: one JSON object per line, for scripts.",
+    help="Print JSON Lines instead of a table: one JSON object per line.",
 )
 
 
@@ -114,10 +114,10 @@ def positions(
     shown, names = holdings.positions, holdings.connection_names
     if as_json or as_jsonl:
         writer = JsonLinesWriter(_echo) if as_jsonl else JsonArrayWriter(_echo)
+        # Positions are one row per instrument held (read at once); the writer is the one
+        # trades stream through, so both commands write the same forms.
         with quiet_broken_pipe():
-            for start in range(0, len(shown), STREAM_PAGE_SIZE):
-                chunk = shown[start : start + STREAM_PAGE_SIZE]
-                writer.page([position_json(p, connection=names[p.connection_id]) for p in chunk])
+            writer.page([position_json(p, connection=names[p.connection_id]) for p in shown])
             writer.close()
         return
     if not shown:
@@ -352,9 +352,8 @@ def equity(
         return
     if not history.series:
         dated = since is not None or until is not None
-        click.echo(
-            f"No equity recorded for {owner.name}{describe_filters(connection_name, None, dated=dated)}."
-        )
+        filters = describe_filters(connection_name, None, dated=dated)
+        click.echo(f"No equity recorded for {owner.name}{filters}.")
         click.echo(
             f"Each `tradecore sync --user {owner.name}` records it, for the positions the "
             "broker gives a market value."
