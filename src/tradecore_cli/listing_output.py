@@ -20,17 +20,48 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
-__all__ = ["BROKEN_PIPE", "JsonArrayWriter", "JsonLinesWriter", "quiet_broken_pipe"]
+__all__ = [
+    "BROKEN_PIPE",
+    "JsonArrayWriter",
+    "JsonLinesWriter",
+    "PageWriter",
+    "quiet_broken_pipe",
+    "write_pages",
+]
 
 BROKEN_PIPE: Final = 1
 """The exit status when the reader of the output went away: 1, as Python's documentation
 advises and as rich ends a table cut short the same way."""
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
+
+
+class PageWriter(Protocol):
+    """Writes a listing a page at a time (:class:`JsonArrayWriter`, :class:`JsonLinesWriter`)."""
+
+    def page(self, rows: Sequence[Row]) -> None:
+        """Write the rows of one page."""
+
+    def close(self) -> None:
+        """End the listing."""
+
+
+async def write_pages(
+    pages: AsyncIterator[Sequence[T]], writer: PageWriter, to_row: Callable[[T], Row]
+) -> int:
+    """Write each page as it arrives (before the next is asked for), then end the listing;
+    returns how many rows were written. Only the current page is held."""
+    written = 0
+    async for page in pages:
+        writer.page([to_row(each) for each in page])
+        written += len(page)
+    writer.close()
+    return written
 
 
 class JsonArrayWriter:

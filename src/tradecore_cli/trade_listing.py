@@ -15,7 +15,12 @@ from attrs import frozen
 from rich.console import Console
 
 from tradecore_cli.app import find_user, open_app
-from tradecore_cli.listing_output import JsonArrayWriter, JsonLinesWriter, quiet_broken_pipe
+from tradecore_cli.listing_output import (
+    JsonArrayWriter,
+    JsonLinesWriter,
+    quiet_broken_pipe,
+    write_pages,
+)
 from tradecore_cli.render_trades import trade_json, trades_table
 
 __all__ = [
@@ -81,11 +86,9 @@ def stream_trades(
                     JsonLinesWriter(echo_text) if output == "jsonl" else JsonArrayWriter(echo_text)
                 )
                 async with aclosing(stream.pages) as pages:
-                    async for page in pages:
-                        writer.page(
-                            [trade_json(t, connection=names[t.connection_id]) for t in page]
-                        )
-                writer.close()
+                    await write_pages(
+                        pages, writer, lambda t: trade_json(t, connection=names[t.connection_id])
+                    )
                 return
             # Wide enough that no table is ever cut to the terminal: each prints at its
             # natural width, as print_table does, without measuring every cell twice.

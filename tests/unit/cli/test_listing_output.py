@@ -5,6 +5,7 @@ page is one write; a reader gone away ends the command quietly."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from types import MappingProxyType
 from typing import Any
 
@@ -15,6 +16,7 @@ from tradecore_cli.listing_output import (
     JsonArrayWriter,
     JsonLinesWriter,
     quiet_broken_pipe,
+    write_pages,
 )
 
 ROWS: list[dict[str, Any]] = [
@@ -74,3 +76,21 @@ def test_a_broken_pipe_ends_quietly_and_other_errors_pass() -> None:
     assert ended.value.code == BROKEN_PIPE
     with pytest.raises(ConnectionResetError), quiet_broken_pipe():
         raise ConnectionResetError
+
+
+async def test_each_page_is_written_before_the_next_is_asked_for() -> None:
+    pieces: list[str] = []
+    asked: list[int] = []
+
+    async def pages() -> AsyncIterator[list[int]]:
+        for number in range(3):
+            asked.append(number)
+            # Everything before this page is already out: nothing is held back.
+            assert "".join(pieces).count('"n"') == number * 2
+            yield [number * 2, number * 2 + 1]
+
+    written = await write_pages(pages(), JsonLinesWriter(pieces.append), lambda n: {"n": n})
+    assert written == 6
+    assert asked == [0, 1, 2]
+    assert len(pieces) == 3
+    assert [json.loads(line)["n"] for line in "".join(pieces).splitlines()] == list(range(6))
