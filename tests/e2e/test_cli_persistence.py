@@ -151,7 +151,7 @@ def test_the_issue_flow_syncs_once_and_a_second_sync_adds_nothing(any_backend: C
     assert f"{len(stored)} trade(s) seen, {len(stored)} new." in first
     assert stored
     assert "Trades of alice" in table
-    assert f"{len(stored)} trade(s)." in table
+    assert f"{len(stored)} trade(s), newest first." in table  # one page: all 25
     assert table.count("p1 / paper") == len(stored)
 
     second = tradecore.ok("sync", "--user", "alice")

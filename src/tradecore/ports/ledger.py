@@ -87,6 +87,28 @@ class TradeRepository(Protocol):
         """
         ...
 
+    async def page_oldest_first(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: PageKey | None = None,
+        limit: int,
+    ) -> Page[Trade]:
+        """:meth:`page` the other way round: at most ``limit`` of the user's trades, oldest
+        first (by ``executed_at``, then the order they were stored in), with the same filters,
+        newer than ``after``. The page's ``next`` is the key of its last (newest) row when a
+        newer row matches; pass it back as ``after``. Read from the same indexes in the other
+        direction, so walking every page reads each matching row once, in pages, and never
+        the whole listing at a time.
+
+        :raises DomainError: ``limit`` is below 1, or a time is naive.
+        """
+        ...
+
     async def count(self, user_id: str, *, connection_id: str | None = None) -> int:
         """How many trades are stored."""
         ...

@@ -49,7 +49,9 @@ class PageKey:
 
 @frozen(kw_only=True)
 class Page(Generic[T]):
-    """At most ``limit`` rows, newest first, and where the next page starts.
+    """At most ``limit`` rows, newest first, and where the next page starts (a listing read
+    oldest first, such as ``TradeRepository.page_oldest_first``, gives its rows oldest first
+    and its ``next`` is passed back as ``after``).
 
     :param items: the rows of this page.
     :param next: the key to pass as ``before`` for the next (older) page; ``None`` when no

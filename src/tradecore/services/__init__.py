@@ -37,6 +37,7 @@ from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.services.health import CheckLine, Health
 from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
 from tradecore.services.ledger import DEFAULT_RETENTION, PruneResult, Retention, prune_ledger
+from tradecore.services.listings import STREAM_PAGE_SIZE, TradeStream
 from tradecore.services.logins import KEEP_ALIVE_HORIZON, KeptLogin, keep_logins_alive
 from tradecore.services.manual_orders import (
     ManualOrder,
@@ -133,6 +134,7 @@ __all__ = [
     "RENEW_AFTER",
     "SAFE_WINDOW",
     "SHOWN_ORDERS",
+    "STREAM_PAGE_SIZE",
     "UNCHANGED",
     "AccountNotChosen",
     "ApiTokens",
@@ -215,6 +217,7 @@ __all__ = [
     "TokenRenewal",
     "TokenUse",
     "TradeList",
+    "TradeStream",
     "TradesPage",
     "Unchanged",
     "UnknownStrategyType",

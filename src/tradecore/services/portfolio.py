@@ -14,7 +14,6 @@ from attrs import frozen
 
 from tradecore.domain import BrokerConnection, Position, Trade
 from tradecore.errors import DomainError, NotFound
-from tradecore.ports import UnitOfWork
 from tradecore.services.brokers import describe_broker_failure
 from tradecore.services.connections import connection_by_name
 from tradecore.services.context import ServiceContext
@@ -23,6 +22,13 @@ from tradecore.services.equity import (
     EquityHistory,
     checked_equity_query,
     read_equity,
+)
+from tradecore.services.listings import (
+    STREAM_PAGE_SIZE,
+    TradeStream,
+    check_window,
+    open_trade_stream,
+    user_scope,
 )
 from tradecore.services.paging import (
     MAX_PAGE_SIZE,
@@ -154,7 +160,7 @@ class Portfolio:
         :raises NotFound: no such user, or the user has no connection by that name.
         """
         async with self._context.repository.unit_of_work() as uow:
-            connection_id, names = await _scope(uow, user_id, connection)
+            connection_id, names = await user_scope(uow, user_id, connection)
             found = await uow.positions.list(user_id, connection_id=connection_id)
         shown = tuple(each for each in found if _same_symbol(symbol, each.instrument.symbol))
         return Holdings(positions=shown, connection_names=names)
@@ -175,11 +181,11 @@ class Portfolio:
         :raises DomainError: ``since`` is not earlier than ``until``, or ``limit`` is below 1.
         :raises NotFound: no such user, or the user has no connection by that name.
         """
-        _check_window(since, until)
+        check_window(since, until)
         if limit is not None and limit < 1:
             raise DomainError(f"limit must be 1 or more, got {limit}")
         async with self._context.repository.unit_of_work() as uow:
-            connection_id, names = await _scope(uow, user_id, connection)
+            connection_id, names = await user_scope(uow, user_id, connection)
             if symbol is None and until is None:
                 found = await uow.trades.list(
                     user_id, connection_id=connection_id, since=since, limit=limit
@@ -205,6 +211,37 @@ class Portfolio:
                 before = page.next
         return TradeList(trades=tuple(reversed(shown)), connection_names=names)
 
+    async def stream_trades(
+        self,
+        user_id: str,
+        *,
+        connection: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        page_size: int = STREAM_PAGE_SIZE,
+    ) -> TradeStream:
+        """The trades :meth:`trades` lists (same filters, oldest first; ties in time in the
+        order they were stored), read a page of ``page_size`` at a time as they are iterated,
+        so memory does not grow with the user's history. The scope is checked here, before
+        any page is read. See :func:`tradecore.services.listings.open_trade_stream`.
+
+        :raises DomainError: ``since`` is not earlier than ``until``, ``limit`` is below 1, or
+            ``page_size`` is outside 1 to 500.
+        :raises NotFound: no such user, or the user has no connection by that name.
+        """
+        return await open_trade_stream(
+            self._context.repository,
+            user_id,
+            connection=connection,
+            symbol=symbol,
+            since=since,
+            until=until,
+            limit=limit,
+            page_size=page_size,
+        )
+
     async def trade_page(
         self,
         user_id: str,
@@ -226,11 +263,11 @@ class Portfolio:
             range, or the cursor is not one a page of trades gave out.
         :raises NotFound: no such user, or the user has no connection by that name.
         """
-        _check_window(since, until)
+        check_window(since, until)
         check_page_size(limit)
         before = decode_cursor("trades", cursor)
         async with self._context.repository.unit_of_work() as uow:
-            connection_id, names = await _scope(uow, user_id, connection)
+            connection_id, names = await user_scope(uow, user_id, connection)
             page = await uow.trades.page(
                 user_id,
                 connection_id=connection_id,
@@ -271,7 +308,7 @@ class Portfolio:
         """
         checked_equity_query(since, until, max_points)
         async with self._context.repository.unit_of_work() as uow:
-            connection_id, names = await _scope(uow, user_id, connection)
+            connection_id, names = await user_scope(uow, user_id, connection)
             return await read_equity(
                 uow,
                 user_id,
@@ -305,23 +342,6 @@ class Portfolio:
                 error=exc,
             )
         return SyncOutcome(connection=connection, result=result)
-
-
-async def _scope(
-    uow: UnitOfWork, user_id: str, connection: str | None
-) -> tuple[str | None, dict[str, str]]:
-    # The id of the connection asked for (if any), and every connection's name by id.
-    await uow.users.get(user_id)
-    connection_id = None
-    if connection is not None:
-        connection_id = (await connection_by_name(uow, user_id, connection)).id
-    names = {each.id: each.name for each in await uow.connections.list(user_id)}
-    return connection_id, names
-
-
-def _check_window(since: datetime | None, until: datetime | None) -> None:
-    if since is not None and until is not None and since >= until:
-        raise DomainError("since must be earlier than until")
 
 
 def _same_symbol(symbol: str | None, candidate: str) -> bool:

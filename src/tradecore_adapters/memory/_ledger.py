@@ -149,11 +149,48 @@ class Trades:
         before: PageKey | None = None,
         limit: int,
     ) -> Page[Trade]:
+        return self._page(
+            user_id, connection_id, symbol, since, until, before, limit, newest_first=True
+        )
+
+    async def page_oldest_first(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: PageKey | None = None,
+        limit: int,
+    ) -> Page[Trade]:
+        return self._page(
+            user_id, connection_id, symbol, since, until, after, limit, newest_first=False
+        )
+
+    def _page(
+        self,
+        user_id: str,
+        connection_id: str | None,
+        symbol: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        edge_key: PageKey | None,
+        limit: int,
+        *,
+        newest_first: bool,
+    ) -> Page[Trade]:
         check_page_limit(limit)
         start = None if since is None else aware(since, "since")
         end = None if until is None else aware(until, "until")
         wanted = None if symbol is None else _ascii_lower(symbol.strip())
-        edge = numbered_key(before)
+        edge = numbered_key(edge_key)
+
+        def beyond(position: tuple[datetime, int]) -> bool:
+            # Strictly past the edge, in the direction of the listing.
+            if edge is None:
+                return True
+            return position < edge if newest_first else position > edge
 
         def page(tables: Tables) -> Page[Trade]:
             owned = _connections(tables, user_id, connection_id)
@@ -165,10 +202,10 @@ class Trades:
                     and (start is None or stored.trade.executed_at >= start)
                     and (end is None or stored.trade.executed_at < end)
                     and (wanted is None or _ascii_lower(stored.trade.instrument.symbol) == wanted)
-                    and (edge is None or (stored.trade.executed_at, stored.insertion) < edge)
+                    and beyond((stored.trade.executed_at, stored.insertion))
                 ),
                 key=lambda row: (row[0], row[1]),
-                reverse=True,
+                reverse=newest_first,
             )
             shown = rows[:limit]
             more = len(rows) > limit

@@ -197,10 +197,55 @@ class Trades:
         before: PageKey | None = None,
         limit: int,
     ) -> Page[Trade]:
+        return await self._page(
+            user_id,
+            connection_id=connection_id,
+            symbol=symbol,
+            since=since,
+            until=until,
+            edge=before,
+            limit=limit,
+            newest_first=True,
+        )
+
+    async def page_oldest_first(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None = None,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: PageKey | None = None,
+        limit: int,
+    ) -> Page[Trade]:
+        return await self._page(
+            user_id,
+            connection_id=connection_id,
+            symbol=symbol,
+            since=since,
+            until=until,
+            edge=after,
+            limit=limit,
+            newest_first=False,
+        )
+
+    async def _page(
+        self,
+        user_id: str,
+        *,
+        connection_id: str | None,
+        symbol: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        edge: PageKey | None,
+        limit: int,
+        newest_first: bool,
+    ) -> Page[Trade]:
         check_page_limit(limit)
-        edge = numbered_key(before)
-        # Newest first on (executed_at, id): the index ix_trades_user_id_executed_at_id (or the
-        # one with connection_id) gives the rows in that order from the cursor on, so the
+        key = numbered_key(edge)
+        # On (executed_at, id), newest or oldest first: the index ix_trades_user_id_executed_at_id
+        # (or the one with connection_id) gives the rows in that order from the key on, so the
         # database stops after limit + 1 rows (one more tells whether there is a next page).
         query = select(trades).where(trades.c.user_id == user_id)
         if connection_id is not None:
@@ -212,11 +257,17 @@ class Trades:
             query = query.where(trades.c.executed_at >= _aware(since, "since"))
         if until is not None:
             query = query.where(trades.c.executed_at < _aware(until, "until"))
-        if edge is not None:
-            query = query.where(tuple_(trades.c.executed_at, trades.c.id) < tuple_(*edge))
-        query = query.order_by(trades.c.executed_at.desc(), trades.c.id.desc()).limit(limit + 1)
+        position = tuple_(trades.c.executed_at, trades.c.id)
+        if key is not None:
+            query = query.where(
+                position < tuple_(*key) if newest_first else position > tuple_(*key)
+            )
+        if newest_first:
+            query = query.order_by(trades.c.executed_at.desc(), trades.c.id.desc())
+        else:
+            query = query.order_by(trades.c.executed_at, trades.c.id)
         db = await self._tx.read()
-        result = await db.execute(query)
+        result = await db.execute(query.limit(limit + 1))
         with fetching("trades"):
             rows = result.mappings().all()
         shown = rows[:limit]

@@ -14,15 +14,24 @@ from tradecore.domain import User
 from tradecore.services import (
     MAX_EQUITY_POINTS,
     MAX_PAGE_SIZE,
+    STREAM_PAGE_SIZE,
     EquityHistory,
     Holdings,
-    TradeList,
     TradesPage,
 )
 from tradecore_cli.app import find_user, open_app, user_option
+from tradecore_cli.listing_output import JsonArrayWriter, JsonLinesWriter, quiet_broken_pipe
 from tradecore_cli.render import positions_table, print_table
 from tradecore_cli.render_equity import equity_json, equity_table
 from tradecore_cli.render_trades import position_json, trade_json, trades_table
+from tradecore_cli.trade_listing import (
+    TABLE_PAGE_SIZE,
+    Output,
+    TradeQuery,
+    describe_filters,
+    stream_trades,
+)
+from tradecore_cli.trade_listing import echo_text as _echo
 
 __all__ = ["equity", "positions", "trades"]
 
@@ -56,7 +65,18 @@ symbol_option = click.option(
     default=None,
     help="Only this instrument, as the broker names it (case does not matter).",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array instead of a table.",
+)
+jsonl_option = click.option(
+    "--jsonl",
+    "as_jsonl",
+    is_flag=True,
+    help="Print JSON Lines instead of a table: one JSON object per line.",
+)
 
 
 @click.command()
@@ -64,6 +84,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @connection_option
 @symbol_option
 @json_option
+@jsonl_option
 @click.pass_context
 def positions(
     ctx: click.Context,
@@ -71,12 +92,15 @@ def positions(
     connection_name: str | None,
     symbol: str | None,
     as_json: bool,
+    as_jsonl: bool,
 ) -> None:
     """Show a user's positions as of their last sync.
 
     In JSON, amounts are strings holding the exact decimal digits and times are ISO 8601 with
     their UTC offset.
     """
+    if as_json and as_jsonl:
+        raise click.UsageError("--json and --jsonl do not go together: choose one")
 
     async def run() -> tuple[User, Holdings]:
         async with open_app(ctx) as app:
@@ -88,12 +112,18 @@ def positions(
 
     owner, holdings = asyncio.run(run())
     shown, names = holdings.positions, holdings.connection_names
-    if as_json:
-        payload = [position_json(each, connection=names[each.connection_id]) for each in shown]
-        click.echo(json.dumps(payload, indent=2))
+    if as_json or as_jsonl:
+        writer = JsonLinesWriter(_echo) if as_jsonl else JsonArrayWriter(_echo)
+        # Positions are one row per instrument held (read at once); the writer is the one
+        # trades stream through, so both commands write the same forms.
+        with quiet_broken_pipe():
+            writer.page([position_json(p, connection=names[p.connection_id]) for p in shown])
+            writer.close()
         return
     if not shown:
-        click.echo(f"No positions stored for {owner.name}{_filters(connection_name, symbol)}.")
+        click.echo(
+            f"No positions stored for {owner.name}{describe_filters(connection_name, symbol)}."
+        )
         click.echo(f"Positions are stored by `tradecore sync --user {owner.name}`.")
         return
     table = positions_table(shown, connection_names=names, title=f"Positions of {owner.name}")
@@ -117,27 +147,35 @@ def positions(
     help="Only trades executed before this time (UTC).",
 )
 @click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Every trade selected, oldest first, printed as it is read (a table per "
+    f"{STREAM_PAGE_SIZE} trades) instead of one page.",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=1),
     metavar="N",
     default=None,
-    help="Only the newest N of the trades selected.",
+    help="Only the newest N of the trades selected, oldest first.",
 )
 @click.option(
     "--page-size",
     type=int,
     metavar="N",
     default=None,
-    help=f"Show one page of N trades (1 to {MAX_PAGE_SIZE}), newest first, and the cursor of "
-    "the next page.",
+    help=f"Trades per page (1 to {MAX_PAGE_SIZE}; {TABLE_PAGE_SIZE} unless given): one page, "
+    "newest first, and the cursor of the next.",
 )
 @click.option(
     "--cursor",
     metavar="CURSOR",
     default=None,
-    help="Show the page after the one that printed this cursor (with --page-size).",
+    help="Show the page after the one that printed this cursor.",
 )
 @json_option
+@jsonl_option
 @click.pass_context
 def trades(
     ctx: click.Context,
@@ -146,12 +184,20 @@ def trades(
     symbol: str | None,
     since: datetime | None,
     until: datetime | None,
+    every: bool,
     limit: int | None,
     page_size: int | None,
     cursor: str | None,
     as_json: bool,
+    as_jsonl: bool,
 ) -> None:
-    """Show a user's stored trades, oldest first (or a page of them, newest first).
+    """Show a user's stored trades: a page on a terminal, every trade in JSON.
+
+    Without options: the newest 50 trades, newest first, and the --cursor of the next (older)
+    page. --all prints every trade selected and --limit N the newest N, oldest first, a table
+    per 500 trades as they are read. --json (one array) and --jsonl (one object per line)
+    write every trade selected, oldest first, as they are read; with --page-size or --cursor,
+    --json prints one page and its cursor.
 
     Times are UTC: --since 2024-01-01 --until 2024-02-01 selects January. In JSON, amounts are
     strings holding the exact decimal digits and times are ISO 8601 with their UTC offset.
@@ -159,50 +205,41 @@ def trades(
     start, end = since, until
     if start is not None and end is not None and start >= end:
         raise click.UsageError("--since must be earlier than --until")
-    if page_size is not None or cursor is not None:
-        if limit is not None:
-            raise click.UsageError("--limit does not go with --page-size or --cursor")
-        _trade_page(ctx, user_name, connection_name, symbol, start, end, page_size, cursor, as_json)
+    paged = page_size is not None or cursor is not None
+    _refuse_conflicts(every=every, limit=limit, paged=paged, json=as_json, jsonl=as_jsonl)
+    query = TradeQuery(connection=connection_name, symbol=symbol, since=start, until=end)
+    if (as_json or as_jsonl or every or limit is not None) and not paged:
+        output: Output = "jsonl" if as_jsonl else "json" if as_json else "table"
+        stream_trades(ctx, user_name, query, limit=limit, output=output)
         return
+    _trade_page(ctx, user_name, query, page_size, cursor, as_json)
 
-    async def run() -> tuple[User, TradeList]:
-        async with open_app(ctx) as app:
-            owner = await find_user(app, user_name)
-            found = await app.portfolio.trades(
-                owner.id,
-                connection=connection_name,
-                symbol=symbol,
-                since=start,
-                until=end,
-                limit=limit,
-            )
-            return owner, found
 
-    owner, found = asyncio.run(run())
-    shown, names = found.trades, found.connection_names
-    if as_json:
-        payload = [trade_json(each, connection=names[each.connection_id]) for each in shown]
-        click.echo(json.dumps(payload, indent=2))
-        return
-    if not shown:
-        dated = start is not None or end is not None
-        click.echo(
-            f"No trades stored for {owner.name}{_filters(connection_name, symbol, dated=dated)}."
+def _refuse_conflicts(
+    *, every: bool, limit: int | None, paged: bool, json: bool, jsonl: bool
+) -> None:
+    # Options that ask for two different listings at once.
+    if json and jsonl:
+        raise click.UsageError("--json and --jsonl do not go together: choose one")
+    if limit is not None and paged:
+        raise click.UsageError("--limit does not go with --page-size or --cursor")
+    if every and limit is not None:
+        raise click.UsageError("--all lists every trade and --limit the newest N: choose one")
+    if every and paged:
+        raise click.UsageError(
+            "--all lists every trade at once; it does not go with --page-size or --cursor"
         )
-        click.echo(f"Trades are stored by `tradecore sync --user {owner.name}`.")
-        return
-    table = trades_table(shown, connection_names=names, title=f"Trades of {owner.name}")
-    print_table(Console(soft_wrap=True), table)
-    click.echo(f"{len(shown)} trade(s).")
+    if jsonl and paged:
+        raise click.UsageError(
+            "--jsonl lists every trade; for one page and its cursor, use --json with "
+            "--page-size or --cursor"
+        )
 
 
 def _trade_page(
     ctx: click.Context,
     user_name: str | None,
-    connection_name: str | None,
-    symbol: str | None,
-    start: datetime | None,
-    end: datetime | None,
+    query: TradeQuery,
     page_size: int | None,
     cursor: str | None,
     as_json: bool,
@@ -213,12 +250,12 @@ def _trade_page(
             owner = await find_user(app, user_name)
             page = await app.portfolio.trade_page(
                 owner.id,
-                connection=connection_name,
-                symbol=symbol,
-                since=start,
-                until=end,
+                connection=query.connection,
+                symbol=query.symbol,
+                since=query.since,
+                until=query.until,
                 cursor=cursor,
-                limit=50 if page_size is None else page_size,
+                limit=TABLE_PAGE_SIZE if page_size is None else page_size,
             )
             return owner, page
 
@@ -228,14 +265,27 @@ def _trade_page(
         shown = [trade_json(each, connection=names[each.connection_id]) for each in page.items]
         click.echo(json.dumps({"trades": shown, "next_cursor": page.next_cursor}, indent=2))
         return
-    if page.items:
-        table = trades_table(page.items, connection_names=names, title=f"Trades of {owner.name}")
-        print_table(Console(soft_wrap=True), table)
-    click.echo(f"{len(page.items)} trade(s), newest first.")
-    if page.next_cursor is None:
-        click.echo("No older trades.")
-    else:
+    if not page.items and cursor is None:
+        dated = query.since is not None or query.until is not None
+        filters = describe_filters(query.connection, query.symbol, dated=dated)
+        click.echo(f"No trades stored for {owner.name}{filters}.")
+        click.echo(f"Trades are stored by `tradecore sync --user {owner.name}`.")
+        return
+    with quiet_broken_pipe():
+        if page.items:
+            table = trades_table(
+                page.items, connection_names=names, title=f"Trades of {owner.name}"
+            )
+            print_table(Console(soft_wrap=True), table)
+        click.echo(f"{len(page.items)} trade(s), newest first.")
+        if page.next_cursor is None:
+            click.echo("No older trades.")
+            return
         click.echo(f"Older trades: the same command with --cursor {page.next_cursor}")
+        click.echo(
+            "Every trade, oldest first: the same command with --all, or --json or --jsonl for "
+            "scripts (without --page-size and --cursor)."
+        )
 
 
 @click.command()
@@ -302,9 +352,8 @@ def equity(
         return
     if not history.series:
         dated = since is not None or until is not None
-        click.echo(
-            f"No equity recorded for {owner.name}{_filters(connection_name, None, dated=dated)}."
-        )
+        filters = describe_filters(connection_name, None, dated=dated)
+        click.echo(f"No equity recorded for {owner.name}{filters}.")
         click.echo(
             f"Each `tradecore sync --user {owner.name}` records it, for the positions the "
             "broker gives a market value."
@@ -316,14 +365,3 @@ def equity(
         print_table(console, equity_table(each, title=title))
         thinned = f" of {each.stored} stored" if len(each.points) < each.stored else ""
         click.echo(f"{len(each.points)} point(s){thinned}.")
-
-
-def _filters(connection_name: str | None, symbol: str | None, *, dated: bool = False) -> str:
-    parts = []
-    if connection_name is not None:
-        parts.append(f"connection {connection_name}")
-    if symbol is not None:
-        parts.append(f"symbol {symbol}")
-    if dated:
-        parts.append("in that period")
-    return f" ({', '.join(parts)})" if parts else ""

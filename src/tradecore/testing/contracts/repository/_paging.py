@@ -1,4 +1,5 @@
-"""Contract tests of keyset paging: ``uow.trades.page``, ``uow.orders.page``, ``uow.runs.page``.
+"""Contract tests of keyset paging: ``uow.trades.page`` (and ``page_oldest_first``),
+``uow.orders.page``, ``uow.runs.page``.
 
 Each walks every page of a listing with ties in time and checks that the pages together list
 every row once, newest first; that filters, cursors and the user scope hold; and that a bad
@@ -65,6 +66,51 @@ class PagingTests(ContractBase):
                 lambda before: uow.trades.page(owner.user.id, before=before, limit=2)
             )
         assert [keys(page) for page in pages] == [["g", "e"], ["c", "a"], ["f", "b"], ["d"]]
+
+    @pytest.mark.asyncio
+    async def test_oldest_first_pages_mirror_the_newest_first_ones(
+        self, repository: RepositoryPort
+    ) -> None:
+        owner = await add_owner(repository)
+        other = await add_connection(repository, owner, "other")
+        # Out of time order, with ties (broken by storage order), two symbols, two connections.
+        times = {"a": 3, "b": 1, "c": 3, "d": 0, "e": 3, "f": 2, "g": 5, "h": 1}
+        async with committing(repository) as uow:
+            for key, minute in times.items():
+                trade = make_trade(
+                    connection_id=other.id if key == "h" else owner.connection.id,
+                    broker_trade_id=key,
+                    symbol="ETHUSDT" if key in "bf" else "BTCUSDT",
+                    executed_at=T0 + minutes(minute),
+                )
+                await uow.trades.add_new(owner.user.id, [trade])
+        user_id = owner.user.id
+        async with repository.unit_of_work() as uow:
+            pages = await _walk(
+                lambda after: uow.trades.page_oldest_first(user_id, after=after, limit=3)
+            )
+            newest_first = await _walk(
+                lambda before: uow.trades.page(user_id, before=before, limit=8)
+            )
+            assert [keys(page) for page in pages] == [["d", "b", "h"], ["f", "a", "c"], ["e", "g"]]
+            assert keys(sum(pages, ())) == keys(newest_first[0])[::-1]
+            window = await _walk(
+                lambda after: uow.trades.page_oldest_first(
+                    user_id,
+                    connection_id=owner.connection.id,
+                    symbol=" btcusdt ",
+                    since=T0 + minutes(1),
+                    until=T0 + minutes(5),
+                    after=after,
+                    limit=1,
+                )
+            )
+            assert [keys(page) for page in window] == [["a"], ["c"], ["e"]]
+            full = await uow.trades.page_oldest_first(user_id, limit=8)
+            assert full.next is None
+            assert len(full.items) == 8
+            with pytest.raises(DomainError):
+                await uow.trades.page_oldest_first(user_id, limit=0)
 
     @pytest.mark.asyncio
     async def test_a_full_last_page_has_no_next_key(self, repository: RepositoryPort) -> None:
