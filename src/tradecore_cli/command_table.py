@@ -122,7 +122,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "trades": LazyCommand(
         "tradecore_cli.commands.portfolio:trades",
-        help="Show a user's stored trades, oldest first (or a page of them, newest first).",
+        help="Show a user's stored trades: a page on a terminal, every trade in JSON.",
     ),
     "user": LazyCommand(
         "tradecore_cli.commands.users:user",
