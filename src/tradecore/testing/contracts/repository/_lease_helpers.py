@@ -24,10 +24,11 @@ from tradecore.ports.repository import RepositoryPort
 from tradecore.testing.builders import make_user
 from tradecore.testing.contracts.repository._helpers import ContractBase, committing, minutes
 
-TTL = timedelta(seconds=0.3)
-"""A lease that lapses within a test."""
+TTL = timedelta(seconds=1)
+"""A lease that lapses within a test (long enough that a loaded machine does not see it lapse
+between two statements that expect it held)."""
 
-LAPSE = 0.45
+LAPSE = 1.2
 """Seconds to sleep for a :data:`TTL` lease to lapse."""
 
 LONG = timedelta(seconds=60)
