@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from tradecore_adapters.database import key_ring_of
 from tradecore_adapters.settings import Settings
-from tradecore_adapters.sqlalchemy.migrate import DatabaseUnavailable
+from tradecore_adapters.sqlalchemy.schema_version import DatabaseUnavailable
 
 __all__ = ["derived_secret", "is_database_down"]
 

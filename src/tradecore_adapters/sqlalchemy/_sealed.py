@@ -76,14 +76,14 @@ async def sealed_secrets(url: str) -> SealedSecrets:
     :raises DatabaseUnavailable: the database cannot be reached or opened.
     :raises RepositoryError: the database cannot be read.
     """
-    from tradecore_adapters.sqlalchemy.migrate import _translating, connect
+    from tradecore_adapters.sqlalchemy.schema_version import connect, translating
 
     engine = create_engine(url, for_migrations=True)
     if is_sqlite(engine.url) and not Path(engine.url.database or "").expanduser().exists():
         await engine.dispose()
         return SealedSecrets(connections={}, targets={})
     try:
-        with _translating(describe_url(engine.url), "reading the secrets of"):
+        with translating(describe_url(engine.url), "reading the secrets of"):
             async with connect(engine) as connection:
                 return await connection.run_sync(_count)
     finally:

@@ -90,7 +90,7 @@ class SqlRepository:
             schema is not at head (the message says what to run).
         :raises RepositoryError: the database cannot be reached.
         """
-        from tradecore_adapters.sqlalchemy.migrate import ensure_at_head
+        from tradecore_adapters.sqlalchemy.schema_version import ensure_at_head
 
         checked = database_url(url)
         if is_sqlite(checked) and not Path(checked.database or "").exists():

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import Select, func, inspect, select, text
 
 from tradecore.errors import ConfigurationError, RepositoryError
-from tradecore_adapters.sqlalchemy import migrate
+from tradecore_adapters.sqlalchemy import migrate, schema_version
 from tradecore_adapters.sqlalchemy._engine import create_engine, describe_url
 from tradecore_adapters.sqlalchemy.migrate import (
     DatabaseUnavailable,
@@ -55,6 +55,7 @@ from tradecore_adapters.sqlalchemy.schema import (
     venue_entries,
     venue_states,
 )
+from tradecore_adapters.sqlalchemy.schema_version import revisions_in, shipped_revisions
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = Path(migrate.__file__).parent / "migrations"
@@ -137,6 +138,7 @@ def release_with(body: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         textwrap.dedent(header) + textwrap.dedent(body)
     )
     monkeypatch.setattr(migrate, "MIGRATIONS", str(location))
+    monkeypatch.setattr(schema_version, "VERSIONS", location / "versions")
     yield
 
 
@@ -373,6 +375,38 @@ def test_the_shipped_migrations_form_one_line_from_0001() -> None:
         "0002",
         "0001",
     ]
+
+
+def test_the_schema_check_reads_the_same_revisions_as_alembic() -> None:
+    # ensure_at_head reads the migration files as text so that no command but a migration
+    # imports Alembic; what it reads must be what Alembic reads.
+    scripts = migrate._scripts(migrate.MIGRATIONS)
+    alembic_line = [script.revision for script in scripts.walk_revisions()][::-1]
+    assert list(shipped_revisions()) == alembic_line
+    assert head_revision() == scripts.get_current_head()
+
+
+def _migration_file(directory: Path, name: str, revision: str, down: str | None) -> None:
+    down_text = "None" if down is None else f'"{down}"'
+    (directory / f"{name}.py").write_text(
+        f'revision: str = "{revision}"\ndown_revision: str | Sequence[str] | None = {down_text}\n'
+    )
+
+
+def test_the_schema_check_refuses_migrations_that_do_not_form_one_line(tmp_path: Path) -> None:
+    _migration_file(tmp_path, "0001_a", "0001", None)
+    _migration_file(tmp_path, "0002_b", "0002", "0001")
+    assert revisions_in(tmp_path) == ("0001", "0002")
+    _migration_file(tmp_path, "0003_fork", "0003", "0001")
+    with pytest.raises(ConfigurationError, match="do not form one line"):
+        revisions_in(tmp_path)
+    (tmp_path / "0003_fork.py").unlink()
+    _migration_file(tmp_path, "0003_start", "0003", None)
+    with pytest.raises(ConfigurationError, match="do not form one line"):
+        revisions_in(tmp_path)
+    (tmp_path / "0003_start.py").write_text("# no revision here\n")
+    with pytest.raises(ConfigurationError, match="names no revision"):
+        revisions_in(tmp_path)
 
 
 async def test_0002_adds_notification_targets_to_a_0001_database_and_downgrades_cleanly(
