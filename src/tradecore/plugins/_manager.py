@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -10,6 +11,12 @@ import pluggy
 
 from tradecore.errors import PluginError
 from tradecore.plugins import hookspecs
+from tradecore.plugins._labels import (
+    error_summary,
+    in_process_name,
+    plugin_label,
+    registered_label,
+)
 from tradecore.plugins._markers import ENTRYPOINT_GROUP, PROJECT_NAME
 
 __all__ = ["get_plugin_manager"]
@@ -34,7 +41,8 @@ def get_plugin_manager(
         (``TRADECORE_PLUGINS``).
     :param trace: a writer receiving pluggy's hook-call trace (``TRADECORE_TRACE_PLUGINS``).
     :raises PluginError: a plugin fails to import, two distributions declare the same plugin
-        name, or a plugin implements a hook that does not exist.
+        name, or a plugin implements a hook that does not exist or with arguments the hook does
+        not have. The message names the plugin and its distribution (and version) in one line.
     """
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
@@ -47,10 +55,7 @@ def get_plugin_manager(
         _register(pm, plugin, name)
     if load_entrypoints:
         _load_entrypoints(pm, None if allowed is None else frozenset(allowed))
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin!r} is invalid: {exc}") from exc
+    _check_hook_names(pm)
     if trace is not None:
         pm.trace.root.setwriter(trace)
         pm.enable_tracing()
@@ -61,7 +66,30 @@ def _register(pm: pluggy.PluginManager, plugin: object, name: str | None) -> Non
     try:
         pm.register(plugin, name=name)
     except (ValueError, pluggy.PluginValidationError) as exc:
-        raise PluginError(f"cannot register plugin {name or plugin!r}: {exc}") from exc
+        label = plugin_label(name or in_process_name(plugin), None, None)
+        raise PluginError(f"{label} cannot be registered: {error_summary(exc)}") from exc
+
+
+def _check_hook_names(pm: pluggy.PluginManager) -> None:
+    # pluggy's own check (check_pending) names the plugin by its repr; this one by its name and
+    # distribution, with the hook it most likely meant.
+    known = sorted(name for name in vars(hookspecs) if name.startswith("tradecore_"))
+    for hook_name in sorted(vars(pm.hook)):
+        if hook_name.startswith("_"):
+            continue
+        caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            meant = difflib.get_close_matches(hook_name, known, n=1)
+            hint = f"did you mean {meant[0]}?" if meant else f"the hooks are {', '.join(known)}"
+            raise PluginError(
+                f"{registered_label(pm, impl.plugin)} implements {hook_name}, "
+                f"which is not a tradecore hook; {hint}"
+            )
+    pm.check_pending()  # nothing left for it to find; kept as pluggy's own safety net
 
 
 def _entrypoints_by_name() -> dict[str, dict[str, importlib.metadata.EntryPoint]]:
@@ -86,10 +114,19 @@ def _load_entrypoints(pm: pluggy.PluginManager, allowed: frozenset[str] | None) 
                 "TRADECORE_DISABLE_PLUGINS"
             )
         ((dist, entry_point),) = by_dist.items()
+        version = entry_point.dist.version if entry_point.dist is not None else None
+        label = plugin_label(name, dist, version)
         try:
-            pm.load_setuptools_entrypoints(ENTRYPOINT_GROUP, name=name)
+            entry_point.load()  # imported once: pluggy's load below finds it in sys.modules
         except Exception as exc:
             raise PluginError(
-                f"plugin {name!r} ({entry_point.value}) from distribution {dist} failed to load: "
-                f"{type(exc).__name__}: {exc}"
+                f"{label} failed to import its module {entry_point.value}: {error_summary(exc)}"
             ) from exc
+        try:
+            pm.load_setuptools_entrypoints(ENTRYPOINT_GROUP, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"{label} has an invalid hook implementation: {error_summary(exc)}"
+            ) from exc
+        except Exception as exc:
+            raise PluginError(f"{label} failed to load: {error_summary(exc)}") from exc

@@ -10,6 +10,7 @@ import pluggy
 from attrs import field, frozen
 
 from tradecore.errors import PluginError
+from tradecore.plugins._labels import error_summary, plugin_label
 from tradecore.ports.factories import BrokerFactory, NotifierFactory, StrategyFactory
 
 __all__ = ["PluginInfo", "PluginRegistry"]
@@ -88,12 +89,7 @@ class PluginRegistry:
 
         def describe(plugin_name: str) -> str:
             info = infos.get(plugin_name, {})
-            dist = info.get("distribution")
-            return (
-                f"plugin {plugin_name!r} ({dist} {info.get('version')})"
-                if dist
-                else (f"plugin {plugin_name!r} (in-process)")
-            )
+            return plugin_label(plugin_name, info.get("distribution"), info.get("version"))
 
         def collect(
             hook_name: str, kind: str, plural: str, factory_type: type[_F]
@@ -111,7 +107,7 @@ class PluginRegistry:
                     result = answers[0] if answers else None
                 except Exception as exc:
                     raise PluginError(
-                        f"{describe(plugin_name)} raised in {hook_name}: {type(exc).__name__}: {exc}"
+                        f"{describe(plugin_name)} raised in {hook_name}: {error_summary(exc)}"
                     ) from exc
                 if not isinstance(result, list | tuple):
                     raise PluginError(
