@@ -117,11 +117,16 @@ def _load_entrypoints(pm: pluggy.PluginManager, allowed: frozenset[str] | None) 
         version = entry_point.dist.version if entry_point.dist is not None else None
         label = plugin_label(name, dist, version)
         try:
-            entry_point.load()  # imported once: pluggy's load below finds it in sys.modules
+            plugin = entry_point.load()  # imported once: pluggy's load below reuses it
         except Exception as exc:
             raise PluginError(
                 f"{label} failed to import its module {entry_point.value}: {error_summary(exc)}"
             ) from exc
+        if (other := pm.get_name(plugin)) is not None:
+            raise PluginError(
+                f"{label} names {entry_point.value}, which is already loaded as plugin "
+                f"{other!r}; declare each plugin module under one name"
+            )
         try:
             pm.load_setuptools_entrypoints(ENTRYPOINT_GROUP, name=name)
         except pluggy.PluginValidationError as exc:

@@ -218,3 +218,18 @@ def test_the_cli_shows_one_error_line_and_the_traceback_only_when_asked(
     )
     with pytest.raises(PluginError, match=r"tradecore-acme 2\.3\.4"):
         tradecore("--traceback", "plugins")
+
+
+def test_one_module_declared_under_two_plugin_names_names_the_second(
+    make_distribution: MakeDistribution,
+) -> None:
+    make_distribution(
+        "tradecore-acme",
+        entry_points={"acme": "acme_plugin", "acme2": "acme_plugin"},
+        modules={"acme_plugin": BROKER_PLUGIN},
+    )
+
+    assert plugin_error("acme", "acme2") == (
+        "plugin 'acme2' (tradecore-acme 1.0) names acme_plugin, which is already loaded as "
+        "plugin 'acme'; declare each plugin module under one name"
+    )
