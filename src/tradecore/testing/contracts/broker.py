@@ -17,7 +17,9 @@ Subclass :class:`BrokerPortContract` in a test module and provide its fixtures::
 
 The tests only assume what the :class:`~tradecore.ports.BrokerPort` docstrings promise. They are
 marked ``asyncio`` explicitly, so they run under pytest-asyncio in strict mode too (an async
-``broker`` fixture then needs ``@pytest_asyncio.fixture``). Order tests place real orders on the
+``broker`` fixture then needs ``@pytest_asyncio.fixture``); set pytest-asyncio's
+``asyncio_default_fixture_loop_scope = "function"`` (docs/plugins/writing.md shows the settings).
+Order tests place real orders on the
 first account returned by ``get_accounts``: point the broker at a sandbox, or set
 ``supports_orders = False`` to skip them. A broker that declares
 :attr:`~tradecore.ports.BrokerCapabilities.order_search` must implement
