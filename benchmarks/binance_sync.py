@@ -1,15 +1,22 @@
-"""Benchmark: the first full trade sync of many Binance accounts into SQLite.
+"""Benchmark: the first full trade sync of many Binance accounts into SQLite, beside ccxt.
 
 A fake Binance (``tests/fakes``, checking signatures and timestamps like the real one) runs in
-its own process on loopback with ``--latency-ms`` added to every answer. This process adds one
-``binance`` connection per account to a fresh SQLite database and syncs them all, at most
-``--concurrency`` at a time (like ``tradecore sync``), through the real adapter, the sync
-service and the SQL repository. It reports wall time, requests, trades/s and peak RSS.
+its own process on loopback with ``--latency-ms`` added to every answer. Each round of
+tradecore's side runs in a fresh process: it adds one ``binance`` connection per account to a
+fresh SQLite database and syncs them all, at most ``--concurrency`` at a time (like ``tradecore
+sync``), through the real adapter, the sync service and the SQL repository. It reports wall time,
+requests, trades/s and peak RSS, as the median of ``--rounds`` rounds.
+
+``--compare ccxt`` also runs ccxt's fetch and parse of the same trades from the same server in
+the same run (``benchmarks/ccxt_side.py``, in a virtual environment with pinned ccxt that this
+script makes once, outside the repository, under ``~/.cache/tradecore-benchmarks``), alternating
+the two sides round by round, and prints both medians and their ratio.
 
     python benchmarks/binance_sync.py                      # 50 accounts x 20 symbols x 500 trades
+    python benchmarks/binance_sync.py --compare ccxt --rounds 3
     python benchmarks/binance_sync.py --accounts 5 --trades 100
 
-The fake's weight limit is raised so the run measures tradecore, not Binance's per-IP budget:
+The fake's weight limit is raised so the run measures the clients, not Binance's per-IP budget:
 at 6000 weight per minute, 1000 ``myTrades`` calls (weight 20 each) from one IP take about
 four minutes whatever the client, and tradecore's budget would pace them accordingly.
 """
@@ -18,7 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +41,7 @@ sys.path.insert(0, str(ROOT))  # tests.fakes
 from tradecore.domain import BrokerConnection, Secret, User  # noqa: E402
 from tradecore.ports import BrokerContext, BrokerPort  # noqa: E402
 from tradecore.services.sync import sync_connection  # noqa: E402
+from tradecore_adapters.binance.broker import PAGES_PER_CALL  # noqa: E402
 from tradecore_adapters.binance.plugin import tradecore_register_brokers  # noqa: E402
 from tradecore_adapters.clock import SystemClock  # noqa: E402
 from tradecore_adapters.encryption import KeyRing  # noqa: E402
@@ -118,6 +129,64 @@ async def fetch_only(broker: BrokerPort) -> int:
     return fetched
 
 
+CCXT_VERSION = "4.5.90"
+CCXT_SIDE = ROOT / "benchmarks" / "ccxt_side.py"
+
+
+def ccxt_python() -> Path:
+    """The python of the pinned ccxt's virtual environment, made once (outside the repository)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    venv = cache / "tradecore-benchmarks" / f"ccxt-{CCXT_VERSION}"
+    python = venv / "bin" / "python"
+    done = venv / ".installed"
+    if venv.resolve().is_relative_to(ROOT):
+        raise SystemExit(f"the ccxt environment {venv} must be outside the repository")
+    if not done.exists():
+        print(f"making {venv} with ccxt=={CCXT_VERSION} (once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", f"ccxt=={CCXT_VERSION}"], check=True
+        )
+        done.write_text(CCXT_VERSION)
+    return python
+
+
+def tradecore_round(args: argparse.Namespace, base_url: str) -> dict[str, float]:
+    """One round of tradecore's side in a fresh process (its own peak RSS)."""
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--side", "tradecore",
+        "--base-url", base_url, "--accounts", str(args.accounts), "--symbols", str(args.symbols),
+        "--trades", str(args.trades), "--concurrency", str(args.concurrency),
+    ]  # fmt: skip
+    if args.fetch_only:
+        command.append("--fetch-only")
+    return _json_line(subprocess.run(command, cwd=ROOT, capture_output=True, text=True))
+
+
+def ccxt_round(args: argparse.Namespace, base_url: str, python: Path) -> dict[str, float]:
+    """One round of ccxt's side (``ccxt_side.py``) in a fresh process of its environment."""
+    command = [
+        str(python), str(CCXT_SIDE), "--base-url", base_url, "--accounts", str(args.accounts),
+        "--concurrency", str(args.concurrency), "--pages", str(PAGES_PER_CALL),
+    ]  # fmt: skip
+    return _json_line(subprocess.run(command, cwd=ROOT, capture_output=True, text=True))
+
+
+def _json_line(done: subprocess.CompletedProcess[str]) -> dict[str, float]:
+    if done.returncode != 0:
+        raise SystemExit(f"a benchmark side failed:\n{done.stdout}\n{done.stderr}")
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def side_main(args: argparse.Namespace) -> None:
+    """``--side tradecore``: one round in this process; one JSON line of figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = asyncio.run(run(args, args.base_url, Path(tmp) / "bench.db"))
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=50)
@@ -125,32 +194,72 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=500, help="per account and symbol")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=8, help="connections at once")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per side (median)")
+    parser.add_argument("--compare", choices=["ccxt"], help="run ccxt beside, alternating")
     parser.add_argument(
         "--fetch-only", action="store_true", help="fetch and parse every trade, store nothing"
     )
+    parser.add_argument("--side", choices=["tradecore"], help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.side:
+        side_main(args)
+        return
 
+    python = ccxt_python() if args.compare else None
+    expected = args.accounts * args.symbols * args.trades
+    what = "fetched" if args.fetch_only else "stored"
+    print(
+        f"{args.accounts} accounts x {args.symbols} symbols x {args.trades} trades, "
+        f"{args.latency_ms:g} ms latency, {args.concurrency} connections at once, "
+        f"{args.rounds} rounds",
+        flush=True,
+    )
+    ours: list[dict[str, float]] = []
+    theirs: list[dict[str, float]] = []
     server, base_url = start_server(args)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            figures = asyncio.run(run(args, base_url, Path(tmp) / "bench.db"))
+        for number in range(args.rounds):
+            sides = ["tradecore", "ccxt"] if python else ["tradecore"]
+            for side in sides if number % 2 == 0 else sides[::-1]:
+                if side == "ccxt" and python is not None:
+                    figures = ccxt_round(args, base_url, python)
+                    theirs.append(figures)
+                    if figures["unique"] != expected or figures["trades"] != expected:
+                        raise SystemExit(f"FAILED: ccxt parsed {figures['trades']:.0f} trades")
+                else:
+                    figures = tradecore_round(args, base_url)
+                    ours.append(figures)
+                    if figures["stored"] != expected or figures["new"] != expected:
+                        raise SystemExit("FAILED: not every trade was stored exactly once")
+                print(
+                    f"  round {number + 1} {side:9} {figures['seconds']:6.2f} s "
+                    f"{figures['requests']:5.0f} requests {figures['peak_rss_mb']:4.0f} MB",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait(timeout=10)
-    expected = args.accounts * args.symbols * args.trades
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"{args.accounts} accounts x {args.symbols} symbols x {args.trades} trades, "
-        f"{args.latency_ms:g} ms latency, {args.concurrency} connections at once"
-    )
-    print(f"  wall time     {figures['seconds']:.2f} s")
-    print(f"  requests      {figures['requests']:.0f}")
-    what = "fetched" if args.fetch_only else "stored"
-    print(f"  trades {what} {figures['stored']:.0f} (expected {expected})")
-    print(f"  trades/s      {figures['stored'] / figures['seconds']:,.0f}")
-    print(f"  peak RSS      {peak_mb:.0f} MB (this process; the fake server runs in another)")
-    if figures["stored"] != expected or figures["new"] != expected:
-        raise SystemExit("FAILED: not every trade was stored exactly once")
+    seconds = statistics.median(f["seconds"] for f in ours)
+    print(f"tradecore ({'fetch and parse' if args.fetch_only else 'full sync into SQLite'})")
+    print(f"  wall time     {seconds:.2f} s (median; {_spread(ours)})")
+    print(f"  requests      {ours[0]['requests']:.0f}")
+    print(f"  trades {what} {ours[0]['stored']:.0f} each round (expected {expected})")
+    print(f"  trades/s      {expected / seconds:,.0f}")
+    print(f"  peak RSS      {max(f['peak_rss_mb'] for f in ours):.0f} MB (highest round)")
+    if theirs:
+        ccxt_seconds = statistics.median(f["seconds"] for f in theirs)
+        print(f"ccxt {CCXT_VERSION} (fetch and parse, nothing stored)")
+        print(f"  wall time     {ccxt_seconds:.2f} s (median; {_spread(theirs)})")
+        print(f"  requests      {theirs[0]['requests']:.0f}")
+        print(f"  trades/s      {expected / ccxt_seconds:,.0f}")
+        print(f"  peak RSS      {max(f['peak_rss_mb'] for f in theirs):.0f} MB (highest round)")
+        print(f"ratio tradecore / ccxt: {seconds / ccxt_seconds:.2f} (target at most 0.33)")
+
+
+def _spread(rounds: list[dict[str, float]]) -> str:
+    times = sorted(f["seconds"] for f in rounds)
+    return f"{times[0]:.2f}-{times[-1]:.2f} s over {len(times)} rounds"
 
 
 if __name__ == "__main__":
