@@ -151,8 +151,12 @@ def ccxt_python() -> Path:
     return python
 
 
-def tradecore_round(args: argparse.Namespace, base_url: str) -> dict[str, float]:
-    """One round of tradecore's side in a fresh process (its own peak RSS)."""
+def tradecore_round(
+    args: argparse.Namespace, base_url: str, source: Path | None = None
+) -> dict[str, float]:
+    """One round of tradecore's side in a fresh process (its own peak RSS); with ``source``,
+    the tradecore of that checkout (its ``src`` first on ``PYTHONPATH``)."""
+    env = dict(os.environ, PYTHONPATH=str((source or ROOT) / "src"))
     command = [
         sys.executable, str(Path(__file__).resolve()), "--side", "tradecore",
         "--base-url", base_url, "--accounts", str(args.accounts), "--symbols", str(args.symbols),
@@ -160,7 +164,8 @@ def tradecore_round(args: argparse.Namespace, base_url: str) -> dict[str, float]
     ]  # fmt: skip
     if args.fetch_only:
         command.append("--fetch-only")
-    return _json_line(subprocess.run(command, cwd=ROOT, capture_output=True, text=True))
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    return _json_line(done)
 
 
 def ccxt_round(args: argparse.Namespace, base_url: str, python: Path) -> dict[str, float]:
@@ -197,6 +202,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side (median)")
     parser.add_argument("--compare", choices=["ccxt"], help="run ccxt beside, alternating")
     parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of tradecore (git worktree add DIR COMMIT) run as a third side",
+    )
+    parser.add_argument(
         "--fetch-only", action="store_true", help="fetch and parse every trade, store nothing"
     )
     parser.add_argument("--side", choices=["tradecore"], help=argparse.SUPPRESS)
@@ -215,46 +225,56 @@ def main() -> None:
         f"{args.rounds} rounds",
         flush=True,
     )
-    ours: list[dict[str, float]] = []
-    theirs: list[dict[str, float]] = []
-    server, base_url = start_server(args)
-    try:
-        for number in range(args.rounds):
-            sides = ["tradecore", "ccxt"] if python else ["tradecore"]
-            for side in sides if number % 2 == 0 else sides[::-1]:
-                if side == "ccxt" and python is not None:
-                    figures = ccxt_round(args, base_url, python)
-                    theirs.append(figures)
-                    if figures["unique"] != expected or figures["trades"] != expected:
-                        raise SystemExit(f"FAILED: ccxt parsed {figures['trades']:.0f} trades")
-                else:
-                    figures = tradecore_round(args, base_url)
-                    ours.append(figures)
-                    if figures["stored"] != expected or figures["new"] != expected:
-                        raise SystemExit("FAILED: not every trade was stored exactly once")
-                print(
-                    f"  round {number + 1} {side:9} {figures['seconds']:6.2f} s "
-                    f"{figures['requests']:5.0f} requests {figures['peak_rss_mb']:4.0f} MB",
-                    flush=True,
-                )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    seconds = statistics.median(f["seconds"] for f in ours)
-    print(f"tradecore ({'fetch and parse' if args.fetch_only else 'full sync into SQLite'})")
-    print(f"  wall time     {seconds:.2f} s (median; {_spread(ours)})")
-    print(f"  requests      {ours[0]['requests']:.0f}")
-    print(f"  trades {what} {ours[0]['stored']:.0f} each round (expected {expected})")
-    print(f"  trades/s      {expected / seconds:,.0f}")
-    print(f"  peak RSS      {max(f['peak_rss_mb'] for f in ours):.0f} MB (highest round)")
-    if theirs:
-        ccxt_seconds = statistics.median(f["seconds"] for f in theirs)
-        print(f"ccxt {CCXT_VERSION} (fetch and parse, nothing stored)")
-        print(f"  wall time     {ccxt_seconds:.2f} s (median; {_spread(theirs)})")
-        print(f"  requests      {theirs[0]['requests']:.0f}")
-        print(f"  trades/s      {expected / ccxt_seconds:,.0f}")
-        print(f"  peak RSS      {max(f['peak_rss_mb'] for f in theirs):.0f} MB (highest round)")
-        print(f"ratio tradecore / ccxt: {seconds / ccxt_seconds:.2f} (target at most 0.33)")
+    sides = ["tradecore"] + (["before"] if args.before else []) + (["ccxt"] if python else [])
+    figures_of: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
+    for number in range(args.rounds):
+        turn = number % len(sides)  # each side goes first in turn
+        for side in sides[turn:] + sides[:turn]:
+            # A fresh server for every side and round: Binance counts weight per minute, and the
+            # previous side's weight must not count against this one.
+            server, base_url = start_server(args)
+            try:
+                figures = run_side(side, args, base_url, python)
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+            figures_of[side].append(figures)
+            if side == "ccxt" and (figures["unique"] != expected or figures["trades"] != expected):
+                raise SystemExit(f"FAILED: ccxt parsed {figures['trades']:.0f} trades")
+            if side != "ccxt" and (figures["stored"] != expected or figures["new"] != expected):
+                raise SystemExit(f"FAILED ({side}): not every trade was stored exactly once")
+            print(
+                f"  round {number + 1} {side:9} {figures['seconds']:6.2f} s "
+                f"{figures['requests']:5.0f} requests {figures['peak_rss_mb']:4.0f} MB",
+                flush=True,
+            )
+    medians = {side: statistics.median(f["seconds"] for f in figures_of[side]) for side in sides}
+    for side in sides:
+        rounds = figures_of[side]
+        if side == "ccxt":
+            print(f"ccxt {CCXT_VERSION} (fetch and parse, nothing stored)")
+        else:
+            label = "this checkout" if side == "tradecore" else f"before: {args.before}"
+            work = "fetch and parse" if args.fetch_only else "full sync into SQLite"
+            print(f"tradecore, {label} ({work}; trades {what} {rounds[0]['stored']:.0f})")
+        print(f"  wall time     {medians[side]:.2f} s (median; {_spread(rounds)})")
+        print(f"  requests      {rounds[0]['requests']:.0f}")
+        print(f"  trades/s      {expected / medians[side]:,.0f}")
+        print(f"  peak RSS      {max(f['peak_rss_mb'] for f in rounds):.0f} MB (highest round)")
+    for side in sides[1:]:
+        name = "ccxt" if side == "ccxt" else "before"
+        print(f"ratio tradecore / {name}: {medians['tradecore'] / medians[side]:.2f}")
+    if python:
+        print("(target: tradecore / ccxt at most 0.33)")
+
+
+def run_side(
+    side: str, args: argparse.Namespace, base_url: str, python: Path | None
+) -> dict[str, float]:
+    """One round of ``side``: ``tradecore``, ``before`` (``--before``) or ``ccxt``."""
+    if side == "ccxt" and python is not None:
+        return ccxt_round(args, base_url, python)
+    return tradecore_round(args, base_url, args.before if side == "before" else None)
 
 
 def _spread(rounds: list[dict[str, float]]) -> str:
