@@ -12,7 +12,7 @@ from attrs import field, frozen
 from tradecore.domain._checks import decimal, non_empty, non_negative, positive, utc
 from tradecore.domain.instrument import Instrument
 
-__all__ = ["Side", "Trade", "TradeKey", "TradePage"]
+__all__ = ["Side", "Trade", "TradeKey", "TradePage", "unchecked_trade"]
 
 TradeKey = tuple[str, str, str, str]
 """``(connection_id, account_id, symbol, broker_trade_id)``: the natural key of a fill."""
@@ -62,6 +62,53 @@ class Trade:
     def notional(self) -> Decimal:
         """``quantity * price``, in the instrument's quote currency."""
         return self.quantity * self.price
+
+
+_SLOTS = {name: Trade.__dict__[name].__set__ for name in ("connection_id", "account_id",
+    "broker_trade_id", "broker_order_id", "client_order_id", "instrument", "side", "quantity",
+    "price", "fee", "fee_asset", "executed_at")}  # fmt: skip
+_NEW = object.__new__
+
+
+def unchecked_trade(
+    *,
+    connection_id: str,
+    account_id: str,
+    broker_trade_id: str,
+    broker_order_id: str | None,
+    instrument: Instrument,
+    side: Side,
+    quantity: Decimal,
+    price: Decimal,
+    fee: Decimal,
+    fee_asset: str | None,
+    executed_at: datetime,
+) -> Trade:
+    """A :class:`Trade` built **without** its validators and converters (no client order id).
+
+    Only for a broker adapter's trade-sync hot path, from values its decoder has already proved
+    to be what ``Trade(...)`` would check: non-empty ids, a :class:`Side`, a finite positive
+    ``quantity``, a finite non-negative ``price`` and a finite ``fee``, all exact
+    :class:`~decimal.Decimal` (never a float), and ``executed_at`` aware with ``tzinfo`` exactly
+    :data:`datetime.UTC`. The result equals the validated ``Trade(...)`` of the same values; given
+    anything else it is a broken trade that nothing would catch, so everything else builds trades
+    with ``Trade(...)``, which checks every field.
+    """
+    trade: Trade = _NEW(Trade)
+    slots = _SLOTS
+    slots["connection_id"](trade, connection_id)
+    slots["account_id"](trade, account_id)
+    slots["broker_trade_id"](trade, broker_trade_id)
+    slots["broker_order_id"](trade, broker_order_id)
+    slots["client_order_id"](trade, None)
+    slots["instrument"](trade, instrument)
+    slots["side"](trade, side)
+    slots["quantity"](trade, quantity)
+    slots["price"](trade, price)
+    slots["fee"](trade, fee)
+    slots["fee_asset"](trade, fee_asset)
+    slots["executed_at"](trade, executed_at)
+    return trade
 
 
 def _trades(value: Sequence[Trade]) -> tuple[Trade, ...]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -165,9 +165,23 @@ class BinanceClient:
         """GET a public endpoint, retried on transient failures."""
         return await self._read("GET", base, path, params, weight=weight, signed=False)
 
-    async def signed_get(self, base: str, path: str, params: Params = (), *, weight: int) -> Any:
-        """GET a signed endpoint: retried on transient failures, resynced once on -1021."""
-        return await self._read("GET", base, path, params, weight=weight, signed=True)
+    async def signed_get(
+        self,
+        base: str,
+        path: str,
+        params: Params = (),
+        *,
+        weight: int,
+        decode: Callable[[bytes], Any] = json.loads,
+    ) -> Any:
+        """GET a signed endpoint: retried on transient failures, resynced once on -1021.
+
+        :param decode: turns a 2xx body into the result; raises ``ValueError`` when the body is
+            not JSON (the default: ``json.loads``).
+        """
+        return await self._read(
+            "GET", base, path, params, weight=weight, signed=True, decode=decode
+        )
 
     async def signed_delete(self, base: str, path: str, params: Params, *, weight: int) -> Any:
         """DELETE (cancel) an order: idempotent, so retried like a read."""
@@ -215,18 +229,30 @@ class BinanceClient:
     # -- machinery -------------------------------------------------------------------------------
 
     async def _read(
-        self, method: str, base: str, path: str, params: Params, *, weight: int, signed: bool
+        self,
+        method: str,
+        base: str,
+        path: str,
+        params: Params,
+        *,
+        weight: int,
+        signed: bool,
+        decode: Callable[[bytes], Any] = json.loads,
     ) -> Any:
         if signed:
             await self._ensure_offset(base)
         try:
-            return await self._retrying(method, base, path, params, weight=weight, signed=signed)
+            return await self._retrying(
+                method, base, path, params, weight=weight, signed=signed, decode=decode
+            )
         except TimestampRejected:
             if not signed:
                 raise
             await self.sync_clock(base)
             self.figures.resyncs += 1
-            return await self._retrying(method, base, path, params, weight=weight, signed=signed)
+            return await self._retrying(
+                method, base, path, params, weight=weight, signed=signed, decode=decode
+            )
 
     async def _retrying(
         self,
@@ -238,6 +264,7 @@ class BinanceClient:
         weight: int,
         signed: bool,
         timing: _Exchange | None = None,
+        decode: Callable[[bytes], Any] = json.loads,
     ) -> Any:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_transient),
@@ -250,7 +277,14 @@ class BinanceClient:
         async for attempt in retrying:
             with attempt:
                 return await self._once(
-                    method, base, path, params, weight=weight, signed=signed, timing=timing
+                    method,
+                    base,
+                    path,
+                    params,
+                    weight=weight,
+                    signed=signed,
+                    timing=timing,
+                    decode=decode,
                 )
         raise AssertionError(
             "unreachable: tenacity either returns or re-raises"
@@ -272,6 +306,7 @@ class BinanceClient:
         signed: bool,
         client_order_id: str | None = None,
         timing: _Exchange | None = None,
+        decode: Callable[[bytes], Any] = json.loads,
     ) -> Any:
         what = f"{method} {path}"
         await self._throttle.before(self._hosts[base], weight, what)
@@ -300,7 +335,7 @@ class BinanceClient:
         content = response.content
         if 200 <= response.status_code < 300:
             try:
-                return json.loads(content)
+                return decode(content)
             except ValueError:
                 answer = BinanceAnswer(
                     what=what, status=response.status_code, message="the body is not JSON"

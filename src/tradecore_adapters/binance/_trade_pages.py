@@ -18,6 +18,7 @@ from tradecore.domain import Account, Instrument, Trade
 from tradecore.errors import MalformedResponse
 from tradecore_adapters.binance import _mapping as mapping
 from tradecore_adapters.binance._errors import BROKER
+from tradecore_adapters.binance._fast_trades import FastRows, fast_trades
 
 __all__ = ["PAGE_LIMIT", "SymbolPage", "next_id", "symbol_page"]
 
@@ -45,13 +46,28 @@ def symbol_page(
     rows: object, *, futures: bool, account: Account, instrument: Instrument, from_id: int
 ) -> SymbolPage:
     """Map the rows of one symbol's page asked from ``from_id``; refuse it when a value is out
-    of its range (see the module docstring)."""
+    of its range (see the module docstring).
+
+    ``rows`` is the decoded JSON, or :class:`FastRows` from the fast decoder, mapped by
+    :func:`._fast_trades.fast_trades` when every value is in its accepted set and by the strict
+    reader of :mod:`._mapping` otherwise (which then says what is wrong)."""
     try:
-        if futures:
-            trades = mapping.futures_trades(rows, account=account, instrument=instrument)
+        fast = (
+            fast_trades(rows, account=account, instrument=instrument)
+            if isinstance(rows, FastRows)
+            else None
+        )
+        if fast is not None:
+            trades, highest = fast
+            following = _after(highest, instrument.symbol, from_id)
         else:
-            trades = mapping.spot_trades(rows, account=account, instrument=instrument)
-        following = next_id(trades, instrument.symbol, from_id)
+            if isinstance(rows, FastRows):
+                rows = rows.builtins()
+            if futures:
+                trades = mapping.futures_trades(rows, account=account, instrument=instrument)
+            else:
+                trades = mapping.spot_trades(rows, account=account, instrument=instrument)
+            following = next_id(trades, instrument.symbol, from_id)
     except MalformedResponse as exc:
         return SymbolPage(next_id=from_id, refused=_refusal(instrument.symbol, exc))
     return SymbolPage(trades=trades, next_id=following, full=len(trades) >= PAGE_LIMIT)
@@ -62,7 +78,11 @@ def next_id(page: Sequence[Trade], symbol: str, from_id: int) -> int:
 
     :raises MalformedResponse: an id is out of range, or older than ``from_id``.
     """
-    highest = mapping.max_trade_id(page)
+    return _after(mapping.max_trade_id(page), symbol, from_id)
+
+
+def _after(highest: int | None, symbol: str, from_id: int) -> int:
+    # The next fromId after a page whose highest id (0..MAX_TRADE_ID) is ``highest``.
     if highest is None:
         return from_id
     if highest < from_id:

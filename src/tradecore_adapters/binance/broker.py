@@ -47,6 +47,7 @@ from tradecore_adapters.binance import _mapping as mapping
 from tradecore_adapters.binance._client import BinanceClient
 from tradecore_adapters.binance._cursor import TradeCursor
 from tradecore_adapters.binance._errors import BROKER
+from tradecore_adapters.binance._fast_trades import decode_futures_page, decode_spot_page
 from tradecore_adapters.binance._limits import BinanceHosts
 from tradecore_adapters.binance._search import search_spot_order
 from tradecore_adapters.binance._trade_pages import PAGE_LIMIT, SymbolPage, symbol_page
@@ -292,8 +293,9 @@ class BinanceBroker:
         path, weight, _, _ = _ENDPOINTS[kind]
         base = self._base(kind)
         params = [("symbol", symbol), ("fromId", str(from_id)), ("limit", str(PAGE_LIMIT))]
+        decode = decode_spot_page if kind is _Kind.SPOT else decode_futures_page
         try:
-            return await self._client.signed_get(base, path, params, weight=weight)
+            return await self._client.signed_get(base, path, params, weight=weight, decode=decode)
         except InstrumentNotFound:
             configured = (
                 self._config.symbols if kind is _Kind.SPOT else self._config.futures_symbols
