@@ -143,8 +143,12 @@ async def _fetch_account(
     refused: list[str] = []
     for _ in range(MAX_TRADE_PAGES):
         page = await broker.get_trades(account, cursor=cursor)
-        for trade in page.trades:
-            _check_owner(broker, connection, account, trade.connection_id, trade.account_id)
+        if not all(
+            trade.connection_id == connection.id and trade.account_id == account.account_id
+            for trade in page.trades
+        ):  # one pass over a large page; the loop names the first stranger
+            for trade in page.trades:
+                _check_owner(broker, connection, account, trade.connection_id, trade.account_id)
         trades.extend(page.trades)
         refused.extend(page.refused)
         if on_trades is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, select, text, tuple_
@@ -29,7 +30,6 @@ from tradecore_adapters.sqlalchemy._rows import (
     trade_from_row,
     trade_row,
 )
-from tradecore_adapters.sqlalchemy._types import sqlite_datetime, sqlite_decimal
 from tradecore_adapters.sqlalchemy._unit import Transaction
 from tradecore_adapters.sqlalchemy.schema import broker_connections, positions, sync_cursors, trades
 
@@ -126,13 +126,10 @@ class Trades:
         self._tx = tx
 
     async def add_new(self, user_id: str, trades_: Sequence[Trade]) -> int:
-        kept: dict[tuple[str, str, str, str], Trade] = {}
-        for trade in trades_:
-            kept.setdefault(trade.key, trade)  # of duplicate keys the first is kept
-        if not kept:
+        if not trades_:
             return 0
         async with self._tx.atomic() as db:
-            wanted = {key[0] for key in kept}
+            wanted = {trade.connection_id for trade in trades_}
             owned = set(
                 (
                     await db.scalars(
@@ -146,7 +143,11 @@ class Trades:
             if missing := wanted - owned:
                 raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
             if self._tx.sqlite:
-                return await _insert_trades_sqlite(db, user_id, kept.values())
+                # In order, ON CONFLICT DO NOTHING: of duplicate keys the first is kept.
+                return await _insert_trades_sqlite(db, user_id, trades_)
+            kept: dict[tuple[str, str, str, str], Trade] = {}
+            for trade in trades_:
+                kept.setdefault(trade.key, trade)  # of duplicate keys the first is kept
             statement = (
                 upsert(self._tx, trades)
                 .on_conflict_do_nothing(index_elements=_TRADE_KEY)
@@ -307,7 +308,7 @@ async def _insert_trades_sqlite(db: AsyncConnection, user_id: str, kept: Iterabl
     # parameter processing (three times the cost of the insert itself at 100,000 rows). The
     # values are converted exactly as ExactDecimal and UtcDateTime do. SQLite counts the rows
     # it inserted in total_changes(); the ignored duplicates do not count.
-    values = [sqlite_trade_values(user_id, trade) for trade in kept]
+    values = list(map(partial(sqlite_trade_values, user_id), kept))
     before = await db.scalar(text("SELECT total_changes()"))
     await db.exec_driver_sql(_SQLITE_TRADE_INSERT, values)
     after = await db.scalar(text("SELECT total_changes()"))
@@ -379,7 +380,11 @@ class Cursors:
 
 def sqlite_trade_values(user_id: str, trade: Trade) -> tuple[Any, ...]:
     """A trade as the tuple SQLite stores, in :data:`TRADE_COLUMNS` order: the values of
-    :func:`trade_row`, converted as :class:`ExactDecimal` and :class:`UtcDateTime` do."""
+    :func:`trade_row`, converted as :class:`ExactDecimal` and :class:`UtcDateTime` do.
+
+    A :class:`Trade`'s amounts are finite Decimals and its time is aware UTC (its validators, or
+    the decoder behind :func:`~tradecore.domain.trade.unchecked_trade`, made sure), so they are
+    written as they are: ``str`` of the Decimal, and the time's ISO text without its offset."""
     instrument = trade.instrument
     return (
         user_id,
@@ -394,9 +399,9 @@ def sqlite_trade_values(user_id: str, trade: Trade) -> tuple[Any, ...]:
         trade.broker_order_id,
         trade.client_order_id,
         trade.side.value,
-        sqlite_decimal(trade.quantity),
-        sqlite_decimal(trade.price),
-        sqlite_decimal(trade.fee),
+        str(trade.quantity),
+        str(trade.price),
+        str(trade.fee),
         trade.fee_asset,
-        sqlite_datetime(trade.executed_at),
+        trade.executed_at.isoformat(" ", "microseconds")[:26],  # without "+00:00"
     )

@@ -222,3 +222,35 @@ async def test_a_refused_symbol_page_stores_nothing_of_it_and_the_other_symbols_
     async with repository.unit_of_work() as uow:
         stored = await uow.trades.list(connection.user_id)
         assert sorted(t.instrument.symbol for t in stored) == ["BNBUSDT", "BTCUSDT"]
+
+
+class _AddingAStranger(FakeBroker):
+    # The page's second fill belongs to another account of the connection.
+    async def get_trades(self, account: Account, *, cursor: str | None = None) -> TradePage:
+        page = await super().get_trades(account, cursor=cursor)
+        stranger = make_trade(connection_id=account.connection_id, account_id="margin")
+        return TradePage(
+            trades=[page.trades[0], stranger, *page.trades[1:]],
+            cursor=page.cursor,
+            has_more=page.has_more,
+        )
+
+
+async def test_a_page_holding_a_fill_of_another_account_stores_nothing() -> None:
+    clock = FakeClock()
+    connection = make_connection()
+    repository = await repository_with_alices_connection()
+    account = Account(connection_id=connection.id, account_id="spot")
+    trades = [make_trade(connection_id=connection.id, broker_trade_id=str(n)) for n in range(3)]
+    broker = _AddingAStranger(
+        clock=clock, connection_id=connection.id, accounts=[account], trades=trades, page_size=10
+    )
+
+    with pytest.raises(MalformedResponse, match=r"account 'margin' while syncing") as caught:
+        await sync_connection(
+            repository=repository, broker=broker, connection=connection, clock=clock
+        )
+
+    assert f"broker returned data of connection {connection.id!r}" in str(caught.value)
+    async with repository.unit_of_work() as uow:
+        assert await uow.trades.list(connection.user_id) == []
