@@ -10,6 +10,13 @@ at once with ``SQLITE_BUSY``, whereas ``BEGIN IMMEDIATE`` waits for the lock (up
 timeout). Either way a unit reads at least what others committed, and its writes become visible
 only on commit.
 
+Within one process, SQLite writers queue for the lock on an :class:`asyncio.Lock` per engine
+(:func:`_writer_lock`) before ``BEGIN IMMEDIATE``: SQLite's busy handler waits by sleeping and
+polling (up to 100 ms between tries), so units of one process waiting on each other left the
+lock idle between writers and held their callers up (eight concurrent syncs spent most of their
+time asleep in it); the asyncio queue hands the lock over at once. Other processes still meet the
+busy timeout.
+
 Each repository method that writes runs inside a savepoint (:meth:`Transaction.atomic`), so a
 statement that fails (a name already taken…) leaves the unit as it was and usable; without it a
 failed statement would abort the whole PostgreSQL transaction.
@@ -17,6 +24,8 @@ failed statement would abort the whole PostgreSQL transaction.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradecore.errors import AlreadyExists, NotFound, RepositoryError
+from tradecore_adapters.sqlalchemy._engine import SQLITE_BUSY_TIMEOUT_S
 
 __all__ = ["BUSY", "Transaction", "database_error"]
 
@@ -69,10 +79,24 @@ def _integrity_error(exc: IntegrityError) -> RepositoryError:
     return database_error(exc)
 
 
+_WRITERS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    # One lock per SQLite engine and event loop (an asyncio.Lock belongs to one loop).
+    locks = _WRITERS.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    lock = locks.get(engine)
+    if lock is None:
+        lock = locks[engine] = asyncio.Lock()
+    return lock
+
+
 class Transaction:
     """The connection and transaction state of one unit of work."""
 
-    __slots__ = ("_active", "_connection", "_engine", "_writing", "sqlite")
+    __slots__ = ("_active", "_connection", "_engine", "_lock", "_writing", "sqlite")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -80,6 +104,7 @@ class Transaction:
         self._connection: AsyncConnection | None = None
         self._writing = False
         self._active = False
+        self._lock: asyncio.Lock | None = None
 
     def begin(self) -> None:
         """Start (entering the unit's ``async with`` block)."""
@@ -95,8 +120,16 @@ class Transaction:
         finally:
             connection, self._connection = self._connection, None
             self._active = False
-            if connection is not None:
-                await connection.close()
+            try:
+                if connection is not None:
+                    await connection.close()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     async def read(self) -> AsyncConnection:
         """The connection, for a read."""
@@ -114,12 +147,25 @@ class Transaction:
         connection = await self.read()
         if not self._writing:
             if self.sqlite:
+                await self._queue_for_the_lock()
                 try:
                     await connection.exec_driver_sql("BEGIN IMMEDIATE")
                 except DBAPIError as exc:  # the lock not obtained within the busy timeout
+                    self._release()
                     raise database_error(exc) from None
             self._writing = True
         return connection
+
+    async def _queue_for_the_lock(self) -> None:
+        # This process's writers one after the other (see the module docstring).
+        if self._lock is not None:
+            return
+        lock = _writer_lock(self._engine)
+        try:
+            await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_S)
+        except TimeoutError:
+            raise RepositoryError(BUSY) from None
+        self._lock = lock
 
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[AsyncConnection]:
@@ -166,6 +212,7 @@ class Transaction:
             raise database_error(exc) from None
         finally:
             self._writing = False
+            self._release()  # SQLite's lock is free: so is this process's queue
 
     async def rollback(self) -> None:
         """Discard the writes not committed."""
@@ -184,6 +231,7 @@ class Transaction:
             raise database_error(exc) from None
         finally:
             self._writing = False
+            self._release()  # SQLite's lock is free: so is this process's queue
 
     def text_order(self, column: ColumnElement[str]) -> ColumnElement[str]:
         """``column`` for ``ORDER BY`` in code-point order on both backends (PostgreSQL's
