@@ -42,7 +42,7 @@ from tradecore.domain import BrokerConnection, Secret, User  # noqa: E402
 from tradecore.ports import BrokerContext, BrokerPort  # noqa: E402
 from tradecore.services.sync import sync_connection  # noqa: E402
 from tradecore_adapters.binance._limits import BinanceHosts  # noqa: E402
-from tradecore_adapters.binance.broker import (
+from tradecore_adapters.binance.broker import (  # noqa: E402
     PAGES_PER_CALL,
     BinanceBroker,
 )
