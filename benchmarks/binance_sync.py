@@ -190,9 +190,14 @@ def ccxt_round(args: argparse.Namespace, base_url: str, python: Path) -> dict[st
     return _json_line(subprocess.run(command, cwd=ROOT, capture_output=True, text=True))
 
 
+class SideFailed(Exception):
+    """One round of one side failed (its last line of output says why)."""
+
+
 def _json_line(done: subprocess.CompletedProcess[str]) -> dict[str, float]:
     if done.returncode != 0:
-        raise SystemExit(f"a benchmark side failed:\n{done.stdout}\n{done.stderr}")
+        lines = (done.stdout + done.stderr).strip().splitlines() or ["no output"]
+        raise SideFailed(lines[-1])
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
@@ -240,6 +245,7 @@ def main() -> None:
     )
     sides = ["tradecore"] + (["before"] if args.before else []) + (["ccxt"] if python else [])
     figures_of: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
+    failures: dict[str, int] = {}
     for number in range(args.rounds):
         turn = number % len(sides)  # each side goes first in turn
         for side in sides[turn:] + sides[:turn]:
@@ -248,6 +254,10 @@ def main() -> None:
             server, base_url = start_server(args)
             try:
                 figures = run_side(side, args, base_url, python)
+            except SideFailed as failed:
+                print(f"  round {number + 1} {side:9} FAILED: {failed}", flush=True)
+                failures[side] = failures.get(side, 0) + 1
+                continue
             finally:
                 server.terminate()
                 server.wait(timeout=10)
@@ -261,6 +271,11 @@ def main() -> None:
                 f"{figures['requests']:5.0f} requests {figures['peak_rss_mb']:4.0f} MB",
                 flush=True,
             )
+    for side, count in failures.items():
+        print(f"{side}: {count} of {args.rounds} rounds FAILED (left out of the figures)")
+    sides = [side for side in sides if figures_of[side]]
+    if "tradecore" not in sides:
+        raise SystemExit("FAILED: no round of this checkout finished")
     medians = {side: statistics.median(f["seconds"] for f in figures_of[side]) for side in sides}
     for side in sides:
         rounds = figures_of[side]
