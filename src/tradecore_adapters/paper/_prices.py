@@ -113,12 +113,12 @@ def quote_at(seed: int, instrument: VenueInstrument, when: datetime) -> VenueQuo
     return VenueQuote(symbol=instrument.symbol, bid=bid, ask=ask, last=last, time=when)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 @fixed_context
 def _prices(
     seed: int, instrument: VenueInstrument, minute: int
 ) -> tuple[Decimal, Decimal, Decimal]:
-    # Bid, ask and last of one minute; remembered for the last few thousand (seed, instrument,
+    # Bid, ask and last of one minute; remembered for the last 512 (seed, instrument,
     # minute): a cycle prices the same minute several times (positions, strategy, order).
     walk = Decimal(_walk(seed, instrument.symbol, minute))
     raw = instrument.start_price * (walk * instrument.volatility / _UNIT).exp()
