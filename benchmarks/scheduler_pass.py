@@ -14,8 +14,16 @@ user has exactly one run, a success, and exactly one order; anything else aborts
     python benchmarks/scheduler_pass.py --users 1000 2000 --database sqlite postgresql
     python benchmarks/scheduler_pass.py --database postgresql --url postgresql://127.0.0.1/test
     python benchmarks/scheduler_pass.py --concurrency 8
+    python benchmarks/scheduler_pass.py --users 1000 2000 --compare ../tradecore-main   # side by side
 
-Target (issue 8): under 100 MB peak RSS, and linear: 2,000 users take about twice as long.
+With ``--compare CHECKOUT`` every scenario also runs with another checkout's code (its
+``.venv/bin/python`` runs this same script, so setup, pass and check are all that checkout's),
+the two sides alternating, and the CPU and wall ratios are printed. Each pass also reports the
+SQL statements sent per cycle (SQLAlchemy's ``before_cursor_execute``); ``--py-spy DIR`` records
+each measured pass with py-spy.
+
+Targets (issues 8 and 20): under 100 MB peak RSS at 1,000 and 2,000 users, the 2,000-user peak
+within 10 MB of the 1,000-user one, linear time, and CPU per cycle half of the reference's.
 """
 
 from __future__ import annotations
