@@ -24,6 +24,7 @@ from tradecore.ports import (
     SharedLimits,
 )
 from tradecore.services._steps import describe_error, mask
+from tradecore.services.fencing import unfenced
 from tradecore.services.tokens import RepositoryTokenStore
 from tradecore.services.unreadable import check_connection_readable
 from tradecore.services.unsaved_tokens import UnsavedTokens
@@ -71,7 +72,8 @@ def create_broker(
         tokens=RepositoryTokenStore(
             repository, connection, clock, margin=token_refresh_margin, unsaved=unsaved_tokens
         ),
-        venue=RepositoryVenueStore(repository, connection),
+        # The venue is the broker's side: never fenced by a cycle's lease (services.fencing).
+        venue=RepositoryVenueStore(unfenced(repository), connection),
         limits=limits,
     )
     return factory.create(connection, context)

@@ -196,9 +196,11 @@ class AutomationCycle:
         :raises LeaseLost: the lease was lost; what is left stays pending.
         """
         async with self.repository.unit_of_work() as uow:
-            user = await uow.users.get(user_id)
             pending = list(await uow.runs.pending_digests(user_id, limit=limit))
-            notify_to = list(await uow.notification_targets.list(user_id)) if pending else []
+            if not pending:  # the common case: one query
+                return 0
+            user = await uow.users.get(user_id)
+            notify_to = list(await uow.notification_targets.list(user_id))
         delivered = 0
         for run in pending:
             _log.info(

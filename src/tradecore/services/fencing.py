@@ -11,6 +11,12 @@ an order, a synced trade, a token or a run after another process took the cycle 
 ``PENDING_SUBMIT`` row was committed through such a unit, and :func:`confirm_lease` is called
 again right before each is sent: a process stalled between the two sends nothing once its lease
 is gone.
+
+A simulated broker's venue (the paper broker's, ``BrokerContext.venue``) is the broker's side,
+not the cycle's: it is written through :func:`unfenced`, as a real exchange executes what it is
+sent whatever tradecore's leases say. What reaches the venue is still fenced where it matters:
+an order is sent only after :func:`confirm_lease`, and what a sync brings back is written
+through fenced units.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from tradecore.errors import LeaseLost
 from tradecore.ports import RepositoryPort, UnitOfWork
 from tradecore.ports.repository import REPOSITORIES, ConnectionRepository
 
-__all__ = ["FencedRepository", "LeaseGuard", "confirm_lease"]
+__all__ = ["FencedRepository", "LeaseGuard", "confirm_lease", "unfenced"]
 
 
 class LeaseGuard:
@@ -189,3 +195,11 @@ async def confirm_lease(repository: RepositoryPort) -> None:
     """
     if isinstance(repository, FencedRepository):
         await repository.confirm_lease()
+
+
+def unfenced(repository: RepositoryPort) -> RepositoryPort:
+    """The repository under ``repository``'s fence (itself when it has none): where a broker's
+    simulated venue is kept (see the module docstring)."""
+    if isinstance(repository, FencedRepository):
+        return repository.unfenced
+    return repository

@@ -38,7 +38,7 @@ from tradecore.services._steps import describe_error
 from tradecore.services.cycle import AutomationCycle
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 
-__all__ = ["LeasedCycle", "LeasedRun"]
+__all__ = ["LeasedCycle", "LeasedRun", "lost_before_start"]
 
 _log = logging.getLogger("tradecore.scheduler")
 
@@ -231,3 +231,9 @@ class LeasedCycle:
 
 def _unfinished(lease: Lease, error: str) -> LeasedRun:
     return LeasedRun(user_id=lease.user_id, run_id=lease.run_id, trigger=lease.trigger, error=error)
+
+
+def lost_before_start(lease: Lease) -> LeasedRun:
+    """What became of a claimed cycle whose lease was lost before it started: not run."""
+    _log.warning("the lease of user %s was lost before its cycle started", lease.user_id)
+    return _unfinished(lease, "the lease was lost before the cycle started; it was not run")

@@ -29,7 +29,6 @@ from attrs import define, field, frozen
 from tradecore.domain import (
     DEFAULT_FREQUENCY_MINUTES,
     AutomationConfig,
-    DaemonInfo,
     Lease,
     Trigger,
 )
@@ -37,7 +36,9 @@ from tradecore.errors import ConfigurationError
 from tradecore.ports import Clock, RepositoryPort
 from tradecore.services._steps import describe_error
 from tradecore.services.cycle import AutomationCycle
-from tradecore.services.leased_cycle import LeasedCycle, LeasedRun
+from tradecore.services.daemons import daemon_seen, register_daemon, unregister_daemon
+from tradecore.services.due_claims import DueClaims, claim_due, renew_lease
+from tradecore.services.leased_cycle import LeasedCycle, LeasedRun, lost_before_start
 from tradecore.services.ledger import Retention, prune_ledger
 from tradecore.services.logins import keep_logins_alive
 
@@ -46,9 +47,6 @@ __all__ = ["DEFAULT_LEASE_TTL", "PassReport", "Scheduler"]
 DEFAULT_LEASE_TTL = timedelta(seconds=60)
 """How long a claim holds without a heartbeat. The heartbeat renews it every third of that, so
 only a scheduler that is gone (or stalled that long) loses it."""
-
-_FORGET_SILENT_DAEMONS = timedelta(days=1)
-"""A starting daemon removes the registrations of daemons silent for this long."""
 
 _log = logging.getLogger("tradecore.scheduler")
 
@@ -146,14 +144,20 @@ class Scheduler:
         return report
 
     async def _run_due(self, trigger: Trigger) -> PassReport:
+        # The workers share one queue of claims, filled `concurrency` at a time (due_claims).
         results: list[LeasedRun] = []
+        claims = DueClaims(
+            claim=lambda limit: self._claim_due(limit, trigger),
+            renew=lambda lease: renew_lease(self.repository, lease, ttl=self.lease_ttl),
+            batch=self.concurrency,
+            fresh_for=self.lease_ttl / 3,
+            clock=self.clock,
+        )
 
         async def worker() -> None:
-            while True:
-                leases = await self._claim_due(1, trigger)
-                if not leases:
-                    return
-                results.append(await self._leased.run(leases[0]))
+            while (claimed := await claims.next()) is not None:
+                lease, held = claimed
+                results.append(await self._leased.run(lease) if held else lost_before_start(lease))
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
         return PassReport(runs=tuple(results))
@@ -331,66 +335,29 @@ class Scheduler:
             _report(task)
 
     async def _register(self, host: str, pid: int, *, single_host: bool) -> None:
-        async with self.repository.unit_of_work() as uow:
-            now = await uow.leases.now()
-            if single_host:
-                alive = [
-                    daemon
-                    for daemon in await uow.daemons.list()
-                    if daemon.host != host and now - daemon.seen_at < self.lease_ttl * 3
-                ]
-                if alive:
-                    other = alive[0]
-                    raise ConfigurationError(
-                        f"a daemon on another host is using this SQLite database: "
-                        f"{other.owner} on {other.host!r}, last seen "
-                        f"{other.seen_at:%Y-%m-%d %H:%M:%S} UTC. SQLite's locks do not work "
-                        "across machines: run one daemon per SQLite database, or use "
-                        "PostgreSQL for several (docs/operations.md)"
-                    )
-            for daemon in await uow.daemons.list():
-                if now - daemon.seen_at > _FORGET_SILENT_DAEMONS:
-                    await uow.daemons.unregister(daemon.owner)  # died without unregistering
-            await uow.daemons.register(
-                DaemonInfo(owner=self.owner, host=host, pid=pid, started_at=now, seen_at=now)
-            )
-            await uow.commit()
-        self._started_at = now
+        self._started_at = await register_daemon(
+            self.repository,
+            owner=self.owner,
+            host=host,
+            pid=pid,
+            single_host=single_host,
+            alive_for=self.lease_ttl * 3,
+        )
 
     async def _seen(self, host: str, pid: int) -> None:
-        try:
-            async with self.repository.unit_of_work() as uow:
-                now = await uow.leases.now()
-                await uow.daemons.register(
-                    DaemonInfo(
-                        owner=self.owner,
-                        host=host,
-                        pid=pid,
-                        started_at=self._started_at or now,
-                        seen_at=now,
-                    )
-                )
-                await uow.commit()
-        except Exception as exc:
-            _log.warning("could not refresh this daemon's registration: %s", describe_error(exc))
+        await daemon_seen(
+            self.repository, owner=self.owner, host=host, pid=pid, started_at=self._started_at
+        )
 
     async def _unregister(self) -> None:
-        try:
-            async with self.repository.unit_of_work() as uow:
-                await uow.daemons.unregister(self.owner)
-                await uow.commit()
-        except Exception as exc:
-            _log.warning("could not unregister this daemon: %s", describe_error(exc))
+        await unregister_daemon(self.repository, self.owner)
 
     # -- one leased cycle -------------------------------------------------------------------
 
     async def _claim_due(self, limit: int, trigger: Trigger) -> Sequence[Lease]:
-        async with self.repository.unit_of_work() as uow:
-            leases = await uow.leases.claim_due(
-                self.owner, ttl=self.lease_ttl, limit=limit, trigger=trigger
-            )
-            await uow.commit()
-        return leases
+        return await claim_due(
+            self.repository, self.owner, ttl=self.lease_ttl, limit=limit, trigger=trigger
+        )
 
     async def _keep_logins(self) -> None:
         try:

@@ -251,6 +251,13 @@ class PaperVenue:
             "activity_seconds": str(int(self._activity.total_seconds())),
         }
 
+    def calm_until(self) -> datetime | None:
+        """Until when nothing of this venue comes due by itself, as it stands: its next history
+        fill; ``None`` while an order rests (a price may cross it any minute)."""
+        if any(order.status == "NEW" for order in self._orders.values()):
+            return None
+        return self._start + self._next_slot * self._activity
+
     def instruments(self) -> tuple[VenueInstrument, ...]:
         """Return the listed instruments."""
         return tuple(self._instruments.values())

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_UP, Context, Decimal, localcontext
-from functools import wraps
+from functools import lru_cache, wraps
 from math import isqrt
 from typing import ParamSpec, TypeVar
 
@@ -69,8 +69,10 @@ class VenueQuote:
     time: datetime
 
 
+@lru_cache(maxsize=8)
 def catalogue(currency: str) -> tuple[VenueInstrument, ...]:
-    """The instruments the venue lists, all priced in ``currency``."""
+    """The instruments the venue lists, all priced in ``currency`` (the same tuple for every
+    venue of that currency: its instruments are immutable)."""
     cur = currency
     fx, fx_price = ("USD", "0.92") if currency == "EUR" else ("EUR", "1.08")
     return (
@@ -105,15 +107,22 @@ def _walk(seed: int, symbol: str, minute: int) -> int:
     return w_lo
 
 
-@fixed_context
 def quote_at(seed: int, instrument: VenueInstrument, when: datetime) -> VenueQuote:
     """Price ``instrument`` at ``when``: a pure function of the seed, the symbol and the minute."""
-    minute = (when - _EPOCH) // timedelta(minutes=1)
+    bid, ask, last = _prices(seed, instrument, (when - _EPOCH) // timedelta(minutes=1))
+    return VenueQuote(symbol=instrument.symbol, bid=bid, ask=ask, last=last, time=when)
+
+
+@lru_cache(maxsize=512)
+@fixed_context
+def _prices(
+    seed: int, instrument: VenueInstrument, minute: int
+) -> tuple[Decimal, Decimal, Decimal]:
+    # Bid, ask and last of one minute; remembered for the last 512 (seed, instrument,
+    # minute): a cycle prices the same minute several times (positions, strategy, order).
     walk = Decimal(_walk(seed, instrument.symbol, minute))
     raw = instrument.start_price * (walk * instrument.volatility / _UNIT).exp()
     tick = instrument.tick
     last = max(raw.quantize(tick, rounding=ROUND_HALF_EVEN), tick * 10)
     half = max(tick, (last * instrument.spread / 2).quantize(tick, rounding=ROUND_UP))
-    return VenueQuote(
-        symbol=instrument.symbol, bid=last - half, ask=last + half, last=last, time=when
-    )
+    return last - half, last + half, last

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from tradecore.domain import (
     Account,
@@ -29,7 +29,6 @@ from tradecore.ports import (
     Clock,
     RateLimits,
     VenueEntry,
-    VenueSnapshot,
     VenueStore,
     VenueTransaction,
 )
@@ -38,20 +37,18 @@ from tradecore_adapters.paper import _mapping as mapping
 from tradecore_adapters.paper._client import (
     PaperVenue,
     VenueError,
-    VenueFill,
     VenueOrder,
-    VenuePage,
+    quote_at,
 )
 from tradecore_adapters.paper._errors import BROKER, venue_errors
-from tradecore_adapters.paper._state import dump_fill, dump_state, load_fill, load_state
+from tradecore_adapters.paper._fills import PAGE_SIZE, read_page
+from tradecore_adapters.paper._state import dump_fill, dump_state, load_state
 from tradecore_adapters.paper.config import PaperConfig
 
 __all__ = ["INFO", "PAGE_SIZE", "PaperBroker"]
 
 _T = TypeVar("_T")
 
-PAGE_SIZE = 500
-"""The most fills one ``get_trades`` call returns."""
 
 INFO = BrokerInfo(
     name=BROKER,
@@ -118,6 +115,10 @@ class PaperBroker:
         self._store: VenueStore = store if store is not None else LocalVenueStore()
         venue = open_venue(connection, self._config, clock)
         self._instruments = {item.symbol: item for item in venue.instruments()}
+        # What this broker last read or wrote of the venue: until when nothing of it comes due
+        # (see get_asset_price), and the last state text with its values (not parsed twice).
+        self._calm_until: datetime | None = None
+        self._parsed: tuple[str, dict[str, Any]] | None = None
         self._requests = 0
         self._closed = False
 
@@ -181,12 +182,12 @@ class PaperBroker:
                 if venue is not None:
                     venue.advance(account_id)
                     if not venue.changed:
-                        page = await _page(venue, snapshot, cursor)
+                        page = await read_page(venue, snapshot, cursor)
             if page is None:
                 async with self._venue() as (venue, transaction):
                     venue.advance(account_id)
-                    await _save(venue, transaction)  # the fills just executed are listed too
-                    page = await _page(venue, transaction, cursor)
+                    await self._save(venue, transaction)  # the fills just executed are listed
+                    page = await read_page(venue, transaction, cursor)
         trades = [
             mapping.to_trade(
                 fill, self._instruments[fill.symbol], connection_id=self._connection_id
@@ -203,9 +204,18 @@ class PaperBroker:
     async def get_asset_price(self, instrument: Instrument) -> Quote:
         """Return the current bid, ask and last price of ``instrument`` (matched by symbol).
 
+        A price is a pure function of the seed, the symbol and the minute. While the venue as
+        this broker last read or wrote it has nothing that can come due (no resting order, the
+        next history fill later than now), the price is all that is computed; otherwise the
+        venue is read (and moved on) as by every other request.
+
         :raises InstrumentNotFound: the symbol is not listed.
         """
         self._enter()
+        item = self._instruments.get(instrument.symbol)
+        now = self._clock.now()
+        if item is not None and self._calm_until is not None and now < self._calm_until:
+            return mapping.to_quote(quote_at(self._config.seed, item, now), item)
         with venue_errors():
             quote = await self._look(lambda venue: venue.quote(instrument.symbol))
         return mapping.to_quote(quote, self._instruments[quote.symbol])
@@ -289,11 +299,16 @@ class PaperBroker:
         # The saved venue, or None when there is none for these settings.
         if state is None:
             return None
-        saved = load_state(state)
+        if self._parsed is not None and self._parsed[0] == state:
+            saved = self._parsed[1]  # restore() copies what it keeps: the values stay as read
+        else:
+            saved = load_state(state)
+            self._parsed = (state, saved)
         venue = open_venue(self._connection, self._config, self._clock)
         if saved["venue"] != venue.settings:
             return None
         venue.restore(saved)
+        self._calm_until = venue.calm_until()
         return venue
 
     @asynccontextmanager
@@ -312,9 +327,23 @@ class PaperBroker:
                 yield venue, transaction
             except VenueError as exc:
                 refused = exc
-            await _save(venue, transaction)
+            await self._save(venue, transaction)
         if refused is not None:
             raise refused
+
+    async def _save(self, venue: PaperVenue, transaction: VenueTransaction) -> None:
+        # Append the new fills to the log and write the state, when anything changed.
+        if venue.new_fills:
+            await transaction.add_entries(
+                [VenueEntry(number, dump_fill(fill)) for number, fill in venue.new_fills]
+            )
+        if venue.changed or transaction.state is None:
+            values = venue.to_state()
+            text = dump_state(values)
+            await transaction.save(text)
+            self._parsed = (text, values)
+        venue.new_fills, venue.changed = [], False
+        self._calm_until = venue.calm_until()
 
     def _enter(self) -> None:
         if self._closed:
@@ -334,46 +363,6 @@ class PaperBroker:
     def _order(self, order: VenueOrder) -> Order:
         item = self._instruments[order.ticket.symbol]
         return mapping.to_order(order, item, connection_id=self._connection_id)
-
-
-async def _save(venue: PaperVenue, transaction: VenueTransaction) -> None:
-    # Append the new fills to the log and write the state, when anything changed.
-    if venue.new_fills:
-        await transaction.add_entries(
-            [VenueEntry(number, dump_fill(fill)) for number, fill in venue.new_fills]
-        )
-    if venue.changed or transaction.state is None:
-        await transaction.save(dump_state(venue.to_state()))
-    venue.new_fills, venue.changed = [], False
-
-
-async def _page(venue: PaperVenue, source: VenueSnapshot, cursor: str | None) -> VenuePage:
-    # The fills after `cursor`, read from `source` (which holds every fill of `venue`).
-    start = venue.read_cursor(cursor)
-    fills, last, has_more = await _read_fills(source, start.after, start.skips)
-    return venue.page(start, fills, last, has_more)
-
-
-async def _read_fills(
-    source: VenueSnapshot, after: int, seen: Callable[[VenueFill], bool]
-) -> tuple[list[VenueFill], int, bool]:
-    # Up to PAGE_SIZE fills of the log after number `after`, leaving out those `seen`; the number
-    # of the last fill gone through, and whether more are left.
-    fills: list[VenueFill] = []
-    last = after
-    while True:
-        batch = await source.entries(after=last, limit=PAGE_SIZE + 1)
-        for entry in batch:
-            fill = load_fill(entry.text)
-            if seen(fill):
-                last = entry.seq
-                continue
-            if len(fills) == PAGE_SIZE:
-                return fills, last, True
-            fills.append(fill)
-            last = entry.seq
-        if len(batch) <= PAGE_SIZE:
-            return fills, last, False
 
 
 def open_venue(connection: BrokerConnection, config: PaperConfig, clock: Clock) -> PaperVenue:

@@ -19,9 +19,11 @@ Locking. Every write reads the rows it changes under a lock first, then reads th
 * SQLite: ``BEGIN IMMEDIATE`` (:meth:`Transaction.write`), the database's single write lock,
   which serialises claimers (one host only).
 
-:meth:`SqlLeases.confirm` is a conditional ``UPDATE`` of the row onto itself: on PostgreSQL it
-keeps the row locked until the unit commits, so a claimer cannot take the lease over between the
-check and the unit's commit (it skips or waits for the row).
+:meth:`SqlLeases.confirm` reads the row under the unit's write lock, in one statement: on
+PostgreSQL ``SELECT … FOR UPDATE`` (with the server's clock in the statement), which keeps the row
+locked until the unit commits, so a claimer cannot take the lease over between the check and the
+unit's commit (it skips or waits for the row); on SQLite after ``BEGIN IMMEDIATE``, the database's
+write lock, held until the unit ends.
 """
 
 from __future__ import annotations
@@ -226,16 +228,24 @@ class SqlLeases:
         return True
 
     async def confirm(self, lease: Lease) -> bool:
-        async with self._tx.atomic() as db:
-            now = await self.now()
-            # Writes the row onto itself: PostgreSQL keeps it locked until the unit ends, so
-            # the lease cannot be taken over before this unit's writes are committed.
-            result = await db.execute(
-                update(automation_configs)
-                .where(self._held(lease, now))
-                .values(fencing=_configs.fencing)
+        # One statement, and no savepoint: a unit whose confirmation fails is given up. It reads
+        # the row under the unit's write lock: on SQLite the database's (BEGIN IMMEDIATE, taken
+        # first by write()), held until the unit ends, so no claimer writes before its commit;
+        # on PostgreSQL the row's (FOR UPDATE, held until the unit ends), so a claimer skips or
+        # waits for the row, and the store's clock is read in the same statement.
+        db = await self._tx.write()
+        if self._tx.sqlite:
+            query = select(_configs.user_id).where(self._held(lease, datetime.now(UTC)))
+        else:
+            query = (
+                select(_configs.user_id)
+                .where(self._held(lease, func.clock_timestamp()))
+                .with_for_update()
             )
-            return result.rowcount == 1
+        try:
+            return (await db.execute(query)).first() is not None
+        except DBAPIError as exc:
+            raise database_error(exc) from None
 
     async def release(self, lease: Lease, *, completed: bool) -> bool:
         async with self._tx.atomic() as db:
@@ -312,9 +322,9 @@ class SqlLeases:
     # -- helpers -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _held(lease: Lease, now: datetime) -> Any:
-        """The config row while ``lease`` is held and unexpired at ``now``
-        (:meth:`LeaseSlot.holds` in SQL)."""
+    def _held(lease: Lease, now: Any) -> Any:
+        """The config row while ``lease`` is held and unexpired at ``now`` (a time, or the
+        store's clock in SQL) (:meth:`LeaseSlot.holds` in SQL)."""
         return (
             (_configs.user_id == lease.user_id)
             & (_configs.leased_by == lease.owner)
