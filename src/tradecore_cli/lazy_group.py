@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from gettext import gettext as _
+from gettext import gettext as clicks_own_text
 from typing import NamedTuple
 
 import click
@@ -110,5 +110,7 @@ class LazyGroup(click.Group):
             return
         limit = formatter.width - 6 - max(len(name) for name, _ in commands)
         rows = [(name, command.get_short_help_str(limit)) for name, command in commands]
-        with formatter.section(_("Commands")):
+        # click's own heading, translated as click translates it (the default gettext domain);
+        # not a msgid of tradecore's catalogue, so not under a name its extractor looks for.
+        with formatter.section(clicks_own_text("Commands")):
             formatter.write_dl(rows)
