@@ -73,7 +73,7 @@ class Equity:
             kept[point.key] = point  # of duplicate keys the last is kept, as an upsert would
         if not kept:
             return 0
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write(rows=len(kept)) as db:
             wanted = {key[0] for key in kept}
             owned = set(
                 (

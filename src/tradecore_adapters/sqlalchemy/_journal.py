@@ -55,7 +55,7 @@ class Orders:
         )
 
     async def add(self, user_id: str, order: Order) -> None:
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             await connection_owned(self._tx, user_id, order.request.connection_id)
             if await db.scalar(select(exists().where(self._same_order(order)))):  # type: ignore[arg-type]
                 raise AlreadyExists(f"an order with client id {order.client_order_id!r} exists")
@@ -77,7 +77,7 @@ class Orders:
 
     async def update(self, user_id: str, order: Order) -> None:
         row = order_row(user_id, order)
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             result = await db.execute(
                 update(orders)
                 .where(orders.c.user_id == user_id, self._same_order(order))  # type: ignore[arg-type]
@@ -204,7 +204,7 @@ class Runs:
     async def claim_digest(self, user_id: str, run_id: str, *, fencing: int) -> bool:
         # One conditional UPDATE: the row lock it takes makes a concurrent claim wait and then
         # see this one (PostgreSQL re-checks the WHERE; SQLite writes one at a time).
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             result = await db.execute(
                 update(automation_runs)
                 .where(

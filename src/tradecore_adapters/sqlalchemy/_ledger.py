@@ -335,7 +335,7 @@ class Cursors:
         return value
 
     async def set(self, user_id: str, connection_id: str, account_id: str, cursor: str) -> None:
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             await connection_owned(self._tx, user_id, connection_id)
             statement = upsert(self._tx, sync_cursors)
             await db.execute(
@@ -366,7 +366,7 @@ class Cursors:
         return list(found)
 
     async def reset(self, user_id: str, connection_id: str, account_id: str) -> bool:
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             await connection_owned(self._tx, user_id, connection_id)
             result = await db.execute(
                 delete(sync_cursors).where(

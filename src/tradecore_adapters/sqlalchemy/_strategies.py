@@ -25,7 +25,7 @@ class Strategies:
         self._tx = tx
 
     async def add(self, strategy: StrategyConfig) -> None:
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             await connection_owned(self._tx, strategy.user_id, strategy.connection_id)
             await self._check_free(strategy, new=True)
             await db.execute(insert(strategies), [strategy_row(strategy)])
@@ -50,7 +50,7 @@ class Strategies:
         # Everything but the state, which only save_state writes (a cycle may save it while
         # the user edits the strategy).
         row = strategy_row(strategy)
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             if not await db.scalar(
                 select(exists().where(self._owned(strategy.user_id, strategy.id)))
             ):
@@ -67,7 +67,7 @@ class Strategies:
 
     async def save_state(self, user_id: str, strategy_id: str, state: Mapping[str, str]) -> None:
         values = {"state": dict(frozen_settings(state))}
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             result = await db.execute(
                 update(strategies).where(self._owned(user_id, strategy_id)).values(values)
             )
@@ -79,7 +79,7 @@ class Strategies:
         return (strategies.c.id == strategy_id) & (strategies.c.user_id == user_id)
 
     async def remove(self, user_id: str, strategy_id: str) -> None:
-        async with self._tx.atomic() as db:
+        async with self._tx.one_write() as db:
             result = await db.execute(
                 delete(strategies).where(
                     strategies.c.id == strategy_id, strategies.c.user_id == user_id

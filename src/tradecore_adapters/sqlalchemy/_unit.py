@@ -19,24 +19,31 @@ busy timeout.
 
 Each repository method that writes runs inside a savepoint (:meth:`Transaction.atomic`), so a
 statement that fails (a name already taken…) leaves the unit as it was and usable; without it a
-failed statement would abort the whole PostgreSQL transaction.
+failed statement would abort the whole PostgreSQL transaction. A method whose only write is one
+statement of one row uses :meth:`Transaction.one_write` instead: on SQLite it opens no savepoint
+(two statements less, each a round trip to aiosqlite's thread), because SQLite undoes a failed
+statement by itself and keeps the transaction (statement-level atomicity, its default ``ABORT``
+conflict resolution); a :class:`OneWrite` refuses a second write or a write of several rows
+(``executemany`` runs the statement once per row, so a failure midway would keep the first rows).
+On PostgreSQL it is a savepoint like :meth:`~Transaction.atomic`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, CursorResult, Executable, ScalarResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tradecore.errors import AlreadyExists, NotFound, RepositoryError
 from tradecore_adapters.sqlalchemy._engine import SQLITE_BUSY_TIMEOUT_S
 
-__all__ = ["BUSY", "Transaction", "database_error"]
+__all__ = ["BUSY", "OneWrite", "Transaction", "database_error"]
 
 
 BUSY = "the database is busy (another tradecore process holds it); try again"
@@ -79,6 +86,67 @@ def _integrity_error(exc: IntegrityError) -> RepositoryError:
     return database_error(exc)
 
 
+ONE_WRITE_BROKEN = (
+    "a one-write block of the repository failed after its write; the unit's uncommitted writes "
+    "were discarded"
+)
+"""What a :meth:`Transaction.one_write` block that raised after its write says (a fault of the
+repository's code, never expected: such a block must write last, and raise after its write only
+if the write changed nothing)."""
+
+
+class OneWrite:
+    """The connection of a :meth:`Transaction.one_write` block: any number of reads, then at most
+    one write statement of at most one row, which is the block's last statement."""
+
+    __slots__ = ("_connection", "_rows", "changed", "wrote")
+
+    def __init__(self, connection: AsyncConnection, rows: int = 1) -> None:
+        self._connection = connection
+        self._rows = rows
+        self.wrote = False
+        self.changed = False
+
+    def _check(self, statement: Executable, parameters: object) -> bool:
+        if self.wrote:
+            raise RepositoryError(
+                "a one-write block of the repository ran a statement after its write"
+            )
+        if getattr(statement, "is_select", False):
+            return False
+        rows = parameters if isinstance(parameters, Sequence) else ()
+        if len(rows) > self._rows:
+            raise RepositoryError(
+                "a one-write block of the repository wrote more rows than it said"
+            )
+        self.wrote = True
+        return True
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    ) -> CursorResult[Any]:
+        """Run ``statement`` (a read, or the block's one write)."""
+        writing = self._check(statement, parameters)
+        result = await self._connection.execute(statement, parameters)
+        if writing:
+            self.changed = result.rowcount != 0
+        return result
+
+    async def scalar(self, statement: Executable) -> Any:
+        """The first column of the first row of a read."""
+        if self._check(statement, None):
+            raise RepositoryError("a one-write block of the repository wrote through scalar()")
+        return await self._connection.scalar(statement)
+
+    async def scalars(self, statement: Executable) -> ScalarResult[Any]:
+        """The first column of every row of a read."""
+        if self._check(statement, None):
+            raise RepositoryError("a one-write block of the repository wrote through scalars()")
+        return await self._connection.scalars(statement)
+
+
 _WRITERS: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock]
 ] = weakref.WeakKeyDictionary()
@@ -96,7 +164,15 @@ def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
 class Transaction:
     """The connection and transaction state of one unit of work."""
 
-    __slots__ = ("_active", "_connection", "_engine", "_lock", "_writing", "sqlite")
+    __slots__ = (
+        "_active",
+        "_connection",
+        "_engine",
+        "_in_one_write",
+        "_lock",
+        "_writing",
+        "sqlite",
+    )
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -105,6 +181,7 @@ class Transaction:
         self._writing = False
         self._active = False
         self._lock: asyncio.Lock | None = None
+        self._in_one_write = False
 
     def begin(self) -> None:
         """Start (entering the unit's ``async with`` block)."""
@@ -144,6 +221,8 @@ class Transaction:
 
     async def write(self) -> AsyncConnection:
         """The connection, inside a write transaction."""
+        if self._in_one_write:  # its write goes through its OneWrite, which counts it
+            raise RepositoryError("a one-write block of the repository wrote around its OneWrite")
         connection = await self.read()
         if not self._writing:
             if self.sqlite:
@@ -179,6 +258,39 @@ class Transaction:
         except DBAPIError as exc:
             await self._drop_if_read_only(exc)
             raise database_error(exc) from None
+
+    @asynccontextmanager
+    async def one_write(self, *, rows: int = 1) -> AsyncIterator[OneWrite]:
+        """A block whose only write is one statement of at most ``rows`` rows (see the module
+        docstring): on SQLite, of one row, without a savepoint; otherwise inside one. A failed
+        write leaves the unit as it was and usable, as :meth:`atomic` does."""
+        if not self.sqlite or rows > 1:
+            async with self.atomic() as connection:
+                self._in_one_write = True
+                try:
+                    yield OneWrite(connection, rows)
+                finally:
+                    self._in_one_write = False
+            return
+        block = OneWrite(await self.write())
+        self._in_one_write = True
+        try:
+            yield block
+        except BaseException as exc:
+            self._in_one_write = False
+            if block.changed:  # a change that cannot be undone alone: undo the unit, loudly
+                await self.rollback()
+                if not isinstance(exc, Exception):
+                    raise
+                raise RepositoryError(ONE_WRITE_BROKEN) from None
+            if isinstance(exc, IntegrityError):
+                raise _integrity_error(exc) from None
+            if isinstance(exc, DBAPIError):
+                await self._drop_if_read_only(exc)
+                raise database_error(exc) from None
+            raise
+        finally:
+            self._in_one_write = False
 
     async def _drop_if_read_only(self, exc: DBAPIError) -> None:
         # A SQLite connection opened while its file was read-only stays read-only for good:

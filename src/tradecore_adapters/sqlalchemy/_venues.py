@@ -85,8 +85,8 @@ class Venues:
         if found.rowcount:
             return
         await connection_owned(self._tx, user_id, connection_id)
-        async with self._tx.atomic() as db:
-            await db.execute(
+        async with self._tx.one_write() as block:
+            await block.execute(
                 insert(venue_states).values(
                     user_id=user_id, connection_id=connection_id, state=state
                 )
@@ -99,7 +99,7 @@ class Venues:
             await connection_owned(self._tx, user_id, connection_id)
             return
         try:
-            async with self._tx.atomic() as db:
+            async with self._tx.one_write(rows=len(entries)) as db:
                 await db.execute(
                     insert(venue_entries),
                     [
