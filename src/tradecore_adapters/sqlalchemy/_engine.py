@@ -12,15 +12,25 @@ got in between. Every connection turns foreign keys on (except for migrations, w
 and must not cascade), waits up to :data:`SQLITE_BUSY_TIMEOUT_S` for the write lock and uses the
 write-ahead log, so readers never wait for the writer.
 
+A pooled PostgreSQL connection is checked before use (a ``SELECT 1`` round trip) only when it
+has sat idle in the pool for :data:`POSTGRES_PING_AFTER_IDLE_S` or more (:func:`_ping_if_idle`):
+a server restarted or a backend terminated while the process was idle is then noticed at
+checkout, and the pool opens new connections, as SQLAlchemy's ``pool_pre_ping`` would; a busy
+process (a scheduler pass hands its connections from unit to unit within milliseconds) pays no
+round trip per unit. A connection that dies in the moment between two units is met by the unit's
+first statement instead: that unit fails with a :class:`~tradecore.errors.RepositoryError` and
+SQLAlchemy drops every pooled connection older than the error, so the next unit connects afresh.
+
 Bound parameters are kept out of logs and error messages (``hide_parameters``), and a URL is only
 ever shown with its password masked (:func:`describe_url`).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -38,6 +48,8 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_S = 30
 POSTGRES_CONNECT_TIMEOUT_S = 10
 POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_S = 120
+POSTGRES_PING_AFTER_IDLE_S = 1.0
+"""A pooled PostgreSQL connection idle this long (seconds) is pinged before it is used."""
 """The server ends a session left idle inside a transaction this long (a process paused or cut
 off mid-unit): its row locks would otherwise keep another scheduler from taking its cycles over
 after their leases lapsed. No unit of work waits that long between two statements."""
@@ -119,8 +131,9 @@ def create_engine(url: str | URL, *, for_migrations: bool = False) -> AsyncEngin
             "options": "-c idle_in_transaction_session_timeout="
             f"{POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_S * 1000}",
         }
-        options["pool_pre_ping"] = True
     engine = create_async_engine(checked, **options)
+    if not is_sqlite(checked):
+        _ping_if_idle(engine)
     if is_sqlite(checked):
         foreign_keys = "OFF" if for_migrations else "ON"
 
@@ -136,3 +149,25 @@ def create_engine(url: str | URL, *, for_migrations: bool = False) -> AsyncEngin
                 cursor.close()
 
     return engine
+
+
+def _ping_if_idle(engine: AsyncEngine) -> None:
+    # SQLAlchemy's "pessimistic" disconnect handling, for connections that sat idle only.
+    dialect = engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(dbapi_connection: Any, connection_record: Any) -> None:
+        connection_record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+        since = connection_record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < POSTGRES_PING_AFTER_IDLE_S:
+            return  # new, or handed on from the previous unit at once
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool drops this and every older connection and checks out a new one.
+                raise exc.InvalidatePoolError(str(error)) from None
+            raise
