@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ __all__ = [
     "SecretsUnreadable",
     "Users",
     "connection_owned",
+    "connections_owned",
     "open_connection_row",
     "seal_connection",
     "secret_context",
@@ -54,17 +55,34 @@ class SecretsUnreadable(RepositoryError):
 
 async def connection_owned(tx: Transaction, user_id: str, connection_id: str) -> None:
     """:raises NotFound: the connection does not exist or is another user's."""
+    await connections_owned(tx, user_id, {connection_id})
+
+
+async def connections_owned(tx: Transaction, user_id: str, connection_ids: Set[str]) -> None:
+    """Check that every connection of ``connection_ids`` is the user's: one query at most, none
+    for connections the unit's write transaction already found (:meth:`Transaction.known_owned`).
+
+    :raises NotFound: naming the first of them (in sorted order) that does not exist or is another
+        user's.
+    """
+    wanted = {c for c in connection_ids if not tx.known_owned(user_id, c)}
+    if not wanted:
+        return
     connection = await tx.read()
-    found = await connection.scalar(
-        select(
-            exists().where(
-                broker_connections.c.id == connection_id,
-                broker_connections.c.user_id == user_id,
+    found = set(
+        (
+            await connection.scalars(
+                select(broker_connections.c.id).where(
+                    broker_connections.c.user_id == user_id,
+                    broker_connections.c.id.in_(wanted),
+                )
             )
-        )
+        ).all()
     )
-    if not found:
-        raise NotFound(f"no connection {connection_id!r} for this user")
+    for connection_id in found:
+        tx.remember_owned(user_id, connection_id)
+    if missing := wanted - found:
+        raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
 
 
 class Users:
@@ -107,6 +125,7 @@ class Users:
         return [user_from_row(row) for row in result.mappings()]
 
     async def remove(self, user_id: str) -> None:
+        self._tx.forget_owned()
         async with self._tx.atomic() as connection:
             result = await connection.execute(delete(users).where(users.c.id == user_id))
             if result.rowcount == 0:
@@ -367,6 +386,7 @@ class Connections:
                 raise NotFound(f"no connection {connection.id!r} for this user")
 
     async def remove(self, user_id: str, connection_id: str) -> None:
+        self._tx.forget_owned()
         async with self._tx.atomic() as db:
             result = await db.execute(
                 delete(broker_connections).where(

@@ -28,10 +28,11 @@ from sqlalchemy import (
 
 from tradecore.domain import EquityPoint, EquitySpan, equity_bucket_seconds
 from tradecore.domain._checks import utc
-from tradecore.errors import DomainError, NotFound
+from tradecore.errors import DomainError
+from tradecore_adapters.sqlalchemy._directory import connections_owned
 from tradecore_adapters.sqlalchemy._ledger import upsert
 from tradecore_adapters.sqlalchemy._unit import Transaction
-from tradecore_adapters.sqlalchemy.schema import broker_connections, equity_points
+from tradecore_adapters.sqlalchemy.schema import equity_points
 
 __all__ = ["Equity"]
 
@@ -74,19 +75,7 @@ class Equity:
         if not kept:
             return 0
         async with self._tx.one_write(rows=len(kept)) as db:
-            wanted = {key[0] for key in kept}
-            owned = set(
-                (
-                    await db.scalars(
-                        select(broker_connections.c.id).where(
-                            broker_connections.c.user_id == user_id,
-                            broker_connections.c.id.in_(wanted),
-                        )
-                    )
-                ).all()
-            )
-            if missing := wanted - owned:
-                raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
+            await connections_owned(self._tx, user_id, {key[0] for key in kept})
             statement = upsert(self._tx, equity_points)
             statement = statement.on_conflict_do_update(
                 index_elements=_KEY,

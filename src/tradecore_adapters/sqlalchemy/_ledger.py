@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradecore.domain import Position, Trade
 from tradecore.domain._checks import utc
-from tradecore.errors import DomainError, NotFound
+from tradecore.errors import DomainError
 from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
-from tradecore_adapters.sqlalchemy._directory import connection_owned
+from tradecore_adapters.sqlalchemy._directory import connection_owned, connections_owned
 from tradecore_adapters.sqlalchemy._rows import (
     TRADE_COLUMNS,
     fetching,
@@ -31,7 +31,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     trade_row,
 )
 from tradecore_adapters.sqlalchemy._unit import Transaction
-from tradecore_adapters.sqlalchemy.schema import broker_connections, positions, sync_cursors, trades
+from tradecore_adapters.sqlalchemy.schema import positions, sync_cursors, trades
 
 __all__ = ["Cursors", "Positions", "Trades", "upsert"]
 
@@ -129,19 +129,7 @@ class Trades:
         if not trades_:
             return 0
         async with self._tx.atomic() as db:
-            wanted = {trade.connection_id for trade in trades_}
-            owned = set(
-                (
-                    await db.scalars(
-                        select(broker_connections.c.id).where(
-                            broker_connections.c.user_id == user_id,
-                            broker_connections.c.id.in_(wanted),
-                        )
-                    )
-                ).all()
-            )
-            if missing := wanted - owned:
-                raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
+            await connections_owned(self._tx, user_id, {trade.connection_id for trade in trades_})
             if self._tx.sqlite:
                 # In order, ON CONFLICT DO NOTHING: of duplicate keys the first is kept.
                 return await _insert_trades_sqlite(db, user_id, trades_)

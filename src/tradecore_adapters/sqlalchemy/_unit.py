@@ -26,6 +26,13 @@ statement by itself and keeps the transaction (statement-level atomicity, its de
 conflict resolution); a :class:`OneWrite` refuses a second write or a write of several rows
 (``executemany`` runs the statement once per row, so a failure midway would keep the first rows).
 On PostgreSQL it is a savepoint like :meth:`~Transaction.atomic`.
+
+A unit remembers, until it commits or rolls back, which connections it found to be a user's while
+in its write transaction (:meth:`Transaction.remember_owned`), so that a sync writing positions,
+trades, a cursor and an equity point of one connection asks once. A connection's owner never
+changes; a removal of a connection or a user within the unit forgets them all; and the tables
+written refer to their connection by ``(user_id, connection_id)``, so the database itself refuses
+a row for a connection removed meanwhile by another unit.
 """
 
 from __future__ import annotations
@@ -170,6 +177,7 @@ class Transaction:
         "_engine",
         "_in_one_write",
         "_lock",
+        "_owned",
         "_writing",
         "sqlite",
     )
@@ -182,6 +190,21 @@ class Transaction:
         self._active = False
         self._lock: asyncio.Lock | None = None
         self._in_one_write = False
+        self._owned: set[tuple[str, str]] = set()
+
+    def known_owned(self, user_id: str, connection_id: str) -> bool:
+        """``True`` if this write transaction found the connection to be the user's."""
+        return (user_id, connection_id) in self._owned
+
+    def remember_owned(self, user_id: str, connection_id: str) -> None:
+        """Note that the connection was found to be the user's (kept only in a write
+        transaction, until it ends: see the module docstring)."""
+        if self._writing:
+            self._owned.add((user_id, connection_id))
+
+    def forget_owned(self) -> None:
+        """Forget what :meth:`remember_owned` noted (a connection or a user is being removed)."""
+        self._owned.clear()
 
     def begin(self) -> None:
         """Start (entering the unit's ``async with`` block)."""
@@ -303,6 +326,7 @@ class Transaction:
         connection = self._connection
         if self.sqlite and read_only and connection is not None and not connection.invalidated:
             self._writing = False
+            self._owned.clear()
             await connection.invalidate()
             await self._engine.dispose()
 
@@ -324,6 +348,7 @@ class Transaction:
             raise database_error(exc) from None
         finally:
             self._writing = False
+            self._owned.clear()
             self._release()  # SQLite's lock is free: so is this process's queue
 
     async def rollback(self) -> None:
@@ -343,6 +368,7 @@ class Transaction:
             raise database_error(exc) from None
         finally:
             self._writing = False
+            self._owned.clear()
             self._release()  # SQLite's lock is free: so is this process's queue
 
     def text_order(self, column: ColumnElement[str]) -> ColumnElement[str]:
