@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradecore.domain import (
     AutomationRun,
@@ -32,7 +33,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     step_row,
 )
 from tradecore_adapters.sqlalchemy._run_stats import last_successes, latest_figures, run_stats
-from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit import OneWrite, Transaction
 from tradecore_adapters.sqlalchemy.schema import automation_runs, orders, run_steps, users
 
 __all__ = ["Orders", "Runs"]
@@ -162,13 +163,20 @@ class Runs:
         self._tx = tx
 
     async def add(self, run: AutomationRun) -> None:
+        if not run.steps:  # a run starting: one row
+            async with self._tx.one_write() as block:
+                await self._insert_run(block, run)
+            return
         async with self._tx.atomic() as db:
-            if not await db.scalar(select(exists().where(users.c.id == run.user_id))):
-                raise NotFound(f"no user {run.user_id!r}")
-            if await db.scalar(select(exists().where(automation_runs.c.id == run.id))):
-                raise AlreadyExists(f"a run with id {run.id!r} exists")
-            await db.execute(insert(automation_runs), [run_row(run)])
+            await self._insert_run(db, run)
             await self._insert_steps(run)
+
+    async def _insert_run(self, db: AsyncConnection | OneWrite, run: AutomationRun) -> None:
+        if not await db.scalar(select(exists().where(users.c.id == run.user_id))):
+            raise NotFound(f"no user {run.user_id!r}")
+        if await db.scalar(select(exists().where(automation_runs.c.id == run.id))):
+            raise AlreadyExists(f"a run with id {run.id!r} exists")
+        await db.execute(insert(automation_runs), [run_row(run)])
 
     async def update(self, run: AutomationRun) -> None:
         row = run_row(run)
