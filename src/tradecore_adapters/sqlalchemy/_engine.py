@@ -48,11 +48,11 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_S = 30
 POSTGRES_CONNECT_TIMEOUT_S = 10
 POSTGRES_IDLE_IN_TRANSACTION_TIMEOUT_S = 120
-POSTGRES_PING_AFTER_IDLE_S = 1.0
-"""A pooled PostgreSQL connection idle this long (seconds) is pinged before it is used."""
 """The server ends a session left idle inside a transaction this long (a process paused or cut
 off mid-unit): its row locks would otherwise keep another scheduler from taking its cycles over
 after their leases lapsed. No unit of work waits that long between two statements."""
+POSTGRES_PING_AFTER_IDLE_S = 1.0
+"""A pooled PostgreSQL connection idle this long (seconds) is pinged before it is used."""
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _ALIASES = {"postgres": "postgresql"}
 _ACCEPTED = {"sqlite": {"aiosqlite"}, "postgresql": {"psycopg", "psycopg_async"}}
