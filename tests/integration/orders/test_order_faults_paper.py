@@ -9,6 +9,8 @@ order. Paper's "duplicate" answer is the existing order unchanged (see the cross
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from tests.integration.orders.order_fault_harness import (
     USER_ID,
@@ -17,11 +19,21 @@ from tests.integration.orders.order_fault_harness import (
     ledger_order,
 )
 
-from tradecore.domain import OrderStatus
+from tradecore.domain import OrderRequest, OrderStatus
 from tradecore.errors import BrokerError, BrokerUnavailable, OrderOutcomeUnknown
 from tradecore.services import reconcile_orders, submit_order
 from tradecore.services.orders import SAFE_WINDOW
 from tradecore.testing import FakeClock
+
+
+def _answer_lost(kind: type[BrokerError]) -> Callable[[OrderRequest], BrokerError]:
+    def make(request: OrderRequest) -> BrokerError:
+        text = "read timed out after the order request was sent; the order may have been placed"
+        if issubclass(kind, OrderOutcomeUnknown):
+            return kind(text, broker="paper", client_order_id=request.client_order_id)
+        return kind(text, broker="paper")
+
+    return make
 
 
 @pytest.mark.parametrize("kind", [OrderOutcomeUnknown, BrokerUnavailable])
@@ -33,7 +45,7 @@ async def test_an_executed_order_whose_answer_is_lost_is_adopted_whatever_the_er
     repository = await ledger.create(paper, strategy=False)
     broker = paper.broker(repository)
     request = paper.request()
-    paper.faults.lose_answer(kind)
+    paper.faults.lose_answer(_answer_lost(kind))
 
     order = await submit_order(
         repository=repository, broker=broker, user_id=USER_ID, request=request, clock=clock
