@@ -239,7 +239,7 @@ async def test_the_factory_wraps_every_adapter_it_builds_and_keeps_the_inner_fac
     built: list[FakeBroker] = []
 
     def create(connection: BrokerConnection, context: BrokerContext) -> BrokerPort:
-        built.append(_inner(context.clock))  # type: ignore[arg-type]
+        built.append(_inner(context.clock))
         return built[-1]
 
     setting = SettingSpec(name="region", description="where")
