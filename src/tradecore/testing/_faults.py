@@ -131,7 +131,9 @@ class BrokerFaults:
         words = [planned.fault.value for planned in self._planned]
         if self._hidden:
             words.append(f"the next {self._hidden} lookups are hidden")
-        words += [f"{method} fails {n} more times" for method, (_, n) in self._failures.items()]
+        words += [
+            f"the next {n} calls of {method} fail" for method, (_, n) in self._failures.items()
+        ]
         return tuple(words)
 
     # -- building ---------------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def test_armed_describes_what_is_left_and_clear_disarms_everything(
     assert faults.armed == (
         "the order fails before it is sent",
         "the next 3 lookups are hidden",
-        "get_trades fails 2 more times",
+        "the next 2 calls of get_trades fail",
     )
     faults.clear()
     assert faults.armed == ()
