@@ -17,6 +17,7 @@ from tradecore.domain import Trigger
 from tradecore.errors import CycleBusy
 from tradecore.plugins import NotifierContext, PluginRegistry, get_plugin_manager
 from tradecore.ports import (
+    BrokerCaches,
     Clock,
     NotifierPort,
     PasswordHasher,
@@ -275,7 +276,9 @@ class Application:
         )
 
     async def aclose(self) -> None:
-        """Release the repository's resources."""
+        """Release the repository's resources and empty the brokers' caches."""
+        if self.context.broker_caches is not None:
+            self.context.broker_caches.clear()
         await self.repository.aclose()
 
     async def __aenter__(self) -> Application:
@@ -388,6 +391,9 @@ def bootstrap(
     # Markers of token refreshes name this process, so a restart on this host can tell that
     # the process which held unsaved tokens is gone (tradecore.services.unsaved_tokens).
     process_tokens().identify(scheduler_owner(), owner_is_gone)
+    # What broker types keep across cycles (BrokerContext.cache): this process's, emptied
+    # when the application closes.
+    broker_caches = BrokerCaches(clock=clock)
     context = ServiceContext(
         repository=repository,
         clock=clock,
@@ -400,6 +406,7 @@ def bootstrap(
         lease_ttl=timedelta(seconds=settings.lease_seconds),
         retention=settings.retention,
         limits=limits,
+        broker_caches=broker_caches,
         password_hasher=password_hasher,
         languages=LANGUAGES,
     )
@@ -415,6 +422,7 @@ def bootstrap(
         http_client=context.http_client,
         token_refresh_margin=context.token_refresh_margin,
         limits=limits,
+        broker_caches=broker_caches,
     )
     return Application(
         settings=settings,

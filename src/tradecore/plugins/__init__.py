@@ -21,6 +21,7 @@ from __future__ import annotations
 from tradecore.plugins._manager import get_plugin_manager
 from tradecore.plugins._markers import ENTRYPOINT_GROUP, PROJECT_NAME, hookimpl
 from tradecore.plugins._registry import PluginInfo, PluginRegistry
+from tradecore.ports.cache import BrokerCache
 from tradecore.ports.factories import (
     BrokerContext,
     BrokerFactory,
@@ -35,6 +36,7 @@ from tradecore.ports.parameters import ParameterKind, ParameterValues, StrategyP
 __all__ = [
     "ENTRYPOINT_GROUP",
     "PROJECT_NAME",
+    "BrokerCache",
     "BrokerContext",
     "BrokerFactory",
     "NotifierContext",

@@ -9,6 +9,7 @@ from tradecore.ports.broker import (
     OrderSearch,
     RateLimits,
 )
+from tradecore.ports.cache import BrokerCache, BrokerCaches
 from tradecore.ports.clock import Clock
 from tradecore.ports.factories import (
     BrokerContext,
@@ -67,6 +68,8 @@ __all__ = [
     "ApiTokenRepository",
     "AutomationRepository",
     "Block",
+    "BrokerCache",
+    "BrokerCaches",
     "BrokerCapabilities",
     "BrokerContext",
     "BrokerFactory",

@@ -15,6 +15,7 @@ from tradecore.domain import BrokerConnection, Secret, StrategyConfig
 from tradecore.domain._checks import freeze_mapping, non_empty
 from tradecore.errors import ConfigurationError
 from tradecore.ports.broker import BrokerPort
+from tradecore.ports.cache import BrokerCache
 from tradecore.ports.clock import Clock
 from tradecore.ports.limits import SharedLimits
 from tradecore.ports.login import OAuthLogin
@@ -125,6 +126,10 @@ class BrokerContext:
         ``Retry-After`` pause, a request-weight budget per IP, an order rate per account or
         session; see :class:`~tradecore.ports.SharedLimits`). ``None``: the adapter keeps its
         own, within this process only.
+    :param cache: this broker type's :class:`~tradecore.ports.BrokerCache`, owned by the
+        process and shared by every connection and cycle of the broker: the place for what an
+        adapter would otherwise load again every cycle (a venue's markets), keyed by venue,
+        never by connection. ``None`` outside an application: load it per adapter.
     """
 
     clock: Clock
@@ -132,6 +137,7 @@ class BrokerContext:
     tokens: TokenStore | None = None
     venue: VenueStore | None = None
     limits: SharedLimits | None = None
+    cache: BrokerCache | None = None
 
 
 @frozen(kw_only=True)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from tradecore.domain import TOKEN_REFRESH_MARGIN, BrokerConnection
 from tradecore.errors import PluginError
 from tradecore.ports import (
+    BrokerCaches,
     BrokerContext,
     BrokerFactory,
     BrokerPort,
@@ -43,6 +44,7 @@ def create_broker(
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
     unsaved_tokens: UnsavedTokens | None = None,
     limits: SharedLimits | None = None,
+    caches: BrokerCaches | None = None,
 ) -> BrokerPort:
     """Build the adapter of ``connection`` with its plugin's factory (no I/O).
 
@@ -56,6 +58,8 @@ def create_broker(
     :param unsaved_tokens: what this process holds that the database may not (the process's
         own by default; see :mod:`tradecore.services.unsaved_tokens`).
     :param limits: the limits shared by every process (``BrokerContext.limits``).
+    :param caches: the process's caches; the connection's broker type's one is
+        ``BrokerContext.cache`` (``None``: no cache).
     :raises PluginError: the connection's broker is not installed.
     :raises ConfigurationError: the factory refused the connection's settings or secrets.
     :raises SecretsUnreadable: the broker needs secrets and the connection's cannot be
@@ -75,6 +79,7 @@ def create_broker(
         # The venue is the broker's side: never fenced by a cycle's lease (services.fencing).
         venue=RepositoryVenueStore(unfenced(repository), connection),
         limits=limits,
+        cache=None if caches is None else caches.for_broker(connection.broker),
     )
     return factory.create(connection, context)
 
@@ -90,6 +95,7 @@ async def open_broker(
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN,
     unsaved_tokens: UnsavedTokens | None = None,
     limits: SharedLimits | None = None,
+    caches: BrokerCaches | None = None,
 ) -> AsyncIterator[BrokerPort]:
     """Build the adapter of ``connection`` (see :func:`create_broker`), refresh its OAuth token
     when it expires within ``token_refresh_margin``, and close the adapter on leaving.
@@ -109,6 +115,7 @@ async def open_broker(
         token_refresh_margin=token_refresh_margin,
         unsaved_tokens=unsaved_tokens,
         limits=limits,
+        caches=caches,
     )
     try:
         tokens = connection.tokens

@@ -24,6 +24,7 @@ from tradecore.domain import (
 )
 from tradecore.errors import PluginError
 from tradecore.ports import (
+    BrokerCaches,
     BrokerFactory,
     BrokerPort,
     Clock,
@@ -78,6 +79,8 @@ class ServiceContext:
     :param limits: the limits every process of the deployment obeys together, handed to every
         broker and notifier (see :class:`~tradecore.ports.SharedLimits`); failed logins are
         counted there too.
+    :param broker_caches: the process's cache per broker type (``BrokerContext.cache``);
+        ``None``: adapters get no cache.
     :param password_hasher: hashes and checks users' passwords (``None``: passwords cannot be
         set or checked).
     :param login_policy: how failed logins are slowed and locked out.
@@ -98,6 +101,7 @@ class ServiceContext:
     http_client: object | None = None
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
     limits: SharedLimits | None = None
+    broker_caches: BrokerCaches | None = None
     password_hasher: PasswordHasher | None = None
     login_policy: LoginPolicy = field(factory=LoginPolicy)
     languages: tuple[str, ...] = ("en",)
@@ -117,6 +121,7 @@ class ServiceContext:
             http_client=self.http_client,
             token_refresh_margin=self.token_refresh_margin,
             limits=self.limits,
+            caches=self.broker_caches,
         )
 
     def open_broker(self, connection: BrokerConnection) -> AbstractAsyncContextManager[BrokerPort]:
@@ -130,4 +135,5 @@ class ServiceContext:
             http_client=self.http_client,
             token_refresh_margin=self.token_refresh_margin,
             limits=self.limits,
+            caches=self.broker_caches,
         )

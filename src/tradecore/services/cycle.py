@@ -39,6 +39,7 @@ from tradecore.domain import (
 )
 from tradecore.logs import run_context
 from tradecore.ports import (
+    BrokerCaches,
     BrokerFactory,
     BrokerPort,
     Clock,
@@ -88,6 +89,8 @@ class AutomationCycle:
         it proves nothing (see :func:`~tradecore.services.reconcile_orders`).
     :param limits: the limits every process obeys together, handed to every broker and
         notifier (see :class:`~tradecore.ports.SharedLimits`).
+    :param broker_caches: the process's cache per broker type, which outlives the cycle's
+        adapters (``BrokerContext.cache``); ``None``: adapters get no cache.
     """
 
     repository: RepositoryPort
@@ -102,6 +105,7 @@ class AutomationCycle:
     token_refresh_margin: timedelta = TOKEN_REFRESH_MARGIN
     order_safe_window: timedelta = SAFE_WINDOW
     limits: SharedLimits | None = None
+    broker_caches: BrokerCaches | None = None
 
     async def run(
         self, user_id: str, *, trigger: Trigger = Trigger.MANUAL, run_id: str | None = None
@@ -296,6 +300,7 @@ class AutomationCycle:
             http_client=self.http_client,
             token_refresh_margin=self.token_refresh_margin,
             limits=self.limits,
+            caches=self.broker_caches,
         )
 
     async def _refresh_if_due(
