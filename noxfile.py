@@ -4,6 +4,8 @@ arguments through to pytest. CI runs the command written in README.md (see ``.ci
 from __future__ import annotations
 
 import os
+import tomllib
+from pathlib import Path
 
 import nox
 
@@ -17,6 +19,8 @@ PYTHON = "3.11"
 CHECKED = ["src", "tests", "noxfile.py"]
 # A sample third-party plugin, installed like a real one so its entry point is discovered.
 DUMMY_PLUGIN = "tests/fixtures/tradecore-dummybroker"
+# A second sample plugin, built on a vendor SDK (ccxt), installed the same way with its SDK.
+CCXT_PLUGIN = "tests/fixtures/tradecore-ccxtbinance"
 # The check that no module of src imports itself back through others (run by lint).
 NO_IMPORT_CYCLES = "tests/unit/test_no_import_cycles.py"
 
@@ -46,12 +50,24 @@ def tests(session: nox.Session) -> None:
     # A regular (non-editable) install, reinstalled every run so edits to the fixture count;
     # --no-deps because its only dependency, tradecore, is the editable install above.
     session.install("--no-deps", "--force-reinstall", DUMMY_PLUGIN)
+    # The ccxt sample's own dependencies (ccxt, pinned in its pyproject.toml) but tradecore,
+    # then the sample itself like the dummy; its tests fail rather than skip when it is missing.
+    session.install(*_dependencies(CCXT_PLUGIN, but="tradecore"))
+    session.install("--no-deps", "--force-reinstall", CCXT_PLUGIN)
+    session.env["TRADECORE_REQUIRE_SAMPLE_PLUGINS"] = "1"
 
     # The PostgreSQL tests read their server from TRADECORE_TEST_POSTGRES_URL (inherited from
     # the environment; .ci/run sets it) and skip, saying so, when it is not set.
     if not os.environ.get("TRADECORE_TEST_POSTGRES_URL"):
         session.log("TRADECORE_TEST_POSTGRES_URL is not set: the PostgreSQL tests will skip")
     session.run("pytest", *(session.posargs or ["tests"]))
+
+
+def _dependencies(project: str, *, but: str) -> list[str]:
+    """The requirements of ``project``'s pyproject.toml, except the distribution ``but``."""
+    with (Path(project) / "pyproject.toml").open("rb") as file:
+        requirements = tomllib.load(file)["project"]["dependencies"]
+    return [req for req in requirements if req.split("=")[0].split(">")[0].strip() != but]
 
 
 # tradecore's one message catalogue (docs/translations.md): the msgids are extracted from src
