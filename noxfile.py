@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement  # nox depends on packaging
 
 nox.needs_version = ">=2024.4"  # for the "uv|virtualenv" backend fallback
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -67,7 +68,7 @@ def _dependencies(project: str, *, but: str) -> list[str]:
     """The requirements of ``project``'s pyproject.toml, except the distribution ``but``."""
     with (Path(project) / "pyproject.toml").open("rb") as file:
         requirements = tomllib.load(file)["project"]["dependencies"]
-    return [req for req in requirements if req.split("=")[0].split(">")[0].strip() != but]
+    return [req for req in requirements if Requirement(req).name != but]
 
 
 # tradecore's one message catalogue (docs/translations.md): the msgids are extracted from src

@@ -1,7 +1,7 @@
 """The ccxt sample plugin (tests/fixtures/tradecore-ccxtbinance, a third party's broker on
 ccxt's async Binance client) through the installed ``tradecore`` script, against the fake
-Binance on loopback: listed from its own distribution, a connection synced, its trades read
-back exactly, and a ``dca`` cycle placing one order."""
+Binance on loopback: listed from its own distribution, a connection tested and synced, its
+trades read back exactly, and a ``dca`` cycle placing one order."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def test_listed_synced_and_a_dca_cycle_through_the_installed_script(
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert API_SECRET not in done.stdout + done.stderr
+        assert API_KEY not in done.stdout + done.stderr
         return done.stdout
 
     def as_json(*args: str) -> Any:
@@ -84,6 +85,7 @@ def test_listed_synced_and_a_dca_cycle_through_the_installed_script(
         tradecore("user", "add", "alice")
         tradecore("broker", "add", "ccxtbinance", "--name", "c1", "--user", "alice")
         assert f"base_url={url}" in tradecore("broker", "list", "--user", "alice")
+        assert "spot" in tradecore("broker", "test", "c1", "--user", "alice")
         tradecore("sync", "--user", "alice")
         trades = as_json("trades", "--user", "alice")
         assert len(trades) == 3
