@@ -8,6 +8,8 @@
   (imports httpx only when called);
 - :class:`FakeClock` — time that moves only when told;
 - :class:`RecordingNotifier` — keeps every digest it is sent;
+- :class:`ScriptedFaults` — a :class:`VenueFaults` to wire into a transport or fake server, for
+  the fault checks of ``BrokerPortContract``;
 - :mod:`tradecore.testing.builders` — valid domain objects with sensible defaults;
 - :mod:`tradecore.testing.contracts` — ``BrokerPortContract`` and ``RepositoryPortContract``, the
   pytest suites every implementation must pass (needs ``tradecore[testing]``; imported on demand,
@@ -20,6 +22,14 @@ from tradecore.testing._fake_broker import FakeBroker
 from tradecore.testing._fake_clock import FakeClock
 from tradecore.testing._faults import BrokerFaults, FaultyBroker
 from tradecore.testing._recording_notifier import RecordingNotifier
+from tradecore.testing._venue_faults import (
+    HTML_ERROR_PAGE,
+    MALFORMED_BODY,
+    Fault,
+    FaultKind,
+    ScriptedFaults,
+    VenueFaults,
+)
 from tradecore.testing.replay import (
     RecordedResponses,
     UnexpectedRequest,
@@ -27,12 +37,18 @@ from tradecore.testing.replay import (
 )
 
 __all__ = [
+    "HTML_ERROR_PAGE",
+    "MALFORMED_BODY",
     "BrokerFaults",
     "FakeBroker",
     "FakeClock",
+    "Fault",
+    "FaultKind",
     "FaultyBroker",
     "RecordedResponses",
     "RecordingNotifier",
+    "ScriptedFaults",
     "UnexpectedRequest",
+    "VenueFaults",
     "replay_recorded_responses",
 ]

@@ -24,7 +24,13 @@ from tradecore.domain import (
     Trade,
     TradePage,
 )
-from tradecore.errors import BrokerError, InstrumentNotFound, OrderNotFound, OrderRejected
+from tradecore.errors import (
+    BrokerError,
+    InstrumentNotFound,
+    OrderExists,
+    OrderNotFound,
+    OrderRejected,
+)
 from tradecore.ports.broker import BrokerCapabilities, BrokerInfo, BrokerPort, OrderSearch
 
 __all__ = ["FakeBroker"]
@@ -54,8 +60,9 @@ class FakeBroker:
       when the quote has no bid/ask) and otherwise rests ``OPEN`` until cancelled. A fill appends
       a :class:`Trade` to the account (visible after the current cursor); positions are only
       what the test gives (:meth:`set_positions`), fills do not move them.
-    * A duplicate ``client_order_id`` does not create a second order: ``place_order`` returns
-      the existing order unchanged (per the order protocol, a duplicate means the order exists).
+    * A duplicate ``client_order_id`` does not create a second order: ``place_order`` raises
+      :class:`~tradecore.errors.OrderExists` (per the order protocol, the caller then looks the
+      existing order up).
       An order for an account or an instrument the broker does not know raises
       :class:`OrderRejected` (a definitive refusal, unlike ``InstrumentNotFound``).
     * Like Binance, ``get_order_status`` and ``cancel_order`` find an order only within its
@@ -214,9 +221,12 @@ class FakeBroker:
     async def place_order(self, request: OrderRequest) -> Order:
         """Fill or rest the order as described in the class docstring."""
         await self._enter("place_order")
-        existing = self.orders.get(request.client_order_id)
-        if existing is not None:
-            return existing
+        if request.client_order_id in self.orders:
+            raise OrderExists(
+                f"an order with client id {request.client_order_id} exists",
+                broker=self._name,
+                client_order_id=request.client_order_id,
+            )
         quote = self._quotes.get(request.instrument.symbol)
         if quote is None or request.account_id not in {a.account_id for a in self._accounts}:
             raise OrderRejected(

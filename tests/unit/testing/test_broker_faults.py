@@ -16,8 +16,10 @@ from tradecore.domain import (
     Instrument,
     OrderRequest,
     OrderType,
+    Position,
     Quote,
     Side,
+    Trade,
 )
 from tradecore.errors import (
     BrokerUnavailable,
@@ -45,6 +47,36 @@ def _inner(clock: FakeClock) -> FakeBroker:
         as_of=START,
     )
     return FakeBroker(clock=clock, quotes=[quote])
+
+
+def _stocked(clock: FakeClock) -> FakeBroker:
+    # The contract's checks need a holding and a fill to look at (none passes on an empty one).
+    inner = _inner(clock)
+    inner.set_positions(
+        "main",
+        [
+            Position(
+                connection_id="fake-connection",
+                account_id="main",
+                instrument=BTC,
+                quantity=Decimal("0.5"),
+                as_of=START,
+            )
+        ],
+    )
+    inner.add_trade(
+        Trade(
+            connection_id="fake-connection",
+            account_id="main",
+            broker_trade_id="t-1",
+            instrument=BTC,
+            side=Side.BUY,
+            quantity=Decimal("0.5"),
+            price=Decimal("48000.00"),
+            executed_at=START,
+        )
+    )
+    return inner
 
 
 def _request(client_id: str = "c-1") -> OrderRequest:
@@ -84,7 +116,7 @@ class TestFaultyBrokerWithNothingArmed(BrokerPortContract):
 
     @pytest.fixture
     async def broker(self, clock: FakeClock) -> AsyncIterator[BrokerPort]:
-        wrapped = BrokerFaults().wrap(_inner(clock))
+        wrapped = BrokerFaults().wrap(_stocked(clock))
         yield wrapped
         await wrapped.aclose()
 

@@ -20,7 +20,13 @@ from tradecore.domain import (
     Side,
     Trade,
 )
-from tradecore.errors import BrokerError, BrokerUnavailable, OrderNotFound, OrderRejected
+from tradecore.errors import (
+    BrokerError,
+    BrokerUnavailable,
+    OrderExists,
+    OrderNotFound,
+    OrderRejected,
+)
 from tradecore.ports import BrokerCapabilities
 from tradecore.testing import FakeBroker, FakeClock
 from tradecore.testing.contracts.broker import BrokerPortContract
@@ -103,6 +109,10 @@ class TestFakeBroker(BrokerPortContract):
     @pytest.fixture
     def tradable_instrument(self) -> Instrument:
         return BTC
+
+    @pytest.fixture
+    def exact_price(self) -> tuple[Instrument, Decimal]:
+        return BTC, Decimal("50000.00")
 
 
 class TestFakeBrokerWithOrderSearch(TestFakeBroker):
@@ -208,11 +218,15 @@ async def test_market_order_fills_at_last_and_adds_a_trade(clock: FakeClock) -> 
     ]
 
 
-async def test_duplicate_client_order_id_returns_the_existing_order(clock: FakeClock) -> None:
+async def test_duplicate_client_order_id_raises_order_exists_and_places_nothing(
+    clock: FakeClock,
+) -> None:
     broker = _broker(clock, trades=[])
     first = await broker.place_order(_order("dup"))
-    again = await broker.place_order(_order("dup", side=Side.SELL))
-    assert again == first
+    with pytest.raises(OrderExists) as raised:
+        await broker.place_order(_order("dup", side=Side.SELL))
+    assert raised.value.client_order_id == "dup"
+    assert broker.orders["dup"] == first
     assert len((await broker.get_trades(MAIN)).trades) == 1
 
 
