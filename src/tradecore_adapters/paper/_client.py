@@ -314,10 +314,13 @@ class PaperVenue:
 
     @fixed_context
     def submit(self, account: str, ticket: VenueTicket) -> VenueOrder:
-        """Place ``ticket``; a known ``client_order_id`` returns the existing order unchanged."""
+        """Place ``ticket``; a known ``client_order_id`` is refused (``DUPLICATE_ORDER``) and
+        places nothing."""
         now = self._advance(account)
         if ticket.client_order_id in self._orders:
-            return self._orders[ticket.client_order_id]
+            raise VenueError(
+                "DUPLICATE_ORDER", f"an order with client id {ticket.client_order_id} exists"
+            )
         instrument = self._instrument(ticket.symbol)
         if ticket.quantity % instrument.lot or ticket.quantity < instrument.lot:
             raise VenueError("LOT_SIZE", f"{ticket.symbol} trades in lots of {instrument.lot}")

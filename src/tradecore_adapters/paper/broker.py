@@ -76,8 +76,8 @@ class PaperBroker:
     * a buy costing more than the free cash raises :class:`~tradecore.errors.InsufficientFunds`;
       selling more than the free holding, an unknown instrument, or a quantity or price off the
       instrument's lot or tick raise :class:`~tradecore.errors.OrderRejected`;
-    * a duplicate ``client_order_id`` places nothing: ``place_order`` returns the existing order
-      unchanged (a duplicate means the order exists);
+    * a duplicate ``client_order_id`` places nothing: ``place_order`` raises
+      :class:`~tradecore.errors.OrderExists` (the caller looks the existing order up);
     * the venue (orders, balances, fills) lives in ``store``: tradecore gives every broker the
       connection's venue in its database (``BrokerContext.venue``), so an order placed by one
       process is found, filled or cancelled by the next, and its fills reach positions and
@@ -233,7 +233,7 @@ class PaperBroker:
                 broker=BROKER,
                 code="wrong_connection",
             )
-        with venue_errors(placing=True):
+        with venue_errors(placing=True, client_order_id=request.client_order_id):
             async with self._venue() as (venue, _):
                 order = venue.submit(request.account_id, mapping.to_ticket(request))
         return self._order(order)

@@ -6,13 +6,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from tests.fakes.venue_faults import FaultyVenueStore, PaperFaults
 
 from tradecore.domain import Account, BrokerConnection, Instrument, Trade
 from tradecore.errors import ConfigurationError
 from tradecore.ports import BrokerContext
+from tradecore.services.venues import LocalVenueStore
 from tradecore.testing import FakeClock
 from tradecore.testing.contracts.broker import BrokerPortContract
+from tradecore_adapters.paper._client import catalogue, quote_at
 from tradecore_adapters.paper.broker import PAGE_SIZE, PaperBroker
+from tradecore_adapters.paper.config import PaperConfig
 
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SYMBOLS = ("BTC-USD", "ETH-USD", "AAPL", "MSFT", "EURUSD")
@@ -57,11 +61,24 @@ async def _prices(broker: PaperBroker) -> list[tuple[Decimal, Decimal | None, De
     return [(quote.last, quote.bid, quote.ask) for quote in quotes]
 
 
+def _venue_last(symbol: str, when: datetime) -> Decimal:
+    # What the simulated venue itself quotes (its price function), before the adapter maps it.
+    config = PaperConfig.from_settings({})
+    (item,) = [item for item in catalogue(config.currency) if item.symbol == symbol]
+    return quote_at(config.seed, item, when).last
+
+
 class TestPaperBroker(BrokerPortContract):
     @pytest.fixture
-    async def broker(self):
-        # 30 days of hourly history: more than one page of trades.
-        broker = _broker(FakeClock(CREATED + timedelta(hours=5)), history_days="30")
+    def venue_faults(self) -> PaperFaults:
+        return PaperFaults()
+
+    @pytest.fixture
+    async def broker(self, venue_faults: PaperFaults):
+        # 30 days of hourly history: more than one page of trades; the venue behind faults.
+        store = FaultyVenueStore(LocalVenueStore(), venue_faults)
+        context = BrokerContext(clock=FakeClock(CREATED + timedelta(hours=5)), venue=store)
+        broker = PaperBroker.create(_connection(history_days="30"), context)
         yield broker
         await broker.aclose()
 
@@ -72,6 +89,11 @@ class TestPaperBroker(BrokerPortContract):
     @pytest.fixture
     def order_quantity(self) -> Decimal:
         return Decimal("0.01")
+
+    @pytest.fixture
+    def exact_price(self) -> tuple[Instrument, Decimal]:
+        # The venue's own price at the clock's minute, on its tick (five places for EURUSD).
+        return Instrument(symbol="EURUSD"), _venue_last("EURUSD", CREATED + timedelta(hours=5))
 
 
 async def test_history_is_longer_than_a_page_so_the_contract_pages() -> None:

@@ -23,6 +23,7 @@ from tradecore.errors import (
     BrokerError,
     InstrumentNotFound,
     InsufficientFunds,
+    OrderExists,
     OrderNotFound,
     OrderRejected,
 )
@@ -190,12 +191,14 @@ async def test_invalid_orders_are_rejected_definitively(request_: OrderRequest, 
     assert not isinstance(raised.value, InstrumentNotFound)
 
 
-async def test_a_duplicate_client_order_id_returns_the_existing_order_and_places_nothing() -> None:
+async def test_a_duplicate_client_order_id_raises_order_exists_and_places_nothing() -> None:
     broker = _quiet()
     first = await broker.place_order(_request("dup", BTC, Side.BUY, "0.01"))
-    again = await broker.place_order(_request("dup", BTC, Side.BUY, "0.02"))
-    assert again == first
-    assert again.request.quantity == Decimal("0.01")
+    with pytest.raises(OrderExists) as raised:
+        await broker.place_order(_request("dup", BTC, Side.BUY, "0.02"))
+    assert raised.value.client_order_id == "dup"
+    account = (await broker.get_accounts())[0]
+    assert await broker.get_order_status(account, "dup", instrument=BTC) == first
     trades, _ = await _drain(broker)
     assert [t.client_order_id for t in trades] == ["dup"]
 
