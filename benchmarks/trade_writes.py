@@ -26,8 +26,8 @@ from tradecore.domain import Side, Trade
 from tradecore.testing.builders import make_connection, make_instrument, make_user
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
-from tradecore_adapters.sqlalchemy._ledger import sqlite_trade_values
 from tradecore_adapters.sqlalchemy._rows import TRADE_COLUMNS
+from tradecore_adapters.sqlalchemy._trade_inserts import sqlite_trade_values
 from tradecore_adapters.sqlalchemy.migrate import upgrade
 
 SYMBOLS = [make_instrument(symbol) for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT")]

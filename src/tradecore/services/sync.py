@@ -1,6 +1,16 @@
-"""Sync one connection: fetch positions and new trades from its broker and store them in one
-transaction (positions replaced by the snapshot, trades inserted or ignored, cursors advanced,
-and the connection's market value recorded as :class:`~tradecore.domain.EquityPoint` rows).
+"""Sync one connection: fetch positions and new trades from its broker and store them (trades
+inserted or ignored, each page together with the cursor after it; then positions replaced by the
+snapshot, and the connection's market value recorded as :class:`~tradecore.domain.EquityPoint`
+rows, in one transaction).
+
+**What a sync stores, and when.** Each page of trades the broker returns is written in its own
+transaction together with the account's cursor after that page, while the next page is fetched
+(storing overlaps the network, and a connection's trades are never all held in memory). So the
+stored trades and the stored cursor always agree: a sync that fails half-way (the broker down,
+the process stopped) leaves the pages stored before the failure, each with its cursor, and the
+next sync asks for the trades after them; a trade is never stored twice (the trades are
+inserted or ignored on their natural key anyway). Positions and equity points are written only
+at the end, in one transaction, when every account was fetched.
 
 What the broker adapter refuses stores nothing while the rest is still stored: an account whose
 data it refuses (:class:`MalformedResponse`: a value outside its documented range, data of another
@@ -10,7 +20,9 @@ sync records no equity point: a value missing a refused account would be a false
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
 
 from attrs import frozen
 
@@ -51,9 +63,47 @@ class SyncResult:
 class _AccountData:
     account: Account
     positions: tuple[Position, ...]
-    trades: tuple[Trade, ...]
-    cursor: str | None
+    trades_seen: int
     refused: tuple[str, ...] = ()
+
+
+class _PageWriter:
+    # Writes pages of trades, each with its account's cursor, in one transaction per page, in
+    # the order they were fetched; one page is written while the next is fetched (at most one
+    # write in flight, so a slow database holds back the fetching instead of filling memory).
+
+    def __init__(self, repository: RepositoryPort, connection: BrokerConnection) -> None:
+        self._repository = repository
+        self._connection = connection
+        self._pending: asyncio.Task[int] | None = None
+        self.trades_new = 0
+
+    async def submit(self, account_id: str, trades: Sequence[Trade], cursor: str | None) -> None:
+        await self.flush()
+        self._pending = asyncio.ensure_future(self._write(account_id, trades, cursor))
+
+    async def flush(self) -> None:
+        # Wait for the write in flight; its failure is raised here.
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.trades_new += await pending
+
+    async def abandon(self) -> None:
+        # The sync was cancelled: the write in flight is cancelled too (its transaction rolls
+        # back, trades and cursor together).
+        pending, self._pending = self._pending, None
+        if pending is not None and not pending.done():
+            pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
+
+    async def _write(self, account_id: str, trades: Sequence[Trade], cursor: str | None) -> int:
+        user_id = self._connection.user_id
+        async with self._repository.unit_of_work() as uow:
+            new = await uow.trades.add_new(user_id, trades)
+            if cursor is not None:
+                await uow.cursors.set(user_id, self._connection.id, account_id, cursor)
+            await uow.commit()
+        return new
 
 
 async def sync_connection(
@@ -66,17 +116,22 @@ async def sync_connection(
 ) -> SyncResult:
     """Bring the stored positions and trades of ``connection`` up to date.
 
-    No transaction is held open while the broker is called; everything fetched is written in one
-    unit of work at the end, so a failure half-way stores nothing and the next run starts from the
-    same cursors. The exception: when the broker's data of one account is refused as malformed,
-    that account stores nothing (its cursor stays), the other accounts are fetched and stored,
-    and then the refusal is raised; likewise for the parts of an account a page reports as
-    refused (the cursor it returns has not moved past them).
+    No transaction is held open while the broker is called. Each page of trades is written in
+    its own unit of work together with the account's cursor after it, while the next page is
+    fetched; positions and equity points are written in one unit of work at the end. A failure
+    half-way therefore keeps the pages already written, each with its cursor (stored trades and
+    cursor always agree), and the next run goes on from there; it stores no positions and no
+    equity point. When the broker's data of one account is refused as malformed, that account
+    stores nothing more (its cursor stays after the last page stored, its positions are not
+    replaced), the other accounts are fetched and stored, and then the refusal is raised;
+    likewise for the parts of an account a page reports as refused (the cursor it returns has
+    not moved past them).
 
     :param on_trades: called after each page of trades the broker returns, with the number of
         trades on that page (a progress display adds them up); it must not raise.
 
-    :raises BrokerError: the broker failed; nothing was stored.
+    :raises BrokerError: the broker failed; the pages fetched before the failure are stored
+        with their cursor, positions and equity points are not.
     :raises MalformedResponse: the broker returned data that was refused (a value outside its
         range, data of another connection or account) for one account or part of one, or more;
         the message names them, and the rest was stored.
@@ -90,17 +145,28 @@ async def sync_connection(
         }
     fetched: list[_AccountData] = []
     refused: list[tuple[Account, MalformedResponse]] = []
-    for account in accounts:
-        try:
-            fetched.append(
-                await _fetch_account(
-                    broker, connection, account, cursors[account.account_id], on_trades
+    writer = _PageWriter(repository, connection)
+    try:
+        for account in accounts:
+            try:
+                fetched.append(
+                    await _fetch_account(
+                        broker, connection, account, cursors[account.account_id], writer, on_trades
+                    )
                 )
-            )
-        except MalformedResponse as exc:
-            refused.append((account, exc))
+            except MalformedResponse as exc:
+                refused.append((account, exc))
+    except asyncio.CancelledError:
+        await writer.abandon()
+        raise
+    except BaseException:
+        # What was fetched before the failure is kept, with its cursor; the failure itself is
+        # what the sync reports, even when that last write fails too.
+        with contextlib.suppress(Exception):
+            await writer.flush()
+        raise
+    await writer.flush()
     as_of = clock.now()
-    trades_new = 0
     refusal = _refusal(broker, refused, fetched)
     points: tuple[EquityPoint, ...] = ()
     if refusal is None:  # a complete snapshot only: a partial value would be a false dip
@@ -111,9 +177,6 @@ async def sync_connection(
             await uow.positions.sync_snapshot(
                 user_id, connection.id, data.account.account_id, data.positions, as_of=as_of
             )
-            trades_new += await uow.trades.add_new(user_id, data.trades)
-            if data.cursor is not None:
-                await uow.cursors.set(user_id, connection.id, data.account.account_id, data.cursor)
         if points:
             await uow.equity.add(user_id, points)
         await uow.commit()
@@ -122,8 +185,8 @@ async def sync_connection(
     return SyncResult(
         accounts=tuple(accounts),
         positions=sum(len(data.positions) for data in fetched),
-        trades_seen=sum(len(data.trades) for data in fetched),
-        trades_new=trades_new,
+        trades_seen=sum(data.trades_seen for data in fetched),
+        trades_new=writer.trades_new,
         equity_points=len(points),
     )
 
@@ -133,13 +196,14 @@ async def _fetch_account(
     connection: BrokerConnection,
     account: Account,
     cursor: str | None,
+    writer: _PageWriter,
     on_trades: Callable[[int], None] | None,
 ) -> _AccountData:
     _check_owner(broker, connection, account, account.connection_id, account.account_id)
     positions = tuple(await broker.get_positions(account))
     for position in positions:
         _check_owner(broker, connection, account, position.connection_id, position.account_id)
-    trades: list[Trade] = []
+    seen = 0
     refused: list[str] = []
     for _ in range(MAX_TRADE_PAGES):
         page = await broker.get_trades(account, cursor=cursor)
@@ -149,7 +213,9 @@ async def _fetch_account(
         ):  # one pass over a large page; the loop names the first stranger
             for trade in page.trades:
                 _check_owner(broker, connection, account, trade.connection_id, trade.account_id)
-        trades.extend(page.trades)
+        if page.trades or (page.cursor is not None and page.cursor != cursor):
+            await writer.submit(account.account_id, page.trades, page.cursor)
+        seen += len(page.trades)
         refused.extend(page.refused)
         if on_trades is not None:
             on_trades(len(page.trades))
@@ -161,7 +227,7 @@ async def _fetch_account(
             f"broker kept reporting more trades after {MAX_TRADE_PAGES} pages",
             broker=broker.info.name,
         )
-    return _AccountData(account, positions, tuple(trades), cursor, tuple(refused))
+    return _AccountData(account, positions, seen, tuple(refused))
 
 
 def _refusal(

@@ -1,21 +1,19 @@
 """SQL repositories of what brokers report: positions, trades and trade-sync cursors.
 
-Trades go in as one bulk ``INSERT … ON CONFLICT DO NOTHING`` on their natural key (SQLAlchemy
-batches the rows into multi-row statements), so syncing the same fills again changes nothing.
+Trades go in as bulk ``INSERT … ON CONFLICT DO NOTHING`` statements on their natural key, through
+the driver (:mod:`._trade_inserts`), so syncing the same fills again changes nothing.
 Positions are upserted with ``ON CONFLICT DO UPDATE … WHERE stored.as_of <= new.as_of``: an older
 snapshot never overwrites a newer one, even when two syncs race.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, text, tuple_
+from sqlalchemy import ColumnElement, and_, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradecore.domain import Position, Trade
 from tradecore.domain._checks import utc
@@ -23,19 +21,20 @@ from tradecore.errors import DomainError
 from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
 from tradecore_adapters.sqlalchemy._directory import connection_owned, connections_owned
 from tradecore_adapters.sqlalchemy._rows import (
-    TRADE_COLUMNS,
     fetching,
     position_from_row,
     position_row,
     trade_from_row,
-    trade_row,
+)
+from tradecore_adapters.sqlalchemy._trade_inserts import (
+    insert_trades_postgresql,
+    insert_trades_sqlite,
 )
 from tradecore_adapters.sqlalchemy._unit import Transaction
 from tradecore_adapters.sqlalchemy.schema import positions, sync_cursors, trades
 
 __all__ = ["Cursors", "Positions", "Trades", "upsert"]
 
-_TRADE_KEY = ["connection_id", "account_id", "symbol", "broker_trade_id"]
 _POSITION_KEY = ["connection_id", "account_id", "symbol"]
 
 
@@ -132,17 +131,11 @@ class Trades:
             await connections_owned(self._tx, user_id, {trade.connection_id for trade in trades_})
             if self._tx.sqlite:
                 # In order, ON CONFLICT DO NOTHING: of duplicate keys the first is kept.
-                return await _insert_trades_sqlite(db, user_id, trades_)
+                return await insert_trades_sqlite(db, user_id, trades_)
             kept: dict[tuple[str, str, str, str], Trade] = {}
             for trade in trades_:
                 kept.setdefault(trade.key, trade)  # of duplicate keys the first is kept
-            statement = (
-                upsert(self._tx, trades)
-                .on_conflict_do_nothing(index_elements=_TRADE_KEY)
-                .returning(trades.c.id)
-            )
-            result = await db.execute(statement, [trade_row(user_id, t) for t in kept.values()])
-            return len(result.all())
+            return await insert_trades_postgresql(db, user_id, kept.values())
 
     async def list(
         self,
@@ -284,24 +277,6 @@ class Trades:
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ASCII_LOWER = str.maketrans(_UPPER, _UPPER.lower())
 
-_SQLITE_TRADE_INSERT = (
-    f"INSERT INTO trades ({', '.join(TRADE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in TRADE_COLUMNS)}) "
-    f"ON CONFLICT ({', '.join(_TRADE_KEY)}) DO NOTHING"
-)
-
-
-async def _insert_trades_sqlite(db: AsyncConnection, user_id: str, kept: Iterable[Trade]) -> int:
-    # The bulk path on SQLite: one executemany of plain tuples, without SQLAlchemy's per-row
-    # parameter processing (three times the cost of the insert itself at 100,000 rows). The
-    # values are converted exactly as ExactDecimal and UtcDateTime do. SQLite counts the rows
-    # it inserted in total_changes(); the ignored duplicates do not count.
-    values = list(map(partial(sqlite_trade_values, user_id), kept))
-    before = await db.scalar(text("SELECT total_changes()"))
-    await db.exec_driver_sql(_SQLITE_TRADE_INSERT, values)
-    after = await db.scalar(text("SELECT total_changes()"))
-    return int(after) - int(before)
-
 
 class Cursors:
     """:class:`~tradecore.ports.CursorRepository` in SQL."""
@@ -364,32 +339,3 @@ class Cursors:
                 )
             )
             return bool(result.rowcount)
-
-
-def sqlite_trade_values(user_id: str, trade: Trade) -> tuple[Any, ...]:
-    """A trade as the tuple SQLite stores, in :data:`TRADE_COLUMNS` order: the values of
-    :func:`trade_row`, converted as :class:`ExactDecimal` and :class:`UtcDateTime` do.
-
-    A :class:`Trade`'s amounts are finite Decimals and its time is aware UTC (its validators, or
-    the decoder behind :func:`~tradecore.domain.trade.unchecked_trade`, made sure), so they are
-    written as they are: ``str`` of the Decimal, and the time's ISO text without its offset."""
-    instrument = trade.instrument
-    return (
-        user_id,
-        trade.connection_id,
-        trade.account_id,
-        instrument.symbol,
-        instrument.asset_type.value,
-        instrument.broker_key,
-        instrument.base,
-        instrument.quote,
-        trade.broker_trade_id,
-        trade.broker_order_id,
-        trade.client_order_id,
-        trade.side.value,
-        str(trade.quantity),
-        str(trade.price),
-        str(trade.fee),
-        trade.fee_asset,
-        trade.executed_at.isoformat(" ", "microseconds")[:26],  # without "+00:00"
-    )

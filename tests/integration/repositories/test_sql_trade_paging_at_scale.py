@@ -28,8 +28,8 @@ from tradecore.testing import FakeClock
 from tradecore.testing.builders import DEFAULT_TIME, make_connection, make_trade, make_user
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
-from tradecore_adapters.sqlalchemy._ledger import sqlite_trade_values
 from tradecore_adapters.sqlalchemy._rows import TRADE_COLUMNS
+from tradecore_adapters.sqlalchemy._trade_inserts import sqlite_trade_values
 from tradecore_adapters.sqlalchemy._types import sqlite_datetime
 from tradecore_adapters.sqlalchemy.migrate import upgrade
 

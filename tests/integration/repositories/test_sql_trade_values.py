@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradecore.testing.builders import make_trade
-from tradecore_adapters.sqlalchemy._ledger import sqlite_trade_values
 from tradecore_adapters.sqlalchemy._rows import TRADE_COLUMNS
+from tradecore_adapters.sqlalchemy._trade_inserts import sqlite_trade_values
 from tradecore_adapters.sqlalchemy._types import sqlite_datetime, sqlite_decimal
 
 _AMOUNT = st.decimals(
