@@ -206,7 +206,9 @@ def side_main(args: argparse.Namespace) -> None:
     """``--side tradecore``: one round in this process; one JSON line of figures."""
     with tempfile.TemporaryDirectory() as tmp:
         figures = asyncio.run(run(args, args.base_url, Path(tmp) / "bench.db"))
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures["peak_rss_mb"] = usage.ru_maxrss / 1024
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime  # the whole process, imports included
     print(json.dumps(figures))
 
 
@@ -222,7 +224,10 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="another checkout of tradecore (git worktree add DIR COMMIT) run as a third side",
+        action="append",
+        default=[],
+        help="another checkout of tradecore (git worktree add DIR COMMIT) run as another side "
+        "(repeat for several)",
     )
     parser.add_argument(
         "--fetch-only", action="store_true", help="fetch and parse every trade, store nothing"
@@ -243,7 +248,8 @@ def main() -> None:
         f"{args.rounds} rounds",
         flush=True,
     )
-    sides = ["tradecore"] + (["before"] if args.before else []) + (["ccxt"] if python else [])
+    befores = {f"before{n + 1}": path for n, path in enumerate(args.before)}
+    sides = ["tradecore", *befores] + (["ccxt"] if python else [])
     figures_of: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
     failures: dict[str, int] = {}
     for number in range(args.rounds):
@@ -268,7 +274,8 @@ def main() -> None:
                 raise SystemExit(f"FAILED ({side}): not every trade was stored exactly once")
             print(
                 f"  round {number + 1} {side:9} {figures['seconds']:6.2f} s "
-                f"{figures['requests']:5.0f} requests {figures['peak_rss_mb']:4.0f} MB",
+                f"{figures['requests']:5.0f} requests {figures['peak_rss_mb']:4.0f} MB"
+                + (f"  CPU {figures['cpu_s']:.2f} s" if "cpu_s" in figures else ""),
                 flush=True,
             )
     for side, count in failures.items():
@@ -282,15 +289,18 @@ def main() -> None:
         if side == "ccxt":
             print(f"ccxt {CCXT_VERSION} (fetch and parse, nothing stored)")
         else:
-            label = "this checkout" if side == "tradecore" else f"before: {args.before}"
+            label = "this checkout" if side == "tradecore" else f"{side}: {befores[side]}"
             work = "fetch and parse" if args.fetch_only else "full sync into SQLite"
             print(f"tradecore, {label} ({work}; trades {what} {rounds[0]['stored']:.0f})")
         print(f"  wall time     {medians[side]:.2f} s (median; {_spread(rounds)})")
         print(f"  requests      {rounds[0]['requests']:.0f}")
         print(f"  trades/s      {expected / medians[side]:,.0f}")
         print(f"  peak RSS      {max(f['peak_rss_mb'] for f in rounds):.0f} MB (highest round)")
+        if all("cpu_s" in f for f in rounds):
+            cpu = statistics.median(f["cpu_s"] for f in rounds)
+            print(f"  CPU time      {cpu:.2f} s (median; user + system, the whole process)")
     for side in sides[1:]:
-        name = "ccxt" if side == "ccxt" else "before"
+        name = "ccxt" if side == "ccxt" else side
         print(f"ratio tradecore / {name}: {medians['tradecore'] / medians[side]:.2f}")
     if python:
         print("(target: tradecore / ccxt at most 0.33)")
@@ -299,10 +309,11 @@ def main() -> None:
 def run_side(
     side: str, args: argparse.Namespace, base_url: str, python: Path | None
 ) -> dict[str, float]:
-    """One round of ``side``: ``tradecore``, ``before`` (``--before``) or ``ccxt``."""
+    """One round of ``side``: ``tradecore``, ``beforeN`` (the N-th ``--before``) or ``ccxt``."""
     if side == "ccxt" and python is not None:
         return ccxt_round(args, base_url, python)
-    return tradecore_round(args, base_url, args.before if side == "before" else None)
+    source = args.before[int(side[len("before") :]) - 1] if side.startswith("before") else None
+    return tradecore_round(args, base_url, source)
 
 
 def _spread(rounds: list[dict[str, float]]) -> str:

@@ -122,12 +122,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     counts = await asyncio.gather(*(guarded(n) for n in range(args.accounts)))
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "seconds": seconds,
         "requests": CountingBinance.requests,
         "trades": sum(parsed for parsed, _ in counts),
         "unique": sum(unique for _, unique in counts),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "cpu_s": usage.ru_utime + usage.ru_stime,  # the whole process, imports included
         "ccxt": ccxt.__version__,
     }
 

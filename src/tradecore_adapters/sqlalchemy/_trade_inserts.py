@@ -1,4 +1,4 @@
-"""The bulk insert of trades, through the database driver: one statement for many rows, each
+"""The bulk insert of trades, through the database driver (many rows per call), each
 trade stored once (``ON CONFLICT DO NOTHING`` on the natural key), and the number of rows that
 were new.
 
@@ -7,22 +7,17 @@ bind processor) costs several times the insert itself, so trades go to the drive
 values, converted exactly as :class:`~._types.ExactDecimal` and :class:`~._types.UtcDateTime`
 convert them:
 
-* **SQLite**: multi-row ``INSERT … VALUES (…), (…), …``, as many rows per statement as SQLite's
-  limit on bound variables allows. Not ``executemany``: that runs one statement per row, and the
-  ``sqlite3`` module takes the GIL back between rows, so while the event loop's thread is busy
-  (decoding the next pages) every row waits for the GIL: 5-8 times slower than one statement per
-  a thousand rows in benchmarks/README.md. The new rows are counted by ``total_changes()``.
-* **PostgreSQL**: one ``INSERT … SELECT * FROM unnest(…)`` of one typed array per column (one
-  round trip and one statement per call, whatever the number of rows); the new rows are the
-  statement's row count.
+* **SQLite**: one ``executemany`` of plain tuples (multi-row ``VALUES`` statements were tried:
+  more CPU and memory in the sync benchmark, see benchmarks/README.md). The new rows are counted
+  by ``total_changes()``: the ignored duplicates do not count.
+* **PostgreSQL**: one ``INSERT … SELECT * FROM unnest(…)`` of one typed array per column, sent
+  in psycopg's binary format (one round trip and one statement per call, whatever the number of
+  rows); the new rows are the statement's row count.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Iterable
-from functools import cache
-from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import text
@@ -38,31 +33,18 @@ TRADE_KEY = ("connection_id", "account_id", "symbol", "broker_trade_id")
 
 _COLUMNS = ", ".join(TRADE_COLUMNS)
 _CONFLICT = f"ON CONFLICT ({', '.join(TRADE_KEY)}) DO NOTHING"
-_ROW_PLACEHOLDERS = f"({', '.join('?' for _ in TRADE_COLUMNS)})"
 
 
-@cache
-def sqlite_rows_per_statement() -> int:
-    """How many trades one SQLite ``INSERT`` binds: 2,000, or fewer when the library's limit on
-    bound variables is lower (by default 32,766 since SQLite 3.32, 999 before)."""
-    with sqlite3.connect(":memory:") as probe:
-        variables = probe.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return max(1, min(2_000, variables // len(TRADE_COLUMNS)))
-
-
-@cache
-def _sqlite_insert(rows: int) -> str:
-    values = ", ".join([_ROW_PLACEHOLDERS] * rows)
-    return f"INSERT INTO trades ({_COLUMNS}) VALUES {values} {_CONFLICT}"
+_SQLITE_INSERT = (
+    f"INSERT INTO trades ({_COLUMNS}) VALUES ({', '.join('?' for _ in TRADE_COLUMNS)}) {_CONFLICT}"
+)
 
 
 async def insert_trades_sqlite(db: AsyncConnection, user_id: str, kept: Iterable[Trade]) -> int:
     """Insert ``kept`` in order (of duplicate keys the first is kept); the number of new rows."""
-    per_statement = sqlite_rows_per_statement()
-    rows = (sqlite_trade_values(user_id, trade) for trade in kept)
+    values = [sqlite_trade_values(user_id, trade) for trade in kept]
     before = await db.scalar(text("SELECT total_changes()"))
-    while chunk := list(islice(rows, per_statement)):
-        await db.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(chain.from_iterable(chunk)))
+    await db.exec_driver_sql(_SQLITE_INSERT, values)
     after = await db.scalar(text("SELECT total_changes()"))
     return int(after) - int(before)
 
@@ -104,7 +86,7 @@ _PG_TYPES = {
 }
 _POSTGRESQL_INSERT = (
     f"INSERT INTO trades ({_COLUMNS}) SELECT * FROM unnest("
-    + ", ".join(f"%s::{_PG_TYPES.get(column, 'text')}[]" for column in TRADE_COLUMNS)
+    + ", ".join(f"%b::{_PG_TYPES.get(column, 'text')}[]" for column in TRADE_COLUMNS)
     + f") {_CONFLICT}"
 )
 
@@ -120,6 +102,8 @@ async def insert_trades_postgresql(
         return 0
     rows = (_postgresql_trade_values(user_id, trade) for trade in kept)
     columns = tuple(list(column) for column in zip(*rows, strict=True))
+    # %b: psycopg sends the arrays in its binary format (numeric as digits, text as bytes),
+    # without scanning every element to quote it as the text format does.
     result = await db.exec_driver_sql(_POSTGRESQL_INSERT, columns)
     return int(result.rowcount)
 
