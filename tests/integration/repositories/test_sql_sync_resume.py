@@ -1,6 +1,7 @@
 """A sync that fails half-way, then runs again, on the SQL repository (SQLite and PostgreSQL):
-each page of trades is stored with the cursor after it, so the pages stored before the failure
-stay, the re-run goes on from their cursor, and every trade is stored exactly once."""
+trades are stored with the cursor after them (here every page: ``trades_per_write=2``), so what
+was stored before the failure stays, the re-run goes on from its cursor, and every trade is
+stored exactly once."""
 
 from __future__ import annotations
 
@@ -72,7 +73,11 @@ async def test_a_sync_failing_half_way_keeps_its_pages_and_the_rerun_stores_the_
 
     with pytest.raises(BrokerUnavailable):
         await sync_connection(
-            repository=repository, broker=broker, connection=connection, clock=clock
+            repository=repository,
+            broker=broker,
+            connection=connection,
+            clock=clock,
+            trades_per_write=2,
         )
 
     async with repository.unit_of_work() as uow:
@@ -82,7 +87,11 @@ async def test_a_sync_failing_half_way_keeps_its_pages_and_the_rerun_stores_the_
         assert await uow.positions.list(user_id) == [], "no positions from a failed sync"
 
     result = await sync_connection(
-        repository=repository, broker=broker, connection=connection, clock=clock
+        repository=repository,
+        broker=broker,
+        connection=connection,
+        clock=clock,
+        trades_per_write=2,
     )
 
     assert (result.trades_seen, result.trades_new) == (3, 3), "the re-run asks from the cursor"
