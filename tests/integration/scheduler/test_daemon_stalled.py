@@ -385,25 +385,17 @@ async def stalled_client_ids(repo: SqlRepository, cut: dict[str, str]) -> dict[s
 
 
 async def strategy_skips(repo: SqlRepository, runs: dict[str, str]) -> dict[str, str | None]:
-    """Per user, why the strategy step of its run in ``runs`` was skipped (its error), after a
-    reconciliation that left one order unresolved; ``None`` when it was not so."""
-    async with repo.engine.connect() as db:
-        rows = (
-            await db.execute(
-                select(run_steps.c.run_id, run_steps.c.kind, run_steps.c.status)
-                .add_columns(run_steps.c.counts, run_steps.c.error)
-                .where(run_steps.c.run_id.in_(list(runs.values())))
-            )
-        ).all()
-        await db.rollback()
+    """Per user, why the strategy step of its run in ``runs`` was skipped (its error, in
+    English), after a reconciliation that left one order unresolved; ``None`` when not so."""
     found: dict[str, str | None] = {}
-    for user_id, run_id in runs.items():
-        steps = [row for row in rows if row.run_id == run_id]
-        reconciled = [row.counts for row in steps if row.kind == TaskKind.RECONCILE]
-        strategy = [(row.status, row.error) for row in steps if row.kind == TaskKind.STRATEGY]
-        unresolved = [counts.get("orders_unresolved") for counts in reconciled] == [1]
-        skipped = len(strategy) == 1 and strategy[0][0] == TaskStatus.SKIPPED
-        found[user_id] = strategy[0][1] if unresolved and skipped else None
+    async with repo.unit_of_work() as uow:
+        for user_id, run_id in runs.items():
+            steps = (await uow.runs.get(user_id, run_id)).steps
+            reconciled = [step.counts for step in steps if step.kind is TaskKind.RECONCILE]
+            strategy = [step for step in steps if step.kind is TaskKind.STRATEGY]
+            unresolved = [counts.get("orders_unresolved") for counts in reconciled] == [1]
+            skipped = len(strategy) == 1 and strategy[0].status is TaskStatus.SKIPPED
+            found[user_id] = str(strategy[0].error) if unresolved and skipped else None
     return found
 
 
