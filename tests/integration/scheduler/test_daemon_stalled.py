@@ -41,11 +41,13 @@ from tests.integration.scheduler.daemon_harness import (
 )
 
 from tradecore.domain import TaskKind, TaskStatus, client_order_id_for
+from tradecore_adapters.binance._limits import account_tag, orders_key
 from tradecore_adapters.sqlalchemy import SqlRepository
 from tradecore_adapters.sqlalchemy.schema import (
     automation_configs,
     orders,
     run_steps,
+    shared_limits,
     strategies,
 )
 
@@ -117,14 +119,14 @@ async def test_a_stalled_daemon_resumed_after_a_takeover_writes_nothing_more(
         # leases) until then, or until the wave nears its end for it (fewer than 3 cycles).
         stop = None
         for attempt in range(STOP_ATTEMPTS):
-            stop = await stop_holding_a_free_cycle(repo, fake, stalled)
+            stop = await stop_holding_a_free_cycle(repo, fake, stalled, user_ids)
             last = attempt == STOP_ATTEMPTS - 1
             if stop is not None and (stop.unsent or len(stop.cycles) < 3 or last):
                 break
             stalled.signal(signal.SIGCONT)
             await asyncio.sleep(0.2)
         assert stop is not None, "the daemon held no free cycle whenever it was stopped"
-        cut, owner, stopped_unsent = stop.cycles, stop.owner, stop.unsent
+        cut, owner, stopped_unsent, cleared = stop.cycles, stop.owner, stop.unsent, stop.cleared
         assert cut
 
         async def taken_over() -> set[str]:
@@ -194,16 +196,18 @@ async def test_a_stalled_daemon_resumed_after_a_takeover_writes_nothing_more(
         # A stalled run's buy that reached the fake Binance only after the takeover: the daemon
         # was stopped after its last lease check, on its way to the request (between the two
         # are the shared rate-limit reservations, in the database); resumed, it sends it. Only
-        # a buy already recorded and unsent at the stop can be late, and it is never a second
-        # buy: the new owner found it unresolved and did not trade (checked below), and the
-        # stalled daemon wrote nothing more (it stays pending_submit until reconciled).
+        # such a buy can be late (one stopped before its lease check is never sent), and it is
+        # never a second buy: the new owner found it unresolved and did not trade (checked
+        # below), and the stalled daemon wrote nothing more (it stays pending_submit).
         late = {
             user_id
             for user_id in lost
             if stalled_ids[user_id] in bought[user_id]
             and stalled_ids[user_id] not in sent_while_stopped
         }
-        assert late <= stopped_unsent, f"sent after the takeover, not recorded before: {late}"
+        assert late <= cleared, (
+            f"the stalled daemon sent after the takeover, without a lease check before: {late}"
+        )
         # A user without a buy: the stalled run recorded its buy (pending_submit) and was
         # stopped before sending it; resumed, it finds its lease lost and never sends it. The
         # new owner cannot resolve that intent alone: it is never resent, and no strategy
@@ -287,7 +291,8 @@ async def test_a_stalled_daemon_resumed_after_a_takeover_writes_nothing_more(
         assert await daemon_owners(repo) == []
         print(
             f"\nstopped {owner} holding {len(cut)} cycle(s) ({len(lost)} lapsed, "
-            f"{len(stopped_unsent)} with a buy recorded but not sent: {len(unbought)} never "
+            f"{len(stopped_unsent)} with a buy recorded but not sent ({len(cleared)} past its "
+            f"lease check): {len(unbought)} never "
             f"sent, {len(late)} sent once resumed; {len(unrecorded)} stopped before recording "
             "its run); "
             f"{len(taken_while_stopped)} taken over while stopped; wave finished while "
@@ -317,10 +322,13 @@ class Stop:
     cycles: dict[str, str]
     owner: str
     unsent: frozenset[str]
+    cleared: frozenset[str]
+    """Of ``unsent``, those past their lease check: their order count at Binance was reserved
+    (in the database, after the check and right before the request leaves)."""
 
 
 async def stop_holding_a_free_cycle(
-    repo: SqlRepository, fake: FakeBinance, daemon: Daemon
+    repo: SqlRepository, fake: FakeBinance, daemon: Daemon, user_ids: list[str]
 ) -> Stop | None:
     """SIGSTOP ``daemon``; what it holds, when at least one of its cycles' config rows is not
     locked by it (else ``None``, still stopped)."""
@@ -355,12 +363,22 @@ async def stop_holding_a_free_cycle(
                 )
             )
         ).all()
+        # Wave 1 is each account's first order: any order count reserved is this buy's.
+        accounts = {orders_key(account_tag(f"key-{n}"), "10s"): u for n, u in enumerate(user_ids)}
+        counted = (
+            await db.execute(
+                select(shared_limits.c.key).where(
+                    shared_limits.c.key.in_(list(accounts)), shared_limits.c.used > 0
+                )
+            )
+        ).scalars()
+        reserved = {accounts[key] for key in counted}
         await db.rollback()
     if not free:
         return None
     at_fake = {i for ids in fake_orders(fake).values() for i in ids}
     unsent = frozenset(row.user_id for row in pending if row.client_order_id not in at_fake)
-    return Stop(cycles=cycles, owner=held[0].leased_by, unsent=unsent)
+    return Stop(cycles=cycles, owner=held[0].leased_by, unsent=unsent, cleared=unsent & reserved)
 
 
 UNRESOLVED_ORDER = (
