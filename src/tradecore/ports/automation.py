@@ -184,7 +184,8 @@ class LeaseRepository(Protocol):
     async def confirm(self, lease: Lease) -> bool:
         """Whether ``lease`` is still held and unexpired, checked inside this unit's
         transaction so that it holds until the unit commits (the fencing check of every write
-        a cycle makes)."""
+        a cycle makes). In a unit that has not written (nor locked) anything yet, a store may
+        only read it as committed now: such a unit has nothing its commit could make visible."""
         ...
 
     async def release(self, lease: Lease, *, completed: bool) -> bool:

@@ -33,8 +33,8 @@ from tradecore_adapters.sqlalchemy._rows import (
     step_row,
 )
 from tradecore_adapters.sqlalchemy._run_stats import last_successes, latest_figures, run_stats
-from tradecore_adapters.sqlalchemy._unit import OneWrite, Transaction
-from tradecore_adapters.sqlalchemy.schema import automation_runs, orders, run_steps, users
+from tradecore_adapters.sqlalchemy._unit import OneWrite, Transaction, refused_as
+from tradecore_adapters.sqlalchemy.schema import automation_runs, orders, run_steps
 
 __all__ = ["Orders", "Runs"]
 
@@ -57,10 +57,15 @@ class Orders:
 
     async def add(self, user_id: str, order: Order) -> None:
         async with self._tx.one_write() as db:
+            # The owner is asked first, so that the key below can only clash with this user's
+            # own order (another user's client ids are never revealed); the key answers for
+            # itself (a unique constraint) instead of a read before the insert.
             await connection_owned(self._tx, user_id, order.request.connection_id)
-            if await db.scalar(select(exists().where(self._same_order(order)))):  # type: ignore[arg-type]
-                raise AlreadyExists(f"an order with client id {order.client_order_id!r} exists")
-            await db.execute(insert(orders), [order_row(user_id, order)])
+            exists_already = AlreadyExists(
+                f"an order with client id {order.client_order_id!r} exists"
+            )
+            with refused_as(unique=exists_already):
+                await db.execute(insert(orders), [order_row(user_id, order)])
 
     async def get(self, user_id: str, client_order_id: str) -> Order:
         db = await self._tx.read()
@@ -172,11 +177,12 @@ class Runs:
             await self._insert_steps(run)
 
     async def _insert_run(self, db: AsyncConnection | OneWrite, run: AutomationRun) -> None:
-        if not await db.scalar(select(exists().where(users.c.id == run.user_id))):
-            raise NotFound(f"no user {run.user_id!r}")
-        if await db.scalar(select(exists().where(automation_runs.c.id == run.id))):
-            raise AlreadyExists(f"a run with id {run.id!r} exists")
-        await db.execute(insert(automation_runs), [run_row(run)])
+        # The constraints answer (the run's primary key, its user's foreign key): no read first.
+        with refused_as(
+            unique=AlreadyExists(f"a run with id {run.id!r} exists"),
+            foreign_key=NotFound(f"no user {run.user_id!r}"),
+        ):
+            await db.execute(insert(automation_runs), [run_row(run)])
 
     async def update(self, run: AutomationRun) -> None:
         row = run_row(run)

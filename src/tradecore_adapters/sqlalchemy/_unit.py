@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, Executable, ScalarResult
@@ -50,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tradecore.errors import AlreadyExists, NotFound, RepositoryError
 from tradecore_adapters.sqlalchemy._engine import SQLITE_BUSY_TIMEOUT_S
 
-__all__ = ["BUSY", "OneWrite", "Transaction", "database_error"]
+__all__ = ["BUSY", "OneWrite", "Transaction", "database_error", "refused_as"]
 
 
 BUSY = "the database is busy (another tradecore process holds it); try again"
@@ -83,14 +83,42 @@ def database_error(exc: DBAPIError) -> RepositoryError:
     return RepositoryError(f"the database refused the operation: {reason.rstrip('.')}")
 
 
-def _integrity_error(exc: IntegrityError) -> RepositoryError:
-    # Reached only when another unit committed a clashing row between our check and our write.
+def _violated(exc: IntegrityError) -> str | None:
+    # Which kind of constraint refused the row: "unique", "foreign key", or None (another).
     reason = str(exc.orig).lower()
     if "unique" in reason or "duplicate key" in reason:
-        return AlreadyExists("a row with the same key was stored meanwhile by another unit")
+        return "unique"
     if "foreign key" in reason:
+        return "foreign key"
+    return None
+
+
+def _integrity_error(exc: IntegrityError) -> RepositoryError:
+    # Reached only when another unit committed a clashing row between our check and our write.
+    violated = _violated(exc)
+    if violated == "unique":
+        return AlreadyExists("a row with the same key was stored meanwhile by another unit")
+    if violated == "foreign key":
         return NotFound("a row this write depends on was removed meanwhile by another unit")
     return database_error(exc)
+
+
+@contextmanager
+def refused_as(
+    *, unique: RepositoryError | None = None, foreign_key: RepositoryError | None = None
+) -> Iterator[None]:
+    """Raise ``unique`` or ``foreign_key`` when the database refuses the block's row for that
+    kind of constraint: a write that lets the constraint answer instead of asking first (one
+    statement less). Any other refusal goes on as it was raised."""
+    try:
+        yield
+    except IntegrityError as exc:
+        violated = _violated(exc)
+        if violated == "unique" and unique is not None:
+            raise unique from None
+        if violated == "foreign key" and foreign_key is not None:
+            raise foreign_key from None
+        raise
 
 
 ONE_WRITE_BROKEN = (
@@ -191,6 +219,11 @@ class Transaction:
         self._lock: asyncio.Lock | None = None
         self._in_one_write = False
         self._owned: set[tuple[str, str]] = set()
+
+    @property
+    def writing(self) -> bool:
+        """``True`` once the unit has opened its write transaction (its first write)."""
+        return self._writing
 
     def known_owned(self, user_id: str, connection_id: str) -> bool:
         """``True`` if this write transaction found the connection to be the user's."""
