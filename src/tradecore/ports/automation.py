@@ -184,8 +184,13 @@ class LeaseRepository(Protocol):
     async def confirm(self, lease: Lease) -> bool:
         """Whether ``lease`` is still held and unexpired, checked inside this unit's
         transaction so that it holds until the unit commits (the fencing check of every write
-        a cycle makes). In a unit that has not written (nor locked) anything yet, a store may
-        only read it as committed now: such a unit has nothing its commit could make visible."""
+        a cycle makes)."""
+        ...
+
+    async def holds(self, lease: Lease) -> bool:
+        """Whether ``lease`` is held and unexpired as committed now: a read that locks nothing
+        and holds nothing for the unit (unlike :meth:`confirm`). For a check right before an
+        action outside the store (sending an order), made in a unit that writes nothing."""
         ...
 
     async def release(self, lease: Lease, *, completed: bool) -> bool:

@@ -2,16 +2,16 @@
 
 :class:`FencedRepository` wraps the repository a leased cycle uses. Every unit of work it hands
 out confirms the lease (owner and fencing token, unexpired: :meth:`LeaseRepository.confirm`)
-inside its own transaction just before it commits, and as soon as it has locked a connection to
-renew an OAuth token, before the token endpoint is called (it rotates the refresh token: calling
-it without the lease could lose the new one). A unit whose lease is gone raises :class:`~tradecore.errors.LeaseLost` and
+inside its own transaction just before it commits, and before it locks a connection to renew an
+OAuth token (the token endpoint rotates the refresh token: calling it without the lease could
+lose the new one). A unit whose lease is gone raises :class:`~tradecore.errors.LeaseLost` and
 commits nothing, so a process paused past its lease (or cut off from the database) cannot record
 an order, a synced trade, a token or a run after another process took the cycle over
 (M. Kleppmann, "How to do distributed locking", 2016). Orders are sent only after their
 ``PENDING_SUBMIT`` row was committed through such a unit, and :func:`confirm_lease` is called
 again right before each is sent: a process stalled between the two sends nothing once its lease
-is gone. That last confirmation is made in a unit that writes nothing, so it only reads the lease
-as committed now (no lock to hold: there is no commit to protect).
+is gone (that last check reads the lease as committed now, in a unit that writes nothing: it has
+no commit to protect, so it takes no lock).
 
 A simulated broker's venue (the paper broker's, ``BrokerContext.venue``) is the broker's side,
 not the cycle's: it is written through :func:`unfenced`, as a real exchange executes what it is
@@ -87,11 +87,8 @@ class _FencedConnections:
         return list(await self._inner.list(user_id, active_only=active_only))
 
     async def get_for_update(self, user_id: str, connection_id: str) -> BrokerConnection:
-        # The lock first, then the confirmation: made in a unit that holds a lock, it holds
-        # until the unit ends (in a unit that has locked nothing it only reads the lease).
-        connection = await self._inner.get_for_update(user_id, connection_id)
         await self._guard.check(self._uow)
-        return connection
+        return await self._inner.get_for_update(user_id, connection_id)
 
     async def update(self, connection: BrokerConnection) -> None:
         await self._inner.update(connection)
@@ -177,15 +174,19 @@ class FencedRepository:
         return self._inner
 
     async def confirm_lease(self) -> None:
-        """Confirm the lease in a short transaction of its own, which writes nothing.
+        """Confirm the lease as committed now, in a short unit of its own that writes nothing
+        (:meth:`LeaseRepository.holds`: one read, no lock, since there is no commit to protect).
 
         :raises LeaseLost: it is lost (or expired, by the store's clock).
         """
+        guard = self._guard
+        if guard.lost:
+            raise guard.error()
         async with self._inner.unit_of_work() as uow:
-            try:
-                await self._guard.check(uow)
-            finally:
-                await uow.rollback()
+            held = await uow.leases.holds(guard.lease)
+        if not held:
+            guard.lost = True
+            raise guard.error()
 
     async def aclose(self) -> None:
         """Nothing to release: the wrapped repository belongs to the scheduler."""

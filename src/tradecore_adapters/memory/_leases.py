@@ -210,6 +210,11 @@ class Leases:
         self._session.write(confirm)
         return True
 
+    async def holds(self, lease: Lease) -> bool:
+        # A read of what is committed now: no lock, nothing logged for the commit.
+        now = self._now()
+        return bool(self._session.read(lambda tables: _holds(tables, lease, now)))
+
     async def release(self, lease: Lease, *, completed: bool) -> bool:
         # Also waits for a control holding the config (Automation.get_for_update), whose change
         # the schedule then moves on from.

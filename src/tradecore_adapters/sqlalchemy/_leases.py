@@ -228,23 +228,11 @@ class SqlLeases:
         return True
 
     async def confirm(self, lease: Lease) -> bool:
-        # One statement, and no savepoint: a unit whose confirmation fails is given up. In a
-        # unit that has written, it reads the row under the unit's write lock: on SQLite the
-        # database's (BEGIN IMMEDIATE, taken first by write()), held until the unit ends, so no
-        # claimer writes before its commit; on PostgreSQL the row's (FOR UPDATE, held until the
-        # unit ends), so a claimer skips or waits for the row, and the store's clock is read in
-        # the same statement. A unit that has written nothing (the confirmation right before an
-        # order is sent) has nothing its commit could make visible: it reads what is committed
-        # now, without taking a lock (on SQLite no BEGIN IMMEDIATE and no ROLLBACK).
-        if not self._tx.writing:
-            db = await self._tx.read()
-            now = datetime.now(UTC) if self._tx.sqlite else func.clock_timestamp()
-            try:
-                return (
-                    await db.execute(select(_configs.user_id).where(self._held(lease, now)))
-                ).first() is not None
-            except DBAPIError as exc:
-                raise database_error(exc) from None
+        # One statement, and no savepoint: a unit whose confirmation fails is given up. It reads
+        # the row under the unit's write lock: on SQLite the database's (BEGIN IMMEDIATE, taken
+        # first by write()), held until the unit ends, so no claimer writes before its commit;
+        # on PostgreSQL the row's (FOR UPDATE, held until the unit ends), so a claimer skips or
+        # waits for the row, and the store's clock is read in the same statement.
         db = await self._tx.write()
         if self._tx.sqlite:
             query = select(_configs.user_id).where(self._held(lease, datetime.now(UTC)))
@@ -256,6 +244,18 @@ class SqlLeases:
             )
         try:
             return (await db.execute(query)).first() is not None
+        except DBAPIError as exc:
+            raise database_error(exc) from None
+
+    async def holds(self, lease: Lease) -> bool:
+        # One plain read of what is committed now: no write transaction (on SQLite no BEGIN
+        # IMMEDIATE), no row lock; the store's clock in the statement on PostgreSQL.
+        db = await self._tx.read()
+        now = datetime.now(UTC) if self._tx.sqlite else func.clock_timestamp()
+        try:
+            return (
+                await db.execute(select(_configs.user_id).where(self._held(lease, now)))
+            ).first() is not None
         except DBAPIError as exc:
             raise database_error(exc) from None
 

@@ -110,6 +110,25 @@ class LeaseLifecycleTests(LeaseContractBase):
         assert_no_overlap([ended, now_held])
 
     @pytest.mark.asyncio
+    async def test_holds_reads_the_lease_as_committed_now(self, repository: RepositoryPort) -> None:
+        await self._due_user(repository)
+        (lease,) = await self._claim_due(repository, A, ttl=TTL)
+        async with repository.unit_of_work() as uow:
+            assert await uow.leases.holds(lease)
+            assert not await uow.leases.holds(evolve(lease, owner=B))
+            assert not await uow.leases.holds(evolve(lease, fencing=lease.fencing + 1))
+        async with repository.unit_of_work() as uow:  # a unit holding nothing: B claims at once
+            assert await uow.leases.holds(lease)
+            await asyncio.sleep(LAPSE)  # the lease lapses
+            assert not await uow.leases.holds(lease)
+            (taken,) = await asyncio.wait_for(
+                self._claim_due(repository, B, ttl=LONG), timeout=WAIT
+            )
+        async with repository.unit_of_work() as uow:
+            assert not await uow.leases.holds(lease)
+            assert await uow.leases.holds(taken)
+
+    @pytest.mark.asyncio
     async def test_a_confirmed_lease_is_not_taken_over_before_the_unit_ends(
         self, repository: RepositoryPort
     ) -> None:

@@ -55,7 +55,7 @@ class OrderTests(ContractBase):
         async with committing(repository) as uow:
             await uow.orders.add(owner.user.id, order)
         async with repository.unit_of_work() as uow:
-            with pytest.raises(AlreadyExists):
+            with pytest.raises(AlreadyExists, match=f"client id {order.client_order_id!r}"):
                 await uow.orders.add(
                     owner.user.id,
                     evolve(order, status=OrderStatus.OPEN, created_at=T0 + minutes(1)),

@@ -129,11 +129,14 @@ class RunTests(ContractBase):
         async with committing(repository) as uow:
             await uow.runs.add(run)
         async with repository.unit_of_work() as uow:
-            with pytest.raises(AlreadyExists):
+            with pytest.raises(AlreadyExists, match=f"a run with id {run.id!r}"):
                 await uow.runs.add(run)
+            # The unit is still usable after the refusal: the same unit goes on.
+            assert (await uow.runs.get(owner.user.id, run.id)).id == run.id
         async with repository.unit_of_work() as uow:
-            with pytest.raises(NotFound):
-                await uow.runs.add(make_run(user_id=new_id()))
+            stranger = new_id()
+            with pytest.raises(NotFound, match=f"no user {stranger!r}"):
+                await uow.runs.add(make_run(user_id=stranger))
             with pytest.raises(NotFound):
                 await uow.runs.get(owner.user.id, new_id())
             with pytest.raises(NotFound):
