@@ -6,7 +6,10 @@ rows, close. Each is a trip to that thread and back (a queue, a future, a wake-u
 loop), and those trips, not SQLite, were most of the CPU a statement cost (about 130 µs of which
 the trips were half, measured on the CI machine kind; a scheduler cycle sends about 80
 statements). :class:`OneTripCursor` does the four in one function on the driver's thread and
-hands back the description, the rows, the row count and the last row id together.
+hands back the description, the rows, the row count and the last row id together. A rollback
+or commit outside a transaction (SQLAlchemy rolls back every connection a unit closes; in
+autocommit mode only a unit's own ``BEGIN IMMEDIATE`` opens one) makes no trip: ``sqlite3``
+itself does nothing then.
 
 Nothing else changes: the same ``sqlite3`` connection and its settings, the same errors
 (``sqlite3``'s, raised on the thread and re-raised here, which SQLAlchemy translates as
@@ -102,6 +105,26 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
+
+    def rollback(self) -> None:
+        # Outside a transaction sqlite3's rollback() does nothing, and in autocommit mode only
+        # a unit's own BEGIN IMMEDIATE opens one: SQLAlchemy's rollback when a unit closes its
+        # connection is then no trip at all. (Reading the flag from this thread is safe: no
+        # statement runs on the connection meanwhile, the adapter's mutex sees to that.)
+        if self._in_transaction():
+            super().rollback()
+
+    def commit(self) -> None:
+        # Likewise: nothing to commit outside a transaction.
+        if self._in_transaction():
+            super().commit()
+
+    def _in_transaction(self) -> bool:
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        try:
+            return driver._conn.in_transaction
+        except (ValueError, sqlite3.ProgrammingError):  # closed: let the driver say so
+            return True
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

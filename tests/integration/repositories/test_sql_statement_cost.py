@@ -150,3 +150,38 @@ async def test_a_confirmation_still_holds_its_lock_until_the_unit_ends(
             assert await uow.leases.confirm(lease)
             await uow.rollback()
     assert len(locking(sent)) == 1, sent  # BEGIN IMMEDIATE on SQLite, FOR UPDATE on PostgreSQL
+
+
+async def test_on_sqlite_closing_a_connection_outside_a_transaction_is_no_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'trips.db'}")
+    try:
+        async with engine.connect() as db:
+            await db.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        with trips(monkeypatch) as made:
+            async with engine.connect() as db:  # a read, then SQLAlchemy's rollback at close
+                await db.execute(text("SELECT count(*) FROM t"))
+            assert made[0] == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_on_sqlite_a_connection_closed_inside_a_transaction_is_still_rolled_back(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'rollback.db'}")
+    try:
+        async with engine.connect() as db:
+            await db.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        async with engine.connect() as db:  # left without COMMIT: the pool rolls it back
+            await db.exec_driver_sql("BEGIN IMMEDIATE")
+            await db.execute(text("INSERT INTO t (v) VALUES ('never')"))
+        async with engine.connect() as db:  # the pooled connection again, out of the transaction
+            assert await db.scalar(text("SELECT count(*) FROM t")) == 0
+            await db.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock is free
+            await db.execute(text("INSERT INTO t (v) VALUES ('kept')"))
+            await db.exec_driver_sql("COMMIT")
+            assert await db.scalar(text("SELECT count(*) FROM t")) == 1
+    finally:
+        await engine.dispose()
