@@ -128,7 +128,9 @@ def create_engine(url: str | URL, *, for_migrations: bool = False) -> AsyncEngin
 
         options["isolation_level"] = "AUTOCOMMIT"
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
-        options["module"] = dbapi()  # one trip to aiosqlite's thread per statement
+        one_trip = dbapi()  # one trip to aiosqlite's thread per statement, when it can
+        if one_trip is not None:
+            options["module"] = one_trip
     else:
         options["connect_args"] = {
             "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,

@@ -16,8 +16,10 @@ Nothing else changes: the same ``sqlite3`` connection and its settings, the same
 before), the adapter's per-connection mutex, and server-side cursors (streamed listings), which
 keep SQLAlchemy's own class and fetch in pages. It relies on two names ``aiosqlite`` does not
 document, ``Connection._execute`` (queue a function for the thread) and ``Connection._conn``
-(the ``sqlite3`` connection), both stable since aiosqlite 0.17; :func:`dbapi` refuses an
-``aiosqlite`` without them, and the repository's tests run every statement through this path.
+(the ``sqlite3`` connection), both stable since aiosqlite 0.17; with an ``aiosqlite`` that lacks
+them :func:`dbapi` returns ``None`` and the engine keeps SQLAlchemy's own adapter (slower, same
+behaviour), so an upgrade of aiosqlite cannot stop the database from opening. The repository's
+tests run every statement through this path.
 """
 
 from __future__ import annotations
@@ -134,14 +136,10 @@ class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         return connection
 
 
-def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
-    """The DBAPI module for ``create_async_engine(..., module=dbapi())`` on SQLite.
-
-    :raises RuntimeError: the installed ``aiosqlite`` lacks what :class:`OneTripCursor` uses.
-    """
+def dbapi() -> AsyncAdapt_aiosqlite_dbapi | None:
+    """The DBAPI module for ``create_async_engine(..., module=dbapi())`` on SQLite, or ``None``
+    (use SQLAlchemy's own adapter) when the installed ``aiosqlite`` lacks what
+    :class:`OneTripCursor` uses."""
     if not (hasattr(aiosqlite.Connection, "_execute") and hasattr(aiosqlite.Connection, "_conn")):
-        raise RuntimeError(
-            f"aiosqlite {getattr(aiosqlite, '__version__', '?')} lacks Connection._execute or "
-            "Connection._conn, which tradecore's SQLite driver uses"
-        )
+        return None
     return _OneTripDBAPI(aiosqlite, sqlite3)

@@ -185,3 +185,25 @@ async def test_on_sqlite_a_connection_closed_inside_a_transaction_is_still_rolle
             assert await db.scalar(text("SELECT count(*) FROM t")) == 1
     finally:
         await engine.dispose()
+
+
+async def test_on_sqlite_an_aiosqlite_without_the_internals_falls_back_to_sqlalchemys_adapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A future aiosqlite without Connection._execute/_conn must not stop the database opening.
+    from types import SimpleNamespace
+
+    from tradecore_adapters.sqlalchemy import _sqlite_driver
+
+    monkeypatch.setattr(_sqlite_driver, "aiosqlite", SimpleNamespace(Connection=object))
+    engine = create_engine(f"sqlite:///{tmp_path / 'fallback.db'}")
+    try:
+        async with engine.connect() as db:
+            await db.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
+            with trips(monkeypatch) as made:
+                inserted = await db.execute(text("INSERT INTO t (v) VALUES ('a')"))
+                assert made[0] > 1, "SQLAlchemy's own adapter makes several trips per statement"
+            assert (inserted.rowcount, inserted.lastrowid) == (1, 1)
+            assert await db.scalar(text("SELECT v FROM t")) == "a"
+    finally:
+        await engine.dispose()
