@@ -74,7 +74,7 @@ class Equity:
             kept[point.key] = point  # of duplicate keys the last is kept, as an upsert would
         if not kept:
             return 0
-        async with self._tx.one_write(rows=len(kept)) as db:
+        async with self._tx.one_write(rows=len(kept), cannot_conflict=True) as db:  # an upsert
             await connections_owned(self._tx, user_id, {key[0] for key in kept})
             statement = upsert(self._tx, equity_points)
             statement = statement.on_conflict_do_update(

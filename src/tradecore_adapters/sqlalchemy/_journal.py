@@ -83,7 +83,7 @@ class Orders:
 
     async def update(self, user_id: str, order: Order) -> None:
         row = order_row(user_id, order)
-        async with self._tx.one_write() as db:
+        async with self._tx.one_write(cannot_conflict=True) as db:  # an UPDATE by key
             result = await db.execute(
                 update(orders)
                 .where(orders.c.user_id == user_id, self._same_order(order))  # type: ignore[arg-type]
@@ -218,7 +218,7 @@ class Runs:
     async def claim_digest(self, user_id: str, run_id: str, *, fencing: int) -> bool:
         # One conditional UPDATE: the row lock it takes makes a concurrent claim wait and then
         # see this one (PostgreSQL re-checks the WHERE; SQLite writes one at a time).
-        async with self._tx.one_write() as db:
+        async with self._tx.one_write(cannot_conflict=True) as db:  # an UPDATE by key
             result = await db.execute(
                 update(automation_runs)
                 .where(

@@ -298,7 +298,7 @@ class Cursors:
         return value
 
     async def set(self, user_id: str, connection_id: str, account_id: str, cursor: str) -> None:
-        async with self._tx.one_write() as db:
+        async with self._tx.one_write(cannot_conflict=True) as db:  # an upsert
             await connection_owned(self._tx, user_id, connection_id)
             statement = upsert(self._tx, sync_cursors)
             await db.execute(

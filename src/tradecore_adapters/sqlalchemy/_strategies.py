@@ -67,7 +67,7 @@ class Strategies:
 
     async def save_state(self, user_id: str, strategy_id: str, state: Mapping[str, str]) -> None:
         values = {"state": dict(frozen_settings(state))}
-        async with self._tx.one_write() as db:
+        async with self._tx.one_write(cannot_conflict=True) as db:  # an UPDATE by key
             result = await db.execute(
                 update(strategies).where(self._owned(user_id, strategy_id)).values(values)
             )

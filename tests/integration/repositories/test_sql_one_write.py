@@ -19,7 +19,7 @@ from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
 from tradecore_adapters.sqlalchemy._engine import create_engine
 from tradecore_adapters.sqlalchemy._rows import user_row
-from tradecore_adapters.sqlalchemy._unit import ONE_WRITE_BROKEN, Transaction
+from tradecore_adapters.sqlalchemy._unit import ONE_WRITE_BROKEN, UNIT_BROKEN, Transaction
 from tradecore_adapters.sqlalchemy.migrate import upgrade
 from tradecore_adapters.sqlalchemy.schema import users
 
@@ -145,16 +145,17 @@ async def test_a_one_write_block_refuses_a_second_write_and_more_rows_than_it_sa
     repository: SqlRepository,
 ) -> None:
     tx = transaction(repository)
-    tx.begin()
-    try:
-        with pytest.raises(RepositoryError, match="after its write"):
-            await write_twice(tx)
-        with pytest.raises(RepositoryError, match="more rows"):
-            await write_two_rows(tx)
-        with pytest.raises(RepositoryError, match="around its OneWrite"):
-            await write_around(tx)
-    finally:
-        await tx.end()
+    for fault, words in (
+        (write_twice, "after its write"),
+        (write_two_rows, "more rows"),
+        (write_around, "around its OneWrite"),
+    ):
+        tx.begin()  # a unit each: one undone after its write refuses further use
+        try:
+            with pytest.raises(RepositoryError, match=words):
+                await fault(tx)
+        finally:
+            await tx.end()
 
 
 async def test_a_one_write_block_failing_after_its_write_stores_nothing(
@@ -167,7 +168,12 @@ async def test_a_one_write_block_failing_after_its_write_stores_nothing(
             await block.execute(insert(users), [user_row(make_user(name="bob"))])
         with pytest.raises((RepositoryError, ValueError)) as failed:
             await fail_after_the_write(tx)
-        await tx.commit()
+        if tx.sqlite:  # the unit was undone: it refuses a commit of what came after
+            with pytest.raises(RepositoryError) as refused:
+                await tx.commit()
+            assert str(refused.value) == UNIT_BROKEN
+        else:
+            await tx.commit()
     finally:
         await tx.end()
     if tx.sqlite:  # no savepoint to undo the write alone: the whole unit is undone, loudly
