@@ -5,7 +5,6 @@ SHA-256 digest, never the password or the token."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,21 +16,15 @@ from tradecore.testing.builders import DEFAULT_TIME
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.passwords import Argon2Hasher
 from tradecore_adapters.sqlalchemy import SqlRepository
-from tradecore_adapters.sqlalchemy.migrate import upgrade
 from tradecore_adapters.sqlalchemy.schema import api_tokens, users
 
 PASSWORD = "correct horse battery"
 KEY = KeyRing.generate_key()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        database = f"sqlite:///{tmp_path / 'tradecore.db'}"
-    else:
-        database = request.getfixturevalue("postgres_url")
-    await upgrade(database)
-    return database
+@pytest.fixture
+def url(migrated_url: str) -> str:
+    return migrated_url
 
 
 @pytest.fixture

@@ -5,9 +5,6 @@ rule (a second write, more rows than it said, a failure after its write) is refu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import insert, select
 
@@ -15,29 +12,10 @@ from tradecore.errors import AlreadyExists, RepositoryError
 from tradecore.ports.venues import VenueEntry
 from tradecore.testing.builders import make_user
 from tradecore.testing.contracts.repository import add_owner
-from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
-from tradecore_adapters.sqlalchemy._engine import create_engine
 from tradecore_adapters.sqlalchemy._rows import user_row
 from tradecore_adapters.sqlalchemy._unit import ONE_WRITE_BROKEN, UNIT_BROKEN, Transaction
-from tradecore_adapters.sqlalchemy.migrate import upgrade
 from tradecore_adapters.sqlalchemy.schema import users
-
-K1 = KeyRing.generate_key()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def repository(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SqlRepository]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tradecore.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    await upgrade(url)
-    repository = SqlRepository(create_engine(url), key_ring=KeyRing.from_keys([K1]))
-    yield repository
-    await repository.aclose()
 
 
 def transaction(repository: SqlRepository) -> Transaction:

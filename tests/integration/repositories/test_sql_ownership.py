@@ -4,30 +4,11 @@ forgotten when the unit commits (another unit may then remove the connection).""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from tradecore.errors import NotFound
 from tradecore.testing.contracts.repository import add_owner
-from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
-from tradecore_adapters.sqlalchemy.migrate import upgrade
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def repository(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SqlRepository]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tradecore.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    await upgrade(url)
-    repository = await SqlRepository.open(url, key_ring=KeyRing.from_keys([KeyRing.generate_key()]))
-    yield repository
-    await repository.aclose()
 
 
 async def test_a_connection_found_to_be_one_users_is_not_taken_as_anothers(

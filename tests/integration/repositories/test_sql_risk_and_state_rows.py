@@ -4,9 +4,7 @@ list or SQL NULL), and a clear :class:`UnreadableRow` for each value tradecore n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,26 +19,8 @@ from tradecore.testing.builders import (
     make_strategy,
 )
 from tradecore.testing.contracts.repository import Owner, add_owner, committing
-from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository, UnreadableRow
-from tradecore_adapters.sqlalchemy.migrate import upgrade
 from tradecore_adapters.sqlalchemy.schema import orders, risk_limits, strategies, trading_halt
-
-KEY = KeyRing.generate_key()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def repository(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SqlRepository]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'rows.db'}"
-    else:
-        url = str(request.getfixturevalue("postgres_url"))
-    await upgrade(url)
-    repository = await SqlRepository.open(url, key_ring=KeyRing.from_keys([KEY]))
-    yield repository
-    await repository.aclose()
 
 
 def is_sqlite(repository: SqlRepository) -> bool:

@@ -10,7 +10,7 @@ CPU per cycle), and that the cheaper forms keep their guarantees:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -24,27 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from tradecore.domain import AutomationConfig, AutomationState, Lease, Trigger
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.testing.builders import make_user
-from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
 from tradecore_adapters.sqlalchemy._engine import create_engine
-from tradecore_adapters.sqlalchemy.migrate import upgrade
 
-K1 = KeyRing.generate_key()
 TTL = timedelta(minutes=1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def repository(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SqlRepository]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tradecore.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    await upgrade(url)
-    repository = SqlRepository(create_engine(url), key_ring=KeyRing.from_keys([K1]))
-    yield repository
-    await repository.aclose()
 
 
 @contextmanager

@@ -5,9 +5,6 @@ stored exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from tradecore.domain import Account, BrokerConnection
@@ -15,23 +12,7 @@ from tradecore.errors import BrokerUnavailable
 from tradecore.services import sync_connection
 from tradecore.testing import FakeBroker, FakeClock
 from tradecore.testing.builders import make_connection, make_position, make_trade, make_user
-from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
-from tradecore_adapters.sqlalchemy.migrate import upgrade
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def repository(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SqlRepository]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tradecore.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    await upgrade(url)
-    repo = await SqlRepository.open(url, key_ring=KeyRing.from_keys([KeyRing.generate_key()]))
-    yield repo
-    await repo.aclose()
 
 
 def _broker(clock: FakeClock, connection: BrokerConnection, *, fail_call: int) -> FakeBroker:

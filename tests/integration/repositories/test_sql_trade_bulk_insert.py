@@ -5,35 +5,16 @@ value stored exactly (digits and scale, UTC microseconds, NULLs)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from attrs import evolve
 
 from tradecore.domain import Trade
 from tradecore.testing.builders import make_connection, make_trade, make_user
-from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy import SqlRepository
-from tradecore_adapters.sqlalchemy.migrate import upgrade
 
 START = datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def repository(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SqlRepository]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tradecore.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    await upgrade(url)
-    repo = await SqlRepository.open(url, key_ring=KeyRing.from_keys([KeyRing.generate_key()]))
-    yield repo
-    await repo.aclose()
 
 
 def _trades(connection_id: str, numbers: range) -> list[Trade]:
