@@ -10,6 +10,7 @@ function keeps the last point of each series in each bucket, over the range the 
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,18 +26,30 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tradecore.domain import EquityPoint, EquitySpan, equity_bucket_seconds
 from tradecore.domain._checks import utc
 from tradecore.errors import DomainError
 from tradecore_adapters.sqlalchemy._directory import connections_owned
-from tradecore_adapters.sqlalchemy._ledger import upsert
 from tradecore_adapters.sqlalchemy._unit import Transaction
 from tradecore_adapters.sqlalchemy.schema import equity_points
 
 __all__ = ["Equity"]
 
 _KEY = ["connection_id", "currency", "at"]
+
+
+@functools.cache
+def _upsert(*, sqlite_dialect: bool) -> Any:
+    # The dialect's INSERT … ON CONFLICT of points, built once per dialect.
+    statement = (sqlite.insert if sqlite_dialect else postgresql.insert)(equity_points)
+    return statement.on_conflict_do_update(
+        index_elements=_KEY,
+        set_={
+            name: statement.excluded[name] for name in ("user_id", "value", "priced", "unpriced")
+        },
+    )
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -76,16 +89,8 @@ class Equity:
             return 0
         async with self._tx.one_write(rows=len(kept), cannot_conflict=True) as db:  # an upsert
             await connections_owned(self._tx, user_id, {key[0] for key in kept})
-            statement = upsert(self._tx, equity_points)
-            statement = statement.on_conflict_do_update(
-                index_elements=_KEY,
-                set_={
-                    name: statement.excluded[name]
-                    for name in ("user_id", "value", "priced", "unpriced")
-                },
-            )
             await db.execute(
-                statement,
+                _upsert(sqlite_dialect=self._tx.sqlite),
                 [
                     {
                         "user_id": user_id,

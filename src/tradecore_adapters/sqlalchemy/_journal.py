@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tradecore.domain import (
@@ -40,20 +56,133 @@ __all__ = ["Orders", "Runs"]
 
 _TERMINAL = [status.value for status in OrderStatus if status.is_terminal]
 
+# The statements of the hot paths are built once, their values bound at each call (``b_…``, never
+# a column's name, which an UPDATE's SET or an INSERT reserves), so that a call neither builds a
+# statement nor computes its cache key again. Those whose text differs by dialect (``COLLATE
+# "C"`` on PostgreSQL, see Transaction.text_order) are built once per dialect; those whose shape
+# depends on the arguments, once per shape.
+
+_ORDER_KEY = ("user_id", "connection_id", "account_id", "client_order_id")
+_INSERT_ORDER = insert(orders)
+_ORDER = (
+    select(orders)
+    .where(
+        orders.c.user_id == bindparam("b_user_id"),
+        orders.c.client_order_id == bindparam("b_client_order_id"),
+    )
+    .limit(2)
+)
+_INSERT_RUN = insert(automation_runs)
+_INSERT_STEPS = insert(run_steps)
+_DELETE_STEPS = delete(run_steps).where(run_steps.c.run_id == bindparam("b_run_id"))
+_THE_RUN = (
+    automation_runs.c.id == bindparam("b_id"),
+    automation_runs.c.user_id == bindparam("b_user_id"),
+)
+_RUN = select(automation_runs).where(*_THE_RUN)
+_RUN_EXISTS = select(exists().where(*_THE_RUN))
+_CLAIM_DIGEST = (
+    update(automation_runs)
+    .where(
+        *_THE_RUN,
+        automation_runs.c.digest == DigestDelivery.PENDING.value,
+        or_(
+            automation_runs.c.digest_claim.is_(None),
+            automation_runs.c.digest_claim <= bindparam("b_fencing"),
+        ),
+    )
+    .values(digest_claim=bindparam("b_digest_claim"))
+)
+_STEPS = (
+    select(run_steps)
+    .where(run_steps.c.run_id.in_(bindparam("b_run_ids", expanding=True)))
+    .order_by(run_steps.c.run_id, run_steps.c.position)
+)
+
+
+def _bound(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row``'s values under the names of their bind parameters."""
+    return {f"b_{name}": value for name, value in row.items()}
+
+
+@functools.cache
+def _update_order(columns: tuple[str, ...]) -> Update:
+    # An order's row by its key; ``columns`` (order_row's others) set.
+    return (
+        update(orders)
+        .where(*(orders.c[name] == bindparam(f"b_{name}") for name in _ORDER_KEY))
+        .values({name: bindparam(f"b_{name}") for name in columns})
+    )
+
+
+@functools.cache
+def _update_run(columns: tuple[str, ...], *, fenced: bool) -> Update:
+    # A run's row by its key (and its digest's claim when ``fenced``); ``columns`` set.
+    where = [*_THE_RUN]
+    if fenced:
+        where.append(automation_runs.c.digest_claim == bindparam("b_fencing"))
+    return (
+        update(automation_runs)
+        .where(*where)
+        .values({name: bindparam(f"b_{name}") for name in columns})
+    )
+
+
+@functools.cache
+def _list_orders(
+    *, by_connection: bool, by_strategy: bool, open_only: bool, limited: bool
+) -> Select[Any]:
+    query = select(orders).where(orders.c.user_id == bindparam("b_user_id"))
+    if by_connection:
+        query = query.where(orders.c.connection_id == bindparam("b_connection_id"))
+    if by_strategy:
+        query = query.where(orders.c.strategy_id == bindparam("b_strategy_id"))
+    if open_only:
+        query = query.where(orders.c.status.not_in(_TERMINAL))
+    # By creation, then insertion (the surrogate id grows with every insert).
+    keys = [orders.c.created_at, orders.c.id]
+    if not limited:
+        return query.order_by(*keys)
+    return query.order_by(*(key.desc() for key in keys)).limit(bindparam("b_limit", type_=Integer))
+
+
+def _text_order(column: ColumnElement[str], *, sqlite: bool) -> ColumnElement[str]:
+    # Transaction.text_order, for a statement built once per dialect.
+    return column if sqlite else column.collate("C")
+
+
+@functools.cache
+def _pending_digests(*, sqlite: bool) -> Select[Any]:
+    return (
+        select(automation_runs)
+        .where(
+            automation_runs.c.user_id == bindparam("b_user_id"),
+            automation_runs.c.digest == DigestDelivery.PENDING.value,
+            automation_runs.c.finished_at.is_not(None),
+        )
+        .order_by(automation_runs.c.started_at, _text_order(automation_runs.c.id, sqlite=sqlite))
+        .limit(bindparam("b_limit", type_=Integer))
+    )
+
+
+@functools.cache
+def _list_runs(*, sqlite: bool) -> Select[Any]:
+    return (
+        select(automation_runs)
+        .where(automation_runs.c.user_id == bindparam("b_user_id"))
+        .order_by(
+            automation_runs.c.started_at.desc(),
+            _text_order(automation_runs.c.id, sqlite=sqlite).desc(),
+        )
+        .limit(bindparam("b_limit", type_=Integer))
+    )
+
 
 class Orders:
     """:class:`~tradecore.ports.OrderRepository` in SQL."""
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
-
-    def _same_order(self, order: Order) -> object:
-        request = order.request
-        return (
-            (orders.c.connection_id == request.connection_id)
-            & (orders.c.account_id == request.account_id)
-            & (orders.c.client_order_id == request.client_order_id)
-        )
 
     async def add(self, user_id: str, order: Order) -> None:
         async with self._tx.one_write() as db:
@@ -65,14 +194,13 @@ class Orders:
                 f"an order with client id {order.client_order_id!r} exists"
             )
             with refused_as(unique=exists_already):
-                await db.execute(insert(orders), [order_row(user_id, order)])
+                await db.execute(_INSERT_ORDER, [order_row(user_id, order)])
 
     async def get(self, user_id: str, client_order_id: str) -> Order:
         db = await self._tx.read()
-        query = select(orders).where(
-            orders.c.user_id == user_id, orders.c.client_order_id == client_order_id
+        result = await db.execute(
+            _ORDER, {"b_user_id": user_id, "b_client_order_id": client_order_id}
         )
-        result = await db.execute(query.limit(2))
         with fetching("orders"):
             rows = result.mappings().all()
         if not rows:
@@ -83,18 +211,9 @@ class Orders:
 
     async def update(self, user_id: str, order: Order) -> None:
         row = order_row(user_id, order)
+        statement = _update_order(tuple(k for k in row if k not in _ORDER_KEY))
         async with self._tx.one_write(cannot_conflict=True) as db:  # an UPDATE by key
-            result = await db.execute(
-                update(orders)
-                .where(orders.c.user_id == user_id, self._same_order(order))  # type: ignore[arg-type]
-                .values(
-                    {
-                        k: v
-                        for k, v in row.items()
-                        if k not in ("user_id", "connection_id", "account_id", "client_order_id")
-                    }
-                )
-            )
+            result = await db.execute(statement, _bound(row))
             if result.rowcount == 0:
                 raise NotFound(f"no order with client id {order.client_order_id!r} for this user")
 
@@ -109,21 +228,22 @@ class Orders:
     ) -> Sequence[Order]:
         if limit is not None and limit < 0:
             raise DomainError(f"limit must be zero or more, got {limit}")
-        query = select(orders).where(orders.c.user_id == user_id)
-        if connection_id is not None:
-            query = query.where(orders.c.connection_id == connection_id)
-        if strategy_id is not None:
-            query = query.where(orders.c.strategy_id == strategy_id)
-        if open_only:
-            query = query.where(orders.c.status.not_in(_TERMINAL))
-        # By creation, then insertion (the surrogate id grows with every insert).
-        keys = [orders.c.created_at, orders.c.id]
-        if limit is None:
-            query = query.order_by(*keys)
-        else:
-            query = query.order_by(*(key.desc() for key in keys)).limit(limit)
+        query = _list_orders(
+            by_connection=connection_id is not None,
+            by_strategy=strategy_id is not None,
+            open_only=bool(open_only),
+            limited=limit is not None,
+        )
         db = await self._tx.read()
-        result = await db.execute(query)
+        result = await db.execute(
+            query,
+            {
+                "b_user_id": user_id,
+                "b_connection_id": connection_id,
+                "b_strategy_id": strategy_id,
+                "b_limit": limit,
+            },
+        )
         with fetching("orders"):
             rows = result.mappings().all()
         found = [order_from_row(row) for row in rows]
@@ -182,36 +302,25 @@ class Runs:
             unique=AlreadyExists(f"a run with id {run.id!r} exists"),
             foreign_key=NotFound(f"no user {run.user_id!r}"),
         ):
-            await db.execute(insert(automation_runs), [run_row(run)])
+            await db.execute(_INSERT_RUN, [run_row(run)])
 
     async def update(self, run: AutomationRun) -> None:
         row = run_row(run)
+        statement = _update_run(tuple(k for k in row if k not in ("id", "user_id")), fenced=False)
         async with self._tx.atomic() as db:
-            result = await db.execute(
-                update(automation_runs)
-                .where(automation_runs.c.id == run.id, automation_runs.c.user_id == run.user_id)
-                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
-            )
+            result = await db.execute(statement, _bound(row))
             if result.rowcount == 0:
                 raise NotFound(f"no run {run.id!r} for this user")
-            await db.execute(delete(run_steps).where(run_steps.c.run_id == run.id))
+            await db.execute(_DELETE_STEPS, {"b_run_id": run.id})
             await self._insert_steps(run)
 
     async def pending_digests(self, user_id: str, *, limit: int) -> Sequence[AutomationRun]:
         if limit < 0:
             raise DomainError(f"limit must be zero or more, got {limit}")
         db = await self._tx.read()
-        query = (
-            select(automation_runs)
-            .where(
-                automation_runs.c.user_id == user_id,
-                automation_runs.c.digest == DigestDelivery.PENDING.value,
-                automation_runs.c.finished_at.is_not(None),
-            )
-            .order_by(automation_runs.c.started_at, self._tx.text_order(automation_runs.c.id))
-            .limit(limit)
-        )
-        rows = (await db.execute(query)).mappings().all()
+        query = _pending_digests(sqlite=self._tx.sqlite)
+        parameters = {"b_user_id": user_id, "b_limit": limit}
+        rows = (await db.execute(query, parameters)).mappings().all()
         steps = await self._steps([row["id"] for row in rows])
         return [run_from_row(row, steps[row["id"]]) for row in rows]
 
@@ -220,17 +329,13 @@ class Runs:
         # see this one (PostgreSQL re-checks the WHERE; SQLite writes one at a time).
         async with self._tx.one_write(cannot_conflict=True) as db:  # an UPDATE by key
             result = await db.execute(
-                update(automation_runs)
-                .where(
-                    automation_runs.c.id == run_id,
-                    automation_runs.c.user_id == user_id,
-                    automation_runs.c.digest == DigestDelivery.PENDING.value,
-                    or_(
-                        automation_runs.c.digest_claim.is_(None),
-                        automation_runs.c.digest_claim <= fencing,
-                    ),
-                )
-                .values(digest_claim=fencing)
+                _CLAIM_DIGEST,
+                {
+                    "b_id": run_id,
+                    "b_user_id": user_id,
+                    "b_fencing": fencing,
+                    "b_digest_claim": fencing,
+                },
             )
             if result.rowcount == 0:
                 await self._check_run(user_id, run_id)
@@ -239,30 +344,19 @@ class Runs:
 
     async def record_digest(self, run: AutomationRun, *, fencing: int) -> bool:
         row = run_row(run)
+        statement = _update_run(tuple(k for k in row if k not in ("id", "user_id")), fenced=True)
         async with self._tx.atomic() as db:
-            result = await db.execute(
-                update(automation_runs)
-                .where(
-                    automation_runs.c.id == run.id,
-                    automation_runs.c.user_id == run.user_id,
-                    automation_runs.c.digest_claim == fencing,
-                )
-                .values({k: v for k, v in row.items() if k not in ("id", "user_id")})
-            )
+            result = await db.execute(statement, {**_bound(row), "b_fencing": fencing})
             if result.rowcount == 0:
                 await self._check_run(run.user_id, run.id)
                 return False
-            await db.execute(delete(run_steps).where(run_steps.c.run_id == run.id))
+            await db.execute(_DELETE_STEPS, {"b_run_id": run.id})
             await self._insert_steps(run)
             return True
 
     async def _check_run(self, user_id: str, run_id: str) -> None:
         db = await self._tx.read()
-        found = await db.scalar(
-            select(
-                exists().where(automation_runs.c.id == run_id, automation_runs.c.user_id == user_id)
-            )
-        )
+        found = await db.scalar(_RUN_EXISTS, {"b_id": run_id, "b_user_id": user_id})
         if not found:
             raise NotFound(f"no run {run_id!r} for this user")
 
@@ -270,14 +364,11 @@ class Runs:
         if run.steps:
             db = await self._tx.write()
             rows = [step_row(run.id, n, step) for n, step in enumerate(run.steps)]
-            await db.execute(insert(run_steps), rows)
+            await db.execute(_INSERT_STEPS, rows)
 
     async def get(self, user_id: str, run_id: str) -> AutomationRun:
         db = await self._tx.read()
-        query = select(automation_runs).where(
-            automation_runs.c.id == run_id, automation_runs.c.user_id == user_id
-        )
-        row = (await db.execute(query)).mappings().first()
+        row = (await db.execute(_RUN, {"b_id": run_id, "b_user_id": user_id})).mappings().first()
         if row is None:
             raise NotFound(f"no run {run_id!r} for this user")
         steps = await self._steps([run_id])
@@ -289,16 +380,8 @@ class Runs:
         if limit == 0:
             return []
         db = await self._tx.read()
-        query = (
-            select(automation_runs)
-            .where(automation_runs.c.user_id == user_id)
-            .order_by(
-                automation_runs.c.started_at.desc(),
-                self._tx.text_order(automation_runs.c.id).desc(),
-            )
-            .limit(limit)
-        )
-        rows = (await db.execute(query)).mappings().all()
+        query = _list_runs(sqlite=self._tx.sqlite)
+        rows = (await db.execute(query, {"b_user_id": user_id, "b_limit": limit})).mappings().all()
         steps = await self._steps([row["id"] for row in rows])
         return [run_from_row(row, steps[row["id"]]) for row in rows]
 
@@ -374,11 +457,6 @@ class Runs:
         if not run_ids:
             return found
         db = await self._tx.read()
-        query = (
-            select(run_steps)
-            .where(run_steps.c.run_id.in_(run_ids))
-            .order_by(run_steps.c.run_id, run_steps.c.position)
-        )
-        for row in (await db.execute(query)).mappings():
+        for row in (await db.execute(_STEPS, {"b_run_ids": builtins.list(run_ids)})).mappings():
             found[row["run_id"]].append(step_from_row(row))
         return found

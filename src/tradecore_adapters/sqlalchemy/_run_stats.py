@@ -10,11 +10,22 @@ PostgreSQL subtracts its timestamps; SQLite stores fixed-width ISO text
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, extract, func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    select,
+)
 
 from tradecore.domain import (
     DurationHistogram,
@@ -34,6 +45,14 @@ __all__ = ["last_successes", "latest_figures", "run_stats"]
 
 _runs = automation_runs.c
 _steps = run_steps.c
+
+# Built once (see _journal.py): the counts by status and trigger, and each user's last success.
+_COUNTS = select(_runs.status, _runs.trigger, func.count()).group_by(_runs.status, _runs.trigger)
+_LAST_SUCCESSES = (
+    select(_runs.user_id, func.max(_runs.finished_at))
+    .where(_runs.status == RunStatus.SUCCESS.value, _runs.finished_at.is_not(None))
+    .group_by(_runs.user_id)
+)
 
 
 def _micros(tx: Transaction) -> Any:
@@ -55,9 +74,7 @@ def _micros(tx: Transaction) -> Any:
 async def run_stats(tx: Transaction, bounds: tuple[timedelta, ...]) -> RunStats:
     """See :meth:`tradecore.ports.RunRepository.stats`."""
     db = await tx.read()
-    grouped = await db.execute(
-        select(_runs.status, _runs.trigger, func.count()).group_by(_runs.status, _runs.trigger)
-    )
+    grouped = await db.execute(_COUNTS)
     try:
         counts = [
             RunCount(
@@ -93,17 +110,14 @@ async def run_stats(tx: Transaction, bounds: tuple[timedelta, ...]) -> RunStats:
 async def last_successes(tx: Transaction) -> dict[str, datetime]:
     """See :meth:`tradecore.ports.RunRepository.last_successes`."""
     db = await tx.read()
-    query = (
-        select(_runs.user_id, func.max(_runs.finished_at))
-        .where(_runs.status == RunStatus.SUCCESS.value, _runs.finished_at.is_not(None))
-        .group_by(_runs.user_id)
-    )
-    rows = (await db.execute(query)).all()
+    rows = (await db.execute(_LAST_SUCCESSES)).all()
     return {str(user_id): finished for user_id, finished in rows}
 
 
-async def latest_figures(tx: Transaction, since: datetime) -> Sequence[RecordedFigures]:
-    """See :meth:`tradecore.ports.RunRepository.latest_figures`."""
+@functools.cache
+def _latest_figures(*, sqlite: bool) -> Select[Any]:
+    # Built once per dialect (the run ids' order: see Transaction.text_order).
+    run_id = _runs.id if sqlite else _runs.id.collate("C")
     newest = (
         func.row_number()
         .over(
@@ -111,7 +125,7 @@ async def latest_figures(tx: Transaction, since: datetime) -> Sequence[RecordedF
             order_by=(
                 _steps.started_at.desc(),
                 _runs.started_at.desc(),
-                tx.text_order(_runs.id).desc(),
+                run_id.desc(),
             ),
         )
         .label("newest")
@@ -126,13 +140,13 @@ async def latest_figures(tx: Transaction, since: datetime) -> Sequence[RecordedF
         )
         .select_from(run_steps.join(automation_runs, _runs.id == _steps.run_id))
         .where(
-            _runs.started_at >= since,
+            _runs.started_at >= bindparam("b_since"),
             _steps.kind == TaskKind.SYNC.value,
             _steps.subject_id.is_not(None),
         )
         .subquery()
     )
-    query = (
+    return (
         select(ranked.c.user_id, ranked.c.subject_id, ranked.c.started_at, ranked.c.api)
         .add_columns(broker_connections.c.broker)
         .select_from(
@@ -140,9 +154,15 @@ async def latest_figures(tx: Transaction, since: datetime) -> Sequence[RecordedF
         )
         .where(ranked.c.newest == 1)
     )
+
+
+async def latest_figures(tx: Transaction, since: datetime) -> Sequence[RecordedFigures]:
+    """See :meth:`tradecore.ports.RunRepository.latest_figures`."""
+    query = _latest_figures(sqlite=tx.sqlite)
     db = await tx.read()
     found: list[RecordedFigures] = []
-    for user_id, connection_id, started_at, api, broker in (await db.execute(query)).all():
+    rows = (await db.execute(query, {"b_since": since})).all()
+    for user_id, connection_id, started_at, api, broker in rows:
         if not isinstance(api, dict) or not all(isinstance(v, str) for v in api.values()):
             raise RepositoryError(
                 f"the API figures of a step of connection {connection_id!r} cannot be read"

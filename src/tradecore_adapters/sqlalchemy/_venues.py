@@ -15,17 +15,49 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Integer, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from tradecore.errors import NotFound
 from tradecore.ports import VenueEntry
 from tradecore_adapters.sqlalchemy._directory import connection_owned
-from tradecore_adapters.sqlalchemy._ledger import upsert
 from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
 from tradecore_adapters.sqlalchemy.schema import venue_entries, venue_states
 
 __all__ = ["Venues"]
+
+# Built once, the values bound at each call (``b_…``), so that a call neither builds a statement
+# nor computes its cache key again.
+_ONE = (
+    venue_states.c.user_id == bindparam("b_user_id"),
+    venue_states.c.connection_id == bindparam("b_connection_id"),
+)
+_STATE = select(venue_states.c.state).where(*_ONE)
+_STATE_FOR_UPDATE = _STATE.with_for_update()  # PostgreSQL's
+_CREATE_STATE = postgresql.insert(venue_states).on_conflict_do_nothing(
+    index_elements=["connection_id"]
+)  # PostgreSQL's
+_SAVE = update(venue_states).where(*_ONE).values(state=bindparam("b_state"))
+_INSERT_STATE = insert(venue_states)
+_INSERT_ENTRIES = insert(venue_entries)
+_ENTRIES = (
+    select(venue_entries.c.seq, venue_entries.c.text)
+    .where(
+        venue_entries.c.user_id == bindparam("b_user_id"),
+        venue_entries.c.connection_id == bindparam("b_connection_id"),
+        venue_entries.c.seq > bindparam("b_after"),
+    )
+    .order_by(venue_entries.c.seq)
+    .limit(bindparam("b_limit", type_=Integer))
+)
+_CLEAR = tuple(
+    delete(table).where(
+        table.c.user_id == bindparam("b_user_id"),
+        table.c.connection_id == bindparam("b_connection_id"),
+    )
+    for table in (venue_entries, venue_states)
+)
 
 
 class Venues:
@@ -35,25 +67,21 @@ class Venues:
         self._tx = tx
 
     async def get_for_update(self, user_id: str, connection_id: str) -> str | None:
-        query = select(venue_states.c.state).where(
-            venue_states.c.user_id == user_id, venue_states.c.connection_id == connection_id
-        )
+        key = {"b_user_id": user_id, "b_connection_id": connection_id}
         if self._tx.sqlite:
-            row = await self._first(query)  # inside BEGIN IMMEDIATE: the write lock
+            row = await self._first(_STATE, key)  # inside BEGIN IMMEDIATE: the write lock
         else:
-            query = query.with_for_update()
-            row = await self._first(query)
+            row = await self._first(_STATE_FOR_UPDATE, key)
             if row is None:
                 # A row to lock before the first save; a concurrent insert of the same row
                 # makes this wait until that transaction ends.
                 await connection_owned(self._tx, user_id, connection_id)
                 async with self._tx.atomic() as db:
-                    statement = upsert(self._tx, venue_states)
                     await db.execute(
-                        statement.on_conflict_do_nothing(index_elements=["connection_id"]),
+                        _CREATE_STATE,
                         [{"user_id": user_id, "connection_id": connection_id, "state": None}],
                     )
-                row = await self._first(query)
+                row = await self._first(_STATE_FOR_UPDATE, key)
         if row is None:  # SQLite before the first save, or the connection removed meanwhile
             await connection_owned(self._tx, user_id, connection_id)
             return None
@@ -63,9 +91,7 @@ class Venues:
     async def get(self, user_id: str, connection_id: str) -> str | None:
         db = await self._tx.read()
         state: str | None = await db.scalar(
-            select(venue_states.c.state).where(
-                venue_states.c.user_id == user_id, venue_states.c.connection_id == connection_id
-            )
+            _STATE, {"b_user_id": user_id, "b_connection_id": connection_id}
         )
         return state
 
@@ -73,12 +99,7 @@ class Venues:
         db = await self._tx.write()
         try:
             found = await db.execute(
-                update(venue_states)
-                .where(
-                    venue_states.c.user_id == user_id,
-                    venue_states.c.connection_id == connection_id,
-                )
-                .values(state=state)
+                _SAVE, {"b_user_id": user_id, "b_connection_id": connection_id, "b_state": state}
             )
         except DBAPIError as exc:
             raise database_error(exc) from None
@@ -87,9 +108,7 @@ class Venues:
         await connection_owned(self._tx, user_id, connection_id)
         async with self._tx.one_write() as block:
             await block.execute(
-                insert(venue_states).values(
-                    user_id=user_id, connection_id=connection_id, state=state
-                )
+                _INSERT_STATE, {"user_id": user_id, "connection_id": connection_id, "state": state}
             )
 
     async def add_entries(
@@ -101,7 +120,7 @@ class Venues:
         try:
             async with self._tx.one_write(rows=len(entries)) as db:
                 await db.execute(
-                    insert(venue_entries),
+                    _INSERT_ENTRIES,
                     [
                         {
                             "user_id": user_id,
@@ -123,30 +142,27 @@ class Venues:
             return []
         db = await self._tx.read()
         rows = await db.execute(
-            select(venue_entries.c.seq, venue_entries.c.text)
-            .where(
-                venue_entries.c.user_id == user_id,
-                venue_entries.c.connection_id == connection_id,
-                venue_entries.c.seq > after,
-            )
-            .order_by(venue_entries.c.seq)
-            .limit(limit)
+            _ENTRIES,
+            {
+                "b_user_id": user_id,
+                "b_connection_id": connection_id,
+                "b_after": after,
+                "b_limit": limit,
+            },
         )
         return [VenueEntry(seq, text) for seq, text in rows]
 
-    async def _first(self, query: Any) -> Any:
+    async def _first(self, query: Any, parameters: dict[str, Any]) -> Any:
         try:
             db = await self._tx.write()
-            return (await db.execute(query)).first()
+            return (await db.execute(query, parameters)).first()
         except DBAPIError as exc:
             raise database_error(exc) from None
 
     async def clear(self, user_id: str, connection_id: str) -> None:
         async with self._tx.atomic() as db:
             await connection_owned(self._tx, user_id, connection_id)
-            for table in (venue_entries, venue_states):
+            for statement in _CLEAR:
                 await db.execute(
-                    delete(table).where(
-                        table.c.user_id == user_id, table.c.connection_id == connection_id
-                    )
+                    statement, {"b_user_id": user_id, "b_connection_id": connection_id}
                 )
