@@ -5,9 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError
 
@@ -53,6 +64,22 @@ class SecretsUnreadable(RepositoryError):
     keys given."""
 
 
+def text_order(column: ColumnElement[str], *, sqlite: bool) -> ColumnElement[str]:
+    """``column`` for ``ORDER BY`` in code-point order, as :meth:`Transaction.text_order` gives
+    it, for a statement built once per dialect."""
+    return column if sqlite else column.collate("C")
+
+
+# The statements below are built once (at import, or once per dialect or shape) and run with
+# their values as bound parameters (``b_…``, never a column's name): building a statement and
+# its cache key on every call cost a scheduler cycle about a fifth of its CPU on PostgreSQL.
+
+_OWNED = select(broker_connections.c.id).where(
+    broker_connections.c.user_id == bindparam("b_user_id"),
+    broker_connections.c.id.in_(bindparam("b_ids", expanding=True)),
+)
+
+
 async def connection_owned(tx: Transaction, user_id: str, connection_id: str) -> None:
     """:raises NotFound: the connection does not exist or is another user's."""
     await connections_owned(tx, user_id, {connection_id})
@@ -70,19 +97,32 @@ async def connections_owned(tx: Transaction, user_id: str, connection_ids: Set[s
         return
     connection = await tx.read()
     found = set(
-        (
-            await connection.scalars(
-                select(broker_connections.c.id).where(
-                    broker_connections.c.user_id == user_id,
-                    broker_connections.c.id.in_(wanted),
-                )
-            )
-        ).all()
+        (await connection.scalars(_OWNED, {"b_user_id": user_id, "b_ids": list(wanted)})).all()
     )
     for connection_id in found:
         tx.remember_owned(user_id, connection_id)
     if missing := wanted - found:
         raise NotFound(f"no connection {sorted(missing)[0]!r} for this user")
+
+
+_USER_ID: BindParameter[str] = bindparam("b_user_id")
+_USER_TAKEN = select(users.c.name).where(
+    (users.c.id == _USER_ID) | (users.c.name == bindparam("b_name"))
+)
+_USER_INSERT = insert(users)
+_USER_BY_ID = select(users).where(users.c.id == _USER_ID)
+_USER_BY_NAME = select(users).where(users.c.name == bindparam("b_name"))
+_USER_NAME_TAKEN = select(users.c.id).where(
+    (users.c.name == bindparam("b_name")) & (users.c.id != _USER_ID)
+)
+_USER_UPDATE = update(users).where(users.c.id == _USER_ID)  # SET: the columns given
+_USER_DELETE = delete(users).where(users.c.id == _USER_ID)
+_USER_PASSWORD_HASH = select(users.c.password_hash).where(users.c.id == _USER_ID)
+
+
+@cache
+def _users_by_name(sqlite: bool) -> Select[Any]:
+    return select(users).order_by(text_order(users.c.name, sqlite=sqlite))
 
 
 class Users:
@@ -94,40 +134,38 @@ class Users:
     async def add(self, user: User) -> None:
         async with self._tx.atomic() as connection:
             taken = await connection.scalar(
-                select(users.c.name).where((users.c.id == user.id) | (users.c.name == user.name))
+                _USER_TAKEN, {"b_user_id": user.id, "b_name": user.name}
             )
             if taken is not None:
                 raise AlreadyExists(f"a user with id {user.id!r} or name {user.name!r} exists")
-            await connection.execute(insert(users), [user_row(user)])
+            await connection.execute(_USER_INSERT, [user_row(user)])
 
     async def get(self, user_id: str) -> User:
-        return await self._one(select(users).where(users.c.id == user_id), f"id {user_id!r}")
+        return await self._one(_USER_BY_ID, {"b_user_id": user_id}, f"id {user_id!r}")
 
     async def get_by_name(self, name: str) -> User:
-        return await self._one(select(users).where(users.c.name == name), f"name {name!r}")
+        return await self._one(_USER_BY_NAME, {"b_name": name}, f"name {name!r}")
 
     async def rename(self, user_id: str, name: str) -> None:
         async with self._tx.atomic() as connection:
             taken = await connection.scalar(
-                select(users.c.id).where((users.c.name == name) & (users.c.id != user_id))
+                _USER_NAME_TAKEN, {"b_name": name, "b_user_id": user_id}
             )
             if taken is not None:
                 raise AlreadyExists(f"a user named {name!r} exists")
-            result = await connection.execute(
-                update(users).where(users.c.id == user_id).values(name=name)
-            )
+            result = await connection.execute(_USER_UPDATE, {"b_user_id": user_id, "name": name})
             if result.rowcount == 0:
                 raise NotFound(f"no user with id {user_id!r}")
 
     async def list(self) -> Sequence[User]:
         connection = await self._tx.read()
-        result = await connection.execute(select(users).order_by(self._tx.text_order(users.c.name)))
+        result = await connection.execute(_users_by_name(self._tx.sqlite))
         return [user_from_row(row) for row in result.mappings()]
 
     async def remove(self, user_id: str) -> None:
         self._tx.forget_owned()
         async with self._tx.atomic() as connection:
-            result = await connection.execute(delete(users).where(users.c.id == user_id))
+            result = await connection.execute(_USER_DELETE, {"b_user_id": user_id})
             if result.rowcount == 0:
                 raise NotFound(f"no user with id {user_id!r}")
 
@@ -142,9 +180,7 @@ class Users:
 
     async def password_hash(self, user_id: str) -> str | None:
         connection = await self._tx.read()
-        row = (
-            await connection.execute(select(users.c.password_hash).where(users.c.id == user_id))
-        ).first()
+        row = (await connection.execute(_USER_PASSWORD_HASH, {"b_user_id": user_id})).first()
         if row is None:
             raise NotFound(f"no user with id {user_id!r}")
         hashed: str | None = row[0]
@@ -152,15 +188,13 @@ class Users:
 
     async def _change(self, user_id: str, **values: object) -> None:
         async with self._tx.atomic() as connection:
-            result = await connection.execute(
-                update(users).where(users.c.id == user_id).values(**values)
-            )
+            result = await connection.execute(_USER_UPDATE, {"b_user_id": user_id, **values})
             if result.rowcount == 0:
                 raise NotFound(f"no user with id {user_id!r}")
 
-    async def _one(self, query: Select[Any], what: str) -> User:
+    async def _one(self, query: Select[Any], parameters: Mapping[str, Any], what: str) -> User:
         connection = await self._tx.read()
-        row = (await connection.execute(query)).mappings().first()
+        row = (await connection.execute(query, parameters)).mappings().first()
         if row is None:
             raise NotFound(f"no user with {what}")
         return user_from_row(row)
@@ -320,6 +354,40 @@ def open_connection_row(key_ring: KeyRing, row: RowMapping) -> BrokerConnection:
     return connection
 
 
+_CONNECTION_ID: BindParameter[str] = bindparam("b_connection_id")
+_USER_EXISTS = select(exists().where(users.c.id == _USER_ID))
+_CONNECTION_INSERT = insert(broker_connections)
+_CONNECTION_UPDATE = update(broker_connections).where(  # SET: the columns given
+    broker_connections.c.id == _CONNECTION_ID, broker_connections.c.user_id == _USER_ID
+)
+_CONNECTION_DELETE = delete(broker_connections).where(
+    broker_connections.c.id == _CONNECTION_ID, broker_connections.c.user_id == _USER_ID
+)
+_CONNECTION_NAME_TAKEN = select(broker_connections.c.id).where(
+    (broker_connections.c.user_id == _USER_ID)
+    & (broker_connections.c.name == bindparam("b_name"))
+    & (broker_connections.c.id != _CONNECTION_ID)
+)
+_CONNECTION_BY_ID = select(broker_connections).where(
+    broker_connections.c.user_id == _USER_ID, broker_connections.c.id == _CONNECTION_ID
+)
+_CONNECTION_BY_NAME = select(broker_connections).where(
+    broker_connections.c.user_id == _USER_ID, broker_connections.c.name == bindparam("b_name")
+)
+# PostgreSQL: FOR NO KEY UPDATE: blocks other lockers and writers of this row, but not the
+# foreign-key checks (FOR KEY SHARE) of trades and positions written for the connection
+# meanwhile, so a sync is not held up by a token refresh.
+_CONNECTION_BY_ID_FOR_UPDATE = _CONNECTION_BY_ID.with_for_update(key_share=True)
+
+
+@cache
+def _connections_of_user(sqlite: bool, active_only: bool) -> Select[Any]:
+    query = select(broker_connections).where(broker_connections.c.user_id == _USER_ID)
+    if active_only:
+        query = query.where(broker_connections.c.active.is_(True))
+    return query.order_by(text_order(broker_connections.c.name, sqlite=sqlite))
+
+
 class Connections:
     """:class:`~tradecore.ports.ConnectionRepository` in SQL; secrets encrypted at rest."""
 
@@ -330,37 +398,39 @@ class Connections:
     async def add(self, connection: BrokerConnection) -> None:
         row = seal_connection(self._key_ring, connection)
         async with self._tx.atomic() as db:
-            if not await db.scalar(select(exists().where(users.c.id == connection.user_id))):
+            if not await db.scalar(_USER_EXISTS, {"b_user_id": connection.user_id}):
                 raise NotFound(f"no user with id {connection.user_id!r}")
             await self._check_free(connection)
-            await db.execute(insert(broker_connections), [row])
+            await db.execute(_CONNECTION_INSERT, [row])
 
     async def get(self, user_id: str, connection_id: str) -> BrokerConnection:
         return await self._one(
-            user_id, broker_connections.c.id == connection_id, f"id {connection_id!r}"
+            _CONNECTION_BY_ID,
+            {"b_user_id": user_id, "b_connection_id": connection_id},
+            f"id {connection_id!r}",
         )
 
     async def get_by_name(self, user_id: str, name: str) -> BrokerConnection:
-        return await self._one(user_id, broker_connections.c.name == name, f"name {name!r}")
+        return await self._one(
+            _CONNECTION_BY_NAME, {"b_user_id": user_id, "b_name": name}, f"name {name!r}"
+        )
 
     async def get_for_update(self, user_id: str, connection_id: str) -> BrokerConnection:
-        # PostgreSQL: a row lock (SELECT ... FOR UPDATE) held until the transaction ends.
-        # SQLite: BEGIN IMMEDIATE first, i.e. the database's write lock, which serialises the
-        # processes of one host; the row is then read inside that transaction.
+        # PostgreSQL: a row lock (SELECT ... FOR NO KEY UPDATE, see _CONNECTION_BY_ID_FOR_UPDATE)
+        # held until the transaction ends. SQLite: BEGIN IMMEDIATE first, i.e. the database's
+        # write lock, which serialises the processes of one host; the row is then read inside
+        # that transaction.
         return await self._one(
-            user_id,
-            broker_connections.c.id == connection_id,
+            _CONNECTION_BY_ID if self._tx.sqlite else _CONNECTION_BY_ID_FOR_UPDATE,
+            {"b_user_id": user_id, "b_connection_id": connection_id},
             f"id {connection_id!r}",
             for_update=True,
         )
 
     async def list(self, user_id: str, *, active_only: bool = False) -> Sequence[BrokerConnection]:
-        query = select(broker_connections).where(broker_connections.c.user_id == user_id)
-        if active_only:
-            query = query.where(broker_connections.c.active.is_(True))
-        query = query.order_by(self._tx.text_order(broker_connections.c.name))
+        query = _connections_of_user(self._tx.sqlite, bool(active_only))
         db = await self._tx.read()
-        rows = (await db.execute(query)).mappings().all()
+        rows = (await db.execute(query, {"b_user_id": user_id})).mappings().all()
         return [open_connection_row(self._key_ring, row) for row in rows]
 
     async def update(self, connection: BrokerConnection) -> None:
@@ -372,15 +442,12 @@ class Connections:
             if connection.secrets_unreadable
             else ("id", "user_id")
         )
+        values = {k: v for k, v in row.items() if k not in kept}
         async with self._tx.atomic() as db:
             await self._check_free(connection)
             result = await db.execute(
-                update(broker_connections)
-                .where(
-                    broker_connections.c.id == connection.id,
-                    broker_connections.c.user_id == connection.user_id,
-                )
-                .values({k: v for k, v in row.items() if k not in kept})
+                _CONNECTION_UPDATE,
+                {"b_connection_id": connection.id, "b_user_id": connection.user_id, **values},
             )
             if result.rowcount == 0:
                 raise NotFound(f"no connection {connection.id!r} for this user")
@@ -389,10 +456,7 @@ class Connections:
         self._tx.forget_owned()
         async with self._tx.atomic() as db:
             result = await db.execute(
-                delete(broker_connections).where(
-                    broker_connections.c.id == connection_id,
-                    broker_connections.c.user_id == user_id,
-                )
+                _CONNECTION_DELETE, {"b_connection_id": connection_id, "b_user_id": user_id}
             )
             if result.rowcount == 0:
                 raise NotFound(f"no connection {connection_id!r} for this user")
@@ -400,33 +464,33 @@ class Connections:
     async def _check_free(self, connection: BrokerConnection) -> None:
         db = await self._tx.read()
         clash = await db.scalar(
-            select(broker_connections.c.id).where(
-                (broker_connections.c.user_id == connection.user_id)
-                & (broker_connections.c.name == connection.name)
-                & (broker_connections.c.id != connection.id)
-            )
+            _CONNECTION_NAME_TAKEN,
+            {
+                "b_user_id": connection.user_id,
+                "b_name": connection.name,
+                "b_connection_id": connection.id,
+            },
         )
         if clash is not None:
             raise AlreadyExists(f"this user already has a connection named {connection.name!r}")
 
     async def _one(
-        self, user_id: str, condition: Any, what: str, *, for_update: bool = False
+        self,
+        query: Select[Any],
+        parameters: Mapping[str, Any],
+        what: str,
+        *,
+        for_update: bool = False,
     ) -> BrokerConnection:
-        query = select(broker_connections).where(broker_connections.c.user_id == user_id, condition)
         if for_update:
-            if not self._tx.sqlite:
-                # FOR NO KEY UPDATE: blocks other lockers and writers of this row, but not
-                # the foreign-key checks (FOR KEY SHARE) of trades and positions written for
-                # the connection meanwhile, so a sync is not held up by a token refresh.
-                query = query.with_for_update(key_share=True)
             try:
                 db = await self._tx.write()
-                row = (await db.execute(query)).mappings().first()
+                row = (await db.execute(query, parameters)).mappings().first()
             except DBAPIError as exc:
                 raise database_error(exc) from None
         else:
             db = await self._tx.read()
-            row = (await db.execute(query)).mappings().first()
+            row = (await db.execute(query, parameters)).mappings().first()
         if row is None:
             raise NotFound(f"no connection with {what} for this user")
         return open_connection_row(self._key_ring, row)

@@ -10,16 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, tuple_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Delete,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tradecore.domain import Position, Trade
 from tradecore.domain._checks import utc
 from tradecore.errors import DomainError
 from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
-from tradecore_adapters.sqlalchemy._directory import connection_owned, connections_owned
+from tradecore_adapters.sqlalchemy._directory import (
+    connection_owned,
+    connections_owned,
+    text_order,
+)
 from tradecore_adapters.sqlalchemy._rows import (
     fetching,
     position_from_row,
@@ -41,6 +57,95 @@ _POSITION_KEY = ["connection_id", "account_id", "symbol"]
 def upsert(tx: Transaction, table: Any) -> Any:
     """The dialect's ``INSERT`` that supports ``ON CONFLICT``."""
     return (sqlite.insert if tx.sqlite else postgresql.insert)(table)
+
+
+# The statements below are built once (at import, or once per dialect or shape) and run with
+# their values as bound parameters (``b_…``, never a column's name): building a statement and
+# its cache key on every call cost a scheduler cycle about a fifth of its CPU on PostgreSQL.
+
+_USER_ID: BindParameter[str] = bindparam("b_user_id")
+_CONNECTION_ID: BindParameter[str] = bindparam("b_connection_id")
+_ACCOUNT_ID: BindParameter[str] = bindparam("b_account_id")
+
+
+@cache
+def _position_upsert(on_sqlite: bool, columns: tuple[str, ...]) -> Any:
+    # ``columns``: those of the rows written (their keys, in order).
+    statement = (sqlite.insert if on_sqlite else postgresql.insert)(positions)
+    return statement.on_conflict_do_update(
+        index_elements=_POSITION_KEY,
+        set_={name: statement.excluded[name] for name in columns if name not in _POSITION_KEY},
+        where=positions.c.as_of <= statement.excluded.as_of,
+    ).returning(positions.c.symbol)
+
+
+_POSITIONS_CLOSED = delete(positions).where(
+    positions.c.connection_id == _CONNECTION_ID,
+    positions.c.account_id == _ACCOUNT_ID,
+    positions.c.as_of < bindparam("b_taken_at"),
+)
+_POSITIONS_CLOSED_BUT = _POSITIONS_CLOSED.where(
+    positions.c.symbol.not_in(bindparam("b_kept", expanding=True))
+)
+
+
+@cache
+def _positions_of_user(sqlite: bool, of_connection: bool) -> Select[Any]:
+    query = select(positions).where(positions.c.user_id == _USER_ID)
+    if of_connection:
+        query = query.where(positions.c.connection_id == _CONNECTION_ID)
+    return query.order_by(
+        text_order(positions.c.connection_id, sqlite=sqlite),
+        text_order(positions.c.account_id, sqlite=sqlite),
+        text_order(positions.c.symbol, sqlite=sqlite),
+    )
+
+
+@cache
+def _trades_of_user(sqlite: bool, of_connection: bool, since: bool, limited: bool) -> Select[Any]:
+    query = select(trades).where(trades.c.user_id == _USER_ID)
+    if of_connection:
+        query = query.where(trades.c.connection_id == _CONNECTION_ID)
+    if since:
+        query = query.where(trades.c.executed_at >= bindparam("b_since"))
+    keys = [
+        trades.c.executed_at,
+        text_order(trades.c.broker_trade_id, sqlite=sqlite),
+        text_order(trades.c.connection_id, sqlite=sqlite),
+        text_order(trades.c.account_id, sqlite=sqlite),
+        text_order(trades.c.symbol, sqlite=sqlite),
+    ]
+    if not limited:
+        return query.order_by(*keys)
+    return query.order_by(*(key.desc() for key in keys)).limit(bindparam("b_limit", type_=Integer))
+
+
+_CURSOR = select(sync_cursors.c.cursor).where(
+    sync_cursors.c.user_id == _USER_ID,
+    sync_cursors.c.connection_id == _CONNECTION_ID,
+    sync_cursors.c.account_id == _ACCOUNT_ID,
+)
+
+
+@cache
+def _cursor_upsert(on_sqlite: bool) -> Any:
+    statement = (sqlite.insert if on_sqlite else postgresql.insert)(sync_cursors)
+    return statement.on_conflict_do_update(
+        index_elements=["connection_id", "account_id"],
+        set_={"cursor": statement.excluded.cursor},
+    )
+
+
+_CURSOR_KEYS = (
+    select(sync_cursors.c.account_id)
+    .where(sync_cursors.c.user_id == _USER_ID, sync_cursors.c.connection_id == _CONNECTION_ID)
+    .order_by(sync_cursors.c.account_id)
+)
+_CURSOR_DELETE: Delete = delete(sync_cursors).where(
+    sync_cursors.c.user_id == _USER_ID,
+    sync_cursors.c.connection_id == _CONNECTION_ID,
+    sync_cursors.c.account_id == _ACCOUNT_ID,
+)
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -80,42 +185,29 @@ class Positions:
             await connection_owned(self._tx, user_id, connection_id)
             written = 0
             if latest:
-                statement = upsert(self._tx, positions)
-                columns = {
-                    name: statement.excluded[name]
-                    for name in position_row(user_id, next(iter(latest.values())))
-                    if name not in _POSITION_KEY
-                }
-                statement = statement.on_conflict_do_update(
-                    index_elements=_POSITION_KEY,
-                    set_=columns,
-                    where=positions.c.as_of <= statement.excluded.as_of,
-                ).returning(positions.c.symbol)
                 rows = [position_row(user_id, p) for p in latest.values()]
+                statement = _position_upsert(self._tx.sqlite, tuple(rows[0]))
                 result = await db.execute(statement, rows)
                 written = len(result.all())
-            closed = delete(positions).where(
-                positions.c.connection_id == connection_id,
-                positions.c.account_id == account_id,
-                positions.c.as_of < taken_at,
-            )
+            closed = {
+                "b_connection_id": connection_id,
+                "b_account_id": account_id,
+                "b_taken_at": taken_at,
+            }
             if latest:
-                closed = closed.where(positions.c.symbol.not_in(list(latest)))
-            await db.execute(closed)
+                await db.execute(_POSITIONS_CLOSED_BUT, {**closed, "b_kept": list(latest)})
+            else:
+                await db.execute(_POSITIONS_CLOSED, closed)
             return written
 
     async def list(self, user_id: str, *, connection_id: str | None = None) -> Sequence[Position]:
-        query = select(positions).where(positions.c.user_id == user_id)
-        if connection_id is not None:
-            query = query.where(positions.c.connection_id == connection_id)
-        order = self._tx.text_order
-        query = query.order_by(
-            order(positions.c.connection_id),
-            order(positions.c.account_id),
-            order(positions.c.symbol),
-        )
+        query = _positions_of_user(self._tx.sqlite, connection_id is not None)
         db = await self._tx.read()
-        return [position_from_row(row) for row in (await db.execute(query)).mappings()]
+        parameters = {"b_user_id": user_id}
+        if connection_id is not None:
+            parameters["b_connection_id"] = connection_id
+        result = await db.execute(query, parameters)
+        return [position_from_row(row) for row in result.mappings()]
 
 
 class Trades:
@@ -147,25 +239,18 @@ class Trades:
     ) -> Sequence[Trade]:
         if limit is not None and limit < 0:
             raise DomainError(f"limit must be zero or more, got {limit}")
-        query = select(trades).where(trades.c.user_id == user_id)
+        parameters: dict[str, Any] = {"b_user_id": user_id}
         if connection_id is not None:
-            query = query.where(trades.c.connection_id == connection_id)
+            parameters["b_connection_id"] = connection_id
         if since is not None:
-            query = query.where(trades.c.executed_at >= _aware(since, "since"))
-        order = self._tx.text_order
-        keys = [
-            trades.c.executed_at,
-            order(trades.c.broker_trade_id),
-            order(trades.c.connection_id),
-            order(trades.c.account_id),
-            order(trades.c.symbol),
-        ]
-        if limit is None:
-            query = query.order_by(*keys)
-        else:
-            query = query.order_by(*(key.desc() for key in keys)).limit(limit)
+            parameters["b_since"] = _aware(since, "since")
+        if limit is not None:
+            parameters["b_limit"] = limit
+        query = _trades_of_user(
+            self._tx.sqlite, connection_id is not None, since is not None, limit is not None
+        )
         db = await self._tx.read()
-        found = [trade_from_row(row) for row in (await db.execute(query)).mappings()]
+        found = [trade_from_row(row) for row in (await db.execute(query, parameters)).mappings()]
         return found if limit is None else found[::-1]
 
     async def page(
@@ -287,25 +372,16 @@ class Cursors:
     async def get(self, user_id: str, connection_id: str, account_id: str) -> str | None:
         db = await self._tx.read()
         value: str | None = await db.scalar(
-            select(sync_cursors.c.cursor).where(
-                and_(
-                    sync_cursors.c.user_id == user_id,
-                    sync_cursors.c.connection_id == connection_id,
-                    sync_cursors.c.account_id == account_id,
-                )
-            )
+            _CURSOR,
+            {"b_user_id": user_id, "b_connection_id": connection_id, "b_account_id": account_id},
         )
         return value
 
     async def set(self, user_id: str, connection_id: str, account_id: str, cursor: str) -> None:
         async with self._tx.one_write(cannot_conflict=True) as db:  # an upsert
             await connection_owned(self._tx, user_id, connection_id)
-            statement = upsert(self._tx, sync_cursors)
             await db.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["connection_id", "account_id"],
-                    set_={"cursor": statement.excluded.cursor},
-                ),
+                _cursor_upsert(self._tx.sqlite),
                 [
                     {
                         "user_id": user_id,
@@ -319,12 +395,7 @@ class Cursors:
     async def keys(self, user_id: str, connection_id: str) -> Sequence[str]:
         db = await self._tx.read()
         found = await db.scalars(
-            select(sync_cursors.c.account_id)
-            .where(
-                sync_cursors.c.user_id == user_id,
-                sync_cursors.c.connection_id == connection_id,
-            )
-            .order_by(sync_cursors.c.account_id)
+            _CURSOR_KEYS, {"b_user_id": user_id, "b_connection_id": connection_id}
         )
         return list(found)
 
@@ -332,10 +403,11 @@ class Cursors:
         async with self._tx.one_write() as db:
             await connection_owned(self._tx, user_id, connection_id)
             result = await db.execute(
-                delete(sync_cursors).where(
-                    sync_cursors.c.user_id == user_id,
-                    sync_cursors.c.connection_id == connection_id,
-                    sync_cursors.c.account_id == account_id,
-                )
+                _CURSOR_DELETE,
+                {
+                    "b_user_id": user_id,
+                    "b_connection_id": connection_id,
+                    "b_account_id": account_id,
+                },
             )
             return bool(result.rowcount)

@@ -35,6 +35,7 @@ _COLUMNS = ", ".join(TRADE_COLUMNS)
 _CONFLICT = f"ON CONFLICT ({', '.join(TRADE_KEY)}) DO NOTHING"
 
 
+_TOTAL_CHANGES = text("SELECT total_changes()")
 _SQLITE_INSERT = (
     f"INSERT INTO trades ({_COLUMNS}) VALUES ({', '.join('?' for _ in TRADE_COLUMNS)}) {_CONFLICT}"
 )
@@ -43,9 +44,9 @@ _SQLITE_INSERT = (
 async def insert_trades_sqlite(db: AsyncConnection, user_id: str, kept: Iterable[Trade]) -> int:
     """Insert ``kept`` in order (of duplicate keys the first is kept); the number of new rows."""
     values = [sqlite_trade_values(user_id, trade) for trade in kept]
-    before = await db.scalar(text("SELECT total_changes()"))
+    before = await db.scalar(_TOTAL_CHANGES)
     await db.exec_driver_sql(_SQLITE_INSERT, values)
-    after = await db.scalar(text("SELECT total_changes()"))
+    after = await db.scalar(_TOTAL_CHANGES)
     return int(after) - int(before)
 
 
