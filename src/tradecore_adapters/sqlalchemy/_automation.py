@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Select
 
 from tradecore.domain import AutomationConfig
 from tradecore.errors import NotFound
@@ -15,6 +18,35 @@ from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
 from tradecore_adapters.sqlalchemy.schema import automation_configs, users
 
 __all__ = ["Automation"]
+
+_configs = automation_configs.c
+
+# The statements, built once, their values bound ("b_…") when run.
+_BY_USER = select(automation_configs).where(_configs.user_id == bindparam("b_user_id"))
+_USER_EXISTS = select(exists().where(users.c.id == bindparam("b_user_id")))
+_INSERT = insert(automation_configs)
+
+
+@functools.cache
+def _by_user_locked(sqlite: bool) -> Select[Any]:
+    """The user's row, locked on PostgreSQL (``FOR UPDATE``)."""
+    return _BY_USER if sqlite else _BY_USER.with_for_update()
+
+
+@functools.cache
+def _update(columns: tuple[str, ...]) -> Any:
+    """The update of the user's (``b_user_id``) row, setting ``columns`` (from ``b_set_…``)."""
+    return (
+        update(automation_configs)
+        .where(_configs.user_id == bindparam("b_user_id"))
+        .values({name: bindparam(f"b_set_{name}") for name in columns})
+    )
+
+
+@functools.cache
+def _all(sqlite: bool) -> Select[Any]:
+    user_id = _configs.user_id
+    return select(automation_configs).order_by(user_id if sqlite else user_id.collate("C"))
 
 
 class Automation:
@@ -25,8 +57,7 @@ class Automation:
 
     async def get(self, user_id: str) -> AutomationConfig | None:
         db = await self._tx.read()
-        query = select(automation_configs).where(automation_configs.c.user_id == user_id)
-        result = await db.execute(query)
+        result = await db.execute(_BY_USER, {"b_user_id": user_id})
         with fetching("automation_configs"):
             row = result.mappings().first()
         return None if row is None else automation_from_row(row)
@@ -35,12 +66,10 @@ class Automation:
         # As Connections.get_for_update: PostgreSQL locks the row (FOR UPDATE, which also
         # waits for a claim or release in progress); SQLite takes the database's write lock
         # (BEGIN IMMEDIATE) before reading.
-        query = select(automation_configs).where(automation_configs.c.user_id == user_id)
-        if not self._tx.sqlite:
-            query = query.with_for_update()
+        query = _by_user_locked(self._tx.sqlite)
         try:
             db = await self._tx.write()
-            result = await db.execute(query)
+            result = await db.execute(query, {"b_user_id": user_id})
             with fetching("automation_configs"):
                 row = result.mappings().first()
         except DBAPIError as exc:
@@ -53,22 +82,19 @@ class Automation:
         # runs must leave its lease as it is.
         row = automation_row(config)
         async with self._tx.atomic() as db:
-            if not await db.scalar(select(exists().where(users.c.id == config.user_id))):
+            if not await db.scalar(_USER_EXISTS, {"b_user_id": config.user_id}):
                 raise NotFound(f"no user with id {config.user_id!r}")
+            columns = tuple(k for k in row if k != "user_id")
             result = await db.execute(
-                update(automation_configs)
-                .where(automation_configs.c.user_id == config.user_id)
-                .values({k: v for k, v in row.items() if k != "user_id"})
+                _update(columns),
+                {"b_user_id": config.user_id} | {f"b_set_{k}": row[k] for k in columns},
             )
             if result.rowcount == 0:
-                await db.execute(insert(automation_configs), [row])
+                await db.execute(_INSERT, [row])
 
     async def list(self) -> Sequence[AutomationConfig]:
         db = await self._tx.read()
-        query = select(automation_configs).order_by(
-            self._tx.text_order(automation_configs.c.user_id)
-        )
-        result = await db.execute(query)
+        result = await db.execute(_all(self._tx.sqlite))
         with fetching("automation_configs"):
             rows = result.mappings().all()
         return [automation_from_row(row) for row in rows]

@@ -29,15 +29,29 @@ write lock, held until the unit ends.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from attrs import evolve
-from sqlalchemy import DateTime, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 
 from tradecore.domain import (
     AutomationConfig,
@@ -97,10 +111,168 @@ def _slot_row(row: RowMapping) -> _SlotRow:
     return _SlotRow(config, slot)
 
 
-def _slot_due(now: datetime) -> Any:
+def _slot_due(now: Any) -> Any:
     """The rows whose scheduled slot has come at ``now`` (:func:`~tradecore.domain.lease.due_slot`
     in SQL)."""
     return (_configs.state == AutomationState.ACTIVE.value) & (_configs.next_due_at <= now)
+
+
+# The statements, built once (a statement built per call costs more CPU than it takes the database
+# to run it): the values are bound parameters ("b_…", so that none is named like a column an
+# UPDATE sets), which take the type of the column they are compared with or written to.
+_NOW = bindparam("b_now", type_=_configs.lease_until.type)
+
+
+def _held(now: Any) -> Any:
+    """The config row while the lease (``b_user_id``, ``b_owner``, ``b_fencing``) is held and
+    unexpired at ``now`` (a bound time, or the store's clock in SQL) (:meth:`LeaseSlot.holds`
+    in SQL)."""
+    return (
+        (_configs.user_id == bindparam("b_user_id"))
+        & (_configs.leased_by == bindparam("b_owner"))
+        & (_configs.fencing == bindparam("b_fencing"))
+        & (_configs.lease_until > now)
+    )
+
+
+# The audit row of the lease (b_user_id, b_fencing, b_owner).
+_AUDITED = (
+    (_audit.user_id == bindparam("b_user_id"))
+    & (_audit.fencing == bindparam("b_fencing"))
+    & (_audit.owner == bindparam("b_owner"))
+)
+
+_CLOCK = select(func.clock_timestamp(type_=DateTime(timezone=True)))
+# confirm (SQLite, and PostgreSQL with the row locked) and holds (SQLite, PostgreSQL).
+_HELD_AT = select(_configs.user_id).where(_held(_NOW))
+_HELD_LOCKED_NOW = select(_configs.user_id).where(_held(func.clock_timestamp())).with_for_update()
+_HELD_NOW = select(_configs.user_id).where(_held(func.clock_timestamp()))
+# renew and expire: the lease's end moved to b_lease_until, and its audit record's.
+_SET_LEASE_UNTIL = (
+    update(automation_configs).where(_held(_NOW)).values(lease_until=bindparam("b_lease_until"))
+)
+_SET_AUDIT_EXPIRES = (
+    update(lease_audit).where(_AUDITED).values(expires_at=bindparam("b_expires_at"))
+)
+_SLOT_SET: dict[str, Any] = {
+    "fencing": bindparam("b_set_fencing"),
+    "leased_by": bindparam("b_set_leased_by"),
+    "lease_until": bindparam("b_set_lease_until"),
+    "lease_run_id": bindparam("b_set_lease_run_id"),
+}
+_COMPLETED_SET: dict[str, Any] = {
+    "next_due_at": bindparam("b_set_next_due_at"),
+    "last_run_at": bindparam("b_set_last_run_at"),
+    "run_requested_at": bindparam("b_set_run_requested_at"),
+}
+_RELEASE_WHERE = (
+    _configs.user_id == bindparam("b_user_id"),
+    _configs.leased_by == bindparam("b_owner"),
+    _configs.fencing == bindparam("b_fencing"),
+)
+# release: the slot let go, and (completed) the schedule moved on.
+_RELEASE = update(automation_configs).where(*_RELEASE_WHERE).values(_SLOT_SET)
+_RELEASE_COMPLETED = (
+    update(automation_configs).where(*_RELEASE_WHERE).values(_SLOT_SET | _COMPLETED_SET)
+)
+_AUDIT_RELEASED = (
+    update(lease_audit)
+    .where(_AUDITED)
+    .values(released_at=bindparam("b_released_at"), outcome=bindparam("b_outcome"))
+)
+# _take: the slot taken from the fencing it was read with.
+_TAKE = (
+    update(automation_configs)
+    .where(
+        _configs.user_id == bindparam("b_user_id"),
+        _configs.fencing == bindparam("b_fencing"),
+    )
+    .values(_SLOT_SET)
+)
+_AUDIT_INSERT = insert(lease_audit)
+_NEXT_WAKE = select(automation_configs).where(
+    _configs.run_requested_at.is_not(None)
+    | ((_configs.state == AutomationState.ACTIVE.value) & _configs.next_due_at.is_not(None))
+)
+_HELD_COUNT = select(func.count()).where(
+    _configs.leased_by.is_not(None), _configs.lease_until > _NOW
+)
+_INTERVALS_ORDER = (_audit.claimed_at, _audit.fencing, _audit.id)
+_INTERVALS = select(lease_audit).order_by(*_INTERVALS_ORDER)
+_USER_INTERVALS = (
+    select(lease_audit).where(_audit.user_id == bindparam("b_user_id")).order_by(*_INTERVALS_ORDER)
+)
+_ENDED_BEFORE = bindparam("b_ended_before", type_=_audit.released_at.type)
+_PRUNE_INTERVALS = delete(lease_audit).where(
+    or_(
+        and_(_audit.released_at.is_not(None), _audit.released_at < _ENDED_BEFORE),
+        and_(_audit.released_at.is_(None), _audit.expires_at < _ENDED_BEFORE),
+    )
+)
+_DAEMON_DELETE = delete(automation_daemons).where(
+    automation_daemons.c.owner == bindparam("b_owner")
+)
+_DAEMON_INSERT = insert(automation_daemons)
+
+
+@functools.cache
+def _claimable(sqlite: bool) -> Select[Any]:
+    """claim_due's query: the rows claimable at ``b_now``, in the order they became due, at most
+    ``b_limit``; on PostgreSQL locked, skipping the rows other claimers hold."""
+    slot_due = _slot_due(_NOW)
+    # LeaseSlot.claimable_at in SQL.
+    free = _configs.lease_until.is_(None) | (_configs.lease_until < _NOW)
+    # When the claim became due: its slot or its run request, whichever came first
+    # (tradecore.domain.lease.due_since in SQL).
+    due_since = case(
+        (
+            slot_due
+            & (
+                _configs.run_requested_at.is_(None)
+                | (_configs.next_due_at <= _configs.run_requested_at)
+            ),
+            _configs.next_due_at,
+        ),
+        else_=_configs.run_requested_at,
+    )
+    user_order = _configs.user_id if sqlite else _configs.user_id.collate("C")
+    query = (
+        select(automation_configs)
+        .where((_configs.run_requested_at.is_not(None) | slot_due) & free)
+        .order_by(due_since, user_order)
+        .limit(bindparam("b_limit", type_=Integer))
+    )
+    return query if sqlite else query.with_for_update(skip_locked=True)
+
+
+@functools.cache
+def _locked(sqlite: bool) -> Select[Any]:
+    """The user's (``b_user_id``) row, locked on PostgreSQL (``FOR UPDATE``)."""
+    query = select(automation_configs).where(_configs.user_id == bindparam("b_user_id"))
+    return query if sqlite else query.with_for_update()
+
+
+@functools.cache
+def _daemons(sqlite: bool) -> Select[Any]:
+    owner = automation_daemons.c.owner
+    return select(automation_daemons).order_by(
+        automation_daemons.c.started_at, owner if sqlite else owner.collate("C")
+    )
+
+
+@functools.cache
+def _daemon_update(columns: tuple[str, ...]) -> Any:
+    """The registration of the daemon ``b_owner``, setting ``columns``."""
+    return (
+        update(automation_daemons)
+        .where(automation_daemons.c.owner == bindparam("b_owner"))
+        .values({name: bindparam(f"b_set_{name}") for name in columns})
+    )
+
+
+def _lease_keys(lease: Lease) -> dict[str, Any]:
+    """The bound parameters naming ``lease`` (its config row and its audit record)."""
+    return {"b_user_id": lease.user_id, "b_owner": lease.owner, "b_fencing": lease.fencing}
 
 
 class SqlLeases:
@@ -114,7 +286,7 @@ class SqlLeases:
             return datetime.now(UTC)
         db = await self._tx.read()
         try:
-            value = await db.scalar(select(func.clock_timestamp(type_=DateTime(timezone=True))))
+            value = await db.scalar(_CLOCK)
         except DBAPIError as exc:
             raise database_error(exc) from None
         if not isinstance(value, datetime) or value.tzinfo is None:
@@ -132,31 +304,9 @@ class SqlLeases:
             return []
         async with self._tx.atomic() as db:
             now = await self.now()  # on SQLite, after BEGIN IMMEDIATE took the write lock
-            slot_due = _slot_due(now)
-            # LeaseSlot.claimable_at in SQL.
-            free = _configs.lease_until.is_(None) | (_configs.lease_until < now)
-            # When the claim became due: its slot or its run request, whichever came first
-            # (tradecore.domain.lease.due_since in SQL).
-            due_since = case(
-                (
-                    slot_due
-                    & (
-                        _configs.run_requested_at.is_(None)
-                        | (_configs.next_due_at <= _configs.run_requested_at)
-                    ),
-                    _configs.next_due_at,
-                ),
-                else_=_configs.run_requested_at,
+            rows = await self._fetch(
+                db, _claimable(self._tx.sqlite), {"b_now": now, "b_limit": limit}
             )
-            query = (
-                select(automation_configs)
-                .where((_configs.run_requested_at.is_not(None) | slot_due) & free)
-                .order_by(due_since, self._tx.text_order(_configs.user_id))
-                .limit(limit)
-            )
-            if not self._tx.sqlite:
-                query = query.with_for_update(skip_locked=True)
-            rows = await self._fetch(db, query)
             leases = [
                 row.slot.claim(
                     row.config, owner=owner, ttl=ttl, now=now, trigger=trigger, forced=False
@@ -190,41 +340,26 @@ class SqlLeases:
         async with self._tx.atomic() as db:
             now = await self.now()
             until = now + ttl
+            keys = _lease_keys(lease)
             result = await db.execute(
-                update(automation_configs).where(self._held(lease, now)).values(lease_until=until)
+                _SET_LEASE_UNTIL, keys | {"b_now": now, "b_lease_until": until}
             )
             if result.rowcount != 1:
                 return None
-            await db.execute(
-                update(lease_audit).where(self._audited(lease)).values(expires_at=until)
-            )
+            await db.execute(_SET_AUDIT_EXPIRES, keys | {"b_expires_at": until})
         return evolve(lease, expires_at=until)
 
     async def expire(self, held: LeaseInterval) -> bool:
         async with self._tx.atomic() as db:
             now = await self.now()
             gone = now - EXPIRED_AT_ONCE
+            keys = {"b_user_id": held.user_id, "b_owner": held.owner, "b_fencing": held.fencing}
             result = await db.execute(
-                update(automation_configs)
-                .where(
-                    (_configs.user_id == held.user_id)
-                    & (_configs.leased_by == held.owner)
-                    & (_configs.fencing == held.fencing)
-                    & (_configs.lease_until > now)
-                )
-                .values(lease_until=gone)
+                _SET_LEASE_UNTIL, keys | {"b_now": now, "b_lease_until": gone}
             )
             if result.rowcount != 1:
                 return False
-            await db.execute(
-                update(lease_audit)
-                .where(
-                    (_audit.user_id == held.user_id)
-                    & (_audit.fencing == held.fencing)
-                    & (_audit.owner == held.owner)
-                )
-                .values(expires_at=gone)
-            )
+            await db.execute(_SET_AUDIT_EXPIRES, keys | {"b_expires_at": gone})
         return True
 
     async def confirm(self, lease: Lease) -> bool:
@@ -234,16 +369,13 @@ class SqlLeases:
         # on PostgreSQL the row's (FOR UPDATE, held until the unit ends), so a claimer skips or
         # waits for the row, and the store's clock is read in the same statement.
         db = await self._tx.write()
+        keys = _lease_keys(lease)
         if self._tx.sqlite:
-            query = select(_configs.user_id).where(self._held(lease, datetime.now(UTC)))
+            query, keys["b_now"] = _HELD_AT, datetime.now(UTC)
         else:
-            query = (
-                select(_configs.user_id)
-                .where(self._held(lease, func.clock_timestamp()))
-                .with_for_update()
-            )
+            query = _HELD_LOCKED_NOW
         try:
-            return (await db.execute(query)).first() is not None
+            return (await db.execute(query, keys)).first() is not None
         except DBAPIError as exc:
             raise database_error(exc) from None
 
@@ -251,11 +383,13 @@ class SqlLeases:
         # One plain read of what is committed now: no write transaction (on SQLite no BEGIN
         # IMMEDIATE), no row lock; the store's clock in the statement on PostgreSQL.
         db = await self._tx.read()
-        now = datetime.now(UTC) if self._tx.sqlite else func.clock_timestamp()
+        keys = _lease_keys(lease)
+        if self._tx.sqlite:
+            query, keys["b_now"] = _HELD_AT, datetime.now(UTC)
+        else:
+            query = _HELD_NOW
         try:
-            return (
-                await db.execute(select(_configs.user_id).where(self._held(lease, now)))
-            ).first() is not None
+            return (await db.execute(query, keys)).first() is not None
         except DBAPIError as exc:
             raise database_error(exc) from None
 
@@ -265,40 +399,28 @@ class SqlLeases:
             if row is None or not row.slot.names(lease):
                 return False  # taken over (or the user removed): not ours to change
             now = await self.now()
-            values = _slot_columns(row.slot.released())
+            keys = _lease_keys(lease)
+            values = keys | _slot_columns(row.slot.released())
             if completed:
                 config = row.config
                 config.completed(due_at=lease.due_at, requested_at=lease.requested_at, now=now)
                 values |= {
-                    "next_due_at": config.next_due_at,
-                    "last_run_at": config.last_run_at,
-                    "run_requested_at": config.run_requested_at,
+                    "b_set_next_due_at": config.next_due_at,
+                    "b_set_last_run_at": config.last_run_at,
+                    "b_set_run_requested_at": config.run_requested_at,
                 }
-            result = await db.execute(
-                update(automation_configs)
-                .where(
-                    _configs.user_id == lease.user_id,
-                    _configs.leased_by == lease.owner,
-                    _configs.fencing == lease.fencing,
-                )
-                .values(values)
-            )
+            result = await db.execute(_RELEASE_COMPLETED if completed else _RELEASE, values)
             if result.rowcount != 1:
                 raise RepositoryError(f"the lease of user {lease.user_id!r} changed while locked")
             await db.execute(
-                update(lease_audit)
-                .where(self._audited(lease))
-                .values(released_at=now, outcome=COMPLETED if completed else RELEASED)
+                _AUDIT_RELEASED,
+                keys | {"b_released_at": now, "b_outcome": COMPLETED if completed else RELEASED},
             )
         return True
 
     async def next_wake(self) -> datetime | None:
         db = await self._tx.read()
-        query = select(automation_configs).where(
-            _configs.run_requested_at.is_not(None)
-            | ((_configs.state == AutomationState.ACTIVE.value) & _configs.next_due_at.is_not(None))
-        )
-        rows = await self._fetch(db, query)
+        rows = await self._fetch(db, _NEXT_WAKE)
         now = await self.now()
         times = (row.slot.wake_at(row.config, now) for row in rows)
         return min((t for t in times if t is not None), default=None)
@@ -306,56 +428,30 @@ class SqlLeases:
     async def held(self) -> int:
         now = await self.now()
         db = await self._tx.read()
-        query = select(func.count()).where(
-            _configs.leased_by.is_not(None), _configs.lease_until > now
-        )
-        return int(await db.scalar(query) or 0)
+        return int(await db.scalar(_HELD_COUNT, {"b_now": now}) or 0)
 
     async def intervals(self, user_id: str | None = None) -> Sequence[LeaseInterval]:
-        query = select(lease_audit)
-        if user_id is not None:
-            query = query.where(_audit.user_id == user_id)
-        query = query.order_by(_audit.claimed_at, _audit.fencing, _audit.id)
         db = await self._tx.read()
-        result = await db.execute(query)
+        if user_id is None:
+            result = await db.execute(_INTERVALS)
+        else:
+            result = await db.execute(_USER_INTERVALS, {"b_user_id": user_id})
         with fetching("lease_audit"):
             rows = result.mappings().all()
         return [interval_from_row(row) for row in rows]
 
     async def prune_intervals(self, *, ended_before: datetime) -> int:
-        ended = or_(
-            and_(_audit.released_at.is_not(None), _audit.released_at < ended_before),
-            and_(_audit.released_at.is_(None), _audit.expires_at < ended_before),
-        )
         async with self._tx.atomic() as db:
-            result = await db.execute(delete(lease_audit).where(ended))
+            result = await db.execute(_PRUNE_INTERVALS, {"b_ended_before": ended_before})
             return result.rowcount
 
     # -- helpers -----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _held(lease: Lease, now: Any) -> Any:
-        """The config row while ``lease`` is held and unexpired at ``now`` (a time, or the
-        store's clock in SQL) (:meth:`LeaseSlot.holds` in SQL)."""
-        return (
-            (_configs.user_id == lease.user_id)
-            & (_configs.leased_by == lease.owner)
-            & (_configs.fencing == lease.fencing)
-            & (_configs.lease_until > now)
-        )
-
-    @staticmethod
-    def _audited(lease: Lease) -> Any:
-        """The audit row of ``lease``."""
-        return (
-            (_audit.user_id == lease.user_id)
-            & (_audit.fencing == lease.fencing)
-            & (_audit.owner == lease.owner)
-        )
-
-    async def _fetch(self, db: AsyncConnection, query: Any) -> builtins.list[_SlotRow]:
+    async def _fetch(
+        self, db: AsyncConnection, query: Any, parameters: dict[str, Any] | None = None
+    ) -> builtins.list[_SlotRow]:
         try:
-            result = await db.execute(query)
+            result = await db.execute(query, parameters)
             with fetching("automation_configs"):
                 rows: Sequence[RowMapping] = result.mappings().all()
         except DBAPIError as exc:
@@ -365,10 +461,7 @@ class SqlLeases:
     async def _lock(self, db: AsyncConnection, user_id: str) -> _SlotRow | None:
         """The user's row, locked until the unit ends (PostgreSQL ``FOR UPDATE``; on SQLite the
         caller holds the write lock)."""
-        query = select(automation_configs).where(_configs.user_id == user_id)
-        if not self._tx.sqlite:
-            query = query.with_for_update()
-        rows = await self._fetch(db, query)
+        rows = await self._fetch(db, _locked(self._tx.sqlite), {"b_user_id": user_id})
         return rows[0] if rows else None
 
     async def _take(
@@ -379,14 +472,14 @@ class SqlLeases:
             return
         for row, lease in zip(rows, leases, strict=True):
             result = await db.execute(
-                update(automation_configs)
-                .where(_configs.user_id == lease.user_id, _configs.fencing == row.slot.fencing)
-                .values(_slot_columns(LeaseSlot.taken(lease)))
+                _TAKE,
+                {"b_user_id": lease.user_id, "b_fencing": row.slot.fencing}
+                | _slot_columns(LeaseSlot.taken(lease)),
             )
             if result.rowcount != 1:
                 raise RepositoryError(f"the lease of user {lease.user_id!r} changed while locked")
         await db.execute(
-            insert(lease_audit),
+            _AUDIT_INSERT,
             [
                 {
                     "user_id": lease.user_id,
@@ -402,12 +495,13 @@ class SqlLeases:
 
 
 def _slot_columns(slot: LeaseSlot) -> dict[str, Any]:
-    """A lease slot as the four lease columns of ``automation_configs``."""
+    """A lease slot as the values of the four lease columns of ``automation_configs`` (the
+    parameters of ``_SLOT_SET``)."""
     return {
-        "fencing": slot.fencing,
-        "leased_by": slot.leased_by,
-        "lease_until": slot.lease_until,
-        "lease_run_id": slot.lease_run_id,
+        "b_set_fencing": slot.fencing,
+        "b_set_leased_by": slot.leased_by,
+        "b_set_lease_until": slot.lease_until,
+        "b_set_lease_run_id": slot.lease_run_id,
     }
 
 
@@ -422,24 +516,21 @@ class SqlDaemons:
         async with self._tx.atomic() as db:
             now = await self._leases.now()
             row = daemon_row(daemon) | {"seen_at": now}
+            columns = tuple(k for k in row if k != "owner")
             result = await db.execute(
-                update(automation_daemons)
-                .where(automation_daemons.c.owner == daemon.owner)
-                .values({k: v for k, v in row.items() if k != "owner"})
+                _daemon_update(columns),
+                {"b_owner": daemon.owner} | {f"b_set_{k}": row[k] for k in columns},
             )
             if result.rowcount == 0:
-                await db.execute(insert(automation_daemons), [row])
+                await db.execute(_DAEMON_INSERT, [row])
 
     async def unregister(self, owner: str) -> None:
         async with self._tx.atomic() as db:
-            await db.execute(delete(automation_daemons).where(automation_daemons.c.owner == owner))
+            await db.execute(_DAEMON_DELETE, {"b_owner": owner})
 
     async def list(self) -> Sequence[DaemonInfo]:
-        query = select(automation_daemons).order_by(
-            automation_daemons.c.started_at, self._tx.text_order(automation_daemons.c.owner)
-        )
         db = await self._tx.read()
-        result = await db.execute(query)
+        result = await db.execute(_daemons(self._tx.sqlite))
         with fetching("automation_daemons"):
             rows = result.mappings().all()
         return [daemon_from_row(row) for row in rows]

@@ -7,11 +7,13 @@ target's, does not decrypt.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql import Select
 
 from tradecore.domain import NotificationTarget
 from tradecore.errors import AlreadyExists, DomainError, NotFound
@@ -34,6 +36,47 @@ __all__ = [
     "target_secret_context",
     "unreadable_target_secrets",
 ]
+
+_c = notification_targets.c
+
+# The statements, built once, their values bound ("b_…") when run.
+_USER_EXISTS = select(exists().where(users.c.id == bindparam("b_user_id")))
+_ID_EXISTS = select(exists().where(_c.id == bindparam("b_target_id")))
+_INSERT = insert(notification_targets)
+_BY_ID = select(notification_targets).where(
+    _c.user_id == bindparam("b_user_id"), _c.id == bindparam("b_target_id")
+)
+_BY_NAME = select(notification_targets).where(
+    _c.user_id == bindparam("b_user_id"), _c.name == bindparam("b_name")
+)
+_OWNED = (_c.id == bindparam("b_target_id"), _c.user_id == bindparam("b_user_id"))
+_REMOVE = delete(notification_targets).where(*_OWNED)
+# Another target of the user with the name.
+_CLASH = select(_c.id).where(
+    (_c.user_id == bindparam("b_user_id"))
+    & (_c.name == bindparam("b_name"))
+    & (_c.id != bindparam("b_target_id"))
+)
+
+
+@functools.cache
+def _listed(sqlite: bool, active_only: bool) -> Select[Any]:
+    """The user's (``b_user_id``) targets by name."""
+    query = select(notification_targets).where(_c.user_id == bindparam("b_user_id"))
+    if active_only:
+        query = query.where(_c.active.is_(True))
+    return query.order_by(_c.name if sqlite else _c.name.collate("C"))
+
+
+@functools.cache
+def _update(columns: tuple[str, ...]) -> Any:
+    """The update of the target (``b_target_id``, ``b_user_id``), setting ``columns`` (from
+    ``b_set_…``)."""
+    return (
+        update(notification_targets)
+        .where(*_OWNED)
+        .values({name: bindparam(f"b_set_{name}") for name in columns})
+    )
 
 
 def target_secret_context(user_id: str, target_id: str, field: str) -> str:
@@ -120,28 +163,27 @@ class NotificationTargets:
     async def add(self, target: NotificationTarget) -> None:
         row = seal_target(self._key_ring, target)
         async with self._tx.atomic() as db:
-            if not await db.scalar(select(exists().where(users.c.id == target.user_id))):
+            if not await db.scalar(_USER_EXISTS, {"b_user_id": target.user_id}):
                 raise NotFound(f"no user with id {target.user_id!r}")
-            if await db.scalar(select(exists().where(notification_targets.c.id == target.id))):
+            if await db.scalar(_ID_EXISTS, {"b_target_id": target.id}):
                 raise AlreadyExists(f"a notification target with id {target.id!r} exists")
             await self._check_free(target)
-            await db.execute(insert(notification_targets), [row])
+            await db.execute(_INSERT, [row])
 
     async def get(self, user_id: str, target_id: str) -> NotificationTarget:
-        return await self._one(user_id, notification_targets.c.id == target_id, f"id {target_id!r}")
+        return await self._one(
+            _BY_ID, {"b_user_id": user_id, "b_target_id": target_id}, f"id {target_id!r}"
+        )
 
     async def get_by_name(self, user_id: str, name: str) -> NotificationTarget:
-        return await self._one(user_id, notification_targets.c.name == name, f"name {name!r}")
+        return await self._one(_BY_NAME, {"b_user_id": user_id, "b_name": name}, f"name {name!r}")
 
     async def list(
         self, user_id: str, *, active_only: bool = False
     ) -> Sequence[NotificationTarget]:
-        query = select(notification_targets).where(notification_targets.c.user_id == user_id)
-        if active_only:
-            query = query.where(notification_targets.c.active.is_(True))
-        query = query.order_by(self._tx.text_order(notification_targets.c.name))
+        query = _listed(self._tx.sqlite, active_only)
         db = await self._tx.read()
-        rows = (await db.execute(query)).mappings().all()
+        rows = (await db.execute(query, {"b_user_id": user_id})).mappings().all()
         return [open_target_row(self._key_ring, row) for row in rows]
 
     async def update(self, target: NotificationTarget) -> None:
@@ -154,48 +196,34 @@ class NotificationTargets:
         )
         async with self._tx.atomic() as db:
             await self._check_free(target)
+            columns = tuple(k for k in row if k not in kept)
             result = await db.execute(
-                update(notification_targets)
-                .where(
-                    notification_targets.c.id == target.id,
-                    notification_targets.c.user_id == target.user_id,
-                )
-                .values({k: v for k, v in row.items() if k not in kept})
+                _update(columns),
+                {"b_target_id": target.id, "b_user_id": target.user_id}
+                | {f"b_set_{k}": row[k] for k in columns},
             )
             if result.rowcount == 0:
                 raise NotFound(f"no notification target {target.id!r} for this user")
 
     async def remove(self, user_id: str, target_id: str) -> None:
         async with self._tx.atomic() as db:
-            result = await db.execute(
-                delete(notification_targets).where(
-                    notification_targets.c.id == target_id,
-                    notification_targets.c.user_id == user_id,
-                )
-            )
+            result = await db.execute(_REMOVE, {"b_target_id": target_id, "b_user_id": user_id})
             if result.rowcount == 0:
                 raise NotFound(f"no notification target {target_id!r} for this user")
 
     async def _check_free(self, target: NotificationTarget) -> None:
         db = await self._tx.read()
         clash = await db.scalar(
-            select(notification_targets.c.id).where(
-                (notification_targets.c.user_id == target.user_id)
-                & (notification_targets.c.name == target.name)
-                & (notification_targets.c.id != target.id)
-            )
+            _CLASH, {"b_user_id": target.user_id, "b_name": target.name, "b_target_id": target.id}
         )
         if clash is not None:
             raise AlreadyExists(
                 f"this user already has a notification target named {target.name!r}"
             )
 
-    async def _one(self, user_id: str, condition: Any, what: str) -> NotificationTarget:
-        query = select(notification_targets).where(
-            notification_targets.c.user_id == user_id, condition
-        )
+    async def _one(self, query: Any, parameters: dict[str, str], what: str) -> NotificationTarget:
         db = await self._tx.read()
-        row = (await db.execute(query)).mappings().first()
+        row = (await db.execute(query, parameters)).mappings().first()
         if row is None:
             raise NotFound(f"no notification target with {what} for this user")
         return open_target_row(self._key_ring, row)
