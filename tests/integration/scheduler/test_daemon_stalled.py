@@ -53,7 +53,9 @@ from tradecore_adapters.sqlalchemy.schema import (
 
 pytestmark = pytest.mark.slow
 
-USERS = 24
+USERS = 40
+"""Enough that the first wave outlasts the stop attempts below (about 3 s): with 24 users the
+daemons, whose cycles got faster, sometimes finished the wave before the last attempt."""
 LATENCY = 0.05
 
 
