@@ -13,6 +13,13 @@ and must not cascade), waits up to :data:`SQLITE_BUSY_TIMEOUT_S` for the write l
 write-ahead log, so readers never wait for the writer. Each statement is one trip to
 ``aiosqlite``'s thread (:mod:`._sqlite_driver`) instead of SQLAlchemy's three or four.
 
+PostgreSQL connections of the repository are opened in autocommit mode too, and a unit issues
+``BEGIN`` before its first write: a unit that only reads (seven of a scheduler cycle's sixteen)
+sends no ``BEGIN`` and no ``ROLLBACK``, two round trips less each, and reads exactly what it read
+inside a transaction at read committed, where every statement takes a fresh snapshot. Every
+locking read (``FOR UPDATE``) is made after the unit's ``BEGIN``. Migrations keep the driver's
+transactions (``for_migrations``).
+
 A pooled PostgreSQL connection is checked before use (a ``SELECT 1`` round trip) only when it
 has sat idle in the pool for :data:`POSTGRES_PING_AFTER_IDLE_S` or more (:func:`_ping_if_idle`):
 a server restarted or a backend terminated while the process was idle is then noticed at
@@ -132,6 +139,8 @@ def create_engine(url: str | URL, *, for_migrations: bool = False) -> AsyncEngin
         if one_trip is not None:
             options["module"] = one_trip
     else:
+        if not for_migrations:  # the units begin their write transactions themselves
+            options["isolation_level"] = "AUTOCOMMIT"
         options["connect_args"] = {
             "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
             "options": "-c idle_in_transaction_session_timeout="

@@ -2,13 +2,15 @@
 repository builds on (:class:`SqlUnitOfWork`, which assembles them, is in
 :mod:`._unit_of_work`).
 
-A unit opens its database connection on first use. On PostgreSQL it runs in one transaction at
-read committed, SQLAlchemy's default. On SQLite it reads in autocommit mode (each read sees what
-is committed now) and issues ``BEGIN IMMEDIATE`` before its first write, taking the database's
-single write lock up front: a deferred transaction that upgrades from reading to writing can fail
-at once with ``SQLITE_BUSY``, whereas ``BEGIN IMMEDIATE`` waits for the lock (up to the busy
-timeout). Either way a unit reads at least what others committed, and its writes become visible
-only on commit.
+A unit opens its database connection on first use. It reads in autocommit mode (each read sees
+what is committed now) and begins its transaction before its first write: on PostgreSQL with
+``BEGIN`` (read committed, where each statement takes a fresh snapshot anyway, so a unit that only
+reads spends neither a ``BEGIN`` nor a ``ROLLBACK``: two round trips less), on SQLite with
+``BEGIN IMMEDIATE``, taking the database's single write lock up front: a deferred transaction that
+upgrades from reading to writing can fail at once with ``SQLITE_BUSY``, whereas
+``BEGIN IMMEDIATE`` waits for the lock (up to the busy timeout). A locking read (``FOR UPDATE``)
+is made after :meth:`Transaction.write`, inside the transaction. Either way a unit reads at least
+what others committed, and its writes become visible only on commit.
 
 Within one process, SQLite writers queue for the lock on an :class:`asyncio.Lock` per engine
 (:func:`_writer_lock`) before ``BEGIN IMMEDIATE``: SQLite's busy handler waits by sleeping and
@@ -327,6 +329,11 @@ class Transaction:
                 except DBAPIError as exc:  # the lock not obtained within the busy timeout
                     self._release()
                     raise database_error(exc) from None
+            else:
+                try:
+                    await connection.exec_driver_sql("BEGIN")
+                except DBAPIError as exc:
+                    raise database_error(exc) from None
             self._writing = True
         return connection
 
@@ -423,11 +430,8 @@ class Transaction:
         if connection is None:
             return
         try:
-            if self.sqlite:
-                if self._writing:
-                    await connection.exec_driver_sql("COMMIT")
-            else:
-                await connection.commit()
+            if self._writing:
+                await connection.exec_driver_sql("COMMIT")
         except DBAPIError as exc:
             await self._drop_if_read_only(exc)
             raise database_error(exc) from None
@@ -444,11 +448,8 @@ class Transaction:
         if connection is None or connection.invalidated:
             return
         try:
-            if self.sqlite:
-                if self._writing:
-                    await connection.exec_driver_sql("ROLLBACK")
-            else:
-                await connection.rollback()
+            if self._writing:
+                await connection.exec_driver_sql("ROLLBACK")
         except DBAPIError as exc:
             raise database_error(exc) from None
         finally:

@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
 from tradecore.domain import AutomationConfig, AutomationState, Lease, Trigger
+from tradecore.errors import NotFound
 from tradecore.services.fencing import FencedRepository, LeaseGuard
 from tradecore.testing.builders import make_user
 from tradecore_adapters.sqlalchemy import SqlRepository
@@ -190,3 +191,46 @@ async def test_on_sqlite_an_aiosqlite_without_the_internals_falls_back_to_sqlalc
             assert await db.scalar(text("SELECT v FROM t")) == "a"
     finally:
         await engine.dispose()
+
+
+async def in_transaction(uow: Any) -> bool:
+    """Whether the unit's database connection is inside a transaction now (the driver's view)."""
+    connection = uow._tx._connection
+    assert connection is not None, "the unit has not opened its connection"
+    driver = (await connection.get_raw_connection()).driver_connection
+    if hasattr(driver, "info"):  # psycopg
+        from psycopg.pq import TransactionStatus
+
+        return bool(driver.info.transaction_status != TransactionStatus.IDLE)
+    return bool(driver.in_transaction)  # aiosqlite
+
+
+async def test_a_unit_that_only_reads_opens_no_transaction(repository: SqlRepository) -> None:
+    # On PostgreSQL too (docs/persistence.md): no BEGIN and no ROLLBACK, two round trips less.
+    async with repository.unit_of_work() as uow:
+        await uow.users.add(make_user(id="u-1"))
+        await uow.commit()
+    with statements(repository) as sent:
+        async with repository.unit_of_work() as uow:
+            assert (await uow.users.get("u-1")).id == "u-1"
+            assert await uow.connections.list("u-1") == []
+            assert not await in_transaction(uow)
+    assert [s.split()[0] for s in sent] == ["SELECT", "SELECT"], sent
+
+
+async def test_a_write_and_a_locking_read_run_inside_the_units_transaction(
+    repository: SqlRepository,
+) -> None:
+    lease = await claimed(repository)
+    async with repository.unit_of_work() as uow:
+        assert await uow.leases.confirm(lease)  # FOR UPDATE on PostgreSQL: inside BEGIN
+        assert await in_transaction(uow)
+        await uow.rollback()
+        assert not await in_transaction(uow)
+    async with repository.unit_of_work() as uow:
+        await uow.users.add(make_user(id="u-2", name="bob"))
+        assert await in_transaction(uow)
+        await uow.rollback()  # discarded
+    async with repository.unit_of_work() as uow:
+        with pytest.raises(NotFound):
+            await uow.users.get("u-2")
