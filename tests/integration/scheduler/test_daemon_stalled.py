@@ -1,7 +1,7 @@
 """A stalled daemon (SIGSTOP) past its leases on PostgreSQL: another daemon takes its cycles over
 once the leases lapsed; resumed (SIGCONT), the stalled one writes nothing more for those users
 (its runs end with LeaseLost, their records stay as the new owner closed them), sends no order it
-had not already cleared to send before it stopped, and goes on serving the next wave. Every user
+had not recorded before it stopped, and goes on serving the next wave. Every user
 buys at most once; one whose buy the stalled run recorded but had not sent is left unresolved by
 the new owner, which says so and does not trade (docs/orders.md)."""
 
@@ -119,10 +119,16 @@ async def test_a_stalled_daemon_resumed_after_a_takeover_writes_nothing_more(
         # stop it too between recording a buy and sending it (the case the lease check before
         # sending exists for): it is stopped and resumed (0.5 s each, well within its 3 s
         # leases) a few times for that, no longer: its cycles take about a second each.
+        # A stop without such a buy is kept when the wave may not outlast another attempt
+        # (fewer than RESUME_IF_PENDING users left): resumed, the daemon could finish it first.
         stop = None
         for attempt in range(STOP_ATTEMPTS):
             stop = await stop_holding_a_free_cycle(repo, fake, stalled, user_ids)
-            if stop is not None and (stop.unsent or attempt == STOP_ATTEMPTS - 1):
+            if stop is not None and (
+                stop.unsent
+                or attempt == STOP_ATTEMPTS - 1
+                or await wave_pending(repo) < RESUME_IF_PENDING
+            ):
                 break
             stalled.signal(signal.SIGCONT)
             await asyncio.sleep(0.2)
@@ -206,8 +212,15 @@ async def test_a_stalled_daemon_resumed_after_a_takeover_writes_nothing_more(
             if stalled_ids[user_id] in bought[user_id]
             and stalled_ids[user_id] not in sent_while_stopped
         }
-        assert late <= cleared, (
-            f"the stalled daemon sent after the takeover, without a lease check before: {late}"
+        # Only a buy recorded and not yet sent when the daemon stopped can be late. Whether it
+        # had passed its lease check is not observable from here: `cleared` (an order count
+        # reserved) misses a daemon stopped between the check and the reservation, which a
+        # loaded machine hits now and then, so it is reported below, not asserted; that a lost
+        # lease sends nothing is the unit test's to prove, deterministically
+        # (tests/unit/services/test_orders_strict.py,
+        # test_a_lease_lost_between_the_commit_and_the_post_sends_nothing).
+        assert late <= stopped_unsent, (
+            f"the stalled daemon sent a buy after the takeover that it had not recorded: {late}"
         )
         # A user without a buy: the stalled run recorded its buy (pending_submit) and was
         # stopped before sending it; resumed, it finds its lease lost and never sends it. The
@@ -309,6 +322,8 @@ async def test_a_stalled_daemon_resumed_after_a_takeover_writes_nothing_more(
 STOP_ATTEMPTS = 4
 """How often the stalled daemon is stopped (and resumed) at most to find a moment to keep it
 stopped at (see :func:`stop_holding_a_free_cycle`)."""
+RESUME_IF_PENDING = 16
+"""Users still due or held below which the stopped daemon is not resumed for another attempt."""
 
 SETTLE = 0.5
 """Seconds for what the stopped process had already sent to land (at the database, at the fake
