@@ -14,7 +14,7 @@ from sqlalchemy.sql import Select
 from tradecore.domain import AutomationConfig
 from tradecore.errors import NotFound
 from tradecore_adapters.sqlalchemy._rows import automation_from_row, automation_row, fetching
-from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
+from tradecore_adapters.sqlalchemy._unit import Transaction, database_error, text_order
 from tradecore_adapters.sqlalchemy.schema import automation_configs, users
 
 __all__ = ["Automation"]
@@ -46,7 +46,7 @@ def _update(columns: tuple[str, ...]) -> Any:
 @functools.cache
 def _all(sqlite: bool) -> Select[Any]:
     user_id = _configs.user_id
-    return select(automation_configs).order_by(user_id if sqlite else user_id.collate("C"))
+    return select(automation_configs).order_by(text_order(user_id, sqlite=sqlite))
 
 
 class Automation:

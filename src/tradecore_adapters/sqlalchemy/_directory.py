@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
     Select,
     bindparam,
     delete,
@@ -36,7 +35,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     user_from_row,
     user_row,
 )
-from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
+from tradecore_adapters.sqlalchemy._unit import Transaction, database_error, text_order
 from tradecore_adapters.sqlalchemy.schema import (
     broker_connections,
     users,
@@ -62,12 +61,6 @@ __all__ = [
 class SecretsUnreadable(RepositoryError):
     """The stored secrets of a connection or a notification target cannot be decrypted with the
     keys given."""
-
-
-def text_order(column: ColumnElement[str], *, sqlite: bool) -> ColumnElement[str]:
-    """``column`` for ``ORDER BY`` in code-point order, as :meth:`Transaction.text_order` gives
-    it, for a statement built once per dialect."""
-    return column if sqlite else column.collate("C")
 
 
 # The statements below are built once (at import, or once per dialect or shape) and run with

@@ -49,7 +49,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     step_row,
 )
 from tradecore_adapters.sqlalchemy._run_stats import last_successes, latest_figures, run_stats
-from tradecore_adapters.sqlalchemy._unit import OneWrite, Transaction, refused_as
+from tradecore_adapters.sqlalchemy._unit import OneWrite, Transaction, refused_as, text_order
 from tradecore_adapters.sqlalchemy.schema import automation_runs, orders, run_steps
 
 __all__ = ["Orders", "Runs"]
@@ -146,11 +146,6 @@ def _list_orders(
     return query.order_by(*(key.desc() for key in keys)).limit(bindparam("b_limit", type_=Integer))
 
 
-def _text_order(column: ColumnElement[str], *, sqlite: bool) -> ColumnElement[str]:
-    # Transaction.text_order, for a statement built once per dialect.
-    return column if sqlite else column.collate("C")
-
-
 @functools.cache
 def _pending_digests(*, sqlite: bool) -> Select[Any]:
     return (
@@ -160,7 +155,7 @@ def _pending_digests(*, sqlite: bool) -> Select[Any]:
             automation_runs.c.digest == DigestDelivery.PENDING.value,
             automation_runs.c.finished_at.is_not(None),
         )
-        .order_by(automation_runs.c.started_at, _text_order(automation_runs.c.id, sqlite=sqlite))
+        .order_by(automation_runs.c.started_at, text_order(automation_runs.c.id, sqlite=sqlite))
         .limit(bindparam("b_limit", type_=Integer))
     )
 
@@ -172,7 +167,7 @@ def _list_runs(*, sqlite: bool) -> Select[Any]:
         .where(automation_runs.c.user_id == bindparam("b_user_id"))
         .order_by(
             automation_runs.c.started_at.desc(),
-            _text_order(automation_runs.c.id, sqlite=sqlite).desc(),
+            text_order(automation_runs.c.id, sqlite=sqlite).desc(),
         )
         .limit(bindparam("b_limit", type_=Integer))
     )

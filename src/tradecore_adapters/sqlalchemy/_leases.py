@@ -79,7 +79,7 @@ from tradecore_adapters.sqlalchemy._rows import (
     fetching,
     interval_from_row,
 )
-from tradecore_adapters.sqlalchemy._unit import Transaction, database_error
+from tradecore_adapters.sqlalchemy._unit import Transaction, database_error, text_order
 from tradecore_adapters.sqlalchemy.schema import automation_configs, automation_daemons, lease_audit
 
 __all__ = ["SqlDaemons", "SqlLeases"]
@@ -235,7 +235,7 @@ def _claimable(sqlite: bool) -> Select[Any]:
         ),
         else_=_configs.run_requested_at,
     )
-    user_order = _configs.user_id if sqlite else _configs.user_id.collate("C")
+    user_order = text_order(_configs.user_id, sqlite=sqlite)
     query = (
         select(automation_configs)
         .where((_configs.run_requested_at.is_not(None) | slot_due) & free)
@@ -256,7 +256,7 @@ def _locked(sqlite: bool) -> Select[Any]:
 def _daemons(sqlite: bool) -> Select[Any]:
     owner = automation_daemons.c.owner
     return select(automation_daemons).order_by(
-        automation_daemons.c.started_at, owner if sqlite else owner.collate("C")
+        automation_daemons.c.started_at, text_order(owner, sqlite=sqlite)
     )
 
 

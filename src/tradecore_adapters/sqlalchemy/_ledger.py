@@ -31,11 +31,7 @@ from tradecore.domain import Position, Trade
 from tradecore.domain._checks import utc
 from tradecore.errors import DomainError
 from tradecore.ports.paging import Page, PageKey, check_page_limit, numbered_key
-from tradecore_adapters.sqlalchemy._directory import (
-    connection_owned,
-    connections_owned,
-    text_order,
-)
+from tradecore_adapters.sqlalchemy._directory import connection_owned, connections_owned
 from tradecore_adapters.sqlalchemy._rows import (
     fetching,
     position_from_row,
@@ -46,7 +42,7 @@ from tradecore_adapters.sqlalchemy._trade_inserts import (
     insert_trades_postgresql,
     insert_trades_sqlite,
 )
-from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit import Transaction, text_order
 from tradecore_adapters.sqlalchemy.schema import positions, sync_cursors, trades
 
 __all__ = ["Cursors", "Positions", "Trades", "upsert"]

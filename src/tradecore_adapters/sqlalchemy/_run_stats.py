@@ -38,7 +38,7 @@ from tradecore.domain import (
 )
 from tradecore.errors import RepositoryError
 from tradecore_adapters.shared_limits import span
-from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit import Transaction, text_order
 from tradecore_adapters.sqlalchemy.schema import automation_runs, broker_connections, run_steps
 
 __all__ = ["last_successes", "latest_figures", "run_stats"]
@@ -117,7 +117,7 @@ async def last_successes(tx: Transaction) -> dict[str, datetime]:
 @functools.cache
 def _latest_figures(*, sqlite: bool) -> Select[Any]:
     # Built once per dialect (the run ids' order: see Transaction.text_order).
-    run_id = _runs.id if sqlite else _runs.id.collate("C")
+    run_id = text_order(_runs.id, sqlite=sqlite)
     newest = (
         func.row_number()
         .over(

@@ -14,7 +14,7 @@ from tradecore.domain._checks import frozen_settings
 from tradecore.errors import AlreadyExists, NotFound
 from tradecore_adapters.sqlalchemy._directory import connection_owned
 from tradecore_adapters.sqlalchemy._rows import fetching, strategy_from_row, strategy_row
-from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit import Transaction, text_order
 from tradecore_adapters.sqlalchemy.schema import strategies
 
 __all__ = ["Strategies"]
@@ -48,7 +48,7 @@ def _listed(sqlite: bool, active_only: bool) -> Select[Any]:
     query = select(strategies).where(_c.user_id == bindparam("b_user_id"))
     if active_only:
         query = query.where(_c.active.is_(True))
-    return query.order_by(_c.name if sqlite else _c.name.collate("C"))
+    return query.order_by(text_order(_c.name, sqlite=sqlite))
 
 
 @functools.cache

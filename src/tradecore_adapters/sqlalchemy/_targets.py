@@ -26,7 +26,7 @@ from tradecore_adapters.sqlalchemy._directory import (
     secrets_unreadable,
 )
 from tradecore_adapters.sqlalchemy._rows import UnreadableRow
-from tradecore_adapters.sqlalchemy._unit import Transaction
+from tradecore_adapters.sqlalchemy._unit import Transaction, text_order
 from tradecore_adapters.sqlalchemy.schema import notification_targets, users
 
 __all__ = [
@@ -65,7 +65,7 @@ def _listed(sqlite: bool, active_only: bool) -> Select[Any]:
     query = select(notification_targets).where(_c.user_id == bindparam("b_user_id"))
     if active_only:
         query = query.where(_c.active.is_(True))
-    return query.order_by(_c.name if sqlite else _c.name.collate("C"))
+    return query.order_by(text_order(_c.name, sqlite=sqlite))
 
 
 @functools.cache

@@ -68,6 +68,7 @@ __all__ = [
     "Transaction",
     "database_error",
     "refused_as",
+    "text_order",
 ]
 
 
@@ -153,6 +154,12 @@ UNIT_BROKEN = (
     "were discarded: start a new unit"
 )
 """What every use of a unit says after :meth:`Transaction.one_write` rolled it back."""
+
+
+def text_order(column: ColumnElement[str], *, sqlite: bool) -> ColumnElement[str]:
+    """``column`` for ``ORDER BY`` in code-point order on both backends (PostgreSQL's default
+    collation sorts by locale rules), for a statement built once per dialect."""
+    return column if sqlite else column.collate("C")
 
 
 class OneWrite:
@@ -458,6 +465,6 @@ class Transaction:
             self._release()  # SQLite's lock is free: so is this process's queue
 
     def text_order(self, column: ColumnElement[str]) -> ColumnElement[str]:
-        """``column`` for ``ORDER BY`` in code-point order on both backends (PostgreSQL's
-        default collation sorts by locale rules)."""
-        return column if self.sqlite else column.collate("C")
+        """``column`` for ``ORDER BY`` in code-point order on this unit's backend
+        (:func:`text_order`)."""
+        return text_order(column, sqlite=self.sqlite)
