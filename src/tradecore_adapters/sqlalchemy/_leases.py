@@ -1,4 +1,5 @@
-"""SQL repositories of the scheduler: the lease of each user's cycle and the daemon registry.
+"""SQL repository of the scheduler's leases: the lease of each user's cycle (the daemon registry
+is in :mod:`._daemons`).
 
 The lease slot (:class:`~tradecore.domain.lease.LeaseSlot`) is four columns of
 ``automation_configs`` (``leased_by``, ``lease_until``, ``fencing``, ``lease_run_id``) that only
@@ -56,7 +57,6 @@ from sqlalchemy.sql import Select
 from tradecore.domain import (
     AutomationConfig,
     AutomationState,
-    DaemonInfo,
     Lease,
     LeaseInterval,
     Trigger,
@@ -74,15 +74,13 @@ from tradecore.errors import DomainError, NotFound, RepositoryError
 from tradecore_adapters.sqlalchemy._rows import (
     UnreadableRow,
     automation_from_row,
-    daemon_from_row,
-    daemon_row,
     fetching,
     interval_from_row,
 )
 from tradecore_adapters.sqlalchemy._unit import Transaction, database_error, text_order
-from tradecore_adapters.sqlalchemy.schema import automation_configs, automation_daemons, lease_audit
+from tradecore_adapters.sqlalchemy.schema import automation_configs, lease_audit
 
-__all__ = ["SqlDaemons", "SqlLeases"]
+__all__ = ["SqlLeases"]
 
 _configs = automation_configs.c
 _audit = lease_audit.c
@@ -209,10 +207,6 @@ _PRUNE_INTERVALS = delete(lease_audit).where(
         and_(_audit.released_at.is_(None), _audit.expires_at < _ENDED_BEFORE),
     )
 )
-_DAEMON_DELETE = delete(automation_daemons).where(
-    automation_daemons.c.owner == bindparam("b_owner")
-)
-_DAEMON_INSERT = insert(automation_daemons)
 
 
 @functools.cache
@@ -250,24 +244,6 @@ def _locked(sqlite: bool) -> Select[Any]:
     """The user's (``b_user_id``) row, locked on PostgreSQL (``FOR UPDATE``)."""
     query = select(automation_configs).where(_configs.user_id == bindparam("b_user_id"))
     return query if sqlite else query.with_for_update()
-
-
-@functools.cache
-def _daemons(sqlite: bool) -> Select[Any]:
-    owner = automation_daemons.c.owner
-    return select(automation_daemons).order_by(
-        automation_daemons.c.started_at, text_order(owner, sqlite=sqlite)
-    )
-
-
-@functools.cache
-def _daemon_update(columns: tuple[str, ...]) -> Any:
-    """The registration of the daemon ``b_owner``, setting ``columns``."""
-    return (
-        update(automation_daemons)
-        .where(automation_daemons.c.owner == bindparam("b_owner"))
-        .values({name: bindparam(f"b_set_{name}") for name in columns})
-    )
 
 
 def _lease_keys(lease: Lease) -> dict[str, Any]:
@@ -503,34 +479,3 @@ def _slot_columns(slot: LeaseSlot) -> dict[str, Any]:
         "b_set_lease_until": slot.lease_until,
         "b_set_lease_run_id": slot.lease_run_id,
     }
-
-
-class SqlDaemons:
-    """:class:`~tradecore.ports.DaemonRepository` in SQL."""
-
-    def __init__(self, tx: Transaction, leases: SqlLeases) -> None:
-        self._tx = tx
-        self._leases = leases
-
-    async def register(self, daemon: DaemonInfo) -> None:
-        async with self._tx.atomic() as db:
-            now = await self._leases.now()
-            row = daemon_row(daemon) | {"seen_at": now}
-            columns = tuple(k for k in row if k != "owner")
-            result = await db.execute(
-                _daemon_update(columns),
-                {"b_owner": daemon.owner} | {f"b_set_{k}": row[k] for k in columns},
-            )
-            if result.rowcount == 0:
-                await db.execute(_DAEMON_INSERT, [row])
-
-    async def unregister(self, owner: str) -> None:
-        async with self._tx.atomic() as db:
-            await db.execute(_DAEMON_DELETE, {"b_owner": owner})
-
-    async def list(self) -> Sequence[DaemonInfo]:
-        db = await self._tx.read()
-        result = await db.execute(_daemons(self._tx.sqlite))
-        with fetching("automation_daemons"):
-            rows = result.mappings().all()
-        return [daemon_from_row(row) for row in rows]

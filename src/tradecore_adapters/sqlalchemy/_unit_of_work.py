@@ -31,10 +31,11 @@ from tradecore.ports.repository import (
 from tradecore_adapters.encryption import KeyRing
 from tradecore_adapters.sqlalchemy._api_tokens import ApiTokens
 from tradecore_adapters.sqlalchemy._automation import Automation
+from tradecore_adapters.sqlalchemy._daemons import SqlDaemons
 from tradecore_adapters.sqlalchemy._directory import Connections, Users
 from tradecore_adapters.sqlalchemy._equity import Equity
 from tradecore_adapters.sqlalchemy._journal import Orders, Runs
-from tradecore_adapters.sqlalchemy._leases import SqlDaemons, SqlLeases
+from tradecore_adapters.sqlalchemy._leases import SqlLeases
 from tradecore_adapters.sqlalchemy._ledger import Cursors, Positions, Trades
 from tradecore_adapters.sqlalchemy._risk import Risk
 from tradecore_adapters.sqlalchemy._strategies import Strategies
